@@ -1,0 +1,73 @@
+/**
+ * The contract between coverage parsers and the report model.
+ *
+ * Parsers are push-based (`write(chunk)` then `end()`), so a gzip stream or a blob read can flow
+ * through them without the report ever being held twice in memory. They never build reports
+ * themselves: they emit per-line records into a `CoverageSink`, which owns path normalisation and
+ * storage. That keeps every format's quirks inside its parser and the semantics in one model.
+ */
+
+/**
+ * A line's coverage value (Codecov-compatible):
+ * - integer: hit count; > 0 hit, 0 miss, -1 skipped (counted nowhere);
+ * - string "a/b": a of b branches taken (hit when a == b, miss when a == 0, partial otherwise);
+ * - true: partially covered (formats that only say "partial").
+ */
+export type LineValue = number | string | true;
+
+/** Plain line, branch line or method line. */
+export type LineType = 'line' | 'b' | 'm';
+
+/** A column span inside one line: [startColumn | null, endColumn | null, hits]. */
+export type PartialSpan = [start: number | null, end: number | null, hits: number];
+
+export interface LineExtras {
+  /** Format-specific ids of branches not taken, e.g. "0:1". */
+  missingBranches?: string[];
+  /** Column spans with their own hit counts (Go blocks, Istanbul statements). */
+  partials?: PartialSpan[];
+  /** Cyclomatic complexity, or [covered, total] as some formats give it. */
+  complexity?: number | [number, number];
+}
+
+export interface FileSink {
+  /**
+   * Records one line of the current session. Calling it twice for the same line of the same
+   * session merges the two values with the standard merge rule (a duplicated file in an LCOV
+   * report, several Go blocks on one line). Formats whose rule is "override" (LCOV BRDA over DA)
+   * resolve that themselves before calling.
+   */
+  line(lineNumber: number, value: LineValue, type?: LineType, extras?: LineExtras): void;
+}
+
+export interface CoverageSink {
+  /**
+   * Opens (or reopens) a file by the path found in the report. Returns null when the path is
+   * dropped (ignored by a glob, or not resolvable against the repository's file list); the parser
+   * then skips that file's records.
+   */
+  file(rawPath: string): FileSink | null;
+  /** Cobertura `<source>` bases, in document order; used to resolve relative paths. */
+  sourceBases?(bases: string[]): void;
+}
+
+/** The formats Tributary understands. */
+export const FORMATS = [
+  'lcov',
+  'cobertura',
+  'jacoco',
+  'clover',
+  'istanbul',
+  'go',
+  'coveragepy',
+  'codecov',
+  'simplecov',
+  'gcov',
+] as const;
+export type FormatName = (typeof FORMATS)[number];
+
+/** A push parser: feed it the bytes in order, then call `end()`. Errors are `ReportParseError`s. */
+export interface PushParser {
+  write(chunk: Uint8Array): void;
+  end(): void;
+}
