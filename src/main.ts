@@ -1,0 +1,112 @@
+/**
+ * The main command: Tributary with everything embedded by default. Starts the Temporal dev server
+ * (Web UI included, SQLite in the data folder) unless TEMPORAL_ADDRESS names an existing server,
+ * then a worker; prints where everything is; stops it all on Ctrl-C or SIGTERM.
+ */
+import { mkdirSync } from 'node:fs';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ConfigError, loadConfig, type Config } from './config';
+import { startDevServer, type RunningDevServer } from './temporal/dev-server';
+import { connectWorker } from './temporal/connection';
+import { temporalTools } from './temporal/tools';
+import { SEARCH_ATTRIBUTES } from './temporal/search-attributes';
+import { createWorker } from './worker';
+
+interface Stoppable {
+  name: string;
+  stop(): Promise<void>;
+}
+
+async function startTemporal(config: Config): Promise<{ address: string; uiUrl?: string; stoppable?: Stoppable }> {
+  if (config.temporal.address) return { address: config.temporal.address };
+  const { temporalCli } = temporalTools();
+  if (temporalCli) {
+    const server: RunningDevServer = await startDevServer({
+      cliPath: temporalCli,
+      dataDir: config.dataDir,
+      port: config.temporal.devPort,
+      uiPort: config.temporal.uiPort,
+      namespace: config.temporal.namespace,
+    });
+    return { address: server.address, uiUrl: server.uiUrl, stoppable: { name: 'Temporal dev server', stop: server.stop } };
+  }
+  // No Go toolchain on this machine: let the SDK download the dev server (needs internet access).
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ip: '127.0.0.1',
+      port: config.temporal.devPort,
+      ui: true,
+      uiPort: config.temporal.uiPort,
+      dbFilename: `${config.dataDir}/temporal.sqlite`,
+      namespace: config.temporal.namespace,
+      searchAttributes: SEARCH_ATTRIBUTES,
+    },
+  });
+  return {
+    address: `127.0.0.1:${config.temporal.devPort}`,
+    uiUrl: `http://127.0.0.1:${config.temporal.uiPort}`,
+    stoppable: { name: 'Temporal dev server', stop: () => env.teardown() },
+  };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  mkdirSync(config.dataDir, { recursive: true });
+  // The SDK's own signal handling would stop the worker only; we stop everything in order.
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(config.logLevel) });
+  // Unwound in reverse on shutdown: worker, then its connection, then the server.
+  const started: Stoppable[] = [];
+  let stopping = false;
+  const stopAll = async (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${reason}: stopping…`);
+    for (const s of started.reverse()) {
+      try {
+        await s.stop();
+        console.log(`  stopped ${s.name}`);
+      } catch (err) {
+        console.error(`  could not stop ${s.name}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  };
+  const exitOnSignal = (signal: NodeJS.Signals) => {
+    void stopAll(signal).then(() => process.exit(0));
+  };
+  process.on('SIGINT', exitOnSignal);
+  process.on('SIGTERM', exitOnSignal);
+
+  try {
+    const temporal = await startTemporal(config);
+    if (temporal.stoppable) started.push(temporal.stoppable);
+    const connection = await connectWorker(config, temporal.address);
+    started.push({ name: 'worker connection', stop: () => connection.close() });
+    const worker = await createWorker({ connection, config });
+    const running = worker.run();
+    started.push({
+      name: 'worker',
+      stop: async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+      },
+    });
+
+    console.log('Tributary is running.');
+    console.log(`  Temporal:     ${temporal.address} (namespace ${config.temporal.namespace})`);
+    if (temporal.uiUrl) console.log(`  Web UI:       ${temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
+    console.log(`  Task queue:   ${config.temporal.taskQueue}`);
+    console.log(`  Data folder:  ${config.dataDir}`);
+    console.log('Press Ctrl-C to stop.');
+    await running;
+    if (!stopping) await stopAll('worker stopped');
+  } catch (err) {
+    await stopAll('error');
+    throw err;
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});

@@ -1,0 +1,34 @@
+/**
+ * Where raw uploads, intermediate reports and commit reports live. Keys are derived from ids
+ * (upload ids, validated repository slugs and commit shas), never from names found in reports.
+ */
+export interface BlobStore {
+  put(key: string, body: Uint8Array): Promise<void>;
+  /** Returns null when the key does not exist. */
+  get(key: string): Promise<Uint8Array | null>;
+  delete(key: string): Promise<void>;
+  exists(key: string): Promise<boolean>;
+}
+
+export const BLOB_PREFIXES = {
+  raw: 'raw',
+  intermediate: 'intermediate',
+  report: 'reports',
+  scratch: 'scratch',
+} as const;
+
+const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+/** Joins key segments, refusing anything that could climb out of a prefix. */
+export function blobKey(...segments: string[]): string {
+  for (const s of segments) {
+    if (!SAFE_SEGMENT.test(s) || s.includes('..')) throw new Error(`unsafe blob key segment: ${JSON.stringify(s)}`);
+  }
+  return segments.join('/');
+}
+
+export const keys = {
+  raw: (uploadId: string) => blobKey(BLOB_PREFIXES.raw, uploadId),
+  intermediate: (uploadId: string) => blobKey(BLOB_PREFIXES.intermediate, uploadId),
+  commitReport: (repo: string, sha: string) => blobKey(BLOB_PREFIXES.report, ...repo.split('/'), sha),
+};

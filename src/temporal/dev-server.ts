@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { devServerSearchAttributeArgs } from './search-attributes';
+
+export interface DevServerOptions {
+  cliPath: string;
+  dataDir: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  /** How long to wait for the server to answer gRPC. */
+  readyTimeoutMs?: number;
+}
+
+export interface RunningDevServer {
+  address: string;
+  uiUrl: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `temporal server start-dev` on 127.0.0.1 with its SQLite file in the data folder (state
+ * survives restarts) and the project's search attributes registered, and waits until it answers.
+ */
+export async function startDevServer(opts: DevServerOptions): Promise<RunningDevServer> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const logFile = path.join(opts.dataDir, 'temporal-server.log');
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--ui-port',
+    String(opts.uiPort),
+    '--db-filename',
+    path.join(opts.dataDir, 'temporal.sqlite'),
+    '--namespace',
+    opts.namespace,
+    '--log-level',
+    'warn',
+    ...devServerSearchAttributeArgs(),
+  ];
+  const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const address = `127.0.0.1:${opts.port}`;
+  try {
+    await waitUntilReady(address, child, exited, opts.readyTimeoutMs ?? 60_000, logFile);
+  } catch (err) {
+    await stopChild(child, exited);
+    throw err;
+  }
+  return {
+    address,
+    uiUrl: `http://127.0.0.1:${opts.uiPort}`,
+    logFile,
+    stop: () => stopChild(child, exited),
+  };
+}
+
+async function waitUntilReady(
+  address: string,
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  timeoutMs: number,
+  logFile: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  for (;;) {
+    if (exitCode !== undefined) {
+      throw new Error(`the Temporal dev server exited with code ${exitCode} before it was ready; see ${logFile}`);
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch {
+      if (Date.now() > deadline) {
+        throw new Error(`the Temporal dev server did not answer on ${address} within ${timeoutMs} ms; see ${logFile}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within 10 s: never leave a server behind. */
+async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,17 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Custom search attributes of commit workflows: operators filter on these in the Web UI. */
+export const RepoSlug = defineSearchAttributeKey('RepoSlug', SearchAttributeType.KEYWORD);
+export const CommitSha = defineSearchAttributeKey('CommitSha', SearchAttributeType.KEYWORD);
+export const UploadMode = defineSearchAttributeKey('UploadMode', SearchAttributeType.KEYWORD);
+export const UploadCount = defineSearchAttributeKey('UploadCount', SearchAttributeType.INT);
+export const Outcome = defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD);
+export const ExperimentOutcome = defineSearchAttributeKey('ExperimentOutcome', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTES = [RepoSlug, CommitSha, UploadMode, UploadCount, Outcome, ExperimentOutcome];
+
+/** `--search-attribute Name=Type` arguments for `temporal server start-dev`. */
+export function devServerSearchAttributeArgs(): string[] {
+  const cliType: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', TEXT: 'Text', BOOL: 'Bool' };
+  return SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${cliType[k.type] ?? k.type}`]);
+}
