@@ -71,3 +71,23 @@ export interface PushParser {
   write(chunk: Uint8Array): void;
   end(): void;
 }
+
+/** What every parser factory receives besides its sink. */
+export interface ParserContext {
+  /** The input's name as the user gave it; used in error messages. */
+  fileName: string;
+  limits: import('./limits').ParseLimits;
+}
+
+/** Every parser module exports one of these as `create<Format>Parser`. */
+export type ParserFactory = (sink: CoverageSink, ctx: ParserContext) => PushParser;
+
+/**
+ * Maps a path as found in a report to the repository path it stands for, or null to drop it.
+ * Implemented in `paths.ts`; the report builder calls it from `CoverageSink.file`.
+ */
+export interface PathResolver {
+  resolve(rawPath: string): string | null;
+  /** Cobertura `<source>` bases of the report being parsed. */
+  setSourceBases?(bases: string[]): void;
+}

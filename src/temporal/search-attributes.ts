@@ -10,8 +10,14 @@ export const ExperimentOutcome = defineSearchAttributeKey('ExperimentOutcome', S
 
 export const SEARCH_ATTRIBUTES = [RepoSlug, CommitSha, UploadMode, UploadCount, Outcome, ExperimentOutcome];
 
+const CLI_TYPE_NAMES: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', TEXT: 'Text', BOOL: 'Bool' };
+
+/** `Name=Type` as the Temporal CLI spells a search attribute. */
+export function cliSearchAttributeSpecs(): string[] {
+  return SEARCH_ATTRIBUTES.map((k) => `${k.name}=${CLI_TYPE_NAMES[k.type] ?? k.type}`);
+}
+
 /** `--search-attribute Name=Type` arguments for `temporal server start-dev`. */
 export function devServerSearchAttributeArgs(): string[] {
-  const cliType: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', TEXT: 'Text', BOOL: 'Bool' };
-  return SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${cliType[k.type] ?? k.type}`]);
+  return cliSearchAttributeSpecs().flatMap((spec) => ['--search-attribute', spec]);
 }

@@ -1,0 +1,93 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { ConfigError, CONFIG_ENV_VARS, loadConfig } from '../../src/config';
+import { parseDuration } from '../../src/duration';
+
+describe('config', () => {
+  test('an empty environment gives the embedded defaults', () => {
+    const c = loadConfig({}, '/srv/app');
+    assert.equal(c.dataDir, path.resolve('/srv/app', '.data'));
+    assert.equal(c.blobDir, path.resolve('/srv/app', '.data', 'blobs'));
+    assert.equal(c.temporal.address, undefined, 'no address means the embedded dev server');
+    assert.equal(c.temporal.namespace, 'default');
+    assert.equal(c.temporal.taskQueue, 'tributary');
+    assert.equal(c.temporal.devPort, 7233);
+    assert.equal(c.temporal.uiPort, 8233);
+    assert.equal(c.temporal.tls, false);
+    assert.equal(c.pipeline.defaultMode, 'parallel');
+    assert.equal(c.pipeline.debounceMs, 5000);
+    assert.equal(c.pipeline.idleTimeoutMs, 3_600_000);
+  });
+
+  test('production settings are read and converted', () => {
+    const c = loadConfig({
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      TEMPORAL_NAMESPACE: 'coverage',
+      TEMPORAL_TLS: 'true',
+      TEMPORAL_API_KEY: 'k',
+      TRIBUTARY_DEFAULT_MODE: 'experiment',
+      TRIBUTARY_DEBOUNCE: '2s',
+      TRIBUTARY_MAX_DEBOUNCE: '1m',
+      TRIBUTARY_IDLE_TIMEOUT: '1d',
+      TRIBUTARY_MAX_PARALLEL: '64',
+      TEMPORAL_UI_PORT: '9000',
+    });
+    assert.equal(c.temporal.address, 'temporal.internal:7233');
+    assert.equal(c.temporal.namespace, 'coverage');
+    assert.equal(c.temporal.tls, true);
+    assert.equal(c.temporal.apiKey, 'k');
+    assert.equal(c.pipeline.defaultMode, 'experiment');
+    assert.equal(c.pipeline.debounceMs, 2000);
+    assert.equal(c.pipeline.maxDebounceMs, 60_000);
+    assert.equal(c.pipeline.idleTimeoutMs, 86_400_000);
+    assert.equal(c.pipeline.maxParallel, 64);
+    assert.equal(c.temporal.uiPort, 9000);
+  });
+
+  test('empty variables count as unset', () => {
+    assert.equal(loadConfig({ TEMPORAL_ADDRESS: '' }).temporal.address, undefined);
+  });
+
+  const invalid: [string, Record<string, string>, RegExp][] = [
+    ['a mode that does not exist', { TRIBUTARY_DEFAULT_MODE: 'fast' }, /TRIBUTARY_DEFAULT_MODE/],
+    ['an address without a port', { TEMPORAL_ADDRESS: 'temporal.internal' }, /TEMPORAL_ADDRESS: expected host:port/],
+    ['a duration without a unit it knows', { TRIBUTARY_DEBOUNCE: '5 fortnights' }, /TRIBUTARY_DEBOUNCE: "5 fortnights" is not a duration/],
+    ['a port out of range', { TEMPORAL_UI_PORT: '70000' }, /TEMPORAL_UI_PORT/],
+    ['a non-numeric window', { TRIBUTARY_MAX_PARALLEL: 'lots' }, /TRIBUTARY_MAX_PARALLEL/],
+    ['a boolean that is not one', { TEMPORAL_TLS: 'maybe' }, /TEMPORAL_TLS/],
+    ['a max debounce below the debounce', { TRIBUTARY_DEBOUNCE: '10s', TRIBUTARY_MAX_DEBOUNCE: '5s' }, /TRIBUTARY_MAX_DEBOUNCE must be at least/],
+  ];
+  for (const [what, env, message] of invalid) {
+    test(`rejects ${what}, naming the variable`, () => {
+      assert.throws(
+        () => loadConfig(env),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message),
+      );
+    });
+  }
+
+  test('reports every invalid variable at once', () => {
+    assert.throws(
+      () => loadConfig({ TRIBUTARY_DEFAULT_MODE: 'x', TEMPORAL_DEV_PORT: '0' }),
+      (err: unknown) => err instanceof ConfigError && err.issues.length === 2,
+    );
+  });
+
+  test('lists the variables it reads', () => {
+    assert.ok(CONFIG_ENV_VARS.includes('TEMPORAL_ADDRESS'));
+    assert.ok(CONFIG_ENV_VARS.includes('TRIBUTARY_DATA_DIR'));
+  });
+
+  test('durations', () => {
+    assert.equal(parseDuration('250ms'), 250);
+    assert.equal(parseDuration('1.5s'), 1500);
+    assert.equal(parseDuration('5m'), 300_000);
+    assert.equal(parseDuration('2h'), 7_200_000);
+    assert.equal(parseDuration('1d'), 86_400_000);
+    assert.equal(parseDuration('42'), 42);
+    assert.equal(parseDuration('-1s'), undefined);
+    assert.equal(parseDuration('1w'), undefined);
+    assert.equal(parseDuration(''), undefined);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * No Docker engine runs where the tests run, so the compose file is checked statically against the
+ * project: pinned images, Tributary's environment accepted by its own config, services and
+ * volumes that exist, and the search attributes the set-up script creates.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { CONFIG_ENV_VARS, loadConfig } from '../../src/config';
+import { cliSearchAttributeSpecs } from '../../src/temporal/search-attributes';
+
+const root = path.resolve(__dirname, '../..');
+
+const Service = z.object({
+  image: z.string().optional(),
+  build: z.unknown().optional(),
+  command: z.union([z.string(), z.array(z.string())]).optional(),
+  environment: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  depends_on: z.record(z.string(), z.object({ condition: z.string() })).optional(),
+  ports: z.array(z.string()).optional(),
+  volumes: z.array(z.string()).optional(),
+});
+const Compose = z.object({
+  services: z.record(z.string(), Service),
+  volumes: z.record(z.string(), z.unknown().nullable()).optional(),
+});
+const compose = Compose.parse(parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }));
+const services = compose.services;
+
+function envOf(name: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(services[name]?.environment ?? {}).map(([k, v]) => [k, String(v)]));
+}
+
+describe('docker-compose.yml', () => {
+  test('has the production-like stack', () => {
+    for (const name of ['postgresql', 'temporal-admin-tools', 'temporal', 'temporal-create-namespace', 'temporal-ui', 'minio', 'tributary-worker']) {
+      assert.ok(services[name], `service ${name} is missing`);
+    }
+    assert.match(services.postgresql?.image ?? '', /^postgres:16(\.|$)/);
+    assert.match(services['temporal-admin-tools']?.image ?? '', /^temporalio\/admin-tools:/);
+    assert.match(services.temporal?.image ?? '', /^temporalio\/server:/);
+    assert.match(services['temporal-ui']?.image ?? '', /^temporalio\/ui:/);
+    assert.match(services.minio?.image ?? '', /^minio\/minio:/);
+  });
+
+  test('pins every image to a version', () => {
+    for (const [name, s] of Object.entries(services)) {
+      if (!s.image) {
+        assert.ok(s.build, `${name} has neither an image nor a build`);
+        continue;
+      }
+      const tag = s.image.split(':')[1];
+      assert.ok(tag && tag !== 'latest' && /\d/.test(tag), `${name}: image ${s.image} is not pinned to a version`);
+    }
+  });
+
+  test("Tributary's services are built here and their environment is a valid configuration", () => {
+    const tributary = Object.entries(services).filter(([, s]) => s.build !== undefined);
+    assert.ok(tributary.length >= 1);
+    for (const [name, s] of tributary) {
+      const env = envOf(name);
+      for (const key of Object.keys(env)) {
+        assert.ok((CONFIG_ENV_VARS as string[]).includes(key), `${name}: ${key} is not a variable src/config.ts reads`);
+      }
+      const config = loadConfig(env, '/app');
+      assert.ok(config.temporal.address, `${name} must use the compose Temporal server, not an embedded one`);
+      const [host, port] = (config.temporal.address as string).split(':');
+      assert.ok(services[host as string], `${name}: TEMPORAL_ADDRESS names ${host}, which is not a service`);
+      assert.equal(port, '7233');
+      // The command runs a compiled entry point whose source exists.
+      const command = Array.isArray(s.command) ? s.command : (s.command ?? '').split(' ');
+      const entry = command.find((c) => c.startsWith('dist/'));
+      assert.ok(entry, `${name}: command ${JSON.stringify(s.command)} runs no dist/ entry point`);
+      const source = path.join(root, 'src', entry.replace(/^dist\//, '').replace(/\.js$/, '.ts'));
+      assert.ok(existsSync(source), `${name}: ${entry} has no source ${path.relative(root, source)}`);
+    }
+  });
+
+  test('the UI and the server share the namespace and address the config uses', () => {
+    assert.equal(envOf('temporal-ui').TEMPORAL_ADDRESS, envOf('tributary-worker').TEMPORAL_ADDRESS);
+    assert.equal(envOf('temporal-create-namespace').TEMPORAL_NAMESPACE, envOf('tributary-worker').TEMPORAL_NAMESPACE);
+    assert.ok(services['temporal-ui']?.ports?.some((p) => p.endsWith(':8080')));
+    assert.ok(services.temporal?.ports?.some((p) => p.endsWith(':7233')));
+  });
+
+  test('dependencies and volumes refer to things that exist', () => {
+    const declared = new Set(Object.keys(compose.volumes ?? {}));
+    for (const [name, s] of Object.entries(services)) {
+      for (const dep of Object.keys(s.depends_on ?? {})) assert.ok(services[dep], `${name} depends on unknown ${dep}`);
+      for (const v of s.volumes ?? []) {
+        const source = v.split(':')[0] as string;
+        if (source.startsWith('./')) assert.ok(existsSync(path.join(root, source)), `${name} mounts missing ${source}`);
+        else assert.ok(declared.has(source), `${name} uses undeclared volume ${source}`);
+      }
+    }
+    assert.ok(existsSync(path.join(root, 'Dockerfile')));
+  });
+
+  test('the set-up script creates exactly the search attributes the workflows use', () => {
+    const script = readFileSync(path.join(root, 'deploy/temporal/create-namespace.sh'), 'utf8');
+    const line = /for attr in ([^;]+);/.exec(script)?.[1] ?? '';
+    const created = line.trim().split(/\s+/).sort();
+    assert.deepEqual(created, cliSearchAttributeSpecs().sort());
+  });
+});
