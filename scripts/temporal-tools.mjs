@@ -48,23 +48,27 @@ function readManifest() {
   }
 }
 
-/** Runs a long command, echoing a progress line with the elapsed time every few seconds. */
-function runWithProgress(label, cmd, cmdArgs, options) {
+/**
+ * Runs a long command, printing a progress line with the elapsed time every 10 seconds.
+ * `progress(line)` may turn output lines into a short status (e.g. packages compiled so far).
+ */
+function runWithProgress(label, cmd, cmdArgs, options, progress = (line) => line.slice(0, 100)) {
   return new Promise((resolvePromise, reject) => {
     const t0 = performance.now();
     const child = spawn(cmd, cmdArgs, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    let lastLine = '';
+    let status = '';
     let output = '';
     const onData = (buf) => {
       const text = buf.toString();
       output = (output + text).slice(-20_000);
-      const lines = text.trim().split('\n');
-      lastLine = lines[lines.length - 1] ?? lastLine;
+      for (const line of text.split('\n')) {
+        if (line.trim()) status = progress(line) ?? status;
+      }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     const timer = setInterval(() => {
-      log(`${label}: ${secondsSince(t0)} s${lastLine ? ` (${lastLine.slice(0, 100)})` : ''}`);
+      log(`${label}: ${secondsSince(t0)} s${status ? ` (${status})` : ''}`);
     }, 10_000);
     child.on('error', (err) => {
       clearInterval(timer);
@@ -76,6 +80,18 @@ function runWithProgress(label, cmd, cmdArgs, options) {
       else reject(new Error(`${label} failed (exit ${code}):\n${output}`));
     });
   });
+}
+
+/** Turns `go install -x` output into "N modules fetched, M packages compiled". */
+function goProgress() {
+  let fetched = 0;
+  let compiled = 0;
+  return (line) => {
+    if (line.startsWith('# get ') && line.includes('200 OK')) fetched++;
+    else if (line.includes('/compile -o ')) compiled++;
+    else return undefined;
+    return `${fetched} module files fetched, ${compiled} packages compiled`;
+  };
 }
 
 async function ensureCli(manifest) {
@@ -107,6 +123,7 @@ async function ensureCli(manifest) {
     'go',
     ['install', '-x', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`],
     { env: { ...process.env, CGO_ENABLED: '0', GOBIN: join(toolsDir, 'bin'), GOFLAGS: '-buildvcs=false' } },
+    goProgress(),
   );
   log(`Temporal CLI built in ${seconds} s`);
   return target;

@@ -7,6 +7,18 @@ cd "$(dirname "$0")/.."
 t0=$(date +%s)
 bash scripts/setup.sh
 
+# Storage tests run against PGlite and, through TEST_DATABASE_URL, a real PostgreSQL server:
+# scripts/postgres.sh starts a local one unless a URL is given, and it is stopped at the end only
+# if this run started it.
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  pg_out=$(bash scripts/postgres.sh)
+  TEST_DATABASE_URL=$(sed -n 's/^TEST_DATABASE_URL=//p' <<<"$pg_out")
+  export TEST_DATABASE_URL
+  if grep -qx 'POSTGRES_STARTED=yes' <<<"$pg_out"; then
+    trap 'bash scripts/postgres.sh stop' EXIT
+  fi
+fi
+
 echo "[test] typechecking…" >&2
 npx tsc -p tsconfig.json --noEmit
 

@@ -1,9 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { durationMs } from './duration';
+import { parseRolloutSpec, type Rollout } from './flags/rollout';
 
-export const UPLOAD_MODES = ['serial', 'parallel', 'experiment'] as const;
-export type UploadMode = (typeof UPLOAD_MODES)[number];
+import { UPLOAD_MODES, type UploadMode } from './modes';
+
+export { UPLOAD_MODES, type UploadMode } from './modes';
 
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -34,11 +36,46 @@ export const ConfigSchema = z
     TRIBUTARY_MAX_DEBOUNCE: durationMs.default(60_000),
     TRIBUTARY_IDLE_TIMEOUT: durationMs.default(3_600_000),
     TRIBUTARY_MAX_PARALLEL: z.coerce.number().int().min(1).max(1000).default(16),
+    TRIBUTARY_MAX_BATCH: z.coerce.number().int().min(1).max(1000).default(500),
+    TRIBUTARY_SHADOW_TIMEOUT: durationMs.default(600_000),
+    TRIBUTARY_ROLLOUT: z
+      .string()
+      .transform((spec, ctx) => {
+        try {
+          return parseRolloutSpec(spec);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'expected MODE=PROPORTION pairs, e.g. experiment=0.1,serial=0.05 (proportions 0..1)' });
+          return z.NEVER;
+        }
+      })
+      .default({}),
+    TRIBUTARY_ROLLOUT_SALT: z.string().min(1).default('tributary'),
     LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'expected a postgres:// URL')
+      .optional(),
+    TRIBUTARY_BLOB_STORE: z.enum(['fs', 's3']).default('fs'),
+    S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }).optional(),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    S3_BUCKET: z.string().min(1).optional(),
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    S3_FORCE_PATH_STYLE: booleanFromEnv.default(true),
   })
   .refine((c) => c.TRIBUTARY_MAX_DEBOUNCE >= c.TRIBUTARY_DEBOUNCE, {
     message: 'TRIBUTARY_MAX_DEBOUNCE must be at least TRIBUTARY_DEBOUNCE',
     path: ['TRIBUTARY_MAX_DEBOUNCE'],
+  })
+  .refine((c) => c.TRIBUTARY_BLOB_STORE !== 's3' || c.S3_BUCKET !== undefined, {
+    message: 'S3_BUCKET is required when TRIBUTARY_BLOB_STORE is s3',
+    path: ['S3_BUCKET'],
+  })
+  // A key id without its secret (or the reverse) is a half-done deployment, not a request for
+  // the SDK's default credential chain.
+  .refine((c) => (c.S3_ACCESS_KEY_ID === undefined) === (c.S3_SECRET_ACCESS_KEY === undefined), {
+    message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together',
+    path: ['S3_SECRET_ACCESS_KEY'],
   });
 
 export interface Config {
@@ -61,8 +98,37 @@ export interface Config {
     maxDebounceMs: number;
     idleTimeoutMs: number;
     maxParallel: number;
+    maxBatch: number;
+    shadowTimeoutMs: number;
+  };
+  flags: {
+    rollout: Rollout;
+    salt: string;
   };
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  database: {
+    /** A PostgreSQL server; undefined means PGlite in `dir`. */
+    url?: string;
+    /** PGlite's folder: `<dataDir>/db`. */
+    dir: string;
+  };
+  blobs: {
+    kind: 'fs' | 's3';
+    /** The folder of the fs store (same as `blobDir`). */
+    dir: string;
+    /** Present when kind is 's3'. */
+    s3?: S3Config;
+  };
+}
+
+export interface S3Config {
+  /** A custom endpoint (MinIO and other S3-compatible stores); undefined means AWS. */
+  endpoint?: string;
+  region: string;
+  bucket: string;
+  forcePathStyle: boolean;
+  /** Static credentials; undefined means the SDK's default chain (environment, instance role). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export class ConfigError extends Error {
@@ -82,9 +148,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const c = parsed.data;
   const dataDir = path.resolve(cwd, c.TRIBUTARY_DATA_DIR);
+  const blobDir = path.join(dataDir, 'blobs');
   return {
     dataDir,
-    blobDir: path.join(dataDir, 'blobs'),
+    blobDir,
     temporal: {
       address: c.TEMPORAL_ADDRESS,
       namespace: c.TEMPORAL_NAMESPACE,
@@ -101,8 +168,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxDebounceMs: c.TRIBUTARY_MAX_DEBOUNCE,
       idleTimeoutMs: c.TRIBUTARY_IDLE_TIMEOUT,
       maxParallel: c.TRIBUTARY_MAX_PARALLEL,
+      maxBatch: c.TRIBUTARY_MAX_BATCH,
+      shadowTimeoutMs: c.TRIBUTARY_SHADOW_TIMEOUT,
+    },
+    flags: {
+      rollout: c.TRIBUTARY_ROLLOUT,
+      salt: c.TRIBUTARY_ROLLOUT_SALT,
     },
     logLevel: c.LOG_LEVEL,
+    database: { url: c.DATABASE_URL, dir: path.join(dataDir, 'db') },
+    blobs: {
+      kind: c.TRIBUTARY_BLOB_STORE,
+      dir: blobDir,
+      s3:
+        c.TRIBUTARY_BLOB_STORE === 's3' && c.S3_BUCKET !== undefined
+          ? {
+              endpoint: c.S3_ENDPOINT,
+              region: c.S3_REGION,
+              bucket: c.S3_BUCKET,
+              forcePathStyle: c.S3_FORCE_PATH_STYLE,
+              credentials:
+                c.S3_ACCESS_KEY_ID !== undefined && c.S3_SECRET_ACCESS_KEY !== undefined
+                  ? { accessKeyId: c.S3_ACCESS_KEY_ID, secretAccessKey: c.S3_SECRET_ACCESS_KEY }
+                  : undefined,
+            }
+          : undefined,
+    },
   };
 }
 

@@ -11,6 +11,7 @@ import { connectWorker } from './temporal/connection';
 import { temporalTools } from './temporal/tools';
 import { SEARCH_ATTRIBUTES } from './temporal/search-attributes';
 import { createWorker } from './worker';
+import { openAppContext } from './app-context';
 
 interface Stoppable {
   name: string;
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
   mkdirSync(config.dataDir, { recursive: true });
   // The SDK's own signal handling would stop the worker only; we stop everything in order.
   Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(config.logLevel) });
-  // Unwound in reverse on shutdown: worker, then its connection, then the server.
+  // Unwound in reverse on shutdown: worker, its connection, the database, then the server.
   const started: Stoppable[] = [];
   let stopping = false;
   const stopAll = async (reason: string) => {
@@ -80,9 +81,11 @@ async function main(): Promise<void> {
   try {
     const temporal = await startTemporal(config);
     if (temporal.stoppable) started.push(temporal.stoppable);
+    const app = await openAppContext(config);
+    started.push({ name: 'database', stop: () => app.close() });
     const connection = await connectWorker(config, temporal.address);
     started.push({ name: 'worker connection', stop: () => connection.close() });
-    const worker = await createWorker({ connection, config });
+    const worker = await createWorker({ connection, config, deps: app });
     const running = worker.run();
     started.push({
       name: 'worker',
@@ -97,6 +100,8 @@ async function main(): Promise<void> {
     if (temporal.uiUrl) console.log(`  Web UI:       ${temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
     console.log(`  Task queue:   ${config.temporal.taskQueue}`);
     console.log(`  Data folder:  ${config.dataDir}`);
+    console.log(`  Database:     ${config.database.url ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.database.dir}`}`);
+    console.log(`  Blob store:   ${config.blobs.kind === 's3' ? `S3 bucket ${config.blobs.s3?.bucket}` : config.blobs.dir}`);
     console.log('Press Ctrl-C to stop.');
     await running;
     if (!stopping) await stopAll('worker stopped');

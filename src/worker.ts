@@ -1,29 +1,26 @@
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, staticModeDecider } from './activities';
+import { createActivities, type ActivityDeps } from './activities';
+import { openAppContext } from './app-context';
 import { loadConfig, type Config } from './config';
-import { FsBlobStore } from './storage/fs-blob-store';
 import { connectWorker } from './temporal/connection';
 
 export interface WorkerSetup {
   connection: NativeConnection;
   config: Config;
+  deps: ActivityDeps;
   /** Extra or overriding worker options (tests pass a prebuilt bundle here). */
   overrides?: Partial<WorkerOptions>;
 }
 
 /** A worker serving the commit workflows and Tributary's activities on the configured task queue. */
-export async function createWorker({ connection, config, overrides }: WorkerSetup): Promise<Worker> {
-  const activities = createActivities({
-    blobs: new FsBlobStore(config.blobDir),
-    decideMode: staticModeDecider(config.pipeline.defaultMode),
-  });
+export async function createWorker({ connection, config, deps, overrides }: WorkerSetup): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: path.join(__dirname, 'workflows'),
-    activities,
+    activities: createActivities(deps),
     ...overrides,
   });
 }
@@ -34,11 +31,13 @@ async function main(): Promise<void> {
   if (!config.temporal.address) {
     throw new Error('set TEMPORAL_ADDRESS to run a standalone worker (`npm start` runs the embedded stack instead)');
   }
+  const app = await openAppContext(config);
   const connection = await connectWorker(config, config.temporal.address);
-  const worker = await createWorker({ connection, config });
+  const worker = await createWorker({ connection, config, deps: app });
   console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
   await worker.run(); // the SDK shuts the worker down gracefully on SIGINT / SIGTERM
   await connection.close();
+  await app.close();
 }
 
 if (require.main === module) {

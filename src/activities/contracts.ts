@@ -1,53 +1,138 @@
 import { z } from 'zod';
-import { UPLOAD_MODES } from '../config';
+import { UPLOAD_MODES } from '../modes';
 
 /**
  * Activity inputs and outputs. Activities validate their inputs with these schemas (a boundary
  * like any other); the workflow imports only the inferred types. Payloads carry ids, keys and
- * small summaries, never coverage data.
+ * small summaries, never coverage data: the largest (a claimed batch) stays near 30 KiB.
  */
 export const RepoSlugSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'expected OWNER/NAME');
 export const CommitShaSchema = z.string().regex(/^[0-9a-f]{7,64}$/, 'expected a hex commit sha');
 export const UploadIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'expected an upload id');
+const Session = z.number().int().nonnegative();
+
+/** Where a processor or finisher writes: the real commit, or an experiment's scratch space. */
+export const Target = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('commit') }),
+  z.object({ kind: z.literal('scratch'), batch: z.number().int().nonnegative() }),
+]);
+export type Target = z.infer<typeof Target>;
 
 export const ResolveModeInput = z.object({ repo: RepoSlugSchema });
 export type ResolveModeInput = z.infer<typeof ResolveModeInput>;
 export const ModeDecision = z.object({ mode: z.enum(UPLOAD_MODES), reason: z.string() });
 export type ModeDecision = z.infer<typeof ModeDecision>;
 
+export const BatchUpload = z.object({ uploadId: UploadIdSchema, session: Session });
+export type BatchUpload = z.infer<typeof BatchUpload>;
+
+export const ClaimUploadsInput = z.object({
+  repo: RepoSlugSchema,
+  sha: CommitShaSchema,
+  /** Deterministic per batch, so a retried claim returns the same uploads. */
+  batchId: z.string().min(1).max(200),
+  limit: z.number().int().min(1).max(1000),
+});
+export type ClaimUploadsInput = z.infer<typeof ClaimUploadsInput>;
+
 export const ProcessUploadInput = z.object({
   repo: RepoSlugSchema,
   sha: CommitShaSchema,
   uploadId: UploadIdSchema,
+  session: Session,
+  target: Target,
 });
 export type ProcessUploadInput = z.infer<typeof ProcessUploadInput>;
 
-export const UploadErrorCode = z.enum(['file_not_in_storage', 'report_empty', 'unknown_processing']);
+export const UPLOAD_ERROR_CODES = [
+  'file_not_in_storage',
+  'report_empty',
+  'report_invalid',
+  'report_too_large',
+  'unknown_processing',
+  'processing_timeout',
+  'cancelled',
+] as const;
+export const UploadErrorCode = z.enum(UPLOAD_ERROR_CODES);
 export type UploadErrorCode = z.infer<typeof UploadErrorCode>;
+
+export const UploadError = z.object({ code: UploadErrorCode, message: z.string().max(2000) });
+export type UploadError = z.infer<typeof UploadError>;
 
 export const ProcessSummary = z.object({
   uploadId: UploadIdSchema,
+  session: Session,
   /** Intermediate report key; absent when the upload ended in error. */
   key: z.string().optional(),
-  rawBytes: z.number().int().nonnegative(),
+  format: z.string().optional(),
+  files: z.number().int().nonnegative(),
   lines: z.number().int().nonnegative(),
-  error: z.object({ code: UploadErrorCode, message: z.string() }).optional(),
+  error: UploadError.optional(),
 });
 export type ProcessSummary = z.infer<typeof ProcessSummary>;
 
-export const FinishCommitInput = z.object({
+export const FinishInput = z.object({
   repo: RepoSlugSchema,
   sha: CommitShaSchema,
-  uploads: z.array(ProcessSummary).max(10_000),
+  target: Target,
+  /** The report the batch is merged into (the commit's current version), if any. */
+  baseKey: z.string().nullable(),
+  /** Version the result is written as (commit target). */
+  version: z.number().int().positive(),
+  uploads: z.array(BatchUpload).min(1).max(1000),
 });
-export type FinishCommitInput = z.infer<typeof FinishCommitInput>;
+export type FinishInput = z.infer<typeof FinishInput>;
 
-export const CommitTotals = z.object({
-  /** Uploads merged into the commit report so far (all batches). */
-  merged: z.number().int().nonnegative(),
-  lines: z.number().int().nonnegative(),
-  reportKey: z.string(),
+export const ReportTotalsSchema = z.object({
+  files: z.number().int(),
+  lines: z.number().int(),
+  hits: z.number().int(),
+  misses: z.number().int(),
+  partials: z.number().int(),
+  branches: z.number().int(),
+  methods: z.number().int(),
+  coverage: z.string(),
+  sessions: z.number().int(),
 });
-export type CommitTotals = z.infer<typeof CommitTotals>;
+export type ReportTotalsJson = z.infer<typeof ReportTotalsSchema>;
+
+export const FinishResult = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('ok'), reportKey: z.string(), totals: ReportTotalsSchema }),
+  /** Intermediate reports that were not found (expired, deleted): re-run their processors. */
+  z.object({ status: z.literal('missing'), missing: z.array(UploadIdSchema) }),
+]);
+export type FinishResult = z.infer<typeof FinishResult>;
+
+export const FailUploadsInput = z.object({
+  uploadIds: z.array(UploadIdSchema).min(1).max(1000),
+  error: UploadError,
+});
+export type FailUploadsInput = z.infer<typeof FailUploadsInput>;
+
+export const EXPERIMENT_OUTCOMES = ['match', 'mismatch', 'shadow_failed', 'shadow_timeout'] as const;
+export const ExperimentOutcome = z.enum(EXPERIMENT_OUTCOMES);
+export type ExperimentOutcome = z.infer<typeof ExperimentOutcome>;
+
+export const VerifyExperimentInput = z.object({
+  repo: RepoSlugSchema,
+  sha: CommitShaSchema,
+  batch: z.number().int().nonnegative(),
+  /** The persisted (serial) report after the batch; null when the batch merged nothing. */
+  serialKey: z.string().nullable(),
+  /** The shadow's report, or null when it failed or ran out of time. */
+  shadowKey: z.string().nullable(),
+  shadowProblem: z.object({ outcome: z.enum(['shadow_failed', 'shadow_timeout']), message: z.string().max(2000) }).optional(),
+  serialMs: z.number().int().nonnegative(),
+  shadowMs: z.number().int().nonnegative(),
+});
+export type VerifyExperimentInput = z.infer<typeof VerifyExperimentInput>;
+
+export const VerifyExperimentResult = z.object({
+  outcome: ExperimentOutcome,
+  differingFiles: z.number().int().nonnegative(),
+  differingLines: z.number().int().nonnegative(),
+  sample: z.array(z.string()).max(20),
+});
+export type VerifyExperimentResult = z.infer<typeof VerifyExperimentResult>;

@@ -30,5 +30,11 @@ export function blobKey(...segments: string[]): string {
 export const keys = {
   raw: (uploadId: string) => blobKey(BLOB_PREFIXES.raw, uploadId),
   intermediate: (uploadId: string) => blobKey(BLOB_PREFIXES.intermediate, uploadId),
-  commitReport: (repo: string, sha: string) => blobKey(BLOB_PREFIXES.report, ...repo.split('/'), sha),
+  /** Versioned: an experiment's shadow merges into the version its batch started from. */
+  commitReport: (repo: string, sha: string, version: number) =>
+    blobKey(BLOB_PREFIXES.report, ...repo.split('/'), sha, `v${version}`),
+  scratchIntermediate: (repo: string, sha: string, batch: number, uploadId: string) =>
+    blobKey(BLOB_PREFIXES.scratch, ...repo.split('/'), sha, `batch-${batch}`, 'intermediate', uploadId),
+  scratchReport: (repo: string, sha: string, batch: number) =>
+    blobKey(BLOB_PREFIXES.scratch, ...repo.split('/'), sha, `batch-${batch}`, 'report'),
 };

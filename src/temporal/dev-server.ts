@@ -18,7 +18,10 @@ export interface RunningDevServer {
   address: string;
   uiUrl: string;
   logFile: string;
+  /** SIGTERM, then SIGKILL after 10 s. */
   stop(): Promise<void>;
+  /** SIGKILL at once, as a crash would. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -63,6 +66,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
     uiUrl: `http://127.0.0.1:${opts.uiPort}`,
     logFile,
     stop: () => stopChild(child, exited),
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 

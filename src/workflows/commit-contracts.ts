@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { UploadMode } from '../config';
+import type { UploadMode } from '../modes';
+import type { BatchUpload, ExperimentOutcome, ReportTotalsJson } from '../activities/contracts';
 
 /** Workflow id of a commit's single writer. */
 export function commitWorkflowId(repo: string, sha: string): string {
@@ -15,15 +16,30 @@ export interface CommitSettings {
   idleTimeoutMs: number;
   /** Window of processor activities in flight at once in parallel mode. */
   maxParallel: number;
+  /** Uploads taken per batch (bounded so every payload stays small). */
+  maxBatch?: number;
+  /** How long an experiment waits for its shadow after the real path is done. */
+  shadowTimeoutMs?: number;
 }
 
-/** Small state carried across continue-as-new; never coverage data. */
+export interface ExperimentTally {
+  batches: number;
+  matches: number;
+  /** First outcome that was not a match, if any; it sticks. */
+  firstProblem?: ExperimentOutcome;
+  last?: ExperimentOutcome;
+}
+
+/** Small state carried across continue-as-new; never coverage data, never upload lists. */
 export interface CommitCarry {
-  pending: string[];
   received: number;
   merged: number;
   errors: number;
   batches: number;
+  version: number;
+  reportKey?: string;
+  totals?: ReportTotalsJson;
+  experiment: ExperimentTally;
 }
 
 export interface CommitWorkflowInput {
@@ -33,6 +49,7 @@ export interface CommitWorkflowInput {
   carry?: CommitCarry;
 }
 
+/** A nudge: the upload itself is in the database, which is the queue. */
 export interface UploadSignal {
   uploadId: string;
 }
@@ -44,20 +61,32 @@ export interface CommitProgress {
   mode?: UploadMode;
   modeReason?: string;
   received: number;
-  pending: number;
   merged: number;
   errors: number;
   batches: number;
+  version: number;
+  totals?: ReportTotalsJson;
   /** Processed / total of the batch in flight. */
   batch?: { done: number; total: number };
+  experiment: ExperimentTally;
 }
 
-export interface CommitResult {
-  received: number;
-  merged: number;
-  errors: number;
-  batches: number;
-  reportKey?: string;
+/** What a closed commit workflow returns: the same small summary it carries across runs. */
+export type CommitResult = CommitCarry;
+
+export interface ShadowWorkflowInput {
+  repo: string;
+  sha: string;
+  batch: number;
+  /** The commit report the batch started from (read only). */
+  baseKey: string | null;
+  baseVersion: number;
+  uploads: BatchUpload[];
+  maxParallel: number;
+}
+
+export interface ShadowResult {
+  reportKey: string | null;
 }
 
 export const uploadSignal = defineSignal<[UploadSignal]>('upload');

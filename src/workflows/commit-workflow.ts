@@ -1,17 +1,20 @@
 import {
+  CancellationScope,
+  ParentClosePolicy,
   condition,
   continueAsNew,
+  isCancellation,
   log,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { ProcessSummary } from '../activities/contracts';
-import { Outcome, UploadCount, UploadMode } from '../temporal/search-attributes';
-import { mapWindowed } from './windowed';
+import type { BatchUpload, ExperimentOutcome, ModeDecision, ProcessSummary } from '../activities/contracts';
+import { ExperimentOutcome as ExperimentOutcomeAttr, Outcome, UploadCount, UploadMode } from '../temporal/search-attributes';
+import { quick } from './activity-proxies';
+import { runParallel, runSerial, type BatchOutcome, type PathContext } from './batch-paths';
 import {
   type CommitCarry,
   type CommitProgress,
@@ -20,141 +23,198 @@ import {
   progressQuery,
   uploadSignal,
 } from './commit-contracts';
+import { shadowParallelWorkflow } from './shadow-workflow';
 
-const { resolveMode } = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
-
-const { processUpload, finishCommit } = proxyActivities<Activities>({
-  startToCloseTimeout: '10m',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '1m',
-    maximumAttempts: 20,
-    nonRetryableErrorTypes: ['InvalidActivityInput'],
-  },
-});
-
-/** Largest batch taken at once; the rest waits for the next loop (or the next run). */
-const MAX_BATCH = 1000;
+const DEFAULT_MAX_BATCH = 500;
+const DEFAULT_SHADOW_TIMEOUT_MS = 10 * 60_000;
 
 /**
- * The single writer of one commit's report. Uploads arrive by signal (signal-with-start from the
- * registration service); the workflow waits for a quiet period, processes the batch in the mode
- * the feature flag gives, and loops until no upload has come for the idle period.
+ * The single writer of one commit's report. Upload signals are nudges: the uploads themselves wait
+ * in the database, which the workflow drains batch by batch (`claimUploads`), in the mode the
+ * feature flag gives for each batch. It closes after an idle period and continues-as-new, carrying
+ * only counters and the current report version, when Temporal suggests it.
  */
 export async function commitWorkflow(input: CommitWorkflowInput): Promise<CommitResult> {
   const { repo, sha, settings } = input;
-  const carry: CommitCarry = input.carry ?? { pending: [], received: 0, merged: 0, errors: 0, batches: 0 };
-  const pending = [...carry.pending];
-  // Uploads already taken in this run: a redelivered signal must not process an upload twice.
-  const seen = new Set<string>(pending);
-  let arrivals = 0;
-  const progress: CommitProgress = {
-    phase: 'waiting',
-    received: carry.received,
-    pending: pending.length,
-    merged: carry.merged,
-    errors: carry.errors,
-    batches: carry.batches,
-  };
-  let reportKey: string | undefined;
+  const maxBatch = settings.maxBatch ?? DEFAULT_MAX_BATCH;
+  const carry: CommitCarry = input.carry ?? { received: 0, merged: 0, errors: 0, batches: 0, version: 0, experiment: { batches: 0, matches: 0 } };
+  const state: CommitProgress = { phase: 'waiting', ...carry, experiment: { ...carry.experiment } };
+  let reportKey = carry.reportKey;
+  const seen = new Set<string>();
+  let nudges = 0;
+  let handled = 0;
+  // A continued run may have been handed uploads its predecessor never claimed.
+  let mayHaveMore = input.carry !== undefined;
 
   setHandler(uploadSignal, ({ uploadId }) => {
-    if (seen.has(uploadId)) return;
+    if (seen.has(uploadId)) return; // redelivered
     seen.add(uploadId);
-    pending.push(uploadId);
-    arrivals++;
-    progress.received++;
-    progress.pending = pending.length;
+    nudges++;
+    state.received++;
   });
-  setHandler(progressQuery, () => ({ ...progress, pending: pending.length }));
+  setHandler(progressQuery, () => ({ ...state, experiment: { ...state.experiment } }));
+  const summary = (): CommitCarry => ({
+    received: state.received,
+    merged: state.merged,
+    errors: state.errors,
+    batches: state.batches,
+    version: state.version,
+    reportKey,
+    totals: state.totals,
+    experiment: state.experiment,
+  });
 
   for (;;) {
-    progress.phase = 'waiting';
-    describe(progress, repo, sha);
-    const gotWork = await condition(() => pending.length > 0, settings.idleTimeoutMs);
-    if (!gotWork) break;
-
-    progress.phase = 'debouncing';
-    describe(progress, repo, sha);
-    await debounce(() => arrivals, settings.debounceMs, settings.maxDebounceMs);
-
-    const batch = pending.splice(0, MAX_BATCH);
-    progress.pending = pending.length;
-    const decision = await resolveMode({ repo });
-    progress.mode = decision.mode;
-    progress.modeReason = decision.reason;
-    progress.phase = 'processing';
-    progress.batch = { done: 0, total: batch.length };
-    upsertSearchAttributes([{ key: UploadMode, value: decision.mode }]);
-    log.info('processing batch', { repo, sha, size: batch.length, mode: decision.mode, reason: decision.reason });
-    describe(progress, repo, sha);
-
-    const onProcessed = (s: ProcessSummary) => {
-      if (s.error) progress.errors++;
-      progress.batch = { done: (progress.batch?.done ?? 0) + 1, total: batch.length };
-      describe(progress, repo, sha);
-    };
-
-    if (decision.mode === 'parallel') {
-      const summaries = await mapWindowed(batch, settings.maxParallel, async (uploadId) => {
-        const s = await processUpload.executeWithOptions({ summary: `process upload ${uploadId}` }, [{ repo, sha, uploadId }]);
-        onProcessed(s);
-        return s;
-      });
-      const totals = await finishCommit.executeWithOptions({ summary: `merge ${summaries.length} uploads` }, [
-        { repo, sha, uploads: summaries },
-      ]);
-      progress.merged = totals.merged;
-      reportKey = totals.reportKey;
-    } else {
-      // serial, and experiment until the shadow comparison exists: one upload after the other,
-      // each merged into the commit report as it goes.
-      for (const uploadId of batch) {
-        const s = await processUpload.executeWithOptions({ summary: `process upload ${uploadId}` }, [{ repo, sha, uploadId }]);
-        onProcessed(s);
-        const totals = await finishCommit.executeWithOptions({ summary: `merge upload ${uploadId}` }, [
-          { repo, sha, uploads: [s] },
-        ]);
-        progress.merged = totals.merged;
-        reportKey = totals.reportKey;
-      }
+    if (!mayHaveMore) {
+      state.phase = 'waiting';
+      describe(state, repo, sha);
+      const gotWork = await condition(() => nudges > handled, settings.idleTimeoutMs);
+      if (!gotWork) break;
+      state.phase = 'debouncing';
+      describe(state, repo, sha);
+      await debounce(() => nudges, settings.debounceMs, settings.maxDebounceMs);
     }
-    progress.batches++;
-    progress.batch = undefined;
-    upsertSearchAttributes([
-      { key: UploadCount, value: progress.received },
-      { key: Outcome, value: progress.errors > 0 ? 'partial' : 'success' },
+    handled = nudges;
+
+    const batchNo = state.batches;
+    const claimed = await quick.claimUploads.executeWithOptions({ summary: `claim batch ${batchNo}` }, [
+      { repo, sha, batchId: `${workflowInfo().workflowId}#${batchNo}`, limit: maxBatch },
     ]);
+    mayHaveMore = claimed.length === maxBatch;
+    if (claimed.length === 0) continue;
+
+    const decision = await quick.resolveMode({ repo });
+    state.mode = decision.mode;
+    state.modeReason = decision.reason;
+    state.phase = 'processing';
+    state.batch = { done: 0, total: claimed.length };
+    upsertSearchAttributes([{ key: UploadMode, value: decision.mode }]);
+    log.info('processing batch', { repo, sha, batch: batchNo, size: claimed.length, mode: decision.mode, reason: decision.reason });
+    describe(state, repo, sha);
+
+    const ctx: PathContext = {
+      repo,
+      sha,
+      target: { kind: 'commit' },
+      maxParallel: settings.maxParallel,
+      onProcessed: (s: ProcessSummary) => {
+        state.batch = { done: (state.batch?.done ?? 0) + 1, total: claimed.length };
+        if (s.error) log.info('upload error', { uploadId: s.uploadId, code: s.error.code });
+        describe(state, repo, sha);
+      },
+    };
+    const outcome = await processBatch(decision, ctx, batchNo, reportKey ?? null, state.version, claimed, settings.shadowTimeoutMs ?? DEFAULT_SHADOW_TIMEOUT_MS, state);
+
+    state.version += outcome.versionsWritten;
+    if (outcome.merged) {
+      reportKey = outcome.merged.reportKey;
+      state.totals = outcome.merged.totals;
+    }
+    state.merged += outcome.mergedUploads;
+    state.errors += outcome.erroredUploads;
+    state.batches++;
+    state.batch = undefined;
+    upsertSearchAttributes([
+      { key: UploadCount, value: state.merged + state.errors },
+      { key: Outcome, value: outcomeOf(state) },
+    ]);
+    describe(state, repo, sha);
 
     if (workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof commitWorkflow>({
-        repo,
-        sha,
-        settings,
-        carry: {
-          pending: [...pending],
-          received: progress.received,
-          merged: progress.merged,
-          errors: progress.errors,
-          batches: progress.batches,
-        },
-      });
+      await continueAsNew<typeof commitWorkflow>({ repo, sha, settings, carry: summary() });
     }
   }
 
-  progress.phase = 'closed';
-  describe(progress, repo, sha);
-  return {
-    received: progress.received,
-    merged: progress.merged,
-    errors: progress.errors,
-    batches: progress.batches,
-    reportKey,
-  };
+  state.phase = 'closed';
+  describe(state, repo, sha);
+  return summary();
+}
+
+async function processBatch(
+  decision: ModeDecision,
+  ctx: PathContext,
+  batchNo: number,
+  baseKey: string | null,
+  baseVersion: number,
+  uploads: BatchUpload[],
+  shadowTimeoutMs: number,
+  state: CommitProgress,
+): Promise<BatchOutcome> {
+  if (decision.mode === 'parallel') return runParallel(ctx, baseKey, baseVersion + 1, uploads);
+  if (decision.mode === 'serial') return runSerial(ctx, baseKey, baseVersion + 1, uploads);
+
+  // Experiment: the serial path is the real one; the parallel path runs as a shadow child over the
+  // same uploads from the same base version, and may only cost `shadowTimeoutMs` of extra waiting.
+  const started = Date.now();
+  let shadowDone = false;
+  let shadowKey: string | null = null;
+  let shadowProblem: { outcome: 'shadow_failed' | 'shadow_timeout'; message: string } | undefined;
+  let shadowMs = 0;
+  const shadowScope = new CancellationScope();
+  const shadow = shadowScope
+    .run(async () => {
+      const child = await startChild(shadowParallelWorkflow, {
+        workflowId: `${workflowInfo().workflowId}:shadow:${batchNo}`,
+        args: [{ repo: ctx.repo, sha: ctx.sha, batch: batchNo, baseKey, baseVersion, uploads, maxParallel: ctx.maxParallel }],
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        staticSummary: `shadow (parallel) of batch ${batchNo}`,
+      });
+      return child.result();
+    })
+    .then(
+      (r) => {
+        shadowKey = r.reportKey;
+      },
+      (err: unknown) => {
+        if (!isCancellation(err)) shadowProblem = { outcome: 'shadow_failed', message: messageOf(err) };
+      },
+    )
+    .finally(() => {
+      shadowDone = true;
+      shadowMs = Date.now() - started;
+    });
+
+  const real = await runSerial(ctx, baseKey, baseVersion + 1, uploads);
+  const serialMs = Date.now() - started;
+  if (!(await condition(() => shadowDone, shadowTimeoutMs))) {
+    shadowScope.cancel();
+    await shadow;
+    shadowProblem = { outcome: 'shadow_timeout', message: `the shadow had not finished ${shadowTimeoutMs} ms after the serial path` };
+  }
+  const verdict = await quick.verifyExperiment.executeWithOptions({ summary: `compare serial and parallel, batch ${batchNo}` }, [
+    {
+      repo: ctx.repo,
+      sha: ctx.sha,
+      batch: batchNo,
+      serialKey: real.merged?.reportKey ?? null,
+      shadowKey: shadowProblem ? null : shadowKey,
+      shadowProblem,
+      serialMs,
+      shadowMs,
+    },
+  ]);
+  tally(state, verdict.outcome);
+  if (verdict.outcome !== 'match') log.warn('experiment did not match', { batch: batchNo, ...verdict });
+  upsertSearchAttributes([{ key: ExperimentOutcomeAttr, value: state.experiment.firstProblem ?? 'match' }]);
+  return real;
+}
+
+function tally(state: CommitProgress, outcome: ExperimentOutcome): void {
+  const e = state.experiment;
+  e.batches++;
+  e.last = outcome;
+  if (outcome === 'match') e.matches++;
+  else e.firstProblem ??= outcome;
+}
+
+function outcomeOf(s: CommitProgress): string {
+  if (s.errors === 0) return 'success';
+  return s.merged === 0 ? 'failed' : 'partial';
+}
+
+function messageOf(err: unknown): string {
+  const e = err as { message?: string; cause?: { message?: string } };
+  return [e.message, e.cause?.message].filter(Boolean).join(': ').slice(0, 2000) || String(err);
 }
 
 /** Waits until no upload has arrived for `quietMs`, but never longer than `maxMs` in all. */
@@ -163,7 +223,7 @@ async function debounce(arrivals: () => number, quietMs: number, maxMs: number):
   while (waited < maxMs) {
     const before = arrivals();
     const wait = Math.min(quietMs, maxMs - waited);
-    const start = Date.now(); // deterministic inside workflows: the workflow task's time
+    const start = Date.now(); // deterministic in workflows: the workflow task's time
     const more = await condition(() => arrivals() !== before, wait);
     waited += Date.now() - start;
     if (!more) return;
@@ -174,8 +234,12 @@ function describe(p: CommitProgress, repo: string, sha: string): void {
   const lines = [
     `**${repo}** @ \`${sha.slice(0, 12)}\``,
     `phase: ${p.phase}${p.mode ? ` · mode: ${p.mode} (${p.modeReason ?? ''})` : ''}`,
-    `uploads: ${p.received} received · ${p.merged} merged · ${p.errors} errors · ${p.batches} batches`,
+    `uploads: ${p.received} received · ${p.merged} merged · ${p.errors} errors · ${p.batches} batches · report v${p.version}`,
   ];
+  if (p.totals) lines.push(`coverage: ${p.totals.coverage}% of ${p.totals.lines} lines in ${p.totals.files} files`);
   if (p.batch) lines.push(`batch: ${p.batch.done}/${p.batch.total} processed`);
+  if (p.experiment.batches > 0) {
+    lines.push(`experiment: ${p.experiment.matches}/${p.experiment.batches} batches matched${p.experiment.firstProblem ? ` · first problem: ${p.experiment.firstProblem}` : ''}`);
+  }
   setCurrentDetails(lines.join('\n\n'));
 }

@@ -1,2 +1,3 @@
 // The worker's workflow bundle: every workflow type the task queue serves.
 export { commitWorkflow } from './commit-workflow';
+export { shadowParallelWorkflow } from './shadow-workflow';

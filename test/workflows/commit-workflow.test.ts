@@ -1,6 +1,7 @@
 /**
- * Orchestration of the commit workflow on Temporal's time-skipping test server, with mocked
- * activities: debounce, idle close after a day, and retries with backoff.
+ * Orchestration of the commit workflow on Temporal's time-skipping test server, with in-memory
+ * activities: debounce, batches, idle close after a day, retries with backoff, continue-as-new,
+ * backtracking over missing intermediates, and the experiment's shadow (match, failure, timeout).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,8 @@ import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
-import type { ProcessSummary } from '../../src/activities/contracts';
+import type { BatchUpload, FinishInput, ProcessUploadInput } from '../../src/activities/contracts';
+import type { UploadMode } from '../../src/modes';
 import { commitWorkflowId, progressQuery, uploadSignal, type CommitSettings } from '../../src/workflows/commit-contracts';
 import type { commitWorkflow } from '../../src/workflows';
 import { bundleWorkflows, createTimeSkippingEnv } from '../support/temporal';
@@ -29,25 +31,75 @@ const SECOND = 1000;
 const DAY = 86_400 * SECOND;
 const settings: CommitSettings = { debounceMs: 10 * SECOND, maxDebounceMs: 60 * SECOND, idleTimeoutMs: DAY, maxParallel: 4 };
 
-/** Activities that record what the workflow asked for, in order. */
-function recordingActivities(opts: { mode?: 'serial' | 'parallel'; processUpload?: Activities['processUpload'] } = {}) {
-  const calls: { activity: string; uploads: string[] }[] = [];
-  const activities: Activities = {
-    async resolveMode() {
-      calls.push({ activity: 'resolveMode', uploads: [] });
-      return { mode: opts.mode ?? 'parallel', reason: 'test' };
-    },
-    async processUpload(input) {
-      calls.push({ activity: 'processUpload', uploads: [input.uploadId] });
-      if (opts.processUpload) return opts.processUpload(input);
-      return { uploadId: input.uploadId, key: `intermediate/${input.uploadId}`, rawBytes: 10, lines: 2 };
-    },
-    async finishCommit(input) {
-      calls.push({ activity: 'finishCommit', uploads: input.uploads.map((u: ProcessSummary) => u.uploadId) });
-      return { merged: input.uploads.length, lines: 2 * input.uploads.length, reportKey: `reports/${input.repo}/${input.sha}` };
-    },
-  };
-  return { calls, activities };
+/**
+ * Activities over an in-memory commit: uploads wait in `queue` as they would in the database; the
+ * merged "report" is the sorted list of sessions it holds, so order-independence is visible.
+ */
+class FakeCommit {
+  readonly queue: BatchUpload[] = [];
+  readonly claims = new Map<string, BatchUpload[]>();
+  readonly calls: string[] = [];
+  readonly reports = new Map<string, number[]>();
+  readonly verdicts: unknown[] = [];
+  private nextSession = 0;
+
+  constructor(
+    private readonly mode: UploadMode,
+    private readonly hooks: {
+      processUpload?: (input: ProcessUploadInput) => Promise<void>;
+      finishCommit?: (input: FinishInput) => Promise<string[] | void>;
+    } = {},
+  ) {}
+
+  add(): string {
+    const uploadId = `u${this.nextSession}`;
+    this.queue.push({ uploadId, session: this.nextSession++ });
+    return uploadId;
+  }
+
+  activities(): Activities {
+    return {
+      resolveMode: async () => ({ mode: this.mode, reason: 'test' }),
+      claimUploads: async ({ batchId, limit }) => {
+        const again = this.claims.get(batchId);
+        if (again) return again;
+        const taken = this.queue.splice(0, limit);
+        this.claims.set(batchId, taken);
+        this.calls.push(`claim:${taken.map((u) => u.uploadId).join(',')}`);
+        return taken;
+      },
+      failUploads: async ({ uploadIds }) => {
+        this.calls.push(`fail:${uploadIds.join(',')}`);
+      },
+      processUpload: async (input) => {
+        this.calls.push(`process:${input.target.kind}:${input.uploadId}`);
+        await this.hooks.processUpload?.(input);
+        return { uploadId: input.uploadId, session: input.session, key: `i/${input.uploadId}`, files: 1, lines: 1 };
+      },
+      finishCommit: async (input) => {
+        this.calls.push(`finish:${input.target.kind}:v${input.version}:${input.uploads.map((u) => u.uploadId).join(',')}`);
+        const missing = await this.hooks.finishCommit?.(input);
+        if (missing && missing.length > 0) return { status: 'missing', missing };
+        const base = input.baseKey ? (this.reports.get(input.baseKey) ?? []) : [];
+        const sessions = [...new Set([...base, ...input.uploads.map((u) => u.session)])].sort((a, b) => a - b);
+        const key = input.target.kind === 'commit' ? `report/v${input.version}` : `scratch/${input.target.batch}`;
+        this.reports.set(key, sessions);
+        return {
+          status: 'ok',
+          reportKey: key,
+          totals: { files: 1, lines: sessions.length, hits: sessions.length, misses: 0, partials: 0, branches: 0, methods: 0, coverage: '100', sessions: sessions.length },
+        };
+      },
+      verifyExperiment: async (input) => {
+        const same = JSON.stringify(this.reports.get(input.serialKey ?? '')) === JSON.stringify(this.reports.get(input.shadowKey ?? ''));
+        const verdict = input.shadowProblem
+          ? { outcome: input.shadowProblem.outcome, differingFiles: 0, differingLines: 0, sample: [input.shadowProblem.message] }
+          : { outcome: same ? ('match' as const) : ('mismatch' as const), differingFiles: same ? 0 : 1, differingLines: same ? 0 : 1, sample: [] };
+        this.verdicts.push({ ...verdict, serialKey: input.serialKey, shadowKey: input.shadowKey });
+        return verdict;
+      },
+    };
+  }
 }
 
 async function withWorker<T>(activities: Activities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
@@ -57,126 +109,208 @@ async function withWorker<T>(activities: Activities, fn: (taskQueue: string) => 
     taskQueue,
     workflowBundle: bundle,
     activities,
+    // Cancellation reaches an activity with its next flushed heartbeat: flush often.
+    maxHeartbeatThrottleInterval: '100ms',
   });
   return worker.runUntil(fn(taskQueue));
 }
 
-function sha(): string {
+function newSha(): string {
   return randomUUID().replace(/-/g, '');
+}
+
+async function start(fake: FakeCommit, taskQueue: string, overrides: Partial<CommitSettings> = {}) {
+  const sha = newSha();
+  const uploadId = fake.add();
+  return env.client.workflow.signalWithStart<typeof commitWorkflow, [{ uploadId: string }]>('commitWorkflow', {
+    workflowId: commitWorkflowId('acme/app', sha),
+    taskQueue,
+    args: [{ repo: 'acme/app', sha, settings: { ...settings, ...overrides } }],
+    signal: uploadSignal,
+    signalArgs: [{ uploadId }],
+  });
 }
 
 describe('commit workflow (time-skipping)', () => {
   test('uploads arriving within the debounce window are processed as one batch', async () => {
-    const { calls, activities } = recordingActivities();
-    await withWorker(activities, async (taskQueue) => {
-      const commit = sha();
-      const handle = await env.client.workflow.signalWithStart<typeof commitWorkflow, [{ uploadId: string }]>('commitWorkflow', {
-        workflowId: commitWorkflowId('acme/app', commit),
-        taskQueue,
-        args: [{ repo: 'acme/app', sha: commit, settings }],
-        signal: uploadSignal,
-        signalArgs: [{ uploadId: 'u1' }],
-      });
+    const fake = new FakeCommit('parallel');
+    await withWorker(fake.activities(), async (taskQueue) => {
+      const handle = await start(fake, taskQueue);
       // 4 s and 8 s after the first: each inside the 10 s quiet window of the one before.
       await env.sleep(4 * SECOND);
-      await handle.signal(uploadSignal, { uploadId: 'u2' });
+      await handle.signal(uploadSignal, { uploadId: fake.add() });
       await env.sleep(4 * SECOND);
-      await handle.signal(uploadSignal, { uploadId: 'u3' });
-      await handle.signal(uploadSignal, { uploadId: 'u3' }); // a redelivered signal counts once
+      const third = fake.add();
+      await handle.signal(uploadSignal, { uploadId: third });
+      await handle.signal(uploadSignal, { uploadId: third }); // a redelivered signal counts once
       const progress = await handle.query(progressQuery);
       assert.equal(progress.phase, 'debouncing');
       assert.equal(progress.received, 3);
-      assert.equal(calls.filter((c) => c.activity === 'processUpload').length, 0, 'nothing is processed while uploads keep coming');
+      assert.equal(fake.calls.length, 0, 'nothing is processed while uploads keep coming');
 
       const result = await handle.result();
-      assert.deepEqual(result, { received: 3, merged: 3, errors: 0, batches: 1, reportKey: `reports/acme/app/${commit}` });
-      assert.deepEqual(
-        calls.filter((c) => c.activity === 'finishCommit').map((c) => c.uploads),
-        [['u1', 'u2', 'u3']],
-      );
+      assert.equal(result.merged, 3);
+      assert.equal(result.batches, 1);
+      assert.equal(result.version, 1);
+      assert.equal(result.reportKey, 'report/v1');
+      assert.deepEqual(fake.reports.get('report/v1'), [0, 1, 2]);
+      assert.deepEqual(fake.calls.filter((c) => c.startsWith('claim') || c.startsWith('finish')), ['claim:u0,u1,u2', 'finish:commit:v1:u0,u1,u2']);
     });
   });
 
-  test('an upload after the debounce window starts a second batch', async () => {
-    const { calls, activities } = recordingActivities({ mode: 'serial' });
-    await withWorker(activities, async (taskQueue) => {
-      const commit = sha();
-      const handle = await env.client.workflow.signalWithStart('commitWorkflow', {
-        workflowId: commitWorkflowId('acme/app', commit),
-        taskQueue,
-        args: [{ repo: 'acme/app', sha: commit, settings }],
-        signal: uploadSignal,
-        signalArgs: [{ uploadId: 'a' }],
-      });
-      await env.sleep(60 * SECOND);
-      await handle.signal(uploadSignal, { uploadId: 'b' });
+  test('serial mode merges one upload after the other; a later upload starts a second batch', async () => {
+    const fake = new FakeCommit('serial');
+    await withWorker(fake.activities(), async (taskQueue) => {
+      const handle = await start(fake, taskQueue);
+      await handle.signal(uploadSignal, { uploadId: fake.add() });
+      await env.sleep(2 * settings.maxDebounceMs);
+      await handle.signal(uploadSignal, { uploadId: fake.add() });
       const result = await handle.result();
       assert.equal(result.batches, 2);
-      // Serial mode: each upload processed, then merged, one after the other.
-      assert.deepEqual(
-        calls.filter((c) => c.activity !== 'resolveMode').map((c) => `${c.activity}:${c.uploads.join(',')}`),
-        ['processUpload:a', 'finishCommit:a', 'processUpload:b', 'finishCommit:b'],
-      );
+      assert.equal(result.version, 3, 'one report version per upload');
+      assert.deepEqual(fake.calls, [
+        'claim:u0,u1',
+        'process:commit:u0',
+        'finish:commit:v1:u0',
+        'process:commit:u1',
+        'finish:commit:v2:u1',
+        'claim:u2',
+        'process:commit:u2',
+        'finish:commit:v3:u2',
+      ]);
+      assert.deepEqual(fake.reports.get('report/v3'), [0, 1, 2]);
     });
   });
 
   test('the workflow closes after a day without uploads (timers of more than a day, skipped)', async () => {
-    const { activities } = recordingActivities();
-    await withWorker(activities, async (taskQueue) => {
-      const commit = sha();
+    const fake = new FakeCommit('parallel');
+    await withWorker(fake.activities(), async (taskQueue) => {
       const wallStart = performance.now();
-      const handle = await env.client.workflow.signalWithStart('commitWorkflow', {
-        workflowId: commitWorkflowId('acme/app', commit),
-        taskQueue,
-        args: [{ repo: 'acme/app', sha: commit, settings }],
-        signal: uploadSignal,
-        signalArgs: [{ uploadId: 'only' }],
-      });
+      const handle = await start(fake, taskQueue);
       const result = await handle.result();
       assert.equal(result.merged, 1);
       const desc = await handle.describe();
       assert.equal(desc.status.name, 'COMPLETED');
-      const envElapsed = (desc.closeTime as Date).getTime() - desc.startTime.getTime();
-      assert.ok(envElapsed >= DAY + settings.debounceMs, `workflow ran ${envElapsed} ms of its time, expected more than a day`);
-      assert.ok(envElapsed < 2 * DAY, `workflow ran ${envElapsed} ms, expected it to close one idle day after the batch`);
-      // Reported, not asserted: the point of time skipping is that this is seconds, not a day.
-      console.log(`idle close: ${(envElapsed / 3_600_000).toFixed(1)} h of workflow time in ${((performance.now() - wallStart) / 1000).toFixed(2)} s of wall time`);
+      const workflowTime = (desc.closeTime as Date).getTime() - desc.startTime.getTime();
+      assert.ok(workflowTime >= DAY + settings.debounceMs, `workflow ran ${workflowTime} ms of its time, expected more than a day`);
+      assert.ok(workflowTime < 2 * DAY, `workflow ran ${workflowTime} ms, expected it to close one idle day after the batch`);
+      // Reported, not asserted: the point of time skipping is that this takes seconds, not a day.
+      console.log(`idle close: ${(workflowTime / 3_600_000).toFixed(1)} h of workflow time in ${((performance.now() - wallStart) / 1000).toFixed(2)} s of wall time`);
     });
   });
 
   test('a failing activity is retried with exponential backoff and the commit still completes', async () => {
-    const attempts: { attempt: number; scheduledMs: number }[] = [];
-    const { activities } = recordingActivities({
-      async processUpload(input) {
-        const info = Context.current().info;
-        // The test server's clock, which time skipping advances (the activity's own clock does not).
-        attempts.push({ attempt: info.attempt, scheduledMs: await env.currentTimeMs() });
-        if (info.attempt < 4) throw new Error(`transient storage error (attempt ${info.attempt})`);
-        return { uploadId: input.uploadId, key: `intermediate/${input.uploadId}`, rawBytes: 1, lines: 1 };
+    const attempts: { attempt: number; at: number }[] = [];
+    const fake = new FakeCommit('parallel', {
+      async processUpload() {
+        const { attempt } = Context.current().info;
+        // The test server's clock, which time skipping advances (the activity's own does not).
+        attempts.push({ attempt, at: await env.currentTimeMs() });
+        if (attempt < 4) throw new Error(`transient storage error (attempt ${attempt})`);
       },
     });
-    await withWorker(activities, async (taskQueue) => {
-      const commit = sha();
-      const handle = await env.client.workflow.signalWithStart('commitWorkflow', {
-        workflowId: commitWorkflowId('acme/app', commit),
-        taskQueue,
-        args: [{ repo: 'acme/app', sha: commit, settings }],
-        signal: uploadSignal,
-        signalArgs: [{ uploadId: 'flaky' }],
-      });
-      const result = await handle.result();
+    await withWorker(fake.activities(), async (taskQueue) => {
+      const result = await (await start(fake, taskQueue)).result();
       assert.equal(result.merged, 1);
-      assert.deepEqual(
-        attempts.map((a) => a.attempt),
-        [1, 2, 3, 4],
-      );
+      assert.deepEqual(attempts.map((a) => a.attempt), [1, 2, 3, 4]);
       // initialInterval 1 s, coefficient 2: gaps of about 1 s, 2 s, 4 s between attempts.
-      const gaps = attempts.slice(1).map((a, i) => a.scheduledMs - (attempts[i] as { scheduledMs: number }).scheduledMs);
-      assert.equal(gaps.length, 3);
-      for (let i = 0; i < gaps.length; i++) {
-        assert.ok((gaps[i] as number) >= 1000 * 2 ** i, `gap ${i} was ${gaps[i]} ms, expected at least ${1000 * 2 ** i} ms`);
-      }
+      const gaps = attempts.slice(1).map((a, i) => a.at - (attempts[i] as { at: number }).at);
+      gaps.forEach((gap, i) => assert.ok(gap >= 1000 * 2 ** i, `gap ${i} was ${gap} ms, expected at least ${1000 * 2 ** i} ms`));
       assert.ok((gaps[2] as number) > (gaps[0] as number), 'backoff grows');
+    });
+  });
+
+  test('missing intermediates are re-processed, then merged (backtracking)', async () => {
+    let dropped = false;
+    const fake = new FakeCommit('parallel', {
+      async finishCommit(input) {
+        if (dropped) return;
+        dropped = true;
+        return [input.uploads[1]!.uploadId];
+      },
+    });
+    await withWorker(fake.activities(), async (taskQueue) => {
+      const handle = await start(fake, taskQueue);
+      await handle.signal(uploadSignal, { uploadId: fake.add() });
+      await handle.signal(uploadSignal, { uploadId: fake.add() });
+      const result = await handle.result();
+      assert.equal(result.merged, 3);
+      assert.equal(result.errors, 0);
+      assert.deepEqual(fake.calls.filter((c) => c.startsWith('finish') || c === 'process:commit:u1'), [
+        'process:commit:u1',
+        'finish:commit:v1:u0,u1,u2',
+        'process:commit:u1',
+        'finish:commit:v1:u0,u1,u2',
+      ]);
+      assert.deepEqual(fake.reports.get('report/v1'), [0, 1, 2]);
+    });
+  });
+
+  test('continues as new when Temporal suggests it, carrying counters and the report version', async () => {
+    const fake = new FakeCommit('serial');
+    const uploads = 400;
+    await withWorker(fake.activities(), async (taskQueue) => {
+      const handle = await start(fake, taskQueue, { maxBatch: 1, maxParallel: 1 });
+      for (let i = 1; i < uploads; i++) fake.add(); // waiting in the "database"; no signal needed
+      const result = await handle.result();
+      assert.equal(result.merged, uploads);
+      assert.equal(result.version, uploads);
+      assert.deepEqual(fake.reports.get(`report/v${uploads}`), Array.from({ length: uploads }, (_, i) => i));
+      const desc = await handle.describe();
+      assert.notEqual(desc.runId, handle.signaledRunId, 'the workflow continued as new at least once');
+    });
+  });
+
+  test('experiment: the shadow runs the parallel path on the same uploads and the outcome is match', async () => {
+    const fake = new FakeCommit('experiment');
+    await withWorker(fake.activities(), async (taskQueue) => {
+      const handle = await start(fake, taskQueue);
+      await handle.signal(uploadSignal, { uploadId: fake.add() });
+      const result = await handle.result();
+      assert.equal(result.merged, 2);
+      assert.deepEqual(result.experiment, { batches: 1, matches: 1, last: 'match' });
+      assert.deepEqual(fake.verdicts, [{ outcome: 'match', differingFiles: 0, differingLines: 0, sample: [], serialKey: 'report/v2', shadowKey: 'scratch/0' }]);
+      assert.ok(fake.calls.includes('finish:scratch:v1:u0,u1'), 'the shadow merged the batch in one go from the same base');
+      const attrs = (await handle.describe()).searchAttributes;
+      assert.deepEqual(attrs.ExperimentOutcome, ['match']);
+      assert.deepEqual(attrs.UploadMode, ['experiment']);
+    });
+  });
+
+  test('experiment: a failing shadow is recorded and the real result still lands', async () => {
+    const fake = new FakeCommit('experiment', {
+      async processUpload(input) {
+        if (input.target.kind === 'scratch') throw new (await import('@temporalio/activity')).ApplicationFailure('shadow broke', 'Boom', true);
+      },
+    });
+    await withWorker(fake.activities(), async (taskQueue) => {
+      const result = await (await start(fake, taskQueue)).result();
+      assert.equal(result.merged, 1);
+      assert.equal(result.experiment.firstProblem, 'shadow_failed');
+      assert.equal(fake.reports.get('report/v1')?.length, 1);
+    });
+  });
+
+  test('experiment: a slow shadow costs at most the configured bound, then is cancelled', async () => {
+    const fake = new FakeCommit('experiment', {
+      async processUpload(input) {
+        if (input.target.kind !== 'scratch') return;
+        // Slower than the bound: busy until cancelled, which the next heartbeat delivers.
+        for (;;) {
+          Context.current().heartbeat();
+          await Context.current().sleep(100); // rejects once the activity is cancelled
+        }
+      },
+    });
+    await withWorker(fake.activities(), async (taskQueue) => {
+      // Short real-time settings: on the Java test server, time skipping stalls after a child's
+      // activity is cancelled this way, so this test does not lean on skipping.
+      const quick = { shadowTimeoutMs: 2 * SECOND, debounceMs: 200, idleTimeoutMs: 3 * SECOND };
+      const result = await (await start(fake, taskQueue, quick)).result();
+      assert.equal(result.merged, 1);
+      assert.equal(result.experiment.firstProblem, 'shadow_timeout');
+      assert.equal(fake.reports.get('report/v1')?.length, 1, 'the real result landed');
+      assert.equal(fake.reports.has('scratch/0'), false, 'the cancelled shadow merged nothing');
     });
   });
 });

@@ -1,0 +1,241 @@
+/**
+ * Throughput of the line-based parsers against the npm LCOV parsers, on the same ~60 MB inputs,
+ * in one run; then peak RSS of our LCOV parser in a child process that streams the input from
+ * disk.
+ *
+ *   npx tsx bench/parsers-text.bench.ts [--mb 60] [--runs 5]
+ *
+ * Every parser gets the whole input once per run (ours in 64 KiB chunks, as a stream delivers
+ * them; lcov-parse needs a string, so its time includes decoding the bytes); the best run counts,
+ * by wall time and by CPU time (the latter is steadier when other work shares the machine).
+ * "ours (sink)" feeds a sink that only counts lines, which measures the parser itself;
+ * "ours + builder" feeds the real session builder, which is what `parseReport` does.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createSessionBuilder } from '../src/coverage/builder';
+import { resolveLimits } from '../src/coverage/limits';
+import { createGoParser } from '../src/coverage/parsers/go';
+import { createLcovParser } from '../src/coverage/parsers/lcov';
+import type { CoverageSink, FileSink, LineValue, ParserFactory } from '../src/coverage/types';
+import { makeGoInput, makeLcovInput } from './make-text-inputs';
+import { lcovParser as friedemannsommerLcov } from '@friedemannsommer/lcov-parser/sync';
+
+// lcov-parse ships no type declarations; this is the shape of its synchronous `source` export.
+const lcovParse = require('lcov-parse') as { source(text: string, cb: (err: unknown, data?: unknown[]) => void): void };
+
+const CHUNK = 64 * 1024;
+const limits = resolveLimits();
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** Counts what it receives, so the work cannot be optimised away. */
+class CountingSink implements CoverageSink {
+  files = 0;
+  lines = 0;
+  checksum = 0;
+  file(): FileSink {
+    this.files++;
+    return {
+      line: (n: number, value: LineValue) => {
+        this.lines++;
+        this.checksum += n + (typeof value === 'number' ? value : 1);
+      },
+    };
+  }
+}
+
+function runOurs(factory: ParserFactory, input: Buffer, sink: CoverageSink): void {
+  const parser = factory(sink, { fileName: 'bench', limits });
+  for (let i = 0; i < input.length; i += CHUNK) parser.write(input.subarray(i, i + CHUNK));
+  parser.end();
+}
+
+/**
+ * Best wall time and best CPU time (user + system of the whole process, so GC threads count) over
+ * `runs` runs after a warm-up. On a shared machine CPU time is the steadier "one core" figure.
+ */
+function best(runs: number, fn: () => void): { wallMs: number; cpuMs: number } {
+  fn(); // warm-up
+  let wallMs = Infinity;
+  let cpuMs = Infinity;
+  for (let r = 0; r < runs; r++) {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    fn();
+    const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+    const c = process.cpuUsage(c0);
+    wallMs = Math.min(wallMs, wall);
+    cpuMs = Math.min(cpuMs, (c.user + c.system) / 1000);
+  }
+  return { wallMs, cpuMs };
+}
+
+interface Row {
+  input: string;
+  parser: string;
+  wallMs: number;
+  cpuMs: number;
+  wallMbps: number;
+  cpuMbps: number;
+}
+
+function measure(rows: Row[], input: string, parser: string, bytes: number, runs: number, fn: () => void): void {
+  const { wallMs, cpuMs } = best(runs, fn);
+  const mb = bytes / 1e6;
+  rows.push({ input, parser, wallMs, cpuMs, wallMbps: mb / (wallMs / 1000), cpuMbps: mb / (cpuMs / 1000) });
+  process.stderr.write(`  ${input} ${parser}: ${wallMs.toFixed(0)} ms\n`);
+}
+
+/** Child mode: stream the file through our LCOV parser, print peak RSS (KiB) as JSON. */
+function childRss(file: string, withBuilder: boolean): void {
+  const sink = withBuilder
+    ? createSessionBuilder({ sessionId: 0, session: { format: 'lcov', file } }).sink
+    : new CountingSink();
+  const parser = createLcovParser(sink, { fileName: file, limits });
+  const fd = openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(CHUNK);
+  let total = 0;
+  for (;;) {
+    const n = readSync(fd, buf, 0, CHUNK, null);
+    if (n === 0) break;
+    total += n;
+    parser.write(buf.subarray(0, n));
+  }
+  closeSync(fd);
+  parser.end();
+  process.stdout.write(JSON.stringify({ bytes: total, ...peakRss() }));
+}
+
+/** Peak RSS of a child that does nothing but start up (the runtime's own share). */
+function childBaseline(): void {
+  process.stdout.write(JSON.stringify({ bytes: 0, ...peakRss() }));
+}
+
+/**
+ * maxRSS from getrusage, and VmHWM from /proc as a cross-check: Linux carries ru_maxrss over
+ * fork+exec, so a child's maxRSS is at least its parent's RSS at spawn time. The parent spawns the
+ * RSS children before it allocates any input for that reason.
+ */
+function peakRss(): { maxRssKiB: number; hwmKiB: number | null } {
+  let hwmKiB: number | null = null;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) hwmKiB = Number(m[1]);
+  } catch {
+    // not Linux
+  }
+  return { maxRssKiB: process.resourceUsage().maxRSS, hwmKiB };
+}
+
+/** Child mode: write the LCOV input to a file, so the parent never holds it before the RSS runs. */
+function childWriteInput(file: string, mb: number): void {
+  writeFileSync(file, makeLcovInput(mb * 1e6));
+}
+
+interface RssResult {
+  bytes: number;
+  maxRssKiB: number;
+  hwmKiB: number | null;
+}
+
+function spawnChild(args: string[]): RssResult {
+  const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
+  return JSON.parse(r.stdout || '{}') as RssResult;
+}
+
+function main(): void {
+  const mb = arg('mb', 60);
+  const runs = arg('runs', 5);
+
+  // Peak RSS first, while this process is still small (see peakRss).
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-bench-'));
+  const rssRows: [string, RssResult][] = [];
+  let inputBytes = 0;
+  try {
+    const file = path.join(dir, 'bench.lcov');
+    spawnChild(['--child-write', file, String(mb)]);
+    inputBytes = statSync(file).size;
+    rssRows.push(['runtime baseline (no parsing)', spawnChild(['--child-baseline'])]);
+    rssRows.push(['ours (sink)', spawnChild(['--child-rss', file])]);
+    rssRows.push(['ours + builder', spawnChild(['--child-rss', file, '--builder'])]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const lcov = makeLcovInput(mb * 1e6);
+  const go = makeGoInput(mb * 1e6);
+  const rows: Row[] = [];
+
+  measure(rows, 'LCOV', 'ours (sink)', lcov.length, runs, () => runOurs(createLcovParser, lcov, new CountingSink()));
+  measure(rows, 'LCOV', 'ours + builder', lcov.length, runs, () =>
+    runOurs(createLcovParser, lcov, createSessionBuilder({ sessionId: 0, session: { format: 'lcov' } }).sink),
+  );
+  measure(rows, 'LCOV', 'lcov-parse', lcov.length, runs, () =>
+    lcovParse.source(lcov.toString('utf8'), (err) => {
+      if (err) throw new Error(String(err));
+    }),
+  );
+  measure(rows, 'LCOV', '@friedemannsommer/lcov-parser', lcov.length, runs, () => {
+    friedemannsommerLcov({ from: lcov });
+  });
+  measure(rows, 'Go', 'ours (sink)', go.length, runs, () => runOurs(createGoParser, go, new CountingSink()));
+  measure(rows, 'Go', 'ours + builder', go.length, runs, () =>
+    runOurs(createGoParser, go, createSessionBuilder({ sessionId: 0, session: { format: 'go' } }).sink),
+  );
+
+  // Same input for everyone: the number of SF records each parser found.
+  const counted = new CountingSink();
+  runOurs(createLcovParser, lcov, counted);
+  let lcovParseRecords = 0;
+  lcovParse.source(lcov.toString('utf8'), (_err, data) => {
+    lcovParseRecords = data?.length ?? 0;
+  });
+  const friedemannsommerRecords = friedemannsommerLcov({ from: lcov }).length;
+  console.log(`records found: ours ${counted.files}, lcov-parse ${lcovParseRecords}, @friedemannsommer/lcov-parser ${friedemannsommerRecords}`);
+
+  const peers = rows.filter((r) => r.input === 'LCOV' && !r.parser.startsWith('ours'));
+  const fastestWall = Math.max(...peers.map((r) => r.wallMbps));
+  const fastestCpu = Math.max(...peers.map((r) => r.cpuMbps));
+  console.log(`inputs: LCOV ${(lcov.length / 1e6).toFixed(1)} MB, Go ${(go.length / 1e6).toFixed(1)} MB; best of ${runs} runs; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
+  console.log('| input | parser | best wall ms | MB/s (wall) | x fastest peer (wall) | best CPU ms | MB/s (CPU) | x fastest peer (CPU) |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    const lcovRow = r.input === 'LCOV';
+    const xw = lcovRow ? `${(r.wallMbps / fastestWall).toFixed(1)}x` : '';
+    const xc = lcovRow ? `${(r.cpuMbps / fastestCpu).toFixed(1)}x` : '';
+    console.log(
+      `| ${r.input} | ${r.parser} | ${r.wallMs.toFixed(0)} | ${r.wallMbps.toFixed(0)} | ${xw} | ${r.cpuMs.toFixed(0)} | ${r.cpuMbps.toFixed(0)} | ${xc} |`,
+    );
+  }
+
+  const inputMiB = inputBytes / 1048576;
+  console.log('');
+  console.log(`LCOV peak RSS: child processes streaming the ${inputMiB.toFixed(1)} MiB input from disk in 64 KiB reads`);
+  console.log('| process | maxRSS MiB | x input | VmHWM MiB | x input |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const [label, r] of rssRows) {
+    const mib = r.maxRssKiB / 1024;
+    const hwm = r.hwmKiB === null ? null : r.hwmKiB / 1024;
+    const hwmCells = hwm === null ? '| n/a | n/a' : `| ${hwm.toFixed(0)} | ${(hwm / inputMiB).toFixed(2)}`;
+    console.log(`| ${label} | ${mib.toFixed(0)} | ${(mib / inputMiB).toFixed(2)} ${hwmCells} |`);
+  }
+}
+
+if (process.argv.includes('--child-rss')) {
+  const i = process.argv.indexOf('--child-rss');
+  childRss(process.argv[i + 1]!, process.argv.includes('--builder'));
+} else if (process.argv.includes('--child-write')) {
+  const i = process.argv.indexOf('--child-write');
+  childWriteInput(process.argv[i + 1]!, Number(process.argv[i + 2]));
+} else if (process.argv.includes('--child-baseline')) {
+  childBaseline();
+} else {
+  main();
+}

@@ -1,0 +1,14 @@
+import type { ParseLimits } from '../coverage/limits';
+import type { ModeDecider } from '../flags/mode-flag';
+import type { BlobStore } from '../storage/blob-store';
+import type { Store } from '../storage/store';
+
+/** Everything the activities touch, injected so tests can wrap or replace any of it. */
+export interface ActivityDeps {
+  blobs: BlobStore;
+  store: Store;
+  decideMode: ModeDecider;
+  limits?: Partial<ParseLimits>;
+  /** Intermediate reports merged per group before the groups are merged (tree-merge fan-in). */
+  mergeFanIn?: number;
+}

@@ -1,0 +1,79 @@
+import { Context } from '@temporalio/activity';
+import { compressReport } from '../coverage/serialize';
+import { isReportParseError, type ReportParseError } from '../coverage/errors';
+import { parseReport } from '../coverage/parse';
+import { createPathResolver } from '../coverage/paths';
+import { reportTotals } from '../coverage/totals';
+import { FORMATS, type FormatName } from '../coverage/types';
+import { keys } from '../storage/blob-store';
+import type { ActivityDeps } from './deps';
+import { ProcessUploadInput, type ProcessSummary, type UploadError, type UploadErrorCode } from './contracts';
+import { validateInput } from './validate';
+
+/**
+ * Processor: raw upload -> intermediate report (one session, numbered at registration).
+ * Idempotent: the intermediate key derives from the upload id (or the experiment batch), so a
+ * re-run overwrites the same blob. In scratch mode (an experiment's shadow) nothing is written to
+ * the database.
+ */
+export function createProcessUpload(deps: ActivityDeps) {
+  return async function processUpload(input: ProcessUploadInput): Promise<ProcessSummary> {
+    const { repo, sha, uploadId, session, target } = validateInput(ProcessUploadInput, input, 'processUpload');
+    const real = target.kind === 'commit';
+    const fail = async (error: UploadError): Promise<ProcessSummary> => {
+      if (real) await deps.store.markError(uploadId, error.code, error.message);
+      return { uploadId, session, files: 0, lines: 0, error };
+    };
+
+    const upload = await deps.store.getUpload(uploadId);
+    if (!upload) return { uploadId, session, files: 0, lines: 0, error: { code: 'unknown_processing', message: `upload ${uploadId} is not registered` } };
+    if (upload.state === 'cancelled') return { uploadId, session, files: 0, lines: 0, error: { code: 'cancelled', message: 'the upload was cancelled' } };
+
+    const raw = await deps.blobs.get(upload.rawKey);
+    if (raw === null) return fail({ code: 'file_not_in_storage', message: `the raw upload (${upload.rawKey}) is not in storage` });
+    Context.current().heartbeat({ stage: 'parsing', bytes: raw.byteLength });
+
+    const repository = await deps.store.getRepository(repo);
+    const settings = repository?.settings ?? {};
+    const format = upload.formatHint && (FORMATS as readonly string[]).includes(upload.formatHint) ? (upload.formatHint as FormatName) : undefined;
+    let parsed;
+    try {
+      parsed = await parseReport(raw, {
+        fileName: upload.name ?? uploadId,
+        format,
+        limits: deps.limits,
+        resolver: createPathResolver({ fixes: settings.fixes, ignore: settings.ignore }),
+        sessionId: session,
+        session: {
+          name: upload.name ?? undefined,
+          flags: upload.flags.length > 0 ? [...upload.flags].sort() : undefined,
+          build: upload.build ?? undefined,
+          job: upload.job ?? undefined,
+          ciUrl: upload.ciUrl ?? undefined,
+          type: 'uploaded',
+        },
+      });
+    } catch (err) {
+      if (isReportParseError(err)) return fail({ code: errorCodeOf(err), message: err.message.slice(0, 2000) });
+      throw err; // I/O and the unexpected: retried with backoff
+    }
+    Context.current().heartbeat({ stage: 'writing' });
+
+    const key = real ? keys.intermediate(uploadId) : keys.scratchIntermediate(repo, sha, target.batch, uploadId);
+    await deps.blobs.put(key, compressReport(parsed.report));
+    if (real) await deps.store.markProcessed(uploadId, key);
+    const totals = reportTotals(parsed.report);
+    return { uploadId, session, key, format: parsed.format, files: totals.files, lines: totals.lines };
+  };
+}
+
+function errorCodeOf(err: ReportParseError): UploadErrorCode {
+  switch (err.code) {
+    case 'report_empty':
+      return 'report_empty';
+    case 'limit_exceeded':
+      return 'report_too_large';
+    default:
+      return 'report_invalid';
+  }
+}

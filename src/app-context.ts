@@ -1,0 +1,35 @@
+import type { Config } from './config';
+import { createModeDecider, type ModeDecider } from './flags/mode-flag';
+import type { BlobStore } from './storage/blob-store';
+import { openDatabase, type Database } from './storage/database';
+import { openBlobStore } from './storage/open-blob-store';
+import { Store } from './storage/store';
+
+/** The long-lived dependencies of a Tributary process, opened once from the configuration. */
+export interface AppContext {
+  config: Config;
+  db: Database;
+  store: Store;
+  blobs: BlobStore;
+  decideMode: ModeDecider;
+  close(): Promise<void>;
+}
+
+export async function openAppContext(config: Config): Promise<AppContext> {
+  const db = await openDatabase({ url: config.database.url, dataDir: config.database.dir });
+  const store = new Store(db);
+  const decideMode = await createModeDecider({
+    getOverride: (repo) => store.getModeOverride(repo),
+    rollout: config.flags.rollout,
+    salt: config.flags.salt,
+    defaultMode: config.pipeline.defaultMode,
+  });
+  return {
+    config,
+    db,
+    store,
+    blobs: openBlobStore(config),
+    decideMode,
+    close: () => db.close(),
+  };
+}

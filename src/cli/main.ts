@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { processIo, type CliIo } from './io';
+import { registerParseCommand } from './parse-command';
+
+/** Each subcommand lives in its own module and registers itself here. */
+export type RegisterCommand = (program: Command, io: CliIo) => void;
+
+export const COMMANDS: readonly RegisterCommand[] = [registerParseCommand];
+
+export function buildProgram(io: CliIo = processIo()): Command {
+  const program = new Command('tributary')
+    .description('Tributary: parse, merge and persist coverage reports')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    // Throw instead of exiting so usage errors map to exit code 2 in one place.
+    .exitOverride();
+  for (const register of COMMANDS) register(program, io);
+  return program;
+}
+
+/** Runs the CLI and returns its exit code: 0 ok, 1 failure, 2 usage error. */
+export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
+  let code = 0;
+  const program = buildProgram({ ...io, setExitCode: (c) => (code = c) });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are successful exits; everything else commander rejects is usage.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    io.stderr(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+  return code;
+}
+
+if (require.main === module) {
+  void runCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,117 @@
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { ReportParseError } from './errors';
+import type { ParseLimits } from './limits';
+
+export interface DecompressContext {
+  fileName: string;
+  limits: ParseLimits;
+}
+
+export function isGzip(head: Uint8Array): boolean {
+  return head.byteLength >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/**
+ * Passes the input through, gunzipping it when it starts with the gzip magic bytes. Counts raw
+ * bytes against `maxInputBytes` and inflated bytes against `maxDecompressedBytes`, stopping the
+ * inflater as soon as a limit is crossed, so a gzip bomb costs at most one output chunk beyond it.
+ */
+export async function* decompressInput(
+  input: AsyncIterable<Uint8Array>,
+  ctx: DecompressContext,
+): AsyncGenerator<Uint8Array> {
+  const source = countInput(input, ctx);
+  // Two bytes decide; gather them even if the first chunks are tiny.
+  const buffered: Uint8Array[] = [];
+  let size = 0;
+  let done = false;
+  while (size < 2) {
+    const r = await source.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    buffered.push(r.value);
+    size += r.value.byteLength;
+  }
+  if (size === 0) return;
+  const head = buffered.length === 1 ? buffered[0] : Buffer.concat(buffered);
+  async function* rest(): AsyncGenerator<Uint8Array> {
+    yield head;
+    if (!done) yield* source;
+  }
+  if (!isGzip(head)) {
+    yield* rest();
+    return;
+  }
+  yield* gunzip(rest(), ctx);
+}
+
+async function* countInput(input: AsyncIterable<Uint8Array>, ctx: DecompressContext): AsyncGenerator<Uint8Array> {
+  let total = 0;
+  for await (const chunk of input) {
+    total += chunk.byteLength;
+    if (total > ctx.limits.maxInputBytes) {
+      throw new ReportParseError({
+        code: 'limit_exceeded',
+        file: ctx.fileName,
+        format: 'unknown',
+        offset: ctx.limits.maxInputBytes,
+        reason: `input larger than maxInputBytes (${ctx.limits.maxInputBytes} bytes)`,
+        limit: 'maxInputBytes',
+      });
+    }
+    if (chunk.byteLength > 0) yield chunk;
+  }
+}
+
+async function* gunzip(input: AsyncGenerator<Uint8Array>, ctx: DecompressContext): AsyncGenerator<Uint8Array> {
+  const inflater = createGunzip();
+  let sourceError: unknown = null;
+  const readable = Readable.from(
+    (async function* () {
+      try {
+        yield* input;
+      } catch (err) {
+        sourceError = err;
+        throw err;
+      }
+    })(),
+    { objectMode: false },
+  );
+  readable.on('error', (err) => inflater.destroy(err));
+  readable.pipe(inflater);
+  let total = 0;
+  try {
+    for await (const chunk of inflater as AsyncIterable<Buffer>) {
+      total += chunk.byteLength;
+      if (total > ctx.limits.maxDecompressedBytes) {
+        throw new ReportParseError({
+          code: 'limit_exceeded',
+          file: ctx.fileName,
+          format: 'gzip',
+          offset: ctx.limits.maxDecompressedBytes,
+          reason: `decompressed input larger than maxDecompressedBytes (${ctx.limits.maxDecompressedBytes} bytes)`,
+          limit: 'maxDecompressedBytes',
+        });
+      }
+      yield chunk;
+    }
+  } catch (err) {
+    if (sourceError) throw sourceError;
+    if (err instanceof ReportParseError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ReportParseError({
+      code: /unexpected end/i.test(message) ? 'truncated' : 'invalid_syntax',
+      file: ctx.fileName,
+      format: 'gzip',
+      offset: total,
+      reason: `corrupt gzip data: ${message}`,
+    });
+  } finally {
+    readable.unpipe(inflater);
+    readable.destroy();
+    inflater.destroy();
+  }
+}

@@ -1,0 +1,114 @@
+import { createSessionBuilder } from './builder';
+import { decompressInput } from './decompress';
+import { DETECT_BYTES, detectFormat } from './detect';
+import { ReportParseError } from './errors';
+import { resolveLimits, type ParseLimits } from './limits';
+import { parserFor } from './parsers';
+import type { CoverageReport, SessionMeta } from './report';
+import type { FormatName, PathResolver } from './types';
+
+export interface ParseReportOptions {
+  /** The input's name as the user gave it; used in error messages and the session metadata. */
+  fileName: string;
+  /** Skips detection. */
+  format?: FormatName;
+  limits?: Partial<ParseLimits>;
+  /** Path normalisation; without one, paths are kept as the report wrote them. */
+  resolver?: PathResolver;
+  sessionId: number;
+  session?: SessionMeta;
+}
+
+export interface ParseReportResult {
+  report: CoverageReport;
+  format: FormatName;
+  /** Files left out because the resolver dropped their paths (ignored or not in the repository). */
+  droppedFiles: number;
+}
+
+/**
+ * Parses one upload into a single-session report: gunzip when compressed, detect the format from
+ * the first bytes (unless given), stream the bytes through the format's push parser into the
+ * session builder. Every malformed input ends in a ReportParseError; a report without any line
+ * data is `report_empty`.
+ */
+export async function parseReport(
+  input: Uint8Array | AsyncIterable<Uint8Array>,
+  options: ParseReportOptions,
+): Promise<ParseReportResult> {
+  const limits = resolveLimits(options.limits);
+  const { fileName } = options;
+  const source = input instanceof Uint8Array ? single(input) : input;
+  const stream = decompressInput(source, { fileName, limits });
+
+  try {
+    // Hold back the first bytes for detection; they are replayed to the parser afterwards.
+    const head: Uint8Array[] = [];
+    let headSize = 0;
+    let exhausted = false;
+    if (options.format === undefined) {
+      while (headSize < DETECT_BYTES) {
+        const r = await stream.next();
+        if (r.done) {
+          exhausted = true;
+          break;
+        }
+        head.push(r.value);
+        headSize += r.value.byteLength;
+      }
+    }
+    if (options.format === undefined && headSize === 0) {
+      throw new ReportParseError({ code: 'report_empty', file: fileName, format: 'unknown', offset: 0, reason: 'the input is empty' });
+    }
+    const format =
+      options.format ?? detectFormat(head.length === 1 ? head[0] : Buffer.concat(head, headSize), fileName);
+    const factory = parserFor(format);
+    if (!factory) {
+      throw new ReportParseError({
+        code: 'unknown_format',
+        file: fileName,
+        format,
+        reason: `no parser for format ${format} is available`,
+      });
+    }
+
+    const builder = createSessionBuilder({
+      sessionId: options.sessionId,
+      session: { ...options.session, format, file: options.session?.file ?? fileName },
+      resolver: options.resolver,
+      limits,
+    });
+    const parser = factory(builder.sink, { fileName, limits });
+    for (const chunk of head) parser.write(chunk);
+    head.length = 0;
+    if (!exhausted) {
+      for await (const chunk of stream) parser.write(chunk);
+    }
+    parser.end();
+    const report = builder.finish();
+    if (!hasLineData(report)) {
+      throw new ReportParseError({
+        code: 'report_empty',
+        file: fileName,
+        format,
+        reason:
+          builder.dropped > 0
+            ? `no coverage data left: all ${builder.dropped} file(s) were dropped by path resolution or ignore rules`
+            : 'the report contains no coverage data',
+      });
+    }
+    return { report, format, droppedFiles: builder.dropped };
+  } finally {
+    // Stops the inflater and the source early when parsing failed before the end of the input.
+    await stream.return(undefined);
+  }
+}
+
+function hasLineData(report: CoverageReport): boolean {
+  for (const file of report.files.values()) if (file.lineCount > 0) return true;
+  return false;
+}
+
+async function* single(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}

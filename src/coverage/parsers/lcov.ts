@@ -1,0 +1,700 @@
+/**
+ * LCOV tracefile parser (geninfo format; also what nyc, c8, coverage.py, grcov and lcov 2.x
+ * write). Works on bytes, line by line, with no whole-document string.
+ *
+ * Semantics follow Codecov's LCOV processor, with these deliberate differences:
+ * - Malformed numbers are errors, not skipped lines: a negative, fractional, `NaN`,
+ *   scientific-notation or empty count or line number, a line number of 0 on `DA`/`FN`, or one
+ *   above `maxLineNumber`, raise `ReportParseError` naming the input line.
+ *   (`BRDA` with line 0 is skipped as Codecov does: older coverage.py versions write BRDA at an
+ *   arc's destination line, 0 for arcs that exit, and those belong to no source line. The other
+ *   destination-line BRDA are taken as written, as Codecov does, so such a report disagrees with
+ *   coverage.py's XML report of the same run on some lines.)
+ * - `BRDA` and `FN` are used for every language. Codecov ignores them in `.js` files, which would
+ *   make an istanbul LCOV report disagree with the Cobertura report of the same run.
+ * - A new `SF` before `end_of_record` ends the previous record.
+ * - A record not closed by `end_of_record` at the end of the input is kept (as Codecov does):
+ *   every line of it was complete, and truncation inside a line shows up as a syntax error.
+ * - An input with no `SF` record at all is `report_empty`.
+ *
+ * Per record (one `SF` ... `end_of_record`):
+ * - `DA:<line>,<count>[,<checksum>]` gives a hit count (the checksum from coverage.py is ignored).
+ * - `BRDA:<line>,<block>,<branch>,<taken>` (taken `-` = not executed = 0) collects branches per
+ *   line; the line's value becomes `"<taken>/<total>"` with type `b` (or `m` when an `FN` names
+ *   that line), missing branches as `"<block>:<branch>"`, and it replaces the `DA` value of that
+ *   line. A repeated block:branch pair keeps the last value.
+ * - `FN:<line>,[<end line>,]<name>` marks method lines. In `.cpp` files, branch data of lines
+ *   whose function name is mangled (`_Z...`, `_G...`, compiler-generated) is dropped, and in
+ *   `.ts` files `BRDA` on line 1 is dropped (transpiler artefacts); both as Codecov does.
+ * - Everything else (`TN`, `LF`, `LH`, `FNDA`, `FNF`, `FNH`, `BRF`, `BRH`, `VER`, `FNL`, `FNA`,
+ *   unknown records, lines without `:`) is ignored.
+ * A record's lines are emitted at its end (BRDA may follow DA), in ascending line order (so a
+ * sink storing lines in arrival order needs no sort). A repeated DA line is emitted twice and
+ * merged by the sink. Hit counts above `maxHits` are clamped.
+ */
+import { ReportParseError, type ParseErrorCode } from '../errors';
+import type { CoverageSink, FileSink, ParserFactory, PushParser } from '../types';
+import { LineSplitter, decodeUtf8 as importedDecodeUtf8, type LineHandler } from './line-splitter';
+import { NOT_A_UINT, describeBadUint, parseUint as importedParseUint } from './numbers';
+
+// Local bindings: loaders such as tsx export functions through getters, which costs a call per
+// use on the hot path.
+const parseUint = importedParseUint;
+const decodeUtf8 = importedDecodeUtf8;
+
+const FORMAT = 'lcov';
+
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const DASH = 0x2d;
+
+/**
+ * Branch ids are kept as numbers: numeric `block,branch` pairs (nearly all) as
+ * `block * 2^21 + branch`, anything else as the negative index of its text in the record's
+ * `idList`; texts are only built for missing branches.
+ */
+const ID_SHIFT = 2097152; // 2^21: block * 2^21 + branch stays below 2^53
+const MAX_INT32 = 0x7fffffff;
+
+class LcovParser implements PushParser, LineHandler {
+  private readonly splitter: LineSplitter;
+  private readonly maxLineNumber: number;
+  private readonly maxHits: number;
+  private readonly maxFiles: number;
+
+  /** True between `SF` and `end_of_record`. */
+  private inRecord = false;
+  /** Sink of the open record, or null when the sink dropped its path. */
+  private file: FileSink | null = null;
+  private isCpp = false;
+  private isTs = false;
+  private records = 0;
+  private ended = false;
+
+  // DA values of the open record, kept until its end because BRDA of a line overrides DA.
+  private daLines = new Int32Array(1024);
+  private daHits = new Float64Array(1024);
+  private daCount = 0;
+  /** False once a DA line number went down (coverage.py lists executed, then missing lines). */
+  private daSorted = true;
+  // Scratch for sorting DA values; sized like daLines once needed.
+  private sortKeys = new Float64Array(0);
+  private spareLines = new Int32Array(0);
+  private spareHits = new Float64Array(0);
+  // BRDA entries of the open record, in input order: line, id, taken (0/1). Tools write a line's
+  // branches together, so a "run" of equal lines is one source line; a line that comes back
+  // later, or lines going down, clear `brGrouped` and the record is regrouped at its end.
+  private brLine = new Int32Array(256);
+  private brId = new Float64Array(256);
+  private brTaken = new Uint8Array(256);
+  private brCount = 0;
+  private brRunStart = 0;
+  private brGrouped = true;
+  // Scratch for regrouping, sized like brLine once needed.
+  private brKeys = new Float64Array(0);
+  private brOrder = new Uint32Array(0);
+  private brSpareLine = new Int32Array(0);
+  private brSpareId = new Float64Array(0);
+  private brSpareTaken = new Uint8Array(0);
+  /** id -> position in the current run, once a run is long (generated code). */
+  private brRunIndex: Map<number, number> | null = null;
+  /** Non-numeric branch ids of the open record: text -> id, and id -(k + 1) -> idList[k]. */
+  private idTexts: Map<string, number> | null = null;
+  private idList: string[] = [];
+  private fnLines: Set<number> | null = null;
+  private mangledFnLines: Set<number> | null = null;
+
+  constructor(
+    private readonly sink: CoverageSink,
+    private readonly fileName: string,
+    limits: { maxLineBytes: number; maxLineNumber: number; maxHits: number; maxFiles: number },
+  ) {
+    this.splitter = new LineSplitter(this, { maxLineBytes: limits.maxLineBytes, fileName, format: FORMAT });
+    // Line numbers are kept in Int32Arrays; a larger configured limit is capped at 2^31 - 1.
+    this.maxLineNumber = Math.min(limits.maxLineNumber, MAX_INT32);
+    this.maxHits = limits.maxHits;
+    this.maxFiles = limits.maxFiles;
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.ended) throw new Error('lcov parser: write() after end()');
+    this.splitter.push(chunk);
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.splitter.finish();
+    if (this.inRecord) this.closeRecord();
+    if (this.records === 0) {
+      throw this.error('report_empty', 'no SF record found', undefined);
+    }
+  }
+
+  line(b: Uint8Array, s: number, e: number): void {
+    const length = e - s;
+    if (length < 3) return;
+    const c0 = b[s];
+    // Ordered by frequency in real reports: DA dominates.
+    if (c0 === 0x44 /* D */ && b[s + 1] === 0x41 /* A */ && b[s + 2] === COLON) {
+      this.da(b, s, e);
+    } else if (c0 === 0x42 /* B */) {
+      if (length >= 5 && b[s + 1] === 0x52 && b[s + 2] === 0x44 && b[s + 3] === 0x41 && b[s + 4] === COLON) {
+        this.brda(b, s + 5, e);
+      }
+    } else if (c0 === 0x53 /* S */) {
+      if (b[s + 1] === 0x46 /* F */ && b[s + 2] === COLON) this.sf(b, s + 3, e);
+    } else if (c0 === 0x46 /* F */) {
+      if (b[s + 1] === 0x4e /* N */ && b[s + 2] === COLON) this.fn(b, s + 3, e);
+    } else if (c0 === 0x65 /* e */) {
+      if (isEndOfRecord(b, s, e)) {
+        if (this.inRecord) this.closeRecord();
+      }
+    }
+  }
+
+  private sf(b: Uint8Array, s: number, e: number): void {
+    if (this.inRecord) this.closeRecord();
+    const [ps, pe] = trim(b, s, e);
+    if (ps === pe) throw this.error('invalid_syntax', 'SF with an empty path', 1);
+    const path = decodeUtf8(b, ps, pe);
+    if (path === null) throw this.error('invalid_utf8', 'SF path is not valid UTF-8', ps - s + 4);
+    if (++this.records > this.maxFiles) {
+      throw this.error('limit_exceeded', `more than ${this.maxFiles} SF records`, undefined, 'maxFiles');
+    }
+    this.inRecord = true;
+    this.file = this.sink.file(path);
+    this.isCpp = path.endsWith('.cpp');
+    this.isTs = path.endsWith('.ts');
+  }
+
+  private da(b: Uint8Array, s: number, e: number): void {
+    // Fast path for the overwhelmingly common `DA:<digits>,<digits>[,...]`; anything unusual
+    // goes through `daSlow`, which accepts padding and explains errors.
+    let i = s + 3;
+    const lineStart = i;
+    let ln = 0;
+    for (; i < e; i++) {
+      const c = b[i]! - 0x30;
+      if (c < 0 || c > 9) break;
+      ln = ln * 10 + c;
+    }
+    if (i === lineStart || i === e || b[i] !== COMMA || i - lineStart > 15) return this.daSlow(b, s, e);
+    const hitStart = ++i;
+    let hits = 0;
+    for (; i < e; i++) {
+      const c = b[i]! - 0x30;
+      if (c < 0 || c > 9) break;
+      hits = hits * 10 + c;
+    }
+    if (i === hitStart || (i < e && b[i] !== COMMA) || i - hitStart > 15) return this.daSlow(b, s, e);
+    if (ln === 0 || ln > this.maxLineNumber) return this.daSlow(b, s, e);
+    this.pushDa(ln, hits > this.maxHits ? this.maxHits : hits);
+  }
+
+  private daSlow(b: Uint8Array, s: number, e: number): void {
+    const fieldsStart = s + 3;
+    const c1 = indexOf(b, COMMA, fieldsStart, e);
+    if (c1 < 0) throw this.error('invalid_syntax', 'DA needs <line>,<count>', 4);
+    let c2 = indexOf(b, COMMA, c1 + 1, e);
+    if (c2 < 0) c2 = e;
+    const ln = this.lineNumberField(b, fieldsStart, c1, s, 'DA');
+    const hits = this.countField(b, c1 + 1, c2, s, 'DA');
+    this.pushDa(ln, hits);
+  }
+
+  private pushDa(ln: number, hits: number): void {
+    if (!this.inRecord) throw this.error('invalid_syntax', 'DA outside a record (no SF before it)', 1);
+    if (this.file === null) return;
+    const n = this.daCount;
+    if (n === this.daLines.length) {
+      const lines = new Int32Array(n * 2);
+      lines.set(this.daLines);
+      this.daLines = lines;
+      const hitsArr = new Float64Array(n * 2);
+      hitsArr.set(this.daHits);
+      this.daHits = hitsArr;
+    }
+    if (n > 0 && ln < this.daLines[n - 1]!) this.daSorted = false;
+    this.daLines[n] = ln;
+    this.daHits[n] = hits;
+    this.daCount = n + 1;
+  }
+
+  private brda(b: Uint8Array, fieldsStart: number, e: number): void {
+    // Fast path for `BRDA:<line>,<block>,<branch>,<taken>` with plain numbers (short block and
+    // branch numbers without leading zeros, so their id text can be rebuilt from the number).
+    let i = fieldsStart;
+    let ln = 0;
+    for (; i < e; i++) {
+      const c = b[i]! - 0x30;
+      if (c < 0 || c > 9) break;
+      ln = ln * 10 + c;
+    }
+    if (i === fieldsStart || i - fieldsStart > 15 || i === e || b[i] !== COMMA) return this.brdaSlow(b, fieldsStart, e);
+    const blockStart = ++i;
+    let block = 0;
+    for (; i < e; i++) {
+      const c = b[i]! - 0x30;
+      if (c < 0 || c > 9) break;
+      block = block * 10 + c;
+    }
+    const blockLength = i - blockStart;
+    if (blockLength === 0 || blockLength > 6 || i === e || b[i] !== COMMA || (blockLength > 1 && b[blockStart] === 0x30)) {
+      return this.brdaSlow(b, fieldsStart, e);
+    }
+    const branchStart = ++i;
+    let branch = 0;
+    for (; i < e; i++) {
+      const c = b[i]! - 0x30;
+      if (c < 0 || c > 9) break;
+      branch = branch * 10 + c;
+    }
+    const branchLength = i - branchStart;
+    if (branchLength === 0 || branchLength > 6 || i === e || b[i] !== COMMA || (branchLength > 1 && b[branchStart] === 0x30)) {
+      return this.brdaSlow(b, fieldsStart, e);
+    }
+    const takenStart = ++i;
+    let taken: number;
+    if (e - takenStart === 1 && b[takenStart] === DASH) taken = 0;
+    else {
+      taken = 0;
+      for (; i < e; i++) {
+        const c = b[i]! - 0x30;
+        if (c < 0 || c > 9) break;
+        if (c !== 0) taken = 1;
+      }
+      if (i === takenStart || i !== e) return this.brdaSlow(b, fieldsStart, e);
+    }
+    if (ln === 0 || ln > this.maxLineNumber || !this.inRecord) return this.brdaSlow(b, fieldsStart, e);
+    this.addBranch(ln, block * ID_SHIFT + branch, taken);
+  }
+
+  /** Any BRDA the fast path does not take: padding, text ids, errors. */
+  private brdaSlow(b: Uint8Array, fieldsStart: number, e: number): void {
+    const s = fieldsStart - 5;
+    if (!this.inRecord) throw this.error('invalid_syntax', 'BRDA outside a record (no SF before it)', 1);
+    // BRDA:<line>,<block>,<branch>,<taken>. lcov 2.x branch expressions may contain commas, so
+    // the count is taken after the last comma.
+    const c1 = indexOf(b, COMMA, fieldsStart, e);
+    const c2 = c1 < 0 ? -1 : indexOf(b, COMMA, c1 + 1, e);
+    const c3 = lastIndexOf(b, COMMA, fieldsStart, e);
+    if (c2 < 0 || c3 <= c2) throw this.error('invalid_syntax', 'BRDA needs <line>,<block>,<branch>,<taken>', 6);
+    let ln = parseUint(b, fieldsStart, c1);
+    if (ln === 0) return; // coverage.py: arcs from the module entry
+    if (ln === NOT_A_UINT || ln > this.maxLineNumber) ln = this.lineNumberField(b, fieldsStart, c1, s, 'BRDA');
+    const [ts, te] = trim(b, c3 + 1, e);
+    let taken: number;
+    if (te - ts === 1 && b[ts] === DASH) taken = 0;
+    else taken = this.countField(b, ts, te, s, 'BRDA') > 0 ? 1 : 0;
+    if (this.file === null) return;
+    this.addBranch(ln, this.branchId(b, c1, c2, c3, s), taken);
+  }
+
+  private addBranch(ln: number, id: number, taken: number): void {
+    if (this.file === null) return;
+    if (ln === 1 && this.isTs) return;
+    const n = this.brCount;
+    if (n > 0 && this.brLine[n - 1] === ln) {
+      // Same line as the previous BRDA: a repeated block:branch keeps its last value.
+      const index = this.brRunIndex;
+      if (index !== null) {
+        const at = index.get(id);
+        if (at !== undefined) {
+          this.brTaken[at] = taken;
+          return;
+        }
+        index.set(id, n);
+      } else {
+        const ids = this.brId;
+        for (let k = this.brRunStart; k < n; k++) {
+          if (ids[k] === id) {
+            this.brTaken[k] = taken;
+            return;
+          }
+        }
+        if (n - this.brRunStart >= 32) {
+          const map = new Map<number, number>();
+          for (let k = this.brRunStart; k < n; k++) map.set(ids[k]!, k);
+          map.set(id, n);
+          this.brRunIndex = map;
+        }
+      }
+    } else {
+      // Runs with ascending lines are each a distinct line; anything else is regrouped.
+      if (n > 0 && ln < this.brLine[n - 1]!) this.brGrouped = false;
+      this.brRunStart = n;
+      this.brRunIndex = null;
+    }
+    if (n === this.brLine.length) this.growBranches();
+    this.brLine[n] = ln;
+    this.brId[n] = id;
+    this.brTaken[n] = taken;
+    this.brCount = n + 1;
+  }
+
+  private growBranches(): void {
+    const n = this.brLine.length * 2;
+    const line = new Int32Array(n);
+    line.set(this.brLine);
+    this.brLine = line;
+    const id = new Float64Array(n);
+    id.set(this.brId);
+    this.brId = id;
+    const taken = new Uint8Array(n);
+    taken.set(this.brTaken);
+    this.brTaken = taken;
+  }
+
+  /** Numeric id of the branch whose block is (c1, c2) and branch (c2, c3) in the line. */
+  private branchId(b: Uint8Array, c1: number, c2: number, c3: number, s: number): number {
+    // Numeric without leading zeros, so the id text can be rebuilt exactly.
+    const blockLength = c2 - c1 - 1;
+    const branchLength = c3 - c2 - 1;
+    if (blockLength <= 6 && branchLength <= 6 && (blockLength === 1 || b[c1 + 1] !== 0x30) &&
+        (branchLength === 1 || b[c2 + 1] !== 0x30)) {
+      const block = parseUint(b, c1 + 1, c2);
+      const branch = parseUint(b, c2 + 1, c3);
+      if (block !== NOT_A_UINT && branch !== NOT_A_UINT && block < ID_SHIFT && branch < ID_SHIFT) {
+        return block * ID_SHIFT + branch;
+      }
+    }
+    const text = decodeUtf8(b, c1 + 1, c3);
+    if (text === null) throw this.error('invalid_utf8', 'BRDA block or branch is not valid UTF-8', c1 + 2 - s);
+    // The id is "<block>:<branch>": replace the comma between them.
+    const key = text.slice(0, c2 - c1 - 1) + ':' + text.slice(c2 - c1);
+    const texts = (this.idTexts ??= new Map());
+    let id = texts.get(key);
+    if (id === undefined) {
+      this.idList.push(key);
+      texts.set(key, (id = -this.idList.length));
+    }
+    return id;
+  }
+
+  private idText(id: number): string {
+    if (id < 0) return this.idList[-id - 1]!;
+    const block = Math.floor(id / ID_SHIFT);
+    const branch = id % ID_SHIFT;
+    if (block >= 256 || branch >= 64) return `${block}:${branch}`;
+    const k = block * 64 + branch;
+    const text = ID_TEXTS[k]!;
+    return text !== '' ? text : (ID_TEXTS[k] = `${block}:${branch}`);
+  }
+
+  private fn(b: Uint8Array, fieldsStart: number, e: number): void {
+    const s = fieldsStart - 3;
+    if (!this.inRecord) throw this.error('invalid_syntax', 'FN outside a record (no SF before it)', 1);
+    const c1 = indexOf(b, COMMA, fieldsStart, e);
+    if (c1 < 0) throw this.error('invalid_syntax', 'FN needs <line>,<name>', 4);
+    const ln = this.lineNumberField(b, fieldsStart, c1, s, 'FN');
+    if (this.file === null) return;
+    let nameStart = c1 + 1;
+    // lcov 2.x: FN:<line>,<end line>,<name>
+    const c2 = indexOf(b, COMMA, nameStart, e);
+    if (c2 > nameStart && parseUint(b, nameStart, c2) !== NOT_A_UINT) nameStart = c2 + 1;
+    if (this.isCpp && e - nameStart >= 2 && b[nameStart] === 0x5f /* _ */ &&
+        (b[nameStart + 1] === 0x5a /* Z */ || b[nameStart + 1] === 0x47 /* G */)) {
+      (this.mangledFnLines ??= new Set()).add(ln);
+    } else {
+      (this.fnLines ??= new Set()).add(ln);
+    }
+  }
+
+  private closeRecord(): void {
+    const file = this.file;
+    if (file !== null) {
+      if (!this.daSorted) this.sortDa();
+      const lines = this.daLines;
+      const hits = this.daHits;
+      const count = this.daCount;
+      if (this.brCount === 0) {
+        for (let i = 0; i < count; i++) file.line(lines[i]!, hits[i]!);
+      } else {
+        if (!this.brGrouped) this.regroupBranches();
+        // Branch lines are merged into the (ascending) DA sequence by line number, so a sink that
+        // stores lines in arrival order gets them ascending and needs no sort. A DA line with
+        // branch data is the next branch line when both are at it; the branch value replaces it.
+        const brLine = this.brLine;
+        const nb = this.brCount;
+        let gs = this.nextBranchGroup(0);
+        for (let i = 0; i < count; i++) {
+          const ln = lines[i]!;
+          while (gs < nb && brLine[gs]! < ln) gs = this.emitBranchGroup(file, gs);
+          if (gs === nb || brLine[gs] !== ln) file.line(ln, hits[i]!);
+        }
+        while (gs < nb) gs = this.emitBranchGroup(file, gs);
+      }
+    }
+    this.inRecord = false;
+    this.file = null;
+    this.daCount = 0;
+    this.daSorted = true;
+    this.brCount = 0;
+    this.brRunStart = 0;
+    this.brGrouped = true;
+    this.brRunIndex = null;
+    if (this.idTexts !== null) {
+      this.idTexts = null;
+      this.idList = [];
+    }
+    this.fnLines = null;
+    this.mangledFnLines = null;
+  }
+
+  /** Start of the first branch group at or after `from` whose line is not a mangled C++ function. */
+  private nextBranchGroup(from: number): number {
+    const mangled = this.mangledFnLines;
+    if (mangled === null) return from;
+    const brLine = this.brLine;
+    const nb = this.brCount;
+    let gs = from;
+    while (gs < nb && mangled.has(brLine[gs]!)) {
+      const ln = brLine[gs]!;
+      while (gs < nb && brLine[gs] === ln) gs++;
+    }
+    return gs;
+  }
+
+  /** Emits the branch line starting at entry `gs`; returns the start of the next group. */
+  private emitBranchGroup(file: FileSink, gs: number): number {
+    const brLine = this.brLine;
+    const nb = this.brCount;
+    const ln = brLine[gs]!;
+    let ge = gs;
+    let takenCount = 0;
+    let missing: string[] | undefined;
+    for (; ge < nb && brLine[ge] === ln; ge++) {
+      if (this.brTaken[ge] === 1) takenCount++;
+      else (missing ??= []).push(this.idText(this.brId[ge]!));
+    }
+    const value = fraction(takenCount, ge - gs);
+    const type = this.fnLines !== null && this.fnLines.has(ln) ? 'm' : 'b';
+    file.line(ln, value, type, missing === undefined ? undefined : { missingBranches: missing });
+    return this.nextBranchGroup(ge);
+  }
+
+  /**
+   * Groups the record's branch entries by line (ascending; a line's entries in input order),
+   * merging a line's entries that came in separate runs: a repeated id keeps its first position
+   * and its last value.
+   */
+  private regroupBranches(): void {
+    const n = this.brCount;
+    const brLine = this.brLine;
+    const brId = this.brId;
+    const brTaken = this.brTaken;
+    const size = brLine.length;
+    if (this.brSpareLine.length !== size) {
+      this.brKeys = new Float64Array(size);
+      this.brOrder = new Uint32Array(size);
+      this.brSpareLine = new Int32Array(size);
+      this.brSpareId = new Float64Array(size);
+      this.brSpareTaken = new Uint8Array(size);
+    }
+    let order: Uint32Array | number[];
+    if (this.maxLineNumber < 16777216 && n < 536870912) {
+      // Native sort of line * 2^29 + position: exact below 2^53, stable by construction.
+      const keys = this.brKeys.subarray(0, n);
+      for (let i = 0; i < n; i++) keys[i] = brLine[i]! * 536870912 + i;
+      keys.sort();
+      order = this.brOrder;
+      for (let i = 0; i < n; i++) order[i] = keys[i]! % 536870912;
+    } else {
+      order = Array.from({ length: n }, (_, i) => i);
+      order.sort((a, b) => brLine[a]! - brLine[b]! || a - b);
+    }
+    const outLine = this.brSpareLine;
+    const outId = this.brSpareId;
+    const outTaken = this.brSpareTaken;
+    let k = 0;
+    for (let i = 0; i < n; ) {
+      const ln = brLine[order[i]!]!;
+      const groupStart = k;
+      let index: Map<number, number> | null = null;
+      for (; i < n && brLine[order[i]!] === ln; i++) {
+        const at = order[i]!;
+        const id = brId[at]!;
+        let found = -1;
+        if (index !== null) found = index.get(id) ?? -1;
+        else {
+          for (let q = groupStart; q < k; q++) {
+            if (outId[q] === id) {
+              found = q;
+              break;
+            }
+          }
+        }
+        if (found >= 0) {
+          outTaken[found] = brTaken[at]!;
+          continue;
+        }
+        outLine[k] = ln;
+        outId[k] = id;
+        outTaken[k] = brTaken[at]!;
+        index?.set(id, k);
+        k++;
+        if (index === null && k - groupStart >= 32) {
+          index = new Map();
+          for (let q = groupStart; q < k; q++) index.set(outId[q]!, q);
+        }
+      }
+    }
+    // Swap: the regrouped columns become current, the old ones the spare for the next record.
+    this.brSpareLine = brLine;
+    this.brSpareId = brId;
+    this.brSpareTaken = brTaken;
+    this.brLine = outLine;
+    this.brId = outId;
+    this.brTaken = outTaken;
+    this.brCount = k;
+  }
+
+  /**
+   * Orders the record's DA values by line (stable, so repeats keep their order): sinks that store
+   * lines in arrival order then need no sort of their own.
+   */
+  private sortDa(): void {
+    const n = this.daCount;
+    if (this.sortKeys.length < n || this.spareLines.length < n) {
+      this.sortKeys = new Float64Array(this.daLines.length);
+      this.spareLines = new Int32Array(this.daLines.length);
+      this.spareHits = new Float64Array(this.daLines.length);
+    }
+    const from = this.daLines;
+    const fromHits = this.daHits;
+    const lines = this.spareLines;
+    const hits = this.spareHits;
+    let runs = 1;
+    let split = 0;
+    for (let i = 1; i < n; i++) {
+      if (from[i]! < from[i - 1]!) {
+        runs++;
+        split = i;
+      }
+    }
+    if (runs === 2) {
+      // coverage.py: executed lines ascending, then missing lines ascending. Merge the two runs
+      // (ties from the first run first, which keeps repeats in input order).
+      let a = 0;
+      let b = split;
+      let k = 0;
+      while (a < split && b < n) {
+        if (from[b]! < from[a]!) {
+          lines[k] = from[b]!;
+          hits[k++] = fromHits[b++]!;
+        } else {
+          lines[k] = from[a]!;
+          hits[k++] = fromHits[a++]!;
+        }
+      }
+      for (; a < split; a++, k++) {
+        lines[k] = from[a]!;
+        hits[k] = fromHits[a]!;
+      }
+      for (; b < n; b++, k++) {
+        lines[k] = from[b]!;
+        hits[k] = fromHits[b]!;
+      }
+    } else if (this.maxLineNumber < 16777216 && n < 536870912) {
+      // Native sort of line * 2^29 + position: exact below 2^53.
+      const keys = this.sortKeys.subarray(0, n);
+      for (let i = 0; i < n; i++) keys[i] = from[i]! * 536870912 + i;
+      keys.sort();
+      for (let i = 0; i < n; i++) {
+        const at = keys[i]! % 536870912;
+        lines[i] = from[at]!;
+        hits[i] = fromHits[at]!;
+      }
+    } else {
+      const order = Array.from({ length: n }, (_, i) => i);
+      order.sort((a, b) => from[a]! - from[b]! || a - b);
+      for (let i = 0; i < n; i++) {
+        lines[i] = from[order[i]!]!;
+        hits[i] = fromHits[order[i]!]!;
+      }
+    }
+    // Swap: the sorted copy becomes current, the old arrays the spare for the next record.
+    this.spareLines = from;
+    this.spareHits = fromHits;
+    this.daLines = lines;
+    this.daHits = hits;
+  }
+
+  /** A line number field: 1..maxLineNumber, surrounding blanks allowed. */
+  private lineNumberField(b: Uint8Array, fs: number, fe: number, lineStart: number, record: string): number {
+    const direct = parseUint(b, fs, fe);
+    if (direct > 0 && direct <= this.maxLineNumber) return direct;
+    const [ts, te] = trim(b, fs, fe);
+    const n = parseUint(b, ts, te);
+    const column = ts - lineStart + 1;
+    if (n === NOT_A_UINT) {
+      throw this.error('invalid_number', `${record} line number: ${describeBadUint(b, ts, te)}`, column);
+    }
+    if (n === 0) throw this.error('invalid_number', `${record} line number 0 (lines start at 1)`, column);
+    if (n > this.maxLineNumber) {
+      throw this.error('limit_exceeded', `${record} line number ${n} above ${this.maxLineNumber}`, column, 'maxLineNumber');
+    }
+    return n;
+  }
+
+  /** A hit count field: unsigned integer, clamped to maxHits, surrounding blanks allowed. */
+  private countField(b: Uint8Array, fs: number, fe: number, lineStart: number, record: string): number {
+    const [ts, te] = trim(b, fs, fe);
+    const n = parseUint(b, ts, te);
+    if (n === NOT_A_UINT) {
+      throw this.error('invalid_number', `${record} count: ${describeBadUint(b, ts, te)}`, ts - lineStart + 1);
+    }
+    return n > this.maxHits ? this.maxHits : n;
+  }
+
+  private error(code: ParseErrorCode, reason: string, column: number | undefined, limit?: string): ReportParseError {
+    return new ReportParseError({
+      code,
+      file: this.fileName,
+      format: FORMAT,
+      line: this.splitter.lineNumber > 0 ? this.splitter.lineNumber : undefined,
+      column,
+      reason,
+      limit,
+    });
+  }
+}
+
+/** Texts of small numeric branch ids and fractions, built once: most lines have a few branches. */
+// Filled arrays (not holey ones), so lookups stay fast element accesses.
+const ID_TEXTS: string[] = new Array<string>(256 * 64).fill('');
+const FRACTIONS: string[] = new Array<string>(64 * 64).fill('');
+
+function fraction(taken: number, total: number): string {
+  if (total >= 64) return `${taken}/${total}`;
+  const k = total * 64 + taken;
+  const text = FRACTIONS[k]!;
+  return text !== '' ? text : (FRACTIONS[k] = `${taken}/${total}`);
+}
+
+function isEndOfRecord(b: Uint8Array, s: number, e: number): boolean {
+  const word = 'end_of_record';
+  if (e - s < word.length) return false;
+  for (let i = 0; i < word.length; i++) if (b[s + i] !== word.charCodeAt(i)) return false;
+  for (let i = s + word.length; i < e; i++) if (b[i] !== 0x20 && b[i] !== 0x09) return false;
+  return true;
+}
+
+function indexOf(b: Uint8Array, byte: number, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (b[i] === byte) return i;
+  return -1;
+}
+
+function lastIndexOf(b: Uint8Array, byte: number, from: number, to: number): number {
+  for (let i = to - 1; i >= from; i--) if (b[i] === byte) return i;
+  return -1;
+}
+
+function trim(b: Uint8Array, s: number, e: number): [number, number] {
+  while (s < e && (b[s] === 0x20 || b[s] === 0x09)) s++;
+  while (e > s && (b[e - 1] === 0x20 || b[e - 1] === 0x09)) e--;
+  return [s, e];
+}
+
+export const createLcovParser: ParserFactory = (sink, ctx) => new LcovParser(sink, ctx.fileName, ctx.limits);

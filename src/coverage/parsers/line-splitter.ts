@@ -1,0 +1,184 @@
+import { ReportParseError } from '../errors';
+
+/**
+ * Receives each complete line as a byte range of a buffer that is only valid during the call
+ * (it is the caller's chunk or the splitter's reusable carry buffer). The range excludes the
+ * line terminator (`\n`, or `\r\n`).
+ */
+export interface LineHandler {
+  line(bytes: Uint8Array, start: number, end: number): void;
+}
+
+export interface LineSplitterOptions {
+  /** Longest line accepted, in bytes without its terminator (`ParseLimits.maxLineBytes`). */
+  maxLineBytes: number;
+  /** For error messages. */
+  fileName: string;
+  format: string;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Splits pushed byte chunks into lines without decoding them. Chunks may end anywhere, even
+ * inside a UTF-8 sequence: only the tail after the last newline of a chunk is copied (into a
+ * carry buffer reused from line to line), so a line is never held more than once and lines that
+ * lie wholly inside a chunk are handed over without any copy.
+ *
+ * A line longer than `maxLineBytes` is an error as soon as it is known to be too long, so a
+ * newline-free stream cannot grow memory past the limit. A UTF-8 byte order mark at the very
+ * start is dropped.
+ */
+export class LineSplitter {
+  /** 1-based number of the line being handed to the handler (0 before the first). */
+  lineNumber = 0;
+  /** Bytes of input seen so far. */
+  bytesSeen = 0;
+
+  private carry: Uint8Array = new Uint8Array(256);
+  private carryLength = 0;
+  private atStart = true;
+  private readonly maxLineBytes: number;
+
+  constructor(
+    private readonly handler: LineHandler,
+    private readonly options: LineSplitterOptions,
+  ) {
+    this.maxLineBytes = options.maxLineBytes;
+  }
+
+  push(chunk: Uint8Array): void {
+    const length = chunk.length;
+    if (length === 0) return;
+    let pos = 0;
+    if (this.atStart) pos = this.skipBom(chunk);
+    this.bytesSeen += length;
+    const handler = this.handler;
+    const max = this.maxLineBytes;
+
+    if (this.carryLength > 0) {
+      const nl = chunk.indexOf(LF, pos);
+      const headEnd = nl < 0 ? length : nl;
+      this.appendCarry(chunk, pos, headEnd);
+      if (nl < 0) return;
+      this.lineNumber++;
+      const carry = this.carry;
+      let end = this.carryLength;
+      if (end > 0 && carry[end - 1] === CR) end--;
+      if (end > max) this.tooLong();
+      this.carryLength = 0;
+      handler.line(carry, 0, end);
+      pos = nl + 1;
+    }
+
+    for (;;) {
+      const nl = chunk.indexOf(LF, pos);
+      if (nl < 0) break;
+      this.lineNumber++;
+      let end = nl;
+      if (end > pos && chunk[end - 1] === CR) end--;
+      if (end - pos > max) this.tooLong();
+      handler.line(chunk, pos, end);
+      pos = nl + 1;
+    }
+    if (pos < length) this.appendCarry(chunk, pos, length);
+  }
+
+  /** Hands over the last line when the input does not end with a newline. */
+  finish(): void {
+    if (this.carryLength === 0) return;
+    this.lineNumber++;
+    let end = this.carryLength;
+    if (this.carry[end - 1] === CR) end--;
+    if (end > this.maxLineBytes) this.tooLong();
+    this.carryLength = 0;
+    this.handler.line(this.carry, 0, end);
+  }
+
+  private appendCarry(chunk: Uint8Array, start: number, end: number): void {
+    const add = end - start;
+    if (add === 0) return;
+    const needed = this.carryLength + add;
+    // One byte of slack: a trailing CR is not part of the line.
+    if (needed > this.maxLineBytes + 1) {
+      // The line is not complete yet; it will be the next one handed over.
+      this.lineNumber++;
+      this.tooLong();
+    }
+    if (needed > this.carry.length) {
+      let size = this.carry.length * 2;
+      while (size < needed) size *= 2;
+      const grown = new Uint8Array(Math.min(size, this.maxLineBytes + 1));
+      grown.set(this.carry.subarray(0, this.carryLength));
+      this.carry = grown;
+    }
+    this.carry.set(chunk.subarray(start, end), this.carryLength);
+    this.carryLength = needed;
+  }
+
+  /** Returns where the content starts, skipping a UTF-8 BOM (EF BB BF) at the input's start. */
+  private skipBom(chunk: Uint8Array): number {
+    // Bytes of a possible BOM already seen in earlier (tiny) chunks sit in the carry buffer.
+    let seen = this.carryLength;
+    const bom = [0xef, 0xbb, 0xbf];
+    let i = 0;
+    while (seen < 3 && i < chunk.length) {
+      if (chunk[i] !== bom[seen]) {
+        this.atStart = false;
+        return 0;
+      }
+      seen++;
+      i++;
+    }
+    if (seen < 3) {
+      // The whole chunk was a BOM prefix: keep it in the carry until we know.
+      this.carry.set(chunk.subarray(0, i), this.carryLength);
+      this.carryLength = seen;
+      return chunk.length;
+    }
+    this.atStart = false;
+    this.carryLength = 0;
+    return i;
+  }
+
+  private tooLong(): never {
+    throw new ReportParseError({
+      code: 'limit_exceeded',
+      file: this.options.fileName,
+      format: this.options.format,
+      line: this.lineNumber,
+      limit: 'maxLineBytes',
+      reason: `line longer than ${this.maxLineBytes} bytes`,
+    });
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Decodes bytes[start, end) of a line as UTF-8, or returns null when they are not valid UTF-8
+ * (the caller raises `invalid_utf8` naming its own position). Short ASCII fields skip the decoder.
+ */
+export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string | null {
+  const length = end - start;
+  if (length <= 24) {
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      if (bytes[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      let text = '';
+      for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]!);
+      return text;
+    }
+  }
+  try {
+    return utf8.decode(bytes.subarray(start, end));
+  } catch {
+    return null;
+  }
+}

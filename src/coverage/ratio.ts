@@ -1,0 +1,32 @@
+/**
+ * Codecov's coverage ratio string: "100" when x == y, "0" when either is 0, otherwise
+ * x / y * 100 rounded to five decimals and written with exactly five.
+ *
+ * Python computes `round(x / y * 100, 5)` (exact round-half-even on the double) and then formats
+ * with "%.5f". `Number#toFixed` rounds exact ties upwards instead, so ties (e.g. 0.015625) are
+ * detected from the exact decimal expansion and rounded to even, to give the same strings.
+ */
+export function ratio(x: number, y: number): string {
+  if (x === y) return '100';
+  if (x === 0 || y === 0) return '0';
+  return fixed5HalfEven((x / y) * 100);
+}
+
+function fixed5HalfEven(v: number): string {
+  // toFixed(100) is exact: every double's binary fraction has a finite decimal expansion.
+  const exact = Math.abs(v).toFixed(100);
+  const dot = exact.indexOf('.');
+  const rest = exact.slice(dot + 6);
+  if (!/^50*$/.test(rest)) return v.toFixed(5);
+  const digits = exact.slice(0, dot + 6);
+  const last = digits.charCodeAt(digits.length - 1) - 48;
+  if (last % 2 === 0) return (v < 0 ? '-' : '') + digits;
+  return v.toFixed(5);
+}
+
+/** Display form: `decimals` places, rounded down (Codecov's default display rounding). */
+export function displayRatio(x: number, y: number, decimals = 2): string {
+  if (y === 0) return (0).toFixed(decimals);
+  const scale = 10 ** decimals;
+  return (Math.floor(((x / y) * 100 + 1e-9) * scale) / scale).toFixed(decimals);
+}

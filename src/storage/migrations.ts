@@ -1,0 +1,121 @@
+import type { Database } from './database';
+
+/**
+ * The schema, as an ordered list of migrations. Applied ones are recorded in `schema_migrations`
+ * by id; a migration is never edited once released, only followed by a new one. Each migration is
+ * a list of single statements because PGlite's extended protocol takes one statement per query.
+ */
+export interface Migration {
+  id: string;
+  statements: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: '0001_initial',
+    statements: [
+      `CREATE TABLE repositories (
+        id bigserial PRIMARY KEY,
+        slug text NOT NULL UNIQUE,
+        upload_token_hash text NOT NULL,
+        settings jsonb NOT NULL DEFAULT '{}',
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE TABLE commits (
+        id bigserial PRIMARY KEY,
+        repository_id bigint NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+        sha text NOT NULL,
+        next_session integer NOT NULL DEFAULT 0,
+        state text NOT NULL DEFAULT 'pending',
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (repository_id, sha)
+      )`,
+      `CREATE TABLE uploads (
+        id text PRIMARY KEY,
+        commit_id bigint NOT NULL REFERENCES commits (id) ON DELETE CASCADE,
+        session integer NOT NULL,
+        state text NOT NULL
+          CHECK (state IN ('uploaded', 'processing', 'processed', 'merged', 'error', 'cancelled')),
+        error_code text,
+        error_message text,
+        batch_id text,
+        idempotency_key text,
+        flags text[] NOT NULL DEFAULT '{}',
+        name text,
+        build text,
+        job text,
+        branch text,
+        ci_url text,
+        format_hint text,
+        raw_key text NOT NULL,
+        raw_bytes bigint NOT NULL CHECK (raw_bytes >= 0),
+        intermediate_key text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        processing_started_at timestamptz,
+        processed_at timestamptz,
+        merged_at timestamptz,
+        UNIQUE (commit_id, session),
+        UNIQUE (commit_id, idempotency_key)
+      )`,
+      // Claims take the lowest sessions still waiting; retried claims look a batch up by id.
+      `CREATE INDEX uploads_waiting ON uploads (commit_id, session) WHERE state = 'uploaded'`,
+      `CREATE INDEX uploads_batch ON uploads (batch_id) WHERE batch_id IS NOT NULL`,
+      `CREATE TABLE commit_reports (
+        commit_id bigint PRIMARY KEY REFERENCES commits (id) ON DELETE CASCADE,
+        version integer NOT NULL,
+        report_key text NOT NULL,
+        totals jsonb NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE TABLE experiment_results (
+        id bigserial PRIMARY KEY,
+        commit_id bigint NOT NULL REFERENCES commits (id) ON DELETE CASCADE,
+        batch integer NOT NULL,
+        outcome text NOT NULL CHECK (outcome IN ('match', 'mismatch', 'shadow_failed', 'shadow_timeout')),
+        differing_files integer,
+        differing_lines integer,
+        sample jsonb,
+        serial_ms integer,
+        shadow_ms integer,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (commit_id, batch)
+      )`,
+      `CREATE TABLE mode_overrides (
+        repository_id bigint PRIMARY KEY REFERENCES repositories (id) ON DELETE CASCADE,
+        mode text NOT NULL CHECK (mode IN ('serial', 'parallel', 'experiment')),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`,
+    ],
+  },
+];
+
+/**
+ * An arbitrary constant naming "Tributary's schema migrations" among advisory locks. The lock is
+ * transaction-scoped: it serialises processes that open the same PostgreSQL database at once and
+ * is released by the migration transaction's commit or rollback, never held by a pooled connection.
+ */
+const MIGRATION_LOCK_KEY = 7_301_204_611;
+
+/** Applies the migrations the database lacks, in order, in one transaction. Returns their ids. */
+export async function runMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+        id text PRIMARY KEY,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`,
+    );
+    const rows = await tx.query<{ id: string }>('SELECT id FROM schema_migrations');
+    const done = new Set(rows.map((r) => r.id));
+    const applied: string[] = [];
+    for (const m of migrations) {
+      if (done.has(m.id)) continue;
+      for (const statement of m.statements) await tx.query(statement);
+      await tx.query('INSERT INTO schema_migrations (id) VALUES ($1)', [m.id]);
+      applied.push(m.id);
+    }
+    return applied;
+  });
+}

@@ -1,0 +1,91 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import type { S3Config } from '../config';
+import type { BlobStore } from './blob-store';
+
+export const S3BlobStoreOptions = z.object({
+  endpoint: z.url().optional(),
+  region: z.string().min(1),
+  bucket: z.string().min(1),
+  forcePathStyle: z.boolean(),
+  credentials: z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }).optional(),
+});
+
+/**
+ * The production blob store: one object per key in an S3 bucket (AWS, or an S3-compatible store
+ * such as MinIO through `endpoint` and path-style addressing). A put replaces the whole object,
+ * so retried writes are harmless, as with the folder store.
+ */
+export class S3BlobStore implements BlobStore {
+  private readonly client: S3Client;
+  private readonly bucket: string;
+
+  constructor(config: S3Config) {
+    const c = S3BlobStoreOptions.parse(config);
+    this.bucket = c.bucket;
+    this.client = new S3Client({
+      endpoint: c.endpoint,
+      region: c.region,
+      forcePathStyle: c.forcePathStyle,
+      credentials: c.credentials,
+      // Checksums only where S3 demands them: many S3-compatible stores reject or mishandle the
+      // SDK's default flexible-checksum headers and trailers.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+  }
+
+  async put(key: string, body: Uint8Array): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.byteLength }),
+    );
+  }
+
+  async get(key: string): Promise<Uint8Array | null> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (out.Body === undefined) return new Uint8Array(0);
+      return await out.Body.transformToByteArray();
+    } catch (err) {
+      if (isMissingObject(err)) return null;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    // S3 answers 204 for a key that does not exist, so deleting twice is fine.
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
+    } catch (err) {
+      if (isMissingObject(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Releases the client's sockets. */
+  close(): void {
+    this.client.destroy();
+  }
+}
+
+/**
+ * A missing object, not a missing bucket or a refused request: those are configuration errors
+ * that must surface instead of looking like an absent blob.
+ */
+function isMissingObject(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  if (e.name === 'NoSuchKey' || e.name === 'NotFound') return true;
+  return e.$metadata?.httpStatusCode === 404 && e.name !== 'NoSuchBucket';
+}

@@ -1,0 +1,739 @@
+import { z } from 'zod';
+import { UPLOAD_MODES } from '../config';
+import { sqlState, UNIQUE_VIOLATION, type Database, type Queryable } from './database';
+
+// ---------------------------------------------------------------------------------------------
+// Vocabulary
+
+export const UPLOAD_STATES = ['uploaded', 'processing', 'processed', 'merged', 'error', 'cancelled'] as const;
+export const UploadStateSchema = z.enum(UPLOAD_STATES);
+export type UploadState = z.infer<typeof UploadStateSchema>;
+
+export const MODES = UPLOAD_MODES;
+export const ModeSchema = z.enum(MODES);
+export type Mode = z.infer<typeof ModeSchema>;
+
+export const EXPERIMENT_OUTCOMES = ['match', 'mismatch', 'shadow_failed', 'shadow_timeout'] as const;
+export const ExperimentOutcomeSchema = z.enum(EXPERIMENT_OUTCOMES);
+export type ExperimentOutcome = z.infer<typeof ExperimentOutcomeSchema>;
+
+/** A commit's own state, set by its workflow; new commits start 'pending'. */
+export const COMMIT_STATES = ['pending', 'processing', 'complete', 'error'] as const;
+export const CommitStateSchema = z.enum(COMMIT_STATES);
+export type CommitState = z.infer<typeof CommitStateSchema>;
+
+export const RepoSlugSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'expected OWNER/NAME');
+export const CommitShaSchema = z.string().regex(/^[0-9a-f]{7,64}$/, 'expected a hex commit sha');
+export const UploadIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'expected an upload id');
+
+export const RepoSettingsSchema = z.object({
+  /** Path fixes applied to every upload of the repository. */
+  fixes: z.array(z.string()).optional(),
+  /** Path patterns left out of its reports. */
+  ignore: z.array(z.string()).optional(),
+});
+export type RepoSettings = z.infer<typeof RepoSettingsSchema>;
+
+/** Any JSON value (what jsonb columns hold); `undefined` has no JSON form and is refused. */
+const JsonValue = z.unknown().refine((v) => v !== undefined && JSON.stringify(v) !== undefined, 'expected a JSON value');
+
+const optionalText = z.string().max(10_000).optional();
+
+export const RegisterUploadInput = z.object({
+  repo: RepoSlugSchema,
+  sha: CommitShaSchema,
+  uploadId: UploadIdSchema,
+  rawKey: z.string().min(1),
+  rawBytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  // Empty means none, as an empty header or form field usually does.
+  idempotencyKey: z
+    .string()
+    .max(500)
+    .optional()
+    .transform((k) => (k === '' ? undefined : k)),
+  flags: z.array(z.string().min(1).max(200)).max(100).optional(),
+  name: optionalText,
+  build: optionalText,
+  job: optionalText,
+  branch: optionalText,
+  ciUrl: optionalText,
+  formatHint: optionalText,
+});
+export type RegisterUploadInput = z.input<typeof RegisterUploadInput>;
+
+export const ClaimUploadsInput = z.object({
+  repo: RepoSlugSchema,
+  sha: CommitShaSchema,
+  batchId: z.string().min(1).max(500),
+  limit: z.number().int().min(1).max(100_000),
+});
+export type ClaimUploadsInput = z.input<typeof ClaimUploadsInput>;
+
+export const SaveCommitReportInput = z.object({
+  repo: RepoSlugSchema,
+  sha: CommitShaSchema,
+  version: z.number().int().nonnegative().max(2_147_483_647),
+  reportKey: z.string().min(1),
+  totals: JsonValue,
+});
+export type SaveCommitReportInput = z.input<typeof SaveCommitReportInput>;
+
+const optionalCount = z.number().int().nonnegative().max(2_147_483_647).nullable().optional();
+
+export const RecordExperimentInput = z.object({
+  repo: RepoSlugSchema,
+  sha: CommitShaSchema,
+  batch: z.number().int().nonnegative().max(2_147_483_647),
+  outcome: ExperimentOutcomeSchema,
+  differingFiles: optionalCount,
+  differingLines: optionalCount,
+  sample: JsonValue.nullable().optional(),
+  serialMs: optionalCount,
+  shadowMs: optionalCount,
+});
+export type RecordExperimentInput = z.input<typeof RecordExperimentInput>;
+
+// ---------------------------------------------------------------------------------------------
+// Rows
+
+export interface Repository {
+  id: number;
+  slug: string;
+  uploadTokenHash: string;
+  settings: RepoSettings;
+  createdAt: Date;
+}
+
+export interface CommitRow {
+  id: number;
+  repositoryId: number;
+  repo: string;
+  sha: string;
+  /** The session the next registered upload gets (= uploads registered so far). */
+  nextSession: number;
+  state: CommitState;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface UploadRow {
+  /** The upload's id (the `id` column); `uploadId` is the same value. */
+  id: string;
+  uploadId: string;
+  commitId: number;
+  repo: string;
+  sha: string;
+  session: number;
+  state: UploadState;
+  errorCode: string | null;
+  errorMessage: string | null;
+  batchId: string | null;
+  idempotencyKey: string | null;
+  flags: string[];
+  name: string | null;
+  build: string | null;
+  job: string | null;
+  branch: string | null;
+  ciUrl: string | null;
+  formatHint: string | null;
+  rawKey: string;
+  rawBytes: number;
+  intermediateKey: string | null;
+  createdAt: Date;
+  processingStartedAt: Date | null;
+  processedAt: Date | null;
+  mergedAt: Date | null;
+}
+
+export interface RegisteredUpload {
+  uploadId: string;
+  session: number;
+  /** false: an earlier registration with the same upload id or idempotency key was returned. */
+  created: boolean;
+}
+
+export interface ClaimedUpload {
+  uploadId: string;
+  session: number;
+  rawKey: string;
+  rawBytes: number;
+  formatHint: string | null;
+}
+
+export interface CommitReport {
+  version: number;
+  reportKey: string;
+  totals: unknown;
+  updatedAt: Date;
+}
+
+export interface ExperimentRow {
+  batch: number;
+  outcome: ExperimentOutcome;
+  differingFiles: number | null;
+  differingLines: number | null;
+  sample: unknown;
+  serialMs: number | null;
+  shadowMs: number | null;
+  createdAt: Date;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** The write would break a uniqueness rule (a slug taken, an upload id used by another commit). */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+/** The repository (or commit) named does not exist. */
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw rows as the drivers return them (int8 already numbers, see database.ts)
+
+interface RepositoryRecord {
+  id: number;
+  slug: string;
+  upload_token_hash: string;
+  settings: unknown;
+  created_at: Date | string;
+}
+
+interface CommitRecord {
+  id: number;
+  repository_id: number;
+  slug: string;
+  sha: string;
+  next_session: number;
+  state: string;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+interface UploadRecord {
+  id: string;
+  commit_id: number;
+  slug: string;
+  sha: string;
+  session: number;
+  state: string;
+  error_code: string | null;
+  error_message: string | null;
+  batch_id: string | null;
+  idempotency_key: string | null;
+  flags: string[] | null;
+  name: string | null;
+  build: string | null;
+  job: string | null;
+  branch: string | null;
+  ci_url: string | null;
+  format_hint: string | null;
+  raw_key: string;
+  raw_bytes: number | string;
+  intermediate_key: string | null;
+  created_at: Date | string;
+  processing_started_at: Date | string | null;
+  processed_at: Date | string | null;
+  merged_at: Date | string | null;
+}
+
+function toDate(v: Date | string): Date {
+  return v instanceof Date ? v : new Date(v);
+}
+
+function toDateOrNull(v: Date | string | null): Date | null {
+  return v === null ? null : toDate(v);
+}
+
+function toNumber(v: number | string): number {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isSafeInteger(n)) throw new Error(`integer out of range: ${String(v)}`);
+  return n;
+}
+
+function toRepository(r: RepositoryRecord): Repository {
+  return {
+    id: r.id,
+    slug: r.slug,
+    uploadTokenHash: r.upload_token_hash,
+    // Stored settings passed this schema on the way in; parsing again keeps the type honest.
+    settings: RepoSettingsSchema.parse(r.settings ?? {}),
+    createdAt: toDate(r.created_at),
+  };
+}
+
+function toCommit(r: CommitRecord): CommitRow {
+  return {
+    id: r.id,
+    repositoryId: r.repository_id,
+    repo: r.slug,
+    sha: r.sha,
+    nextSession: r.next_session,
+    state: CommitStateSchema.parse(r.state),
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
+  };
+}
+
+function toUpload(r: UploadRecord): UploadRow {
+  return {
+    id: r.id,
+    uploadId: r.id,
+    commitId: r.commit_id,
+    repo: r.slug,
+    sha: r.sha,
+    session: r.session,
+    state: UploadStateSchema.parse(r.state),
+    errorCode: r.error_code,
+    errorMessage: r.error_message,
+    batchId: r.batch_id,
+    idempotencyKey: r.idempotency_key,
+    flags: r.flags ?? [],
+    name: r.name,
+    build: r.build,
+    job: r.job,
+    branch: r.branch,
+    ciUrl: r.ci_url,
+    formatHint: r.format_hint,
+    rawKey: r.raw_key,
+    rawBytes: toNumber(r.raw_bytes),
+    intermediateKey: r.intermediate_key,
+    createdAt: toDate(r.created_at),
+    processingStartedAt: toDateOrNull(r.processing_started_at),
+    processedAt: toDateOrNull(r.processed_at),
+    mergedAt: toDateOrNull(r.merged_at),
+  };
+}
+
+const UPLOAD_SELECT = `
+  SELECT u.*, r.slug, c.sha
+  FROM uploads u
+  JOIN commits c ON c.id = u.commit_id
+  JOIN repositories r ON r.id = c.repository_id`;
+
+const UploadIdList = z.array(UploadIdSchema).max(100_000);
+
+/** How often registerUpload re-runs after losing a uniqueness race (the re-run finds the winner). */
+const REGISTER_ATTEMPTS = 3;
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Tributary's rows: repositories, commits and their uploads, commit reports, experiment results
+ * and mode overrides. Every method validates its input and is safe to retry: registrations are
+ * idempotent by upload id and idempotency key, claims by batch id, state changes only move forward.
+ */
+export class Store {
+  constructor(private readonly db: Database) {}
+
+  // --- repositories -------------------------------------------------------------------------
+
+  async createRepository(slug: string, uploadTokenHash: string, settings: RepoSettings = {}): Promise<Repository> {
+    const s = RepoSlugSchema.parse(slug);
+    const hash = z.string().min(1).parse(uploadTokenHash);
+    const st = RepoSettingsSchema.parse(settings);
+    try {
+      const [row] = await this.db.query<RepositoryRecord>(
+        `INSERT INTO repositories (slug, upload_token_hash, settings) VALUES ($1, $2, $3::jsonb) RETURNING *`,
+        [s, hash, JSON.stringify(st)],
+      );
+      return toRepository(row);
+    } catch (err) {
+      if (sqlState(err) === UNIQUE_VIOLATION) throw new ConflictError(`repository ${s} already exists`);
+      throw err;
+    }
+  }
+
+  async getRepository(slug: string): Promise<Repository | null> {
+    const [row] = await this.db.query<RepositoryRecord>(`SELECT * FROM repositories WHERE slug = $1`, [
+      RepoSlugSchema.parse(slug),
+    ]);
+    return row === undefined ? null : toRepository(row);
+  }
+
+  /** Replaces the repository's settings; NotFoundError when it does not exist. */
+  async updateRepositorySettings(slug: string, settings: RepoSettings): Promise<Repository> {
+    const s = RepoSlugSchema.parse(slug);
+    const [row] = await this.db.query<RepositoryRecord>(
+      `UPDATE repositories SET settings = $2::jsonb WHERE slug = $1 RETURNING *`,
+      [s, JSON.stringify(RepoSettingsSchema.parse(settings))],
+    );
+    if (row === undefined) throw new NotFoundError(`repository ${s} does not exist`);
+    return toRepository(row);
+  }
+
+  // --- mode overrides -----------------------------------------------------------------------
+
+  /** Pins the repository's mode; null removes the pin (the default mode applies again). */
+  async setModeOverride(slug: string, mode: Mode | null): Promise<void> {
+    const s = RepoSlugSchema.parse(slug);
+    const m = ModeSchema.nullable().parse(mode);
+    const repositoryId = await repositoryIdOf(this.db, s);
+    if (m === null) {
+      await this.db.query(`DELETE FROM mode_overrides WHERE repository_id = $1`, [repositoryId]);
+      return;
+    }
+    await this.db.query(
+      `INSERT INTO mode_overrides (repository_id, mode) VALUES ($1, $2)
+       ON CONFLICT (repository_id) DO UPDATE SET mode = EXCLUDED.mode, updated_at = now()`,
+      [repositoryId, m],
+    );
+  }
+
+  async getModeOverride(slug: string): Promise<Mode | null> {
+    const [row] = await this.db.query<{ mode: string }>(
+      `SELECT o.mode FROM mode_overrides o JOIN repositories r ON r.id = o.repository_id WHERE r.slug = $1`,
+      [RepoSlugSchema.parse(slug)],
+    );
+    return row === undefined ? null : ModeSchema.parse(row.mode);
+  }
+
+  async listModeOverrides(): Promise<{ slug: string; mode: Mode }[]> {
+    const rows = await this.db.query<{ slug: string; mode: string }>(
+      `SELECT r.slug, o.mode FROM mode_overrides o JOIN repositories r ON r.id = o.repository_id ORDER BY r.slug`,
+    );
+    return rows.map((r) => ({ slug: r.slug, mode: ModeSchema.parse(r.mode) }));
+  }
+
+  // --- uploads ------------------------------------------------------------------------------
+
+  /**
+   * Records an upload and gives it the commit's next session number (0, 1, 2, … without gaps).
+   * A repeated registration (same upload id, or same idempotency key for the commit) returns the
+   * first one with created=false and allocates nothing, also when both arrive at once.
+   */
+  async registerUpload(raw: RegisterUploadInput): Promise<RegisteredUpload> {
+    const input = RegisterUploadInput.parse(raw);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction((tx) => registerOnce(tx, input));
+      } catch (err) {
+        // A concurrent twin committed the same upload id between our check and our insert (only
+        // possible across commits; within a commit the row lock orders us). Run again: the check
+        // now sees it.
+        if (sqlState(err) === UNIQUE_VIOLATION && attempt < REGISTER_ATTEMPTS) continue;
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * Moves up to `limit` waiting uploads (lowest sessions first) to 'processing' under `batchId`
+   * and returns the batch ordered by session. A batch id that already holds uploads is returned
+   * as it is and claims nothing more, so a retried claim gets exactly the same set.
+   */
+  async claimUploads(raw: ClaimUploadsInput): Promise<ClaimedUpload[]> {
+    const input = ClaimUploadsInput.parse(raw);
+    return this.db.transaction(async (tx) => {
+      // Locking the commit row serialises claims of one commit, so two identical claims cannot
+      // both find the batch empty and claim twice.
+      const [commit] = await tx.query<{ id: number }>(
+        `SELECT c.id FROM commits c JOIN repositories r ON r.id = c.repository_id
+         WHERE r.slug = $1 AND c.sha = $2 FOR UPDATE OF c`,
+        [input.repo, input.sha],
+      );
+      if (commit === undefined) return [];
+      const batchSql = `
+        SELECT id, session, raw_key, raw_bytes, format_hint FROM uploads
+        WHERE commit_id = $1 AND batch_id = $2 ORDER BY session`;
+      type ClaimRecord = { id: string; session: number; raw_key: string; raw_bytes: number | string; format_hint: string | null };
+      let rows = await tx.query<ClaimRecord>(batchSql, [commit.id, input.batchId]);
+      if (rows.length === 0) {
+        await tx.query(
+          `UPDATE uploads SET state = 'processing', batch_id = $2, processing_started_at = now()
+           WHERE id IN (
+             SELECT id FROM uploads WHERE commit_id = $1 AND state = 'uploaded'
+             ORDER BY session LIMIT $3
+           )`,
+          [commit.id, input.batchId, input.limit],
+        );
+        rows = await tx.query<ClaimRecord>(batchSql, [commit.id, input.batchId]);
+      }
+      return rows.map((r) => ({
+        uploadId: r.id,
+        session: r.session,
+        rawKey: r.raw_key,
+        rawBytes: toNumber(r.raw_bytes),
+        formatHint: r.format_hint,
+      }));
+    });
+  }
+
+  /**
+   * 'processing' -> 'processed' with its intermediate report (a repeat replaces the key). Returns
+   * false, changing nothing, for an upload in any other state or unknown.
+   */
+  async markProcessed(uploadId: string, intermediateKey: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE uploads SET state = 'processed', intermediate_key = $2,
+         processed_at = CASE WHEN state = 'processed' THEN processed_at ELSE now() END
+       WHERE id = $1 AND state IN ('processing', 'processed') RETURNING id`,
+      [UploadIdSchema.parse(uploadId), z.string().min(1).parse(intermediateKey)],
+    );
+    return rows.length > 0;
+  }
+
+  /** Any state but 'merged' -> 'error' with its code and message. Returns whether it applied. */
+  async markError(uploadId: string, code: string, message: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE uploads SET state = 'error', error_code = $2, error_message = $3
+       WHERE id = $1 AND state <> 'merged' RETURNING id`,
+      [UploadIdSchema.parse(uploadId), z.string().min(1).max(200).parse(code), z.string().max(10_000).parse(message)],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * 'processing' or 'processed' -> 'merged'. Already merged uploads keep their first merged_at.
+   * Returns how many uploads moved.
+   */
+  async markMerged(uploadIds: string[]): Promise<number> {
+    const ids = UploadIdList.parse(uploadIds);
+    if (ids.length === 0) return 0;
+    const rows = await this.db.query(
+      `UPDATE uploads SET state = 'merged', merged_at = now()
+       WHERE id = ANY($1::text[]) AND state IN ('processing', 'processed') RETURNING id`,
+      [ids],
+    );
+    return rows.length;
+  }
+
+  /**
+   * Uploads not yet finished ('uploaded', 'processing', 'processed') -> 'cancelled'; merged and
+   * errored ones stay as they are. Returns how many moved.
+   */
+  async markCancelled(uploadIds: string[]): Promise<number> {
+    const ids = UploadIdList.parse(uploadIds);
+    if (ids.length === 0) return 0;
+    const rows = await this.db.query(
+      `UPDATE uploads SET state = 'cancelled'
+       WHERE id = ANY($1::text[]) AND state IN ('uploaded', 'processing', 'processed') RETURNING id`,
+      [ids],
+    );
+    return rows.length;
+  }
+
+  async getUpload(uploadId: string): Promise<UploadRow | null> {
+    const [row] = await this.db.query<UploadRecord>(`${UPLOAD_SELECT} WHERE u.id = $1`, [UploadIdSchema.parse(uploadId)]);
+    return row === undefined ? null : toUpload(row);
+  }
+
+  async listUploads(repo: string, sha: string): Promise<UploadRow[]> {
+    const rows = await this.db.query<UploadRecord>(`${UPLOAD_SELECT} WHERE r.slug = $1 AND c.sha = $2 ORDER BY u.session`, [
+      RepoSlugSchema.parse(repo),
+      CommitShaSchema.parse(sha),
+    ]);
+    return rows.map(toUpload);
+  }
+
+  /** Uploads of the commit per state; every state is present (0 when none). */
+  async countUploadsByState(repo: string, sha: string): Promise<Record<UploadState, number>> {
+    const rows = await this.db.query<{ state: string; n: number | string }>(
+      `SELECT u.state, count(*) AS n FROM uploads u
+       JOIN commits c ON c.id = u.commit_id JOIN repositories r ON r.id = c.repository_id
+       WHERE r.slug = $1 AND c.sha = $2 GROUP BY u.state`,
+      [RepoSlugSchema.parse(repo), CommitShaSchema.parse(sha)],
+    );
+    const counts = Object.fromEntries(UPLOAD_STATES.map((s) => [s, 0])) as Record<UploadState, number>;
+    for (const r of rows) counts[UploadStateSchema.parse(r.state)] = toNumber(r.n);
+    return counts;
+  }
+
+  // --- commits ------------------------------------------------------------------------------
+
+  async getCommit(repo: string, sha: string): Promise<CommitRow | null> {
+    const [row] = await this.db.query<CommitRecord>(
+      `SELECT c.*, r.slug FROM commits c JOIN repositories r ON r.id = c.repository_id WHERE r.slug = $1 AND c.sha = $2`,
+      [RepoSlugSchema.parse(repo), CommitShaSchema.parse(sha)],
+    );
+    return row === undefined ? null : toCommit(row);
+  }
+
+  /** Sets the commit's state, creating the commit row if no upload did yet. */
+  async setCommitState(repo: string, sha: string, state: CommitState): Promise<void> {
+    const r = RepoSlugSchema.parse(repo);
+    const s = CommitShaSchema.parse(sha);
+    const st = CommitStateSchema.parse(state);
+    const repositoryId = await repositoryIdOf(this.db, r);
+    await this.db.query(
+      `INSERT INTO commits (repository_id, sha, state) VALUES ($1, $2, $3)
+       ON CONFLICT (repository_id, sha) DO UPDATE SET state = EXCLUDED.state, updated_at = now()`,
+      [repositoryId, s, st],
+    );
+  }
+
+  // --- commit reports -----------------------------------------------------------------------
+
+  /**
+   * Saves the commit report unless a higher version is already saved (an equal version replaces
+   * it: a retried save). Returns whether this version is now the saved one.
+   */
+  async saveCommitReport(raw: SaveCommitReportInput): Promise<boolean> {
+    const input = SaveCommitReportInput.parse(raw);
+    return this.db.transaction(async (tx) => {
+      const commitId = await ensureCommit(tx, input.repo, input.sha);
+      const rows = await tx.query(
+        `INSERT INTO commit_reports (commit_id, version, report_key, totals) VALUES ($1, $2, $3, $4::jsonb)
+         ON CONFLICT (commit_id) DO UPDATE
+           SET version = EXCLUDED.version, report_key = EXCLUDED.report_key, totals = EXCLUDED.totals, updated_at = now()
+           WHERE commit_reports.version <= EXCLUDED.version
+         RETURNING commit_id`,
+        [commitId, input.version, input.reportKey, JSON.stringify(input.totals)],
+      );
+      return rows.length > 0;
+    });
+  }
+
+  async getCommitReport(repo: string, sha: string): Promise<CommitReport | null> {
+    const [row] = await this.db.query<{ version: number; report_key: string; totals: unknown; updated_at: Date | string }>(
+      `SELECT cr.version, cr.report_key, cr.totals, cr.updated_at FROM commit_reports cr
+       JOIN commits c ON c.id = cr.commit_id JOIN repositories r ON r.id = c.repository_id
+       WHERE r.slug = $1 AND c.sha = $2`,
+      [RepoSlugSchema.parse(repo), CommitShaSchema.parse(sha)],
+    );
+    if (row === undefined) return null;
+    return { version: row.version, reportKey: row.report_key, totals: row.totals, updatedAt: toDate(row.updated_at) };
+  }
+
+  // --- experiments --------------------------------------------------------------------------
+
+  /** Records the comparison of one experiment batch; a repeat for the batch replaces it. */
+  async recordExperiment(raw: RecordExperimentInput): Promise<void> {
+    const input = RecordExperimentInput.parse(raw);
+    await this.db.transaction(async (tx) => {
+      const commitId = await ensureCommit(tx, input.repo, input.sha);
+      await tx.query(
+        `INSERT INTO experiment_results
+           (commit_id, batch, outcome, differing_files, differing_lines, sample, serial_ms, shadow_ms)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
+         ON CONFLICT (commit_id, batch) DO UPDATE SET
+           outcome = EXCLUDED.outcome, differing_files = EXCLUDED.differing_files,
+           differing_lines = EXCLUDED.differing_lines, sample = EXCLUDED.sample,
+           serial_ms = EXCLUDED.serial_ms, shadow_ms = EXCLUDED.shadow_ms`,
+        [
+          commitId,
+          input.batch,
+          input.outcome,
+          input.differingFiles ?? null,
+          input.differingLines ?? null,
+          input.sample === undefined || input.sample === null ? null : JSON.stringify(input.sample),
+          input.serialMs ?? null,
+          input.shadowMs ?? null,
+        ],
+      );
+    });
+  }
+
+  /** The commit's experiment results, ordered by batch. */
+  async listExperiments(repo: string, sha: string): Promise<ExperimentRow[]> {
+    const rows = await this.db.query<{
+      batch: number;
+      outcome: string;
+      differing_files: number | null;
+      differing_lines: number | null;
+      sample: unknown;
+      serial_ms: number | null;
+      shadow_ms: number | null;
+      created_at: Date | string;
+    }>(
+      `SELECT e.* FROM experiment_results e
+       JOIN commits c ON c.id = e.commit_id JOIN repositories r ON r.id = c.repository_id
+       WHERE r.slug = $1 AND c.sha = $2 ORDER BY e.batch`,
+      [RepoSlugSchema.parse(repo), CommitShaSchema.parse(sha)],
+    );
+    return rows.map((r) => ({
+      batch: r.batch,
+      outcome: ExperimentOutcomeSchema.parse(r.outcome),
+      differingFiles: r.differing_files,
+      differingLines: r.differing_lines,
+      sample: r.sample,
+      serialMs: r.serial_ms,
+      shadowMs: r.shadow_ms,
+      createdAt: toDate(r.created_at),
+    }));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function repositoryIdOf(q: Queryable, slug: string): Promise<number> {
+  const [row] = await q.query<{ id: number }>(`SELECT id FROM repositories WHERE slug = $1`, [slug]);
+  if (row === undefined) throw new NotFoundError(`repository ${slug} does not exist`);
+  return row.id;
+}
+
+/** The commit's id, creating its row when needed. */
+async function ensureCommit(q: Queryable, repo: string, sha: string): Promise<number> {
+  const repositoryId = await repositoryIdOf(q, repo);
+  await q.query(`INSERT INTO commits (repository_id, sha) VALUES ($1, $2) ON CONFLICT (repository_id, sha) DO NOTHING`, [
+    repositoryId,
+    sha,
+  ]);
+  const [row] = await q.query<{ id: number }>(`SELECT id FROM commits WHERE repository_id = $1 AND sha = $2`, [
+    repositoryId,
+    sha,
+  ]);
+  if (row === undefined) throw new Error(`commit ${repo}@${sha} vanished while being written`);
+  return row.id;
+}
+
+async function registerOnce(tx: Queryable, input: z.output<typeof RegisterUploadInput>): Promise<RegisteredUpload> {
+  const repositoryId = await repositoryIdOf(tx, input.repo);
+  // Upserting the commit row takes its row lock until commit: registrations of one commit queue
+  // here, and (read committed) every statement below sees all registrations that went before.
+  const [commit] = await tx.query<{ id: number }>(
+    `INSERT INTO commits (repository_id, sha) VALUES ($1, $2)
+     ON CONFLICT (repository_id, sha) DO UPDATE SET updated_at = now()
+     RETURNING id`,
+    [repositoryId, input.sha],
+  );
+  const [existing] = await tx.query<{ id: string; session: number; commit_id: number }>(
+    `SELECT id, session, commit_id FROM uploads
+     WHERE id = $1 OR (commit_id = $2 AND idempotency_key = $3)
+     ORDER BY (id = $1) DESC LIMIT 1`,
+    [input.uploadId, commit.id, input.idempotencyKey ?? null],
+  );
+  if (existing !== undefined) {
+    if (existing.commit_id !== commit.id) {
+      throw new ConflictError(`upload id ${input.uploadId} is already registered for another commit`);
+    }
+    return { uploadId: existing.id, session: existing.session, created: false };
+  }
+  const [{ session }] = await tx.query<{ session: number }>(
+    `UPDATE commits SET next_session = next_session + 1 WHERE id = $1 RETURNING next_session - 1 AS session`,
+    [commit.id],
+  );
+  await tx.query(
+    `INSERT INTO uploads
+       (id, commit_id, session, state, idempotency_key, flags, name, build, job, branch, ci_url,
+        format_hint, raw_key, raw_bytes)
+     VALUES ($1, $2, $3, 'uploaded', $4, $5::text[], $6, $7, $8, $9, $10, $11, $12, $13)`,
+    [
+      input.uploadId,
+      commit.id,
+      session,
+      input.idempotencyKey ?? null,
+      input.flags ?? [],
+      input.name ?? null,
+      input.build ?? null,
+      input.job ?? null,
+      input.branch ?? null,
+      input.ciUrl ?? null,
+      input.formatHint ?? null,
+      input.rawKey,
+      input.rawBytes,
+    ],
+  );
+  return { uploadId: input.uploadId, session, created: true };
+}

@@ -1,0 +1,137 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { createCloverParser } from '../../../src/coverage/parsers/clover';
+import { createCoberturaParser } from '../../../src/coverage/parsers/cobertura';
+import type { LineValue } from '../../../src/coverage/types';
+import { corpus, fixture, parseError, parseJson, record } from '../../fixtures/xml/harness';
+
+const parse = createCloverParser;
+const dropIgnore = (p: string): boolean => p === 'ignore';
+
+describe('Clover quirks (per-line sink calls)', () => {
+  const rec = record(parse, fixture('clover-quirks.xml'), { drop: dropIgnore });
+
+  test('stmt counts, cond fractions from truecount/falsecount, methods with complexity', () => {
+    assert.deepEqual(rec.files.get('source.php'), [
+      [5, 1, 'm', { complexity: 0 }],
+      [6, 2969, 'm', { complexity: 9 }],
+      [1, '1/2', 'b'],
+      [2, '1/2', 'b'],
+      [3, '2/2', 'b'],
+      [4, '0/2', 'b'],
+      [8, 0],
+      [11, 1],
+      [21, 0],
+      [22, 0],
+      [23, 0],
+      // Line 87 is past <metrics loc="86">: dropped for PHP files.
+    ]);
+  });
+
+  test('path wins over name; an empty path falls back to name; eof cut applies to PHP only', () => {
+    assert.deepEqual(rec.files.get('file.php'), [[11, 1]]);
+    assert.deepEqual(rec.files.get('lib/app.js'), [
+      [3, 0],
+      [4, 0],
+      [5, 2, 'm', { complexity: 0 }],
+      [500, 1],
+    ]);
+  });
+
+  test('templated names and vendored PHP are skipped; files without lines open nothing', () => {
+    const opened = rec.events.filter((e) => e[0] === 'file').map((e) => e[1]);
+    assert.deepEqual(opened, ['source.php', 'file.php', 'ignore', 'lib/app.js']);
+    assert.equal(rec.files.has('ignore'), false);
+  });
+});
+
+describe('Clover through the session builder', () => {
+  test('derived values and totals match Codecov', () => {
+    const json = parseJson(parse, fixture('clover-quirks.xml'), 'clover', dropIgnore);
+    assert.deepEqual(json.files['source.php'].lines, {
+      1: '1/2', 2: '1/2', 3: '2/2', 4: '0/2', 5: 1, 6: 2969, 8: 0, 11: 1, 21: 0, 22: 0, 23: 0,
+    });
+    assert.deepEqual(json.files['source.php'].totals, {
+      files: 1, lines: 11, hits: 4, misses: 5, partials: 2, branches: 4, methods: 2, coverage: '36.36364',
+    });
+    assert.deepEqual(json.files['file.php'].totals, {
+      files: 1, lines: 1, hits: 1, misses: 0, partials: 0, branches: 0, methods: 0, coverage: '100',
+    });
+  });
+});
+
+describe('Clover corpus (nyc)', () => {
+  test('statements and conditionals agree with the report metrics', () => {
+    const json = parseJson(parse, corpus('negotiator-nyc/clover.xml'), 'clover');
+    // <metrics statements="229"> at project level; every statement line is one line here.
+    assert.equal(json.totals.lines, 229);
+    assert.equal(json.totals.files, 6);
+  });
+
+  test('hit/miss classes agree with the same run written as Cobertura', () => {
+    const clover = parseJson(parse, corpus('negotiator-nyc/clover.xml'), 'clover');
+    const cobertura = parseJson(createCoberturaParser, corpus('negotiator-nyc/cobertura-coverage.xml'), 'cobertura');
+    const base = '/home/runner/work/negotiator-nyc/negotiator-nyc/';
+    const covered = (v: LineValue): boolean => (typeof v === 'string' ? !v.startsWith('0/') : v !== 0);
+    const relative = Object.keys(clover.files).map((p) => path.posix.relative(base, p)).sort();
+    assert.deepEqual(relative, Object.keys(cobertura.files).sort());
+    let shared = 0;
+    for (const [abs, file] of Object.entries(clover.files)) {
+      const other = cobertura.files[path.posix.relative(base, abs)].lines;
+      for (const [n, value] of Object.entries(file.lines)) {
+        // Codecov reads cond lines from truecount/falsecount alone ("1/2" when either is 0), so
+        // only statement lines are comparable; see the next test.
+        if (!(n in other) || typeof value === 'string') continue;
+        shared++;
+        assert.equal(covered(value), covered(other[n]), `${abs}:${n} ${JSON.stringify(value)} vs ${JSON.stringify(other[n])}`);
+      }
+    }
+    assert.equal(shared, 169);
+  });
+
+  test('a cond line with truecount 0 and falsecount 3 is "1/2", as Codecov reads it', () => {
+    const rec = record(parse, corpus('negotiator-nyc/clover.xml'));
+    const encoding = rec.files.get('/home/runner/work/negotiator-nyc/negotiator-nyc/lib/encoding.js');
+    assert.deepEqual(encoding?.find((c) => c[0] === 131), [131, '1/2', 'b']);
+  });
+
+  test('any chunking gives the same sink calls', () => {
+    const quirks = fixture('clover-quirks.xml');
+    const expected = record(parse, quirks).events;
+    for (const size of [1, 17]) assert.deepEqual(record(parse, quirks, { size }).events, expected, `quirks / ${size}`);
+    const input = corpus('negotiator-nyc/clover.xml');
+    const whole = record(parse, input).events;
+    for (const size of [1, 5, 333]) assert.deepEqual(record(parse, input, { size }).events, whole, `size ${size}`);
+  });
+});
+
+describe('Clover bad input', () => {
+  const line = (attrs: string): string =>
+    `<coverage generated="1"><project><file name="a.js">\n<line ${attrs}/></file></project></coverage>`;
+
+  for (const [attrs, what] of [
+    ['num="1" type="stmt" count="-1"', 'negative count'],
+    ['num="1" type="stmt" count="NaN"', 'NaN count'],
+    ['num="1" type="stmt" count="1.5e2"', 'scientific count'],
+    ['num="1" type="cond" truecount="x" falsecount="0"', 'non-numeric truecount'],
+    ['num="18446744073709551616" type="stmt" count="1"', 'huge line number'],
+  ]) {
+    test(`${what} is invalid_number with its position`, () => {
+      const err = parseError(() => record(parse, line(attrs)), 'invalid_number');
+      assert.equal(err.format, 'clover');
+      assert.equal(err.line, 2);
+    });
+  }
+
+  test('missing attributes are invalid_syntax', () => {
+    parseError(() => record(parse, line('type="stmt" count="1"')), 'invalid_syntax');
+    parseError(() => record(parse, line('num="1" count="1"')), 'invalid_syntax');
+    parseError(() => record(parse, line('num="1" type="cond" truecount="1"')), 'invalid_syntax');
+    parseError(() => record(parse, '<coverage><project><file><line num="1" type="stmt"/></file></project></coverage>'), 'invalid_syntax');
+  });
+
+  test('a JaCoCo document is rejected at its root', () => {
+    parseError(() => record(parse, '<report name="x"/>'), 'invalid_syntax');
+  });
+});

@@ -1,0 +1,268 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { ReportParseError } from '../../../src/coverage/errors';
+import { toParseJson } from '../../../src/coverage/json-output';
+import { ReportMergeError } from '../../../src/coverage/merge';
+import { CoverageReport, FileCoverage } from '../../../src/coverage/report';
+import {
+  REPORT_FORMAT,
+  compressReport,
+  mergeSerializedReports,
+  openReportStream,
+  readReport,
+  readReportStream,
+  serializeReport,
+  serializeReportChunks,
+} from '../../../src/coverage/serialize';
+
+function sample(): CoverageReport {
+  return new CoverageReport(
+    [
+      FileCoverage.fromEntries('src/b.ts', [
+        [1, [{ sessionId: 0, value: 1 }, { sessionId: 2, value: 0 }]],
+        [70000, [{ sessionId: 2, value: Number.MAX_SAFE_INTEGER }]],
+      ]),
+      FileCoverage.fromEntries('src/a ü.ts', [
+        [3, [{ sessionId: 0, value: '1/2', type: 'b', missingBranches: ['0:1'] }]],
+        [4, [{ sessionId: 2, value: true, partials: [[null, 4, 0], [5, null, 2]] }]],
+        [5, [{ sessionId: 0, value: -1, type: 'm', complexity: [2, 3] }, { sessionId: 2, value: 2, type: 'm', complexity: 1 }]],
+      ]),
+    ],
+    [
+      { id: 2, format: 'cobertura', file: 'x.xml', flags: ['unit', 'linux'], type: 'carriedforward' },
+      { id: 0, format: 'lcov', file: 'lcov.info', time: '2026-01-01T00:00:00Z' },
+    ],
+  );
+}
+
+async function* chunked(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+function assertSameReport(a: CoverageReport, b: CoverageReport): void {
+  assert.deepEqual(b.sessions, a.sessions);
+  assert.deepEqual(toParseJson(b), toParseJson(a));
+  for (const f of a) {
+    const g = b.file(f.path)!;
+    for (let i = 0; i < f.lineCount; i++) assert.deepEqual(g.entries(i), f.entries(i));
+  }
+}
+
+function expectParseError(fn: () => unknown, code?: string): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof ReportParseError, `expected ReportParseError, got ${String(err)}`);
+    assert.equal(err.format, REPORT_FORMAT);
+    if (code !== undefined) assert.equal(err.code, code);
+    return true;
+  });
+}
+
+describe('serializeReport / readReport', () => {
+  test('round-trips sessions, values, types and extras', () => {
+    const r = sample();
+    const bytes = serializeReport(r);
+    assert.deepEqual([...bytes.subarray(0, 5)], [0x54, 0x52, 0x42, 0x52, 1]);
+    assertSameReport(r, readReport(bytes));
+  });
+
+  test('is deterministic and independent of construction order', () => {
+    const r = sample();
+    const shuffled = new CoverageReport([...r.files.values()].reverse(), [...r.sessions].reverse());
+    assert.deepEqual(serializeReport(shuffled), serializeReport(r));
+    assert.deepEqual(serializeReport(readReport(serializeReport(r))), serializeReport(r));
+  });
+
+  test('chunks concatenate to the whole', () => {
+    const r = sample();
+    const chunks = [...serializeReportChunks(r)];
+    assert.equal(chunks.length, 1 + r.fileCount + 1);
+    assert.deepEqual(Buffer.concat(chunks), Buffer.from(serializeReport(r)));
+  });
+
+  test('gzip storage round-trips and is detected on read', () => {
+    const r = sample();
+    const gz = compressReport(r);
+    assert.deepEqual([gz[0], gz[1]], [0x1f, 0x8b]);
+    assertSameReport(r, readReport(gz));
+  });
+
+  test('an empty report', () => {
+    const r = new CoverageReport([], []);
+    assertSameReport(r, readReport(serializeReport(r)));
+  });
+
+  describe('bad input gives typed errors', () => {
+    const good = serializeReport(sample());
+
+    test('every truncation', () => {
+      for (let n = 0; n < good.length; n++) expectParseError(() => readReport(good.subarray(0, n)));
+    });
+
+    test('every single-byte corruption is caught', () => {
+      for (let i = 0; i < good.length; i++) {
+        const bad = good.slice();
+        bad[i] = bad[i]! ^ 0x5a;
+        expectParseError(() => readReport(bad));
+      }
+    });
+
+    test('bad magic, bad version, trailing bytes', () => {
+      expectParseError(() => readReport(new TextEncoder().encode('SF:foo\nend_of_record\n')), 'invalid_syntax');
+      const v2 = good.slice();
+      v2[4] = 2;
+      expectParseError(() => readReport(v2), 'invalid_syntax');
+      expectParseError(() => readReport(Buffer.concat([good, Buffer.from([0])])), 'invalid_syntax');
+    });
+
+    test('gzip bomb is bounded by maxBytes and names the limit', () => {
+      const bomb = gzipSync(Buffer.alloc(4 * 1024 * 1024));
+      assert.throws(
+        () => readReport(bomb, { maxBytes: 1024 * 1024 }),
+        (err: unknown) => err instanceof ReportParseError && err.code === 'limit_exceeded' && err.limit === 'maxDecompressedBytes',
+      );
+    });
+
+    test('truncated gzip', () => {
+      const gz = compressReport(sample());
+      expectParseError(() => readReport(gz.subarray(0, gz.length - 10)));
+    });
+  });
+});
+
+describe('openReportStream', () => {
+  test('reads file by file from small chunks, plain and gzip', async () => {
+    const r = sample();
+    for (const bytes of [serializeReport(r), compressReport(r)]) {
+      for (const size of [1, 3, 64, 1 << 20]) {
+        const s = await openReportStream(chunked(bytes, size));
+        assert.deepEqual(s.sessions, r.sessions);
+        assert.equal(s.fileCount, 2);
+        const paths: string[] = [];
+        for await (const f of s.files()) paths.push(f.path);
+        assert.deepEqual(paths, r.paths());
+      }
+    }
+    assertSameReport(r, await readReportStream(chunked(compressReport(r), 7)));
+  });
+
+  test('truncation and corruption reject with typed errors', async () => {
+    const good = serializeReport(sample());
+    for (const n of [0, 3, 5, 9, good.length - 5, good.length - 1]) {
+      await assert.rejects(readReportStream(chunked(good.subarray(0, n), 4)), ReportParseError);
+    }
+    const bad = good.slice();
+    bad[good.length - 2] = bad[good.length - 2]! ^ 1;
+    await assert.rejects(readReportStream(chunked(bad, 16)), /checksum/);
+  });
+
+  test('a gzip bomb stops at maxBytes', async () => {
+    const isLimit = (err: unknown) =>
+      err instanceof ReportParseError && err.code === 'limit_exceeded' && err.limit === 'maxDecompressedBytes';
+    // A valid large report: the running decompressed-size count trips.
+    const lines: Array<[number, Array<{ sessionId: number; value: number }>]> = [];
+    for (let i = 1; i <= 20000; i++) lines.push([i, [{ sessionId: 0, value: i }]]);
+    const big = compressReport(new CoverageReport([FileCoverage.fromEntries('big', lines)], [{ id: 0 }]));
+    await assert.rejects(readReportStream(chunked(big, 1024), { maxBytes: 16 * 1024 }), isLimit);
+    // A record announcing more than the bound is refused before it is buffered.
+    const oneFile = new CoverageReport([FileCoverage.fromEntries('x', [[1, [{ sessionId: 0, value: 1 }]]])], [{ id: 0 }]);
+    const header = [...serializeReportChunks(oneFile)].slice(0, 1);
+    const huge = gzipSync(Buffer.concat([...header, Buffer.from([0x80, 0x80, 0x80, 0x40]), Buffer.alloc(4 * 1024 * 1024)]));
+    await assert.rejects(readReportStream(chunked(huge, 1024), { maxBytes: 1024 * 1024 }), isLimit);
+    // Zeros are not a report at all.
+    await assert.rejects(readReportStream(chunked(gzipSync(Buffer.alloc(8 * 1024 * 1024)), 1024)), ReportParseError);
+  });
+});
+
+describe('mergeSerializedReports', () => {
+  const one = () =>
+    new CoverageReport([FileCoverage.fromEntries('a', [[1, [{ sessionId: 1, value: 0 }]]])], [{ id: 1, format: 'lcov' }]);
+
+  test('merges stored reports path by path', () => {
+    const r = mergeSerializedReports([serializeReport(sample()), compressReport(one())]);
+    const back = readReport(r.bytes);
+    assert.deepEqual(back.paths(), ['a', 'src/a ü.ts', 'src/b.ts']);
+    assert.deepEqual(back.sessionIds(), [0, 1, 2]);
+    assert.equal(r.fileCount, 3);
+    assert.equal(r.totals.files, 3);
+    assert.equal(r.totals.sessions, 3);
+  });
+
+  test('rejects duplicate sessions, corruption and truncation with typed errors', () => {
+    assert.throws(() => mergeSerializedReports([serializeReport(one()), serializeReport(one())]), ReportMergeError);
+    const good = serializeReport(sample());
+    for (const n of [0, 4, 8, 20, good.length - 1]) {
+      expectParseError(() => mergeSerializedReports([serializeReport(one()), good.subarray(0, n)]));
+    }
+    for (let i = 0; i < good.length; i += 7) {
+      const bad = good.slice();
+      bad[i] = bad[i]! ^ 0x21;
+      expectParseError(() => mergeSerializedReports([bad]));
+    }
+  });
+
+  test('bounds decompressed size', () => {
+    assert.throws(
+      () => mergeSerializedReports([gzipSync(Buffer.alloc(4 * 1024 * 1024))], { maxBytes: 1024 * 1024 }),
+      (err: unknown) => err instanceof ReportParseError && err.limit === 'maxDecompressedBytes',
+    );
+  });
+});
+
+describe('robustness (fast-check)', () => {
+  const good = serializeReport(sample());
+  const mutation = fc.oneof(
+    fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bits: fc.integer({ min: 1, max: 255 }) }),
+    fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
+    fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+  );
+  type Mutation = { kind: 'flip'; at: number; bits: number } | { kind: 'cut'; at: number } | { kind: 'insert'; at: number; bytes: Uint8Array };
+  function mutate(b: Uint8Array, ms: Mutation[]): Uint8Array {
+    let out = b.slice();
+    for (const m of ms) {
+      const at = m.at % (out.length + 1);
+      if (m.kind === 'flip' && at < out.length) out[at] = out[at]! ^ m.bits;
+      else if (m.kind === 'cut') out = out.slice(0, at);
+      else if (m.kind === 'insert') out = Buffer.concat([out.subarray(0, at), m.bytes, out.subarray(at)]);
+    }
+    return out;
+  }
+  const onlyTyped = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      if (!(err instanceof ReportParseError)) throw err;
+    }
+  };
+
+  test('mutated reports either read or fail with a ReportParseError', () => {
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 3 }), (ms) => {
+        const bad = mutate(good, ms);
+        onlyTyped(() => readReport(bad));
+        onlyTyped(() => mergeSerializedReports([bad]));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('the stream reader equals the whole reader for any chunking', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 200 }), fc.boolean(), async (size, gzip) => {
+        const bytes = gzip ? compressReport(sample(), 1) : good;
+        const a = await readReportStream(chunked(bytes, size));
+        assert.deepEqual(Buffer.from(serializeReport(a)), Buffer.from(good));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test('sessions with undefined members read back equal', () => {
+    const r = new CoverageReport(
+      [FileCoverage.fromEntries('a', [[1, [{ sessionId: 4, value: 1 }]]])],
+      [{ id: 4, name: undefined, flags: ['x'], type: 'uploaded' }],
+    );
+    assert.deepEqual(readReport(serializeReport(r)).sessions, r.sessions);
+  });
+});
