@@ -105,6 +105,9 @@ export const FinishResult = z.discriminatedUnion('status', [
 ]);
 export type FinishResult = z.infer<typeof FinishResult>;
 
+export const CommitRef = z.object({ repo: RepoSlugSchema, sha: CommitShaSchema });
+export type CommitRef = z.infer<typeof CommitRef>;
+
 export const FailUploadsInput = z.object({
   uploadIds: z.array(UploadIdSchema).min(1).max(1000),
   error: UploadError,

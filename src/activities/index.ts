@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps';
 import {
   ClaimUploadsInput,
+  CommitRef,
   FailUploadsInput,
   ModeDecision,
   ResolveModeInput,
@@ -32,6 +33,13 @@ export function createActivities(deps: ActivityDeps) {
     async failUploads(input: FailUploadsInput): Promise<void> {
       const { uploadIds, error } = validateInput(FailUploadsInput, input, 'failUploads');
       for (const id of uploadIds) await deps.store.markError(id, error.code, error.message);
+    },
+
+    /** On cancellation: every upload of the commit not yet merged or failed ends `cancelled`. */
+    async cancelPendingUploads(input: CommitRef): Promise<number> {
+      const { repo, sha } = validateInput(CommitRef, input, 'cancelPendingUploads');
+      const open = (await deps.store.listUploads(repo, sha)).filter((u) => ['uploaded', 'processing', 'processed'].includes(u.state));
+      return open.length === 0 ? 0 : deps.store.markCancelled(open.map((u) => u.uploadId));
     },
 
     processUpload: createProcessUpload(deps),

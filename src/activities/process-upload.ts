@@ -35,6 +35,11 @@ export function createProcessUpload(deps: ActivityDeps) {
 
     const repository = await deps.store.getRepository(repo);
     const settings = repository?.settings ?? {};
+    let repoFiles: string[] | undefined;
+    if (upload.repoFilesKey) {
+      const list = await deps.blobs.get(upload.repoFilesKey);
+      repoFiles = list ? Buffer.from(list).toString('utf8').split('\n').filter(Boolean) : undefined;
+    }
     const format = upload.formatHint && (FORMATS as readonly string[]).includes(upload.formatHint) ? (upload.formatHint as FormatName) : undefined;
     let parsed;
     try {
@@ -42,7 +47,7 @@ export function createProcessUpload(deps: ActivityDeps) {
         fileName: upload.name ?? uploadId,
         format,
         limits: deps.limits,
-        resolver: createPathResolver({ fixes: settings.fixes, ignore: settings.ignore }),
+        resolver: createPathResolver({ fixes: [...(settings.fixes ?? []), ...upload.pathFixes], ignore: settings.ignore, repoFiles }),
         sessionId: session,
         session: {
           name: upload.name ?? undefined,
@@ -57,7 +62,9 @@ export function createProcessUpload(deps: ActivityDeps) {
       if (isReportParseError(err)) return fail({ code: errorCodeOf(err), message: err.message.slice(0, 2000) });
       throw err; // I/O and the unexpected: retried with backoff
     }
+    // A cancelled commit stops here rather than writing a report nobody will merge.
     Context.current().heartbeat({ stage: 'writing' });
+    Context.current().cancellationSignal.throwIfAborted();
 
     const key = real ? keys.intermediate(uploadId) : keys.scratchIntermediate(repo, sha, target.batch, uploadId);
     await deps.blobs.put(key, compressReport(parsed.report));

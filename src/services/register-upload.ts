@@ -16,6 +16,10 @@ export interface UploadMetadata {
   branch?: string;
   ciUrl?: string;
   formatHint?: string;
+  /** Path fixes (`before::after`) for this upload, after the repository's own. */
+  pathFixes?: string[];
+  /** The repository's files, to resolve report paths against (longest suffix match). */
+  repoFiles?: string[];
 }
 
 export interface RegisterUploadRequest extends UploadMetadata {
@@ -65,6 +69,11 @@ export async function registerUpload(deps: RegistrationDeps, req: RegisterUpload
     : randomUUID();
   const rawKey = keys.raw(uploadId);
   await deps.blobs.put(rawKey, req.body);
+  let repoFilesKey: string | undefined;
+  if (req.repoFiles && req.repoFiles.length > 0) {
+    repoFilesKey = keys.repoFiles(uploadId);
+    await deps.blobs.put(repoFilesKey, Buffer.from(req.repoFiles.join('\n')));
+  }
   const registered = await deps.store.registerUpload({
     repo,
     sha,
@@ -79,6 +88,8 @@ export async function registerUpload(deps: RegistrationDeps, req: RegisterUpload
     branch: req.branch,
     ciUrl: req.ciUrl,
     formatHint: req.formatHint,
+    pathFixes: req.pathFixes,
+    repoFilesKey,
   });
   const workflowId = await nudgeCommitWorkflow(deps, repo, sha, registered.uploadId);
   return { uploadId: registered.uploadId, session: registered.session, workflowId, created: registered.created };

@@ -29,6 +29,8 @@ export function blobKey(...segments: string[]): string {
 
 export const keys = {
   raw: (uploadId: string) => blobKey(BLOB_PREFIXES.raw, uploadId),
+  /** The repository's file list sent with an upload, one path per line. */
+  repoFiles: (uploadId: string) => blobKey(BLOB_PREFIXES.raw, `${uploadId}.files`),
   intermediate: (uploadId: string) => blobKey(BLOB_PREFIXES.intermediate, uploadId),
   /** Versioned: an experiment's shadow merges into the version its batch started from. */
   commitReport: (repo: string, sha: string, version: number) =>

@@ -88,6 +88,15 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // Per-upload path handling: fixes sent with the upload, and the repository's file list
+    // (stored as a blob: it can be large) for resolving report paths.
+    id: '0002_upload_paths',
+    statements: [
+      `ALTER TABLE uploads ADD COLUMN path_fixes text[] NOT NULL DEFAULT '{}'`,
+      `ALTER TABLE uploads ADD COLUMN repo_files_key text`,
+    ],
+  },
 ];
 
 /**

@@ -60,6 +60,10 @@ export const RegisterUploadInput = z.object({
   branch: optionalText,
   ciUrl: optionalText,
   formatHint: optionalText,
+  /** Path fixes (`before::after`) sent with this upload; applied after the repository's own. */
+  pathFixes: z.array(z.string().min(1).max(1000)).max(100).optional(),
+  /** Blob key of the repository's file list sent with the upload (one path per line). */
+  repoFilesKey: z.string().min(1).max(500).optional(),
 });
 export type RegisterUploadInput = z.input<typeof RegisterUploadInput>;
 
@@ -141,6 +145,8 @@ export interface UploadRow {
   rawKey: string;
   rawBytes: number;
   intermediateKey: string | null;
+  pathFixes: string[];
+  repoFilesKey: string | null;
   createdAt: Date;
   processingStartedAt: Date | null;
   processedAt: Date | null;
@@ -242,6 +248,8 @@ interface UploadRecord {
   raw_key: string;
   raw_bytes: number | string;
   intermediate_key: string | null;
+  path_fixes: string[] | null;
+  repo_files_key: string | null;
   created_at: Date | string;
   processing_started_at: Date | string | null;
   processed_at: Date | string | null;
@@ -309,6 +317,8 @@ function toUpload(r: UploadRecord): UploadRow {
     rawKey: r.raw_key,
     rawBytes: toNumber(r.raw_bytes),
     intermediateKey: r.intermediate_key,
+    pathFixes: r.path_fixes ?? [],
+    repoFilesKey: r.repo_files_key,
     createdAt: toDate(r.created_at),
     processingStartedAt: toDateOrNull(r.processing_started_at),
     processedAt: toDateOrNull(r.processed_at),
@@ -717,8 +727,8 @@ async function registerOnce(tx: Queryable, input: z.output<typeof RegisterUpload
   await tx.query(
     `INSERT INTO uploads
        (id, commit_id, session, state, idempotency_key, flags, name, build, job, branch, ci_url,
-        format_hint, raw_key, raw_bytes)
-     VALUES ($1, $2, $3, 'uploaded', $4, $5::text[], $6, $7, $8, $9, $10, $11, $12, $13)`,
+        format_hint, raw_key, raw_bytes, path_fixes, repo_files_key)
+     VALUES ($1, $2, $3, 'uploaded', $4, $5::text[], $6, $7, $8, $9, $10, $11, $12, $13, $14::text[], $15)`,
     [
       input.uploadId,
       commit.id,
@@ -733,6 +743,8 @@ async function registerOnce(tx: Queryable, input: z.output<typeof RegisterUpload
       input.formatHint ?? null,
       input.rawKey,
       input.rawBytes,
+      input.pathFixes ?? [],
+      input.repoFilesKey ?? null,
     ],
   );
   return { uploadId: input.uploadId, session, created: true };

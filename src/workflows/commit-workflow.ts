@@ -64,70 +64,86 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
     experiment: state.experiment,
   });
 
-  for (;;) {
-    if (!mayHaveMore) {
-      state.phase = 'waiting';
+  try {
+    await drain();
+  } catch (err) {
+    if (isCancellation(err)) {
+      // Co-operative cancellation: what was not merged yet ends `cancelled`, then the run ends.
+      await CancellationScope.nonCancellable(async () => {
+        await quick.cancelPendingUploads({ repo, sha });
+        upsertSearchAttributes([{ key: Outcome, value: 'cancelled' }]);
+      });
+      state.phase = 'closed';
       describe(state, repo, sha);
-      const gotWork = await condition(() => nudges > handled, settings.idleTimeoutMs);
-      if (!gotWork) break;
-      state.phase = 'debouncing';
-      describe(state, repo, sha);
-      await debounce(() => nudges, settings.debounceMs, settings.maxDebounceMs);
     }
-    handled = nudges;
-
-    const batchNo = state.batches;
-    const claimed = await quick.claimUploads.executeWithOptions({ summary: `claim batch ${batchNo}` }, [
-      { repo, sha, batchId: `${workflowInfo().workflowId}#${batchNo}`, limit: maxBatch },
-    ]);
-    mayHaveMore = claimed.length === maxBatch;
-    if (claimed.length === 0) continue;
-
-    const decision = await quick.resolveMode({ repo });
-    state.mode = decision.mode;
-    state.modeReason = decision.reason;
-    state.phase = 'processing';
-    state.batch = { done: 0, total: claimed.length };
-    upsertSearchAttributes([{ key: UploadMode, value: decision.mode }]);
-    log.info('processing batch', { repo, sha, batch: batchNo, size: claimed.length, mode: decision.mode, reason: decision.reason });
-    describe(state, repo, sha);
-
-    const ctx: PathContext = {
-      repo,
-      sha,
-      target: { kind: 'commit' },
-      maxParallel: settings.maxParallel,
-      onProcessed: (s: ProcessSummary) => {
-        state.batch = { done: (state.batch?.done ?? 0) + 1, total: claimed.length };
-        if (s.error) log.info('upload error', { uploadId: s.uploadId, code: s.error.code });
-        describe(state, repo, sha);
-      },
-    };
-    const outcome = await processBatch(decision, ctx, batchNo, reportKey ?? null, state.version, claimed, settings.shadowTimeoutMs ?? DEFAULT_SHADOW_TIMEOUT_MS, state);
-
-    state.version += outcome.versionsWritten;
-    if (outcome.merged) {
-      reportKey = outcome.merged.reportKey;
-      state.totals = outcome.merged.totals;
-    }
-    state.merged += outcome.mergedUploads;
-    state.errors += outcome.erroredUploads;
-    state.batches++;
-    state.batch = undefined;
-    upsertSearchAttributes([
-      { key: UploadCount, value: state.merged + state.errors },
-      { key: Outcome, value: outcomeOf(state) },
-    ]);
-    describe(state, repo, sha);
-
-    if (workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof commitWorkflow>({ repo, sha, settings, carry: summary() });
-    }
+    throw err;
   }
-
   state.phase = 'closed';
   describe(state, repo, sha);
   return summary();
+
+  async function drain(): Promise<void> {
+    for (;;) {
+      if (!mayHaveMore) {
+        state.phase = 'waiting';
+        describe(state, repo, sha);
+        const gotWork = await condition(() => nudges > handled, settings.idleTimeoutMs);
+        if (!gotWork) break;
+        state.phase = 'debouncing';
+        describe(state, repo, sha);
+        await debounce(() => nudges, settings.debounceMs, settings.maxDebounceMs);
+      }
+      handled = nudges;
+
+      const batchNo = state.batches;
+      const claimed = await quick.claimUploads.executeWithOptions({ summary: `claim batch ${batchNo}` }, [
+        { repo, sha, batchId: `${workflowInfo().workflowId}#${batchNo}`, limit: maxBatch },
+      ]);
+      mayHaveMore = claimed.length === maxBatch;
+      if (claimed.length === 0) continue;
+
+      const decision = await quick.resolveMode({ repo });
+      state.mode = decision.mode;
+      state.modeReason = decision.reason;
+      state.phase = 'processing';
+      state.batch = { done: 0, total: claimed.length };
+      upsertSearchAttributes([{ key: UploadMode, value: decision.mode }]);
+      log.info('processing batch', { repo, sha, batch: batchNo, size: claimed.length, mode: decision.mode, reason: decision.reason });
+      describe(state, repo, sha);
+
+      const ctx: PathContext = {
+        repo,
+        sha,
+        target: { kind: 'commit' },
+        maxParallel: settings.maxParallel,
+        onProcessed: (s: ProcessSummary) => {
+          state.batch = { done: (state.batch?.done ?? 0) + 1, total: claimed.length };
+          if (s.error) log.info('upload error', { uploadId: s.uploadId, code: s.error.code });
+          describe(state, repo, sha);
+        },
+      };
+      const outcome = await processBatch(decision, ctx, batchNo, reportKey ?? null, state.version, claimed, settings.shadowTimeoutMs ?? DEFAULT_SHADOW_TIMEOUT_MS, state);
+
+      state.version += outcome.versionsWritten;
+      if (outcome.merged) {
+        reportKey = outcome.merged.reportKey;
+        state.totals = outcome.merged.totals;
+      }
+      state.merged += outcome.mergedUploads;
+      state.errors += outcome.erroredUploads;
+      state.batches++;
+      state.batch = undefined;
+      upsertSearchAttributes([
+        { key: UploadCount, value: state.merged + state.errors },
+        { key: Outcome, value: outcomeOf(state) },
+      ]);
+      describe(state, repo, sha);
+
+      if (workflowInfo().continueAsNewSuggested) {
+        await continueAsNew<typeof commitWorkflow>({ repo, sha, settings, carry: summary() });
+      }
+    }
+  }
 }
 
 async function processBatch(

@@ -71,6 +71,10 @@ class FakeCommit {
       failUploads: async ({ uploadIds }) => {
         this.calls.push(`fail:${uploadIds.join(',')}`);
       },
+      cancelPendingUploads: async () => {
+        this.calls.push('cancel-pending');
+        return this.queue.length;
+      },
       processUpload: async (input) => {
         this.calls.push(`process:${input.target.kind}:${input.uploadId}`);
         await this.hooks.processUpload?.(input);
@@ -311,6 +315,21 @@ describe('commit workflow (time-skipping)', () => {
       assert.equal(result.experiment.firstProblem, 'shadow_timeout');
       assert.equal(fake.reports.get('report/v1')?.length, 1, 'the real result landed');
       assert.equal(fake.reports.has('scratch/0'), false, 'the cancelled shadow merged nothing');
+    });
+  });
+
+  test('cancellation: pending uploads end cancelled and the workflow ends cancelled', async () => {
+    const fake = new FakeCommit('parallel');
+    await withWorker(fake.activities(), async (taskQueue) => {
+      const handle = await start(fake, taskQueue);
+      await handle.signal(uploadSignal, { uploadId: fake.add() });
+      await env.sleep(SECOND); // still debouncing
+      await handle.cancel();
+      await assert.rejects(handle.result(), (err: Error) => /cancel/i.test(`${err.message} ${(err.cause as Error | undefined)?.message ?? ''}`));
+      assert.deepEqual(fake.calls, ['cancel-pending'], 'nothing was processed; the waiting uploads were cancelled');
+      const desc = await handle.describe();
+      assert.equal(desc.status.name, 'CANCELLED');
+      assert.deepEqual(desc.searchAttributes.Outcome, ['cancelled']);
     });
   });
 });
