@@ -1,8 +1,7 @@
 import { Context } from '@temporalio/activity';
-import { filterSessions, mergeReports } from '../coverage/merge';
-import type { CoverageReport } from '../coverage/report';
-import { compressReport, readReport } from '../coverage/serialize';
-import { reportTotals } from '../coverage/totals';
+import { gzipSync } from 'node:zlib';
+import { filterSessions } from '../coverage/merge';
+import { mergeSerializedReports, openReportStream, readReport, serializeReport } from '../coverage/serialize';
 import { keys } from '../storage/blob-store';
 import type { ActivityDeps } from './deps';
 import { FinishInput, type FinishResult } from './contracts';
@@ -27,42 +26,46 @@ export function createFinishCommit(deps: ActivityDeps) {
     const missing = uploads.filter((_, i) => !present[i]).map((u) => u.uploadId);
     if (missing.length > 0) return { status: 'missing', missing };
 
-    const batchSessions = new Set(uploads.map((u) => u.session));
-    let base: CoverageReport | null = null;
-    if (baseKey) {
-      const bytes = await deps.blobs.get(baseKey);
-      if (bytes === null) throw new Error(`base report ${baseKey} is missing`);
-      base = filterSessions(readReport(bytes), (s) => !batchSessions.has(s.id));
-    }
-
-    // Tree-merge: groups of `fanIn` intermediates, then the groups, so memory holds one group of
-    // inputs at a time plus the partial results.
+    // Tree-merge on the serialized form: groups of `fanIn` intermediates, then the groups and the
+    // base; only one path's files are decoded at a time, so memory stays near the blobs' size.
     const fanIn = Math.max(2, deps.mergeFanIn ?? DEFAULT_FAN_IN);
-    const partials: CoverageReport[] = base ? [base] : [];
+    const partials: Uint8Array[] = [];
     for (let i = 0; i < uploads.length; i += fanIn) {
       const group = uploads.slice(i, i + fanIn);
-      const reports = await Promise.all(
-        group.map(async (u) => {
-          const bytes = await deps.blobs.get(keyOf(u.uploadId));
-          // Deleted between the check and the read: same answer as above.
-          if (bytes === null) return null;
-          return readReport(bytes);
-        }),
-      );
-      const gone = group.filter((_, k) => reports[k] === null).map((u) => u.uploadId);
+      const blobs = await Promise.all(group.map((u) => deps.blobs.get(keyOf(u.uploadId))));
+      // Deleted between the check and the read: same answer as above.
+      const gone = group.filter((_, k) => blobs[k] === null).map((u) => u.uploadId);
       if (gone.length > 0) return { status: 'missing', missing: gone };
-      partials.push(mergeReports(reports as CoverageReport[]));
+      partials.push(mergeSerializedReports(blobs as Uint8Array[], { name: `batch of v${version}` }).bytes);
       Context.current().heartbeat({ merged: Math.min(i + fanIn, uploads.length), of: uploads.length });
     }
-    const merged = partials.length === 1 ? (partials[0] as CoverageReport) : mergeReports(partials);
+    const base = baseKey ? await readBase(baseKey, new Set(uploads.map((u) => u.session))) : null;
+    const merged = mergeSerializedReports(base ? [base, ...partials] : partials, { name: `v${version}` });
+    const totals = merged.totals;
 
     const reportKey = real ? keys.commitReport(repo, sha, version) : keys.scratchReport(repo, sha, target.batch);
-    await deps.blobs.put(reportKey, compressReport(merged));
-    const totals = reportTotals(merged);
+    await deps.blobs.put(reportKey, gzipSync(merged.bytes, { level: 6 }));
     if (real) {
       await deps.store.saveCommitReport({ repo, sha, version, reportKey, totals });
       await deps.store.markMerged(uploads.map((u) => u.uploadId));
     }
     return { status: 'ok', reportKey, totals };
   };
+
+  /**
+   * The report the batch is merged into. A re-run after a crash may find the batch's own sessions
+   * already in it: they are taken out, so merging them again counts nothing twice.
+   */
+  async function readBase(baseKey: string, batchSessions: Set<number>): Promise<Uint8Array> {
+    const bytes = await deps.blobs.get(baseKey);
+    if (bytes === null) throw new Error(`base report ${baseKey} is missing`);
+    // The header alone says whether the slow path is needed.
+    const head = await openReportStream(once(bytes), { name: baseKey });
+    if (!head.sessions.some((s) => batchSessions.has(s.id))) return bytes;
+    return serializeReport(filterSessions(readReport(bytes), (s) => !batchSessions.has(s.id)));
+  }
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
 }

@@ -1,0 +1,128 @@
+/**
+ * The finisher on its own (Temporal's mock activity environment, a real blob folder, the real
+ * coverage engine): tree-merges any fan-in to the same bytes, reports missing intermediates
+ * instead of failing, and takes a batch's sessions out of the base before merging them again.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createFinishCommit } from '../../../src/activities/finish-commit';
+import type { ActivityDeps } from '../../../src/activities/deps';
+import type { FinishInput } from '../../../src/activities/contracts';
+import { parseReport } from '../../../src/coverage/parse';
+import { compressReport, readReport, serializeReport } from '../../../src/coverage/serialize';
+import { keys } from '../../../src/storage/blob-store';
+import { FsBlobStore } from '../../../src/storage/fs-blob-store';
+import type { Store } from '../../../src/storage/store';
+
+let dir: string;
+let blobs: FsBlobStore;
+const saved: { version: number; reportKey: string }[] = [];
+const merged: string[][] = [];
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'tributary-finish-'));
+  blobs = new FsBlobStore(dir);
+  for (let session = 0; session < 7; session++) {
+    const lcov = `SF:src/f${session % 3}.ts\nDA:1,${session}\nDA:${2 + session},1\nBRDA:1,0,0,${session % 2}\nBRDA:1,0,1,1\nend_of_record\n`;
+    const { report } = await parseReport(Buffer.from(lcov), { fileName: `u${session}`, sessionId: session });
+    await blobs.put(keys.intermediate(`u${session}`), compressReport(report));
+  }
+});
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+function deps(fanIn: number): ActivityDeps {
+  const store = {
+    async saveCommitReport(input: { version: number; reportKey: string }) {
+      saved.push({ version: input.version, reportKey: input.reportKey });
+      return true;
+    },
+    async markMerged(ids: string[]) {
+      merged.push(ids);
+      return ids.length;
+    },
+  } as unknown as Store; // only the two methods the finisher calls on a commit target
+  return { blobs, store, decideMode: async () => ({ mode: 'parallel', reason: 'test' }), mergeFanIn: fanIn };
+}
+
+const uploads = (ids: number[]) => ids.map((session) => ({ uploadId: `u${session}`, session }));
+
+async function finish(input: FinishInput, fanIn = 16) {
+  return new MockActivityEnvironment().run(createFinishCommit(deps(fanIn)), input);
+}
+
+async function reportAt(key: string): Promise<Buffer> {
+  return Buffer.from(serializeReport(readReport((await blobs.get(key)) as Uint8Array)));
+}
+
+describe('finishCommit', () => {
+  test('any fan-in gives the same bytes and totals', async () => {
+    const input: FinishInput = { repo: 'acme/app', sha: 'abcdef1', target: { kind: 'commit' }, baseKey: null, version: 1, uploads: uploads([0, 1, 2, 3, 4, 5, 6]) };
+    const wide = await finish(input, 16);
+    assert.equal(wide.status, 'ok');
+    const a = await reportAt(keys.commitReport('acme/app', 'abcdef1', 1));
+    const narrow = await finish(input, 2);
+    assert.deepEqual(narrow, wide);
+    assert.ok(a.equals(await reportAt(keys.commitReport('acme/app', 'abcdef1', 1))));
+    if (wide.status === 'ok') assert.equal(wide.totals.sessions, 7);
+    assert.deepEqual(merged.at(-1), ['u0', 'u1', 'u2', 'u3', 'u4', 'u5', 'u6']);
+    assert.deepEqual(saved.at(-1), { version: 1, reportKey: keys.commitReport('acme/app', 'abcdef1', 1) });
+  });
+
+  test('merging into a base equals merging everything at once', async () => {
+    const all = await finish({ repo: 'acme/b', sha: 'abcdef2', target: { kind: 'commit' }, baseKey: null, version: 1, uploads: uploads([0, 1, 2, 3, 4]) });
+    await finish({ repo: 'acme/b', sha: 'abcdef3', target: { kind: 'commit' }, baseKey: null, version: 1, uploads: uploads([0, 1]) });
+    const stepped = await finish({
+      repo: 'acme/b',
+      sha: 'abcdef3',
+      target: { kind: 'commit' },
+      baseKey: keys.commitReport('acme/b', 'abcdef3', 1),
+      version: 2,
+      uploads: uploads([2, 3, 4]),
+    });
+    assert.deepEqual(stepped.status === 'ok' && stepped.totals, all.status === 'ok' && all.totals);
+    assert.ok((await reportAt(keys.commitReport('acme/b', 'abcdef2', 1))).equals(await reportAt(keys.commitReport('acme/b', 'abcdef3', 2))));
+  });
+
+  test("a base that already holds the batch's sessions counts them once", async () => {
+    await finish({ repo: 'acme/c', sha: 'abcdef4', target: { kind: 'commit' }, baseKey: null, version: 1, uploads: uploads([0, 1, 2]) });
+    const again = await finish({
+      repo: 'acme/c',
+      sha: 'abcdef4',
+      target: { kind: 'commit' },
+      baseKey: keys.commitReport('acme/c', 'abcdef4', 1),
+      version: 2,
+      uploads: uploads([1, 2]),
+    });
+    assert.equal(again.status === 'ok' && again.totals.sessions, 3);
+    assert.ok((await reportAt(keys.commitReport('acme/c', 'abcdef4', 1))).equals(await reportAt(keys.commitReport('acme/c', 'abcdef4', 2))));
+  });
+
+  test('missing intermediates are named, and nothing is written', async () => {
+    const before = saved.length;
+    const res = await finish({ repo: 'acme/d', sha: 'abcdef5', target: { kind: 'commit' }, baseKey: null, version: 1, uploads: [...uploads([0]), { uploadId: 'gone', session: 9 }] });
+    assert.deepEqual(res, { status: 'missing', missing: ['gone'] });
+    assert.equal(saved.length, before);
+    assert.equal(await blobs.exists(keys.commitReport('acme/d', 'abcdef5', 1)), false);
+  });
+
+  test('the scratch target writes under the scratch prefix and touches no database', async () => {
+    for (const s of [0, 1]) await blobs.put(keys.scratchIntermediate('acme/e', 'abcdef6', 3, `u${s}`), (await blobs.get(keys.intermediate(`u${s}`))) as Uint8Array);
+    const before = saved.length;
+    const res = await finish({ repo: 'acme/e', sha: 'abcdef6', target: { kind: 'scratch', batch: 3 }, baseKey: null, version: 1, uploads: uploads([0, 1]) });
+    assert.equal(res.status === 'ok' && res.reportKey, keys.scratchReport('acme/e', 'abcdef6', 3));
+    assert.equal(saved.length, before);
+  });
+
+  test('invalid input is refused without retries', async () => {
+    await assert.rejects(
+      finish({ repo: 'not a slug', sha: 'abcdef7', target: { kind: 'commit' }, baseKey: null, version: 1, uploads: uploads([0]) } as FinishInput),
+      (err: Error) => err.name === 'ApplicationFailure' && /repo: expected OWNER\/NAME/.test(err.message),
+    );
+  });
+});
