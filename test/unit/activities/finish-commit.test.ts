@@ -11,7 +11,7 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createFinishCommit } from '../../../src/activities/finish-commit';
 import type { ActivityDeps } from '../../../src/activities/deps';
-import type { FinishInput } from '../../../src/activities/contracts';
+import type { FinishInput, FinishResult } from '../../../src/activities/contracts';
 import { parseReport } from '../../../src/coverage/parse';
 import { compressReport, readReport, serializeReport } from '../../../src/coverage/serialize';
 import { keys } from '../../../src/storage/blob-store';
@@ -52,7 +52,7 @@ function deps(fanIn: number): ActivityDeps {
 
 const uploads = (ids: number[]) => ids.map((session) => ({ uploadId: `u${session}`, session }));
 
-async function finish(input: FinishInput, fanIn = 16) {
+async function finish(input: FinishInput, fanIn = 16): Promise<FinishResult> {
   return new MockActivityEnvironment().run(createFinishCommit(deps(fanIn)), input);
 }
 
