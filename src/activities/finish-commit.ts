@@ -2,12 +2,14 @@ import { Context } from '@temporalio/activity';
 import { gzipSync } from 'node:zlib';
 import { filterSessions } from '../coverage/merge';
 import { mergeSerializedReports, openReportStream, readReport, serializeReport } from '../coverage/serialize';
+import { mapWindowed } from '../shared/map-windowed';
 import { keys } from '../storage/blob-store';
 import type { ActivityDeps } from './deps';
 import { FinishInput, type FinishResult } from './contracts';
 import { validateInput } from './validate';
 
 const DEFAULT_FAN_IN = 16;
+const READ_CONCURRENCY = 64;
 
 /**
  * Finisher: merges a batch's intermediate reports into the base report and writes the result as
@@ -26,20 +28,23 @@ export function createFinishCommit(deps: ActivityDeps) {
     const missing = uploads.filter((_, i) => !present[i]).map((u) => u.uploadId);
     if (missing.length > 0) return { status: 'missing', missing };
 
+    // Every read is issued at once (bounded), so blob-store latency is paid about once, not per
+    // group; the base is read alongside.
+    const basePromise = baseKey ? readBase(baseKey, new Set(uploads.map((u) => u.session))) : Promise.resolve(null);
+    const blobs = await mapWindowed(uploads, READ_CONCURRENCY, (u) => deps.blobs.get(keyOf(u.uploadId)));
+    const base = await basePromise;
+    // Deleted between the check and the read: same answer as above.
+    const gone = uploads.filter((_, k) => blobs[k] === null).map((u) => u.uploadId);
+    if (gone.length > 0) return { status: 'missing', missing: gone };
+
     // Tree-merge on the serialized form: groups of `fanIn` intermediates, then the groups and the
     // base; only one path's files are decoded at a time, so memory stays near the blobs' size.
     const fanIn = Math.max(2, deps.mergeFanIn ?? DEFAULT_FAN_IN);
     const partials: Uint8Array[] = [];
-    for (let i = 0; i < uploads.length; i += fanIn) {
-      const group = uploads.slice(i, i + fanIn);
-      const blobs = await Promise.all(group.map((u) => deps.blobs.get(keyOf(u.uploadId))));
-      // Deleted between the check and the read: same answer as above.
-      const gone = group.filter((_, k) => blobs[k] === null).map((u) => u.uploadId);
-      if (gone.length > 0) return { status: 'missing', missing: gone };
-      partials.push(mergeSerializedReports(blobs as Uint8Array[], { name: `batch of v${version}` }).bytes);
+    for (let i = 0; i < blobs.length; i += fanIn) {
+      partials.push(mergeSerializedReports(blobs.slice(i, i + fanIn) as Uint8Array[], { name: `batch of v${version}` }).bytes);
       Context.current().heartbeat({ merged: Math.min(i + fanIn, uploads.length), of: uploads.length });
     }
-    const base = baseKey ? await readBase(baseKey, new Set(uploads.map((u) => u.session))) : null;
     const merged = mergeSerializedReports(base ? [base, ...partials] : partials, { name: `v${version}` });
     const totals = merged.totals;
 
@@ -69,3 +74,4 @@ export function createFinishCommit(deps: ActivityDeps) {
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
+

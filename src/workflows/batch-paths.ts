@@ -5,7 +5,7 @@
 import { log } from '@temporalio/workflow';
 import type { BatchUpload, ProcessSummary, ReportTotalsJson, Target } from '../activities/contracts';
 import { heavy, quick } from './activity-proxies';
-import { mapWindowed } from './windowed';
+import { mapWindowed } from '../shared/map-windowed';
 
 /** Rounds of re-processing when intermediates go missing before the finisher reads them. */
 const MAX_BACKTRACK_ROUNDS = 3;

@@ -1,7 +1,7 @@
 /**
  * Maps `items` through `fn` with at most `window` calls in flight, keeping result order.
- * Deterministic (no clocks or randomness), so it is safe in workflow code; a window keeps a
- * commit with thousands of uploads under Temporal's pending-activity limit.
+ * Deterministic (no clocks or randomness), so workflows use it too: there a window keeps a commit
+ * with thousands of uploads under Temporal's pending-activity limit; in activities it bounds I/O.
  */
 export async function mapWindowed<T, R>(items: readonly T[], window: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
