@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CommitShaSchema, RepoSlugSchema, UploadIdSchema } from '../ids';
 import { UPLOAD_MODES } from '../modes';
 
 /**
@@ -6,11 +7,7 @@ import { UPLOAD_MODES } from '../modes';
  * like any other); the workflow imports only the inferred types. Payloads carry ids, keys and
  * small summaries, never coverage data: the largest (a claimed batch) stays near 30 KiB.
  */
-export const RepoSlugSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'expected OWNER/NAME');
-export const CommitShaSchema = z.string().regex(/^[0-9a-f]{7,64}$/, 'expected a hex commit sha');
-export const UploadIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'expected an upload id');
+export { CommitShaSchema, RepoSlugSchema, UploadIdSchema } from '../ids';
 const Session = z.number().int().nonnegative();
 
 /** Where a processor or finisher writes: the real commit, or an experiment's scratch space. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CommitShaSchema, RepoSlugSchema, UploadIdSchema } from '../ids';
 import { UPLOAD_MODES } from '../config';
 import { sqlState, UNIQUE_VIOLATION, type Database, type Queryable } from './database';
 
@@ -22,11 +23,7 @@ export const COMMIT_STATES = ['pending', 'processing', 'complete', 'error'] as c
 export const CommitStateSchema = z.enum(COMMIT_STATES);
 export type CommitState = z.infer<typeof CommitStateSchema>;
 
-export const RepoSlugSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'expected OWNER/NAME');
-export const CommitShaSchema = z.string().regex(/^[0-9a-f]{7,64}$/, 'expected a hex commit sha');
-export const UploadIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'expected an upload id');
+export { CommitShaSchema, RepoSlugSchema, UploadIdSchema } from '../ids';
 
 export const RepoSettingsSchema = z.object({
   /** Path fixes applied to every upload of the repository. */
@@ -368,6 +365,14 @@ export class Store {
   async getRepository(slug: string): Promise<Repository | null> {
     const [row] = await this.db.query<RepositoryRecord>(`SELECT * FROM repositories WHERE slug = $1`, [
       RepoSlugSchema.parse(slug),
+    ]);
+    return row === undefined ? null : toRepository(row);
+  }
+
+  /** The repository whose upload token has this hash (sha256 hex), if any. */
+  async findRepositoryByTokenHash(uploadTokenHash: string): Promise<Repository | null> {
+    const [row] = await this.db.query<RepositoryRecord>(`SELECT * FROM repositories WHERE upload_token_hash = $1`, [
+      z.string().min(1).max(200).parse(uploadTokenHash),
     ]);
     return row === undefined ? null : toRepository(row);
   }
