@@ -14,5 +14,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
+# The data folder (a volume in compose) belongs to the user the processes run as: the gateway
+# writes its generated admin token there.
+RUN mkdir -p /data && chown node:node /data
 USER node
 CMD ["node", "dist/worker.js"]

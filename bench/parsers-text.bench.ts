@@ -9,10 +9,11 @@
  * them; lcov-parse needs a string, so its time includes decoding the bytes); the best run counts,
  * by wall time and by CPU time (the latter is steadier when other work shares the machine).
  * "ours (sink)" feeds a sink that only counts lines, which measures the parser itself;
- * "ours + builder" feeds the real session builder, which is what `parseReport` does.
+ * "ours + builder" feeds the real session builder up to its finished report (`finish()`), which
+ * is what `parseReport` does.
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createSessionBuilder } from '../src/coverage/builder';
@@ -56,6 +57,13 @@ function runOurs(factory: ParserFactory, input: Buffer, sink: CoverageSink): voi
   parser.end();
 }
 
+/** Parser into the session builder, up to the finished report (what `parseReport` does). */
+function runBuilder(factory: ParserFactory, input: Buffer, format: string): void {
+  const builder = createSessionBuilder({ sessionId: 0, session: { format } });
+  runOurs(factory, input, builder.sink);
+  builder.finish();
+}
+
 /**
  * Best wall time and best CPU time (user + system of the whole process, so GC threads count) over
  * `runs` runs after a warm-up. On a shared machine CPU time is the steadier "one core" figure.
@@ -94,9 +102,8 @@ function measure(rows: Row[], input: string, parser: string, bytes: number, runs
 
 /** Child mode: stream the file through our LCOV parser, print peak RSS (KiB) as JSON. */
 function childRss(file: string, withBuilder: boolean): void {
-  const sink = withBuilder
-    ? createSessionBuilder({ sessionId: 0, session: { format: 'lcov', file } }).sink
-    : new CountingSink();
+  const builder = withBuilder ? createSessionBuilder({ sessionId: 0, session: { format: 'lcov', file } }) : undefined;
+  const sink = builder?.sink ?? new CountingSink();
   const parser = createLcovParser(sink, { fileName: file, limits });
   const fd = openSync(file, 'r');
   const buf = Buffer.allocUnsafe(CHUNK);
@@ -109,6 +116,8 @@ function childRss(file: string, withBuilder: boolean): void {
   }
   closeSync(fd);
   parser.end();
+  // The report exists only once finish() has grouped the lines by file: measure up to there.
+  builder?.finish();
   process.stdout.write(JSON.stringify({ bytes: total, ...peakRss() }));
 }
 
@@ -150,6 +159,48 @@ function spawnChild(args: string[]): RssResult {
   return JSON.parse(r.stdout || '{}') as RssResult;
 }
 
+/**
+ * Transpiles bench/xml-rss-child.ts and the sources it imports into `dir` (as the XML benchmark
+ * does), so the same LCOV measurement can run on plain node: production runs compiled JavaScript,
+ * and tsx alone adds ~30 MiB of RSS. Returns the child's path.
+ */
+function transpileChild(dir: string): string {
+  // Loaded here, not at the top: the compiler module costs ~65 MiB of RSS, which the tsx RSS
+  // children (this file run with --child-rss) must not pay.
+  const ts = require('typescript') as typeof import('typescript');
+  const root = path.resolve(__dirname, '..');
+  const pending = [path.join(__dirname, 'xml-rss-child.ts')];
+  const done = new Set<string>();
+  while (pending.length > 0) {
+    const file = pending.pop() as string;
+    if (done.has(file)) continue;
+    done.add(file);
+    const source = readFileSync(file, 'utf8');
+    const js = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    }).outputText;
+    const out = path.join(dir, path.relative(root, file)).replace(/\.ts$/, '.js');
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, js);
+    for (const m of source.matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+      const target = path.resolve(path.dirname(file), m[1]!);
+      pending.push(existsSync(`${target}.ts`) ? `${target}.ts` : path.join(target, 'index.ts'));
+    }
+  }
+  return path.join(dir, 'bench', 'xml-rss-child.js');
+}
+
+/** Peak RSS (VmHWM) of the plain-node child streaming `file`; format 'none' parses nothing. */
+function plainNodeRss(child: string, format: string, mode: string, file: string): RssResult {
+  const out = execFileSync(process.execPath, [child, format, mode, file], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_PATH: path.resolve(__dirname, '../node_modules') },
+  });
+  const kib = (JSON.parse(out) as { maxRss: number }).maxRss / 1024;
+  return { bytes: 0, maxRssKiB: kib, hwmKiB: kib };
+}
+
 function main(): void {
   const mb = arg('mb', 60);
   const runs = arg('runs', 5);
@@ -165,6 +216,10 @@ function main(): void {
     rssRows.push(['runtime baseline (no parsing)', spawnChild(['--child-baseline'])]);
     rssRows.push(['ours (sink)', spawnChild(['--child-rss', file])]);
     rssRows.push(['ours + builder', spawnChild(['--child-rss', file, '--builder'])]);
+    const child = transpileChild(path.join(dir, 'js'));
+    rssRows.push(['plain node: runtime baseline (no parsing)', plainNodeRss(child, 'none', 'none', '-')]);
+    rssRows.push(['plain node: ours (sink)', plainNodeRss(child, 'lcov', 'sink', file)]);
+    rssRows.push(['plain node: ours + builder', plainNodeRss(child, 'lcov', 'builder', file)]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -175,7 +230,7 @@ function main(): void {
 
   measure(rows, 'LCOV', 'ours (sink)', lcov.length, runs, () => runOurs(createLcovParser, lcov, new CountingSink()));
   measure(rows, 'LCOV', 'ours + builder', lcov.length, runs, () =>
-    runOurs(createLcovParser, lcov, createSessionBuilder({ sessionId: 0, session: { format: 'lcov' } }).sink),
+    runBuilder(createLcovParser, lcov, 'lcov'),
   );
   measure(rows, 'LCOV', 'lcov-parse', lcov.length, runs, () =>
     lcovParse.source(lcov.toString('utf8'), (err) => {
@@ -187,7 +242,7 @@ function main(): void {
   });
   measure(rows, 'Go', 'ours (sink)', go.length, runs, () => runOurs(createGoParser, go, new CountingSink()));
   measure(rows, 'Go', 'ours + builder', go.length, runs, () =>
-    runOurs(createGoParser, go, createSessionBuilder({ sessionId: 0, session: { format: 'go' } }).sink),
+    runBuilder(createGoParser, go, 'go'),
   );
 
   // Same input for everyone: the number of SF records each parser found.

@@ -213,7 +213,8 @@ function main(): void {
   }
 
   const lines = [
-    `node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores; chunks of ${CHUNK / 1024} KiB; best of ${runs}`,
+    `node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores; chunks of ${CHUNK / 1024} KiB; best of ${runs}; ` +
+      `load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
     '',
     '| case | input | wall | MB/s (wall) | CPU | MB/s (CPU) | vs peer (CPU) | note |',
     '|---|---|---|---|---|---|---|---|',

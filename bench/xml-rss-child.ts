@@ -1,9 +1,10 @@
 /**
- * Child process of bench/parsers-xml.bench.ts: streams one file through one XML parser (into a
- * counting sink or the real session builder) and prints its peak RSS as JSON. The benchmark runs
- * it as plain JavaScript (transpiled up front) so the figure does not include a TypeScript loader.
+ * Child process of bench/parsers-xml.bench.ts (and of bench/parsers-text.bench.ts for LCOV):
+ * streams one file through one parser (into a counting sink or the real session builder, up to
+ * its finished report) and prints its peak RSS as JSON. The benchmarks run it as plain JavaScript
+ * (transpiled up front) so the figure does not include a TypeScript loader.
  *
- *   node xml-rss-child.js <cobertura|jacoco|clover|none> <sink|builder> <file>
+ *   node xml-rss-child.js <cobertura|jacoco|clover|lcov|none> <sink|builder> <file>
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createSessionBuilder } from '../src/coverage/builder';
@@ -11,12 +12,14 @@ import { DEFAULT_LIMITS } from '../src/coverage/limits';
 import { createCloverParser } from '../src/coverage/parsers/clover';
 import { createCoberturaParser } from '../src/coverage/parsers/cobertura';
 import { createJacocoParser } from '../src/coverage/parsers/jacoco';
+import { createLcovParser } from '../src/coverage/parsers/lcov';
 import type { CoverageSink, ParserFactory } from '../src/coverage/types';
 
 const FACTORIES: Record<string, ParserFactory> = {
   cobertura: createCoberturaParser,
   jacoco: createJacocoParser,
   clover: createCloverParser,
+  lcov: createLcovParser,
 };
 
 /**

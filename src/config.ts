@@ -62,6 +62,13 @@ export const ConfigSchema = z
     S3_ACCESS_KEY_ID: z.string().min(1).optional(),
     S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
     S3_FORCE_PATH_STYLE: booleanFromEnv.default(true),
+    TRIBUTARY_API_HOST: z.string().min(1).default('127.0.0.1'),
+    TRIBUTARY_API_PORT: port.default(8080),
+    // At least 32 characters: an admin token is a password for everything.
+    TRIBUTARY_ADMIN_TOKEN: z.string().min(32, 'expected at least 32 characters').optional(),
+    TRIBUTARY_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
+    TRIBUTARY_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
+    TRIBUTARY_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }).optional(),
   })
   .refine((c) => c.TRIBUTARY_MAX_DEBOUNCE >= c.TRIBUTARY_DEBOUNCE, {
     message: 'TRIBUTARY_MAX_DEBOUNCE must be at least TRIBUTARY_DEBOUNCE',
@@ -119,6 +126,19 @@ export interface Config {
     /** Present when kind is 's3'. */
     s3?: S3Config;
   };
+  api: ApiConfig;
+}
+
+export interface ApiConfig {
+  host: string;
+  port: number;
+  /** undefined: the main command generates one into `<dataDir>/admin-token`. */
+  adminToken?: string;
+  maxUploadBytes: number;
+  /** Requests per minute per token (per address for requests without one). */
+  rateLimitPerMinute: number;
+  /** Base of the URLs in responses; undefined means the request's own scheme and host. */
+  publicUrl?: string;
 }
 
 export interface S3Config {
@@ -193,6 +213,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
                   : undefined,
             }
           : undefined,
+    },
+    api: {
+      host: c.TRIBUTARY_API_HOST,
+      port: c.TRIBUTARY_API_PORT,
+      adminToken: c.TRIBUTARY_ADMIN_TOKEN,
+      maxUploadBytes: c.TRIBUTARY_MAX_UPLOAD_BYTES,
+      rateLimitPerMinute: c.TRIBUTARY_RATE_LIMIT,
+      publicUrl: c.TRIBUTARY_PUBLIC_URL?.replace(/\/+$/, ''),
     },
   };
 }

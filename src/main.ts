@@ -1,7 +1,7 @@
 /**
  * The main command: Tributary with everything embedded by default. Starts the Temporal dev server
  * (Web UI included, SQLite in the data folder) unless TEMPORAL_ADDRESS names an existing server,
- * then a worker; prints where everything is; stops it all on Ctrl-C or SIGTERM.
+ * then a worker and the HTTP gateway; prints where everything is; stops it all on Ctrl-C or SIGTERM.
  */
 import { mkdirSync } from 'node:fs';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -12,6 +12,10 @@ import { temporalTools } from './temporal/tools';
 import { SEARCH_ATTRIBUTES } from './temporal/search-attributes';
 import { createWorker } from './worker';
 import { openAppContext } from './app-context';
+import { Client } from '@temporalio/client';
+import { connectClient } from './temporal/connection';
+import { describeAdminToken, ensureAdminToken } from './api/admin-token';
+import { startGateway } from './api/gateway';
 
 interface Stoppable {
   name: string;
@@ -56,7 +60,7 @@ async function main(): Promise<void> {
   mkdirSync(config.dataDir, { recursive: true });
   // The SDK's own signal handling would stop the worker only; we stop everything in order.
   Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(config.logLevel) });
-  // Unwound in reverse on shutdown: worker, its connection, the database, then the server.
+  // Unwound in reverse on shutdown: gateway, worker, connections, the database, then the server.
   const started: Stoppable[] = [];
   let stopping = false;
   const stopAll = async (reason: string) => {
@@ -95,7 +99,18 @@ async function main(): Promise<void> {
       },
     });
 
+    // The gateway goes last so it stops first: no new uploads arrive while the rest shuts down.
+    const clientConnection = await connectClient(config, temporal.address);
+    started.push({ name: 'client connection', stop: () => clientConnection.close() });
+    const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+    const admin = await ensureAdminToken(config);
+    const gateway = await startGateway({ config, app, client, adminToken: admin.token });
+    started.push({ name: 'gateway', stop: gateway.stop });
+
     console.log('Tributary is running.');
+    console.log(`  API:          ${gateway.url}/api/v1`);
+    console.log(`  API docs:     ${gateway.url}/docs`);
+    console.log(`  Admin token:  ${describeAdminToken(admin)}`);
     console.log(`  Temporal:     ${temporal.address} (namespace ${config.temporal.namespace})`);
     if (temporal.uiUrl) console.log(`  Web UI:       ${temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
     console.log(`  Task queue:   ${config.temporal.taskQueue}`);

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Creates Temporal's two databases on PostgreSQL and brings their schemas up to date (idempotent).
+# Creates Temporal's two databases on PostgreSQL and brings their schemas up to date, and creates
+# Tributary's database (idempotent).
 set -eu
 plugin=postgres12
 ep="${POSTGRES_SEEDS:-postgresql}"
@@ -12,4 +13,6 @@ for db in temporal temporal_visibility; do
   temporal-sql-tool --plugin "$plugin" --ep "$ep" -u "$POSTGRES_USER" -p 5432 --db "$db" setup-schema -v 0.0 || true
   temporal-sql-tool --plugin "$plugin" --ep "$ep" -u "$POSTGRES_USER" -p 5432 --db "$db" update-schema -d "$dir"
 done
-echo "Temporal schemas are up to date"
+# Tributary's own database (its schema is migrated by Tributary itself on start).
+temporal-sql-tool --plugin "$plugin" --ep "$ep" -u "$POSTGRES_USER" -p 5432 --db tributary create || true
+echo "Temporal schemas are up to date; the tributary database exists"

@@ -6,6 +6,10 @@ export interface CliIo {
   stderr(text: string): void;
   open(file: string): AsyncIterable<Uint8Array>;
   setExitCode(code: number): void;
+  /** Environment variables (TRIBUTARY_URL, tokens, folders); the process environment by default. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Set only when stdout is a terminal: progress bars and live status lines are drawn here. */
+  terminal?: NodeJS.WritableStream & Partial<Pick<NodeJS.WriteStream, 'columns' | 'isTTY' | 'cursorTo' | 'moveCursor' | 'clearLine'>>;
 }
 
 /** A problem with how the command was called (bad option, unreadable file): exit code 2. */
@@ -25,6 +29,8 @@ export function processIo(): CliIo {
     setExitCode: (code) => {
       process.exitCode = code;
     },
+    env: process.env,
+    terminal: process.stdout.isTTY ? process.stdout : undefined,
   };
 }
 

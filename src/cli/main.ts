@@ -1,11 +1,27 @@
 import { Command, CommanderError } from 'commander';
 import { processIo, type CliIo } from './io';
 import { registerParseCommand } from './parse-command';
+import { registerCancelCommand } from './commands/cancel';
+import { registerModeCommand } from './commands/mode';
+import { registerRepoCommand } from './commands/repo';
+import { registerReportCommand } from './commands/report';
+import { registerStatusCommand } from './commands/status';
+import { registerTasksCommand } from './commands/tasks';
+import { registerUploadCommand } from './commands/upload';
 
 /** Each subcommand lives in its own module and registers itself here. */
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerParseCommand];
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerParseCommand,
+  registerRepoCommand,
+  registerModeCommand,
+  registerUploadCommand,
+  registerStatusCommand,
+  registerReportCommand,
+  registerTasksCommand,
+  registerCancelCommand,
+];
 
 export function buildProgram(io: CliIo = processIo()): Command {
   const program = new Command('tributary')
@@ -18,7 +34,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   return program;
 }
 
-/** Runs the CLI and returns its exit code: 0 ok, 1 failure, 2 usage error. */
+/** Runs the CLI and returns its exit code: 0 ok, 1 failure, 2 usage error, 3 server unreachable or auth failure. */
 export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
   let code = 0;
   const program = buildProgram({ ...io, setExitCode: (c) => (code = c) });

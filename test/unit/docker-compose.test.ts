@@ -36,7 +36,7 @@ function envOf(name: string): Record<string, string> {
 
 describe('docker-compose.yml', () => {
   test('has the production-like stack', () => {
-    for (const name of ['postgresql', 'temporal-admin-tools', 'temporal', 'temporal-create-namespace', 'temporal-ui', 'minio', 'tributary-worker']) {
+    for (const name of ['postgresql', 'temporal-admin-tools', 'temporal', 'temporal-create-namespace', 'temporal-ui', 'minio', 'minio-create-bucket', 'tributary-worker', 'tributary-gateway']) {
       assert.ok(services[name], `service ${name} is missing`);
     }
     assert.match(services.postgresql?.image ?? '', /^postgres:16(\.|$)/);
@@ -84,6 +84,47 @@ describe('docker-compose.yml', () => {
     assert.equal(envOf('temporal-create-namespace').TEMPORAL_NAMESPACE, envOf('tributary-worker').TEMPORAL_NAMESPACE);
     assert.ok(services['temporal-ui']?.ports?.some((p) => p.endsWith(':8080')));
     assert.ok(services.temporal?.ports?.some((p) => p.endsWith(':7233')));
+  });
+
+  test('the gateway is built here, serves the API on 8080 and shares storage with the worker', () => {
+    const gateway = services['tributary-gateway'];
+    assert.ok(gateway, 'service tributary-gateway is missing');
+    assert.ok(gateway.build, 'the gateway is built from the Dockerfile');
+    assert.deepEqual(gateway.command, ['node', 'dist/api/gateway.js']);
+    assert.ok(gateway.ports?.includes('8080:8080'));
+    const config = loadConfig(envOf('tributary-gateway'), '/app');
+    assert.equal(config.api.port, 8080);
+    assert.equal(config.api.host, '0.0.0.0', 'inside a container the gateway listens on every interface');
+    // The worker and the gateway must see the same rows and blobs.
+    const worker = loadConfig(envOf('tributary-worker'), '/app');
+    assert.deepEqual(config.database, worker.database);
+    assert.deepEqual(config.blobs, worker.blobs);
+    assert.equal(config.temporal.taskQueue, worker.temporal.taskQueue);
+  });
+
+  test("Tributary's storage is the compose PostgreSQL and MinIO, with its database and bucket created", () => {
+    for (const name of ['tributary-worker', 'tributary-gateway']) {
+      const config = loadConfig(envOf(name), '/app');
+      const db = new URL(config.database.url ?? 'missing://');
+      assert.ok(services[db.hostname], `${name}: DATABASE_URL names ${db.hostname}, which is not a service`);
+      assert.equal(db.pathname, '/tributary');
+      assert.equal(config.blobs.kind, 's3');
+      const s3 = new URL(config.blobs.s3?.endpoint ?? 'missing://');
+      assert.equal(s3.hostname, 'minio');
+      assert.equal(services[name]?.depends_on?.['minio-create-bucket']?.condition, 'service_completed_successfully');
+    }
+    const setup = readFileSync(path.join(root, 'deploy/temporal/setup-postgres.sh'), 'utf8');
+    assert.match(setup, /--db tributary create/);
+    const mc = services['minio-create-bucket'];
+    assert.match(mc?.image ?? '', /^minio\/mc:RELEASE\./);
+    const bucket = loadConfig(envOf('tributary-worker'), '/app').blobs.s3?.bucket ?? '';
+    assert.ok([mc?.command].flat().join(' ').includes(`mb --ignore-existing local/${bucket}`), 'the bucket the config names is created');
+  });
+
+  test('no two services publish the same host port; the Web UI moved to 8088', () => {
+    const hostPorts = Object.values(services).flatMap((s) => (s.ports ?? []).map((p) => p.split(':')[0]));
+    assert.equal(new Set(hostPorts).size, hostPorts.length, `host ports ${hostPorts.join(', ')}`);
+    assert.ok(services['temporal-ui']?.ports?.includes('8088:8080'));
   });
 
   test('dependencies and volumes refer to things that exist', () => {

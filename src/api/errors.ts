@@ -1,0 +1,90 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { z, ZodError } from 'zod';
+
+/** The body of every error answer: `{"error": {"code", "message", "field"?}}`. */
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    field: z.string().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** An error answered as it is: its status, a machine code and a message fit for the caller. */
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.field !== undefined ? { field: this.field } : {}) } };
+  }
+}
+
+export const unauthorized = () => new ApiError(401, 'unauthorized', 'a valid bearer token is required');
+export const forbidden = () => new ApiError(403, 'forbidden', 'this token may not do that');
+export const notFound = (what = 'resource') => new ApiError(404, 'not_found', `${what} not found`);
+export const badRequest = (field: string, message: string) => new ApiError(400, 'invalid_input', message, field);
+export const payloadTooLarge = (limit: number) =>
+  new ApiError(413, 'payload_too_large', `the upload is larger than the limit of ${limit} bytes`);
+export const unsupportedMediaType = (message: string) => new ApiError(415, 'unsupported_media_type', message);
+
+/** The first path segment of a validation issue: the query parameter, body property or path parameter. */
+function fieldOf(path: readonly PropertyKey[] | string, context?: string): string {
+  const segments = typeof path === 'string' ? path.split('/').filter(Boolean) : path.map(String);
+  return segments[0] ?? context ?? 'body';
+}
+
+/** Turns anything thrown in a route into an ApiError; unknown errors become 500s (logged, not shown). */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const first = err.validation[0];
+    const field = fieldOf(first?.instancePath ?? '', err.validationContext);
+    return badRequest(field, `${field}: ${first?.message ?? 'invalid'}`);
+  }
+  if (err instanceof ZodError) {
+    const first = err.issues[0];
+    const field = fieldOf(first?.path ?? []);
+    return badRequest(field, `${field}: ${first?.message ?? 'invalid'}`);
+  }
+  const fe = err as Partial<FastifyError>;
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+    case 'FST_FILES_LIMIT':
+    case 'FST_PARTS_LIMIT':
+      return new ApiError(413, 'payload_too_large', fe.message ?? 'the request is too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return unsupportedMediaType(fe.message ?? 'unsupported media type');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return badRequest('body', fe.message ?? 'invalid body');
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return unsupportedMediaType(fe.message ?? 'not a multipart request');
+    default:
+      break;
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    // Fastify's own client errors (malformed JSON and the like) keep their status.
+    const field = fe.statusCode === 400 ? 'body' : undefined;
+    return new ApiError(fe.statusCode, fe.statusCode === 400 ? 'invalid_input' : 'client_error', fe.message ?? 'bad request', field);
+  }
+  return new ApiError(500, 'internal', 'internal error');
+}
+
+export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const api = toApiError(err);
+  if (api.statusCode >= 500) request.log.error({ err }, 'request failed');
+  // The rest of an oversized body is not worth reading: end the connection after the answer.
+  if (api.statusCode === 413) void reply.header('connection', 'close');
+  void reply.code(api.statusCode).send(api.toBody());
+}

@@ -1,0 +1,73 @@
+/**
+ * The HTTP gateway as a process of its own (`node dist/api/gateway.js`), next to workers on an
+ * existing Temporal server (TEMPORAL_ADDRESS); the main command runs the same gateway in-process.
+ */
+import { mkdirSync } from 'node:fs';
+import { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { openAppContext, type AppContext } from '../app-context';
+import { ConfigError, loadConfig, type Config } from '../config';
+import { connectClient } from '../temporal/connection';
+import { describeAdminToken, ensureAdminToken } from './admin-token';
+import { buildServer } from './server';
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  url: string;
+  stop(): Promise<void>;
+}
+
+const LOG_LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+
+/** Builds the gateway over an opened context and a Temporal client, and listens. */
+export async function startGateway(opts: { config: Config; app: AppContext; client: Client; adminToken: string }): Promise<RunningGateway> {
+  const { config } = opts;
+  const app = await buildServer({
+    config,
+    store: opts.app.store,
+    blobs: opts.app.blobs,
+    db: opts.app.db,
+    client: opts.client,
+    adminToken: opts.adminToken,
+    logLevel: LOG_LEVELS[config.logLevel],
+  });
+  await app.listen({ host: config.api.host, port: config.api.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.api.port;
+  const host = config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host;
+  return { app, url: config.api.publicUrl ?? `http://${host}:${port}`, stop: () => app.close() };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  mkdirSync(config.dataDir, { recursive: true });
+  const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
+  const context = await openAppContext(config);
+  const connection = await connectClient(config, address);
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const admin = await ensureAdminToken(config);
+  const gateway = await startGateway({ config, app: context, client, adminToken: admin.token });
+  console.log(`Tributary gateway on ${gateway.url} (API docs ${gateway.url}/docs), admin token ${describeAdminToken(admin)}`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping the gateway…`);
+    void (async () => {
+      await gateway.stop();
+      await connection.close();
+      await context.close();
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,166 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { z } from 'zod';
+import { ReportTotalsSchema } from '../../activities/contracts';
+import { toParseJson } from '../../coverage/json-output';
+import { readReport } from '../../coverage/serialize';
+import { UploadMode } from '../../temporal/search-attributes';
+import { commitWorkflowId } from '../../workflows/commit-contracts';
+import { EXPERIMENT_OUTCOMES, type ExperimentOutcome, type Store, type UploadRow } from '../../storage/store';
+import { notFound } from '../errors';
+import { WaitSchema } from '../long-poll';
+import { bearerSecurity, CommitParams, errorResponses, PublicUploadState, UploadErrorSchema } from '../schemas';
+import type { RouteContext, ZodApp } from '../server';
+import { commitPath, isTerminal, publicState, uploadError } from '../views';
+
+export const COMMIT_STATES = ['pending', 'processing', 'complete', 'cancelled'] as const;
+type PublicCommitState = (typeof COMMIT_STATES)[number];
+
+const CommitStatusSchema = z.object({
+  repo: z.string(),
+  sha: z.string(),
+  state: z.enum(COMMIT_STATES),
+  totals: ReportTotalsSchema.nullable(),
+  mode: z.string().nullable(),
+  experimentOutcome: z.enum(EXPERIMENT_OUTCOMES).nullable(),
+  uploads: z.array(z.object({ uploadId: z.string(), session: z.number().int(), state: PublicUploadState, error: UploadErrorSchema })),
+  reportUrl: z.string(),
+});
+
+const ParseTotalsSchema = z.object({
+  files: z.number(),
+  lines: z.number(),
+  hits: z.number(),
+  misses: z.number(),
+  partials: z.number(),
+  branches: z.number(),
+  methods: z.number(),
+  coverage: z.string(),
+});
+const ReportSchema = z.object({
+  files: z.record(
+    z.string(),
+    z.object({ lines: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])), totals: ParseTotalsSchema }),
+  ),
+  totals: ParseTotalsSchema,
+  sessions: z.array(z.object({ id: z.number().int(), format: z.string().optional(), file: z.string().optional() })),
+});
+
+interface CommitSnapshot {
+  uploads: UploadRow[];
+  totals: z.infer<typeof ReportTotalsSchema> | null;
+  reportSaved: boolean;
+  state: PublicCommitState;
+}
+
+/**
+ * The commit as callers see it: `complete` once every upload is terminal and the report holds
+ * what was merged; `cancelled` when the run was cancelled (some upload ended so); `pending` before
+ * anything started; `processing` otherwise.
+ */
+export function commitState(uploads: readonly UploadRow[], reportSaved: boolean): PublicCommitState {
+  if (uploads.length === 0) return 'pending';
+  if (uploads.every((u) => isTerminal(u.state))) {
+    if (uploads.some((u) => u.state === 'cancelled')) return 'cancelled';
+    // Every upload failing leaves nothing to save: the commit is done all the same.
+    const merged = uploads.some((u) => u.state === 'merged');
+    return !merged || reportSaved ? 'complete' : 'processing';
+  }
+  return uploads.every((u) => u.state === 'uploaded') ? 'pending' : 'processing';
+}
+
+async function snapshot(store: Store, repo: string, sha: string): Promise<CommitSnapshot> {
+  const [uploads, report] = await Promise.all([store.listUploads(repo, sha), store.getCommitReport(repo, sha)]);
+  const totals = report === null ? null : ReportTotalsSchema.safeParse(report.totals);
+  return {
+    uploads,
+    totals: totals?.success ? totals.data : null,
+    reportSaved: report !== null,
+    state: commitState(uploads, report !== null),
+  };
+}
+
+/** The latest mode the commit's workflow ran a batch in; null when it never did or is unknown. */
+async function workflowMode(client: Client, repo: string, sha: string): Promise<string | null> {
+  try {
+    const desc = await client.workflow.getHandle(commitWorkflowId(repo, sha)).describe();
+    return desc.typedSearchAttributes.get(UploadMode) ?? null;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
+
+function experimentOutcome(outcomes: readonly ExperimentOutcome[]): ExperimentOutcome | null {
+  if (outcomes.length === 0) return null;
+  return outcomes.find((o) => o !== 'match') ?? 'match';
+}
+
+export function registerCommitRoutes(app: ZodApp, ctx: RouteContext): void {
+  const { store, blobs, client } = ctx.deps;
+  const repoAccess = async (request: Parameters<typeof ctx.auth.requireRepository>[0]) => {
+    const p = request.params as { owner?: string; repo?: string };
+    await ctx.auth.requireRepository(request, `${p.owner}/${p.repo}`);
+  };
+
+  app.get(
+    '/api/v1/repos/:owner/:repo/commits/:sha',
+    {
+      onRequest: repoAccess,
+      schema: {
+        summary: "A commit's state, totals, uploads, mode and experiment outcome; ?wait= long-polls for complete",
+        tags: ['commits'],
+        security: bearerSecurity,
+        params: CommitParams,
+        querystring: z.object({ wait: WaitSchema }),
+        response: { 200: CommitStatusSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const repo = `${request.params.owner}/${request.params.repo}`;
+      const { sha } = request.params;
+      if ((await store.getCommit(repo, sha)) === null) throw notFound('commit');
+      const done = (s: CommitSnapshot) => s.state === 'complete' || s.state === 'cancelled';
+      const snap = await ctx.poll(reply, () => snapshot(store, repo, sha), done, request.query.wait);
+      const [mode, experiments] = await Promise.all([workflowMode(client, repo, sha), store.listExperiments(repo, sha)]);
+      return {
+        repo,
+        sha,
+        state: snap.state,
+        totals: snap.totals,
+        mode,
+        experimentOutcome: experimentOutcome(experiments.map((e) => e.outcome)),
+        uploads: snap.uploads.map((u) => ({ uploadId: u.uploadId, session: u.session, state: publicState(u.state), error: uploadError(u) })),
+        reportUrl: ctx.url(request, `${commitPath(repo, sha)}/report`),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/repos/:owner/:repo/commits/:sha/report',
+    {
+      onRequest: repoAccess,
+      schema: {
+        summary: 'The merged report, in the shape of `tributary parse --json`; ?file= for one file',
+        description: 'With `file`, `files` holds only that file (404 when the report has no such file); `totals` and `sessions` stay those of the whole report.',
+        tags: ['commits'],
+        security: bearerSecurity,
+        params: CommitParams,
+        querystring: z.object({ file: z.string().min(1).max(4096).optional() }),
+        response: { 200: ReportSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const repo = `${request.params.owner}/${request.params.repo}`;
+      const saved = await store.getCommitReport(repo, request.params.sha);
+      if (saved === null) throw notFound('report');
+      const bytes = await blobs.get(saved.reportKey);
+      if (bytes === null) throw new Error(`commit report blob ${saved.reportKey} is missing`);
+      const json = toParseJson(readReport(bytes));
+      const file = request.query.file;
+      if (file === undefined) return json;
+      const one = json.files[file];
+      if (one === undefined) throw notFound('file');
+      return { ...json, files: { [file]: one } };
+    },
+  );
+}

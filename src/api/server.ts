@@ -1,0 +1,147 @@
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import type { Writable } from 'node:stream';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import type { BlobStore } from '../storage/blob-store';
+import type { Queryable } from '../storage/database';
+import type { Store } from '../storage/store';
+import { createAuthenticator, bearerToken, type Authenticator } from './auth';
+import { ApiError, errorHandler, notFound } from './errors';
+import { pollUntil } from './long-poll';
+import { GatewayMetrics } from './metrics';
+import { hashToken } from './tokens';
+import { registerRepoRoutes } from './routes/repos';
+import { registerUploadRoutes } from './routes/uploads';
+import { registerCommitRoutes } from './routes/commits';
+import { registerTaskRoutes } from './routes/tasks';
+import { registerHealthRoutes } from './routes/health';
+
+export interface GatewayDeps {
+  config: Config;
+  store: Store;
+  blobs: BlobStore;
+  /** For the readiness check only. */
+  db: Queryable;
+  client: Client;
+  adminToken: string;
+  /** pino level, or false for no request log (tests). */
+  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | false;
+  /** Where the log goes (standard output by default). */
+  logStream?: Writable;
+}
+
+/** What route modules share: the dependencies, the authenticator, metrics and URL building. */
+export interface RouteContext {
+  deps: GatewayDeps;
+  auth: Authenticator;
+  metrics: GatewayMetrics;
+  /** An absolute URL for `path`, under TRIBUTARY_PUBLIC_URL or the request's own origin. */
+  url(request: FastifyRequest, path: string): string;
+  /** pollUntil for a request: stops when its client goes away, and is counted while it waits. */
+  poll<T>(reply: FastifyReply, load: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T>;
+}
+
+/** The Fastify instance with zod schemas typing every route. */
+export type ZodApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+/** The HTTP gateway (not listening yet): `await app.listen({ host, port })`. */
+export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      deps.logLevel === false || deps.logLevel === undefined
+        ? false
+        : {
+            level: deps.logLevel,
+            // Tokens must never reach a log, whatever a serializer or a route decides to include.
+            redact: { paths: ['req.headers.authorization', 'headers.authorization', 'request.headers.authorization'], censor: '[redacted]' },
+            ...(deps.logStream ? { stream: deps.logStream } : {}),
+          },
+    // Upload bodies are read by the upload route itself, under TRIBUTARY_MAX_UPLOAD_BYTES; this
+    // limit is for the small JSON bodies of the other routes.
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((_request, reply) => {
+    void reply.code(404).send(notFound('route').toBody());
+  });
+
+  // Closing waits for open requests: long-polls answer at once instead of holding a shutdown.
+  const closing = new AbortController();
+  app.addHook('preClose', async () => closing.abort());
+
+  const metrics = new GatewayMetrics();
+  metrics.instrument(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Tributary API',
+        version: '1',
+        description: 'Upload coverage reports for a commit, follow their processing, read the merged report.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(rateLimit, {
+    max: deps.config.api.rateLimitPerMinute,
+    timeWindow: 60_000,
+    // Per token, by its hash so the limiter's memory never holds a secret; callers without a
+    // token share their address's budget.
+    keyGenerator: (request) => {
+      const token = bearerToken(request);
+      return token === undefined ? `ip:${request.ip}` : `token:${hashToken(token)}`;
+    },
+    allowList: (request) => !request.url.startsWith('/api/'),
+    errorResponseBuilder: (_request, context) =>
+      new ApiError(429, 'rate_limited', `more than ${context.max} requests per minute; retry in ${context.after}`),
+  });
+
+  const ctx: RouteContext = {
+    deps,
+    auth: createAuthenticator(deps.store, hashToken(deps.adminToken)),
+    metrics,
+    url(request, path) {
+      const base = deps.config.api.publicUrl ?? `${request.protocol}://${request.host}`;
+      return `${base}${path}`;
+    },
+    async poll(reply, load, done, timeoutMs) {
+      if (timeoutMs <= 0) return load();
+      // The response closes first when the client leaves before the answer: stop waiting then.
+      const controller = new AbortController();
+      const onClose = () => controller.abort();
+      reply.raw.once('close', onClose);
+      metrics.longPolls.inc();
+      try {
+        return await pollUntil(load, done, timeoutMs, AbortSignal.any([controller.signal, closing.signal]));
+      } finally {
+        metrics.longPolls.dec();
+        reply.raw.removeListener('close', onClose);
+      }
+    },
+  };
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  registerHealthRoutes(typed, ctx);
+  registerRepoRoutes(typed, ctx);
+  await registerUploadRoutes(typed, ctx);
+  registerCommitRoutes(typed, ctx);
+  registerTaskRoutes(typed, ctx);
+  return app;
+}

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+/**
+ * The gateway's answers as the CLI reads them: only the fields it uses are required, unknown
+ * fields pass, so a newer server does not break an older client.
+ */
+export const UPLOAD_STATES = ['uploaded', 'processing', 'merged', 'error', 'cancelled'] as const;
+export type UploadState = (typeof UPLOAD_STATES)[number];
+export const TERMINAL_UPLOAD_STATES: readonly UploadState[] = ['merged', 'error', 'cancelled'];
+
+export const TERMINAL_COMMIT_STATES = ['complete', 'cancelled'] as const;
+
+const ErrorInfo = z.object({ code: z.string(), message: z.string() }).nullable().optional();
+
+export const CreatedRepoSchema = z.object({ slug: z.string(), uploadToken: z.string().min(1) });
+
+export const ModeSchema = z.object({ slug: z.string(), mode: z.string().nullable() });
+
+export const FlagsSchema = z.object({
+  defaultMode: z.string(),
+  rollout: z.record(z.string(), z.number()),
+  overrides: z.array(z.object({ slug: z.string(), mode: z.string() })),
+});
+
+export const PostedUploadsSchema = z.object({
+  uploads: z
+    .array(
+      z.object({
+        uploadId: z.string(),
+        session: z.number().int().nullable().optional(),
+        state: z.string(),
+        statusUrl: z.string().optional(),
+        created: z.boolean().optional(),
+      }),
+    )
+    .min(1),
+  commitUrl: z.string().optional(),
+});
+export type PostedUpload = z.infer<typeof PostedUploadsSchema>['uploads'][number];
+
+export const UploadStatusSchema = z.object({
+  uploadId: z.string(),
+  repo: z.string().optional(),
+  sha: z.string().optional(),
+  session: z.number().int().nullable().optional(),
+  state: z.enum(UPLOAD_STATES),
+  error: ErrorInfo,
+  timings: z.record(z.string(), z.string().nullable()).optional(),
+  commitUrl: z.string().optional(),
+});
+export type UploadStatus = z.infer<typeof UploadStatusSchema>;
+
+export const TotalsSchema = z.object({
+  files: z.number(),
+  lines: z.number(),
+  hits: z.number(),
+  misses: z.number(),
+  partials: z.number(),
+  branches: z.number().optional(),
+  methods: z.number().optional(),
+  coverage: z.union([z.string(), z.number()]).nullable(),
+  sessions: z.number().optional(),
+});
+export type Totals = z.infer<typeof TotalsSchema>;
+
+export const CommitStatusSchema = z.object({
+  repo: z.string().optional(),
+  sha: z.string().optional(),
+  state: z.string(),
+  totals: TotalsSchema.nullable(),
+  mode: z.string().nullable().optional(),
+  experimentOutcome: z.string().nullable().optional(),
+  uploads: z.array(z.object({ uploadId: z.string(), session: z.number().int().nullable().optional(), state: z.string(), error: ErrorInfo })).optional(),
+  reportUrl: z.string().optional(),
+});
+export type CommitStatus = z.infer<typeof CommitStatusSchema>;
+
+export const ReportSchema = z.object({
+  files: z.record(z.string(), z.object({ totals: TotalsSchema }).loose()),
+  totals: TotalsSchema,
+  sessions: z.array(z.unknown()).optional(),
+});
+
+export const TasksSchema = z.object({
+  tasks: z.array(
+    z
+      .object({
+        workflowId: z.string(),
+        runId: z.string().optional(),
+        repo: z.string().nullable().optional(),
+        sha: z.string().nullable().optional(),
+        status: z.string(),
+        mode: z.string().nullable().optional(),
+        outcome: z.string().nullable().optional(),
+        experimentOutcome: z.string().nullable().optional(),
+        uploadCount: z.number().nullable().optional(),
+        startTime: z.string().nullable().optional(),
+        closeTime: z.string().nullable().optional(),
+      })
+      .loose(),
+  ),
+});
+
+export const CancelSchema = z.object({ workflowId: z.string(), cancelRequested: z.boolean() });

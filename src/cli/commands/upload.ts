@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { FORMATS } from '../../coverage/types';
+import { PostedUploadsSchema, type CommitStatus, type PostedUpload, type UploadStatus } from '../api-schemas';
+import { sendProgress, statusLines } from '../display';
+import { commitPath, followCommit, followUpload, getCommit, isTerminalCommit, isTerminalUpload, mapBounded } from '../follow';
+import { UsageError, type CliIo } from '../io';
+import { dash, json, totalsTable } from '../output';
+import { addServerOptions, EXIT, runServerCommand, type ServerContext, type ServerOptions } from '../server-context';
+import { check, FixRuleSchema, ShaSchema, SlugSchema, WaitSchema } from '../validate';
+
+interface UploadOptions extends ServerOptions {
+  repo?: string;
+  commit?: string;
+  flag: string[];
+  name?: string;
+  build?: string;
+  job?: string;
+  branch?: string;
+  ciUrl?: string;
+  format?: string;
+  fixes: string[];
+  idempotencyKey?: string;
+  detach?: boolean;
+  waitTimeout: string;
+}
+
+const collect = (value: string, all: string[]) => [...all, value];
+
+const FOLLOW_CONCURRENCY = 8;
+
+export function registerUploadCommand(program: Command, io: CliIo): void {
+  const cmd = program
+    .command('upload')
+    .description('upload coverage reports for a commit (one upload per file), then follow them until merged')
+    .argument('<files...>', 'coverage reports (any supported format, optionally gzipped)')
+    .requiredOption('--repo <owner/name>', 'the repository')
+    .requiredOption('--commit <sha>', 'the commit')
+    .option('--flag <flag>', 'a flag for these uploads (repeatable)', collect, [])
+    .option('--name <name>', 'upload name')
+    .option('--build <build>', 'CI build id')
+    .option('--job <job>', 'CI job id')
+    .option('--branch <branch>', 'branch')
+    .option('--ci-url <url>', 'link to the CI build')
+    .addOption(new Option('--format <name>', 'skip detection and read every file as this format').choices([...FORMATS]))
+    .option('--fixes <rule>', 'path fix "before::after" (repeatable)', collect, [])
+    .option('--idempotency-key <key>', 'makes a repeated command return the same uploads (":<index>" is appended per file when several)')
+    .option('--detach', 'print the upload ids and exit without waiting')
+    .option('--wait-timeout <duration>', 'how long to follow the uploads', '10m');
+  addServerOptions(cmd).action(async (files: string[], options: UploadOptions) => {
+    await runServerCommand(io, options, (ctx) => runUpload(ctx, files, options));
+  });
+}
+
+interface LocalFile {
+  path: string;
+  size: number;
+}
+
+function checkFiles(files: string[]): LocalFile[] {
+  if (files.length === 0) throw new UsageError('no files given');
+  return files.map((file) => {
+    let stat;
+    try {
+      stat = statSync(file);
+    } catch {
+      throw new UsageError(`cannot read ${file}: no such file`);
+    }
+    if (!stat.isFile()) throw new UsageError(`cannot read ${file}: not a regular file`);
+    return { path: file, size: stat.size };
+  });
+}
+
+interface Sent {
+  file: LocalFile;
+  upload: PostedUpload;
+}
+
+async function runUpload(ctx: ServerContext, files: string[], options: UploadOptions): Promise<number> {
+  const io = ctx.io;
+  const slug = check(SlugSchema, options.repo, '--repo');
+  const sha = check(ShaSchema, options.commit, '--commit');
+  for (const rule of options.fixes) check(FixRuleSchema, rule, '--fixes rule');
+  const waitMs = check(WaitSchema, options.waitTimeout, '--wait-timeout');
+  const local = checkFiles(files);
+  const token = ctx.repoToken(slug);
+  const deadline = Date.now() + waitMs;
+
+  const query = {
+    flags: options.flag.length > 0 ? options.flag : undefined,
+    name: options.name,
+    build: options.build,
+    job: options.job,
+    branch: options.branch,
+    ci_url: options.ciUrl,
+    format: options.format,
+    fixes: options.fixes.length > 0 ? options.fixes : undefined,
+  };
+  // A key per file, fixed before the first attempt: retries after a lost answer then return the
+  // upload the server already created instead of a second one.
+  const keyFor = (i: number) => (options.idempotencyKey === undefined ? randomUUID() : local.length === 1 ? options.idempotencyKey : `${options.idempotencyKey}:${i}`);
+
+  const progress = sendProgress(io, options.json === true);
+  const sent: Sent[] = [];
+  try {
+    for (const [i, file] of local.entries()) {
+      const key = String(i);
+      progress.start(key, path.basename(file.path), file.size);
+      const { value } = await ctx.client.json(PostedUploadsSchema, `${commitPath(slug, sha)}/uploads`, {
+        method: 'POST',
+        token,
+        query,
+        headers: { 'idempotency-key': keyFor(i) },
+        body: {
+          open: () => createReadStream(file.path),
+          length: file.size,
+          contentType: 'application/octet-stream',
+          onProgress: (bytes) => progress.update(key, bytes),
+        },
+      });
+      const upload = value.uploads[0]!;
+      sent.push({ file, upload });
+      progress.finish(key, `${file.path}: sent ${file.size} bytes, upload ${upload.uploadId} (session ${dash(upload.session)})`, `${path.basename(file.path)}: upload ${upload.uploadId}`);
+    }
+  } finally {
+    progress.stop();
+  }
+
+  if (options.detach) return detach(ctx, token, slug, sha, sent, options);
+
+  const lines = options.json ? undefined : statusLines(io);
+  const label = (s: Sent) => path.basename(s.file.path);
+  const describe = (s: Sent, st: UploadStatus) =>
+    `${label(s)}  upload ${st.uploadId}  session ${dash(st.session ?? s.upload.session)}  ${st.state}${st.error ? `  ${st.error.code}: ${st.error.message}` : ''}`;
+  // Bounded: each follower holds a long-poll open, and CI jobs may send dozens of files.
+  const finals = await mapBounded(sent, FOLLOW_CONCURRENCY, (s) =>
+    followUpload(ctx.client, token, s.upload.uploadId, (st) => lines?.set(s.upload.uploadId, describe(s, st)), { deadline }),
+  );
+  lines?.done();
+
+  const pendingUploads = finals.filter((f) => !isTerminalUpload(f.state));
+  // The commit completes once its report is saved, which may trail the last upload a little.
+  const commit =
+    pendingUploads.length === 0
+      ? await followCommit(ctx.client, token, slug, sha, (c) => lines?.set('commit', `commit ${sha.slice(0, 12)}  ${c.state}`), { deadline })
+      : await getCommit(ctx.client, token, slug, sha);
+
+  const failed = finals.filter((f) => f.state === 'error' || f.state === 'cancelled');
+  if (options.json) {
+    io.stdout(
+      json({
+        uploads: finals.map((f) => ({ id: f.uploadId, session: f.session ?? null, state: f.state, error: f.error ?? null })),
+        commit: { state: commit.state, totals: commit.totals },
+      }),
+    );
+  } else {
+    if (commit.totals) io.stdout(`\n${totalsTable(commit.totals)}`);
+    if (commit.mode) io.stdout(`mode ${commit.mode}${commit.experimentOutcome ? `, experiment ${commit.experimentOutcome}` : ''}\n`);
+  }
+  if (pendingUploads.length > 0 || !isTerminalCommit(commit.state)) {
+    io.stderr(`error: gave up waiting after ${options.waitTimeout}: ${pendingUploads.length} upload(s) not finished, commit ${commit.state}\n`);
+    return EXIT.failed;
+  }
+  if (failed.length > 0) {
+    io.stderr(`error: ${failed.length} of ${finals.length} upload(s) failed\n`);
+    return EXIT.failed;
+  }
+  if (commit.state === 'cancelled') {
+    io.stderr('error: the commit was cancelled\n');
+    return EXIT.failed;
+  }
+  return EXIT.ok;
+}
+
+async function detach(ctx: ServerContext, token: string, slug: string, sha: string, sent: Sent[], options: UploadOptions): Promise<number> {
+  let commit: CommitStatus | undefined;
+  try {
+    commit = await getCommit(ctx.client, token, slug, sha);
+  } catch {
+    // The uploads are in; the commit's state is a courtesy when detaching.
+  }
+  if (options.json) {
+    ctx.io.stdout(
+      json({
+        uploads: sent.map((s) => ({ id: s.upload.uploadId, session: s.upload.session ?? null, state: s.upload.state, error: null, statusUrl: absolute(ctx, s.upload.statusUrl) })),
+        commit: { state: commit?.state ?? null, totals: commit?.totals ?? null },
+      }),
+    );
+  } else {
+    for (const s of sent) ctx.io.stdout(`${s.upload.uploadId}  ${absolute(ctx, s.upload.statusUrl) ?? ''}\n`);
+  }
+  return EXIT.ok;
+}
+
+function absolute(ctx: ServerContext, url: string | undefined): string | undefined {
+  return url === undefined ? undefined : new URL(url, `${ctx.baseUrl}/`).toString();
+}
