@@ -1,11 +1,18 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import path from 'node:path';
 import { temporalTools } from '../../src/temporal/tools';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 
 const tools = temporalTools();
+
+// Workers log each batch at INFO; tests keep the output for warnings and failures.
+try {
+  Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+} catch {
+  // already installed by this process
+}
 
 /** The Java time-skipping server built by scripts/temporal-tools.mjs (or the SDK download). */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
