@@ -97,6 +97,11 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE uploads ADD COLUMN repo_files_key text`,
     ],
   },
+  {
+    // The gateway finds the repository of an upload token by its hash on every request.
+    id: '0003_token_hash_index',
+    statements: [`CREATE INDEX repositories_token_hash ON repositories (upload_token_hash)`],
+  },
 ];
 
 /**
