@@ -27,6 +27,7 @@ import {
   FileCoverage,
   NO_EXTRAS,
   hasExtras,
+  resized,
   type FileColumns,
   type SessionMeta,
 } from './report';
@@ -190,21 +191,11 @@ class SessionLog {
   }
 
   grow(n: number): void {
-    const files = new Uint32Array(n);
-    files.set(this.files);
-    this.files = files;
-    const lines = new Uint32Array(n);
-    lines.set(this.lines);
-    this.lines = lines;
-    const nums = new Float64Array(n);
-    nums.set(this.nums);
-    this.nums = nums;
-    const dens = new Int32Array(n);
-    dens.set(this.dens);
-    this.dens = dens;
-    const flags = new Uint8Array(n);
-    flags.set(this.flags);
-    this.flags = flags;
+    this.files = resized(this.files, n);
+    this.lines = resized(this.lines, n);
+    this.nums = resized(this.nums, n);
+    this.dens = resized(this.dens, n);
+    this.flags = resized(this.flags, n);
   }
 }
 

@@ -329,8 +329,8 @@ export class ColumnWriter {
 
   startLine(lineNumber: number): void {
     if (this.lineCount === this.lines.length) {
-      this.lines = growU32(this.lines, this.lines.length * 2);
-      this.offsets = growU32(this.offsets, this.lines.length + 1);
+      this.lines = resized(this.lines, this.lines.length * 2);
+      this.offsets = resized(this.offsets, this.lines.length + 1);
     }
     this.lines[this.lineCount] = lineNumber;
     this.lineCount++;
@@ -366,16 +366,10 @@ export class ColumnWriter {
 
   private growEntries(): void {
     const n = this.sessionIds.length * 2;
-    this.sessionIds = growU32(this.sessionIds, n);
-    const nums = new Float64Array(n);
-    nums.set(this.nums);
-    this.nums = nums;
-    const dens = new Int32Array(n);
-    dens.set(this.dens);
-    this.dens = dens;
-    const flags = new Uint8Array(n);
-    flags.set(this.flags);
-    this.flags = flags;
+    this.sessionIds = resized(this.sessionIds, n);
+    this.nums = resized(this.nums, n);
+    this.dens = resized(this.dens, n);
+    this.flags = resized(this.flags, n);
   }
 
   finish(): FileColumns {
@@ -397,9 +391,12 @@ export function hasExtras(x: LineExtras): boolean {
   return x.missingBranches !== undefined || x.partials !== undefined || x.complexity !== undefined;
 }
 
-function growU32(a: Uint32Array, n: number): Uint32Array {
-  const b = new Uint32Array(n);
-  b.set(a.length <= n ? a : a.subarray(0, n));
+type GrowableArray = Uint32Array | Int32Array | Float64Array | Uint8Array;
+
+/** A copy of `a` in a new array of the same type and length `n` (truncated or zero-filled). */
+export function resized<T extends GrowableArray>(a: T, n: number): T {
+  const b = new (a.constructor as new (length: number) => T)(n);
+  b.set((a.length <= n ? a : a.subarray(0, n)) as ArrayLike<number>);
   return b;
 }
 
