@@ -9,11 +9,17 @@ import { UPLOAD_MODES } from '../modes';
  */
 export { CommitShaSchema, RepoSlugSchema, UploadIdSchema } from '../ids';
 const Session = z.number().int().nonnegative();
+/** A commit's batch: numbered by its claim in the database, unique across workflow runs. */
+const Batch = z.number().int().nonnegative().max(2_147_483_647);
+const RunId = z.string().min(1).max(200);
 
-/** Where a processor or finisher writes: the real commit, or an experiment's scratch space. */
+/**
+ * Where a processor or finisher writes: the real commit (for the batch that claimed the uploads,
+ * which fences a finisher of a run that no longer exists), or an experiment's scratch space.
+ */
 export const Target = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('commit') }),
-  z.object({ kind: z.literal('scratch'), batch: z.number().int().nonnegative() }),
+  z.object({ kind: z.literal('commit'), batch: Batch }),
+  z.object({ kind: z.literal('scratch'), batch: Batch }),
 ]);
 export type Target = z.infer<typeof Target>;
 
@@ -28,11 +34,53 @@ export type BatchUpload = z.infer<typeof BatchUpload>;
 export const ClaimUploadsInput = z.object({
   repo: RepoSlugSchema,
   sha: CommitShaSchema,
-  /** Deterministic per batch, so a retried claim returns the same uploads. */
-  batchId: z.string().min(1).max(200),
+  /** The claiming run and its own count of claims: a retried claim returns the same batch. */
+  runId: RunId,
+  runClaim: z.number().int().nonnegative().max(2_147_483_647),
   limit: z.number().int().min(1).max(1000),
 });
 export type ClaimUploadsInput = z.infer<typeof ClaimUploadsInput>;
+
+export const ClaimedBatch = z.object({
+  /** null when nothing was waiting. */
+  batch: Batch.nullable(),
+  uploads: z.array(BatchUpload).max(1000),
+});
+export type ClaimedBatch = z.infer<typeof ClaimedBatch>;
+
+export const ReportTotalsSchema = z.object({
+  files: z.number().int(),
+  lines: z.number().int(),
+  hits: z.number().int(),
+  misses: z.number().int(),
+  partials: z.number().int(),
+  branches: z.number().int(),
+  methods: z.number().int(),
+  coverage: z.string(),
+  sessions: z.number().int(),
+});
+export type ReportTotalsJson = z.infer<typeof ReportTotalsSchema>;
+
+export const StartRunInput = z.object({
+  repo: RepoSlugSchema,
+  sha: CommitShaSchema,
+  runId: RunId,
+  /** The run's start time (ms since the epoch, from its history). */
+  runStartedAt: z.number().int().nonnegative(),
+});
+export type StartRunInput = z.infer<typeof StartRunInput>;
+
+/** The persisted state a run starts from: the saved report and the commit's upload counts. */
+export const RunStart = z.object({
+  version: z.number().int().nonnegative(),
+  reportKey: z.string().nullable(),
+  totals: ReportTotalsSchema.nullable(),
+  merged: z.number().int().nonnegative(),
+  errors: z.number().int().nonnegative(),
+  waiting: z.number().int().nonnegative(),
+  released: z.number().int().nonnegative(),
+});
+export type RunStart = z.infer<typeof RunStart>;
 
 export const ProcessUploadInput = z.object({
   repo: RepoSlugSchema,
@@ -81,19 +129,6 @@ export const FinishInput = z.object({
   uploads: z.array(BatchUpload).min(1).max(1000),
 });
 export type FinishInput = z.infer<typeof FinishInput>;
-
-export const ReportTotalsSchema = z.object({
-  files: z.number().int(),
-  lines: z.number().int(),
-  hits: z.number().int(),
-  misses: z.number().int(),
-  partials: z.number().int(),
-  branches: z.number().int(),
-  methods: z.number().int(),
-  coverage: z.string(),
-  sessions: z.number().int(),
-});
-export type ReportTotalsJson = z.infer<typeof ReportTotalsSchema>;
 
 export const FinishResult = z.discriminatedUnion('status', [
   z.object({ status: z.literal('ok'), reportKey: z.string(), totals: ReportTotalsSchema }),

@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { gzipSync } from 'node:zlib';
 import { filterSessions } from '../coverage/merge';
 import { mergeSerializedReports, openReportStream, readReport, serializeReport } from '../coverage/serialize';
@@ -6,7 +6,7 @@ import { mapWindowed } from '../shared/map-windowed';
 import { keys } from '../storage/blob-store';
 import type { ActivityDeps } from './deps';
 import { FinishInput, type FinishResult } from './contracts';
-import { validateInput } from './validate';
+import { RUN_SUPERSEDED, validateInput } from './validate';
 
 const DEFAULT_FAN_IN = 16;
 const READ_CONCURRENCY = 64;
@@ -16,6 +16,12 @@ const READ_CONCURRENCY = 64;
  * a new version. Missing intermediates are reported, not fatal: the workflow re-runs their
  * processors. Re-running after a crash gives the same bytes: the batch's sessions are first
  * taken out of the base, then merged in again (a union of sessions, whatever the order).
+ *
+ * A finisher of a run that was terminated (or timed out) may still be running when the next run
+ * has released its uploads and merged them itself. Its blob key names its batch, so it cannot
+ * overwrite the live run's report; and the save is fenced by the claim (saveBatchReport): it
+ * saves nothing and marks nothing merged once its uploads belong to another batch, and never
+ * replaces a higher version. It then fails as superseded, which only its dead run could see.
  */
 export function createFinishCommit(deps: ActivityDeps) {
   return async function finishCommit(input: FinishInput): Promise<FinishResult> {
@@ -48,11 +54,19 @@ export function createFinishCommit(deps: ActivityDeps) {
     const merged = mergeSerializedReports(base ? [base, ...partials] : partials, { name: `v${version}` });
     const totals = merged.totals;
 
-    const reportKey = real ? keys.commitReport(repo, sha, version) : keys.scratchReport(repo, sha, target.batch);
+    const reportKey = real ? keys.commitReport(repo, sha, version, target.batch) : keys.scratchReport(repo, sha, target.batch);
     await deps.blobs.put(reportKey, gzipSync(merged.bytes, { level: 6 }));
     if (real) {
-      await deps.store.saveCommitReport({ repo, sha, version, reportKey, totals });
-      await deps.store.markMerged(uploads.map((u) => u.uploadId));
+      const uploadIds = uploads.map((u) => u.uploadId);
+      const outcome = await deps.store.saveBatchReport({ repo, sha, batch: target.batch, version, reportKey, totals, uploadIds });
+      if (outcome !== 'saved') {
+        throw ApplicationFailure.nonRetryable(
+          `v${version} of batch ${target.batch} was not saved (${outcome}): ${
+            outcome === 'superseded' ? 'its uploads were released to a later run' : 'a newer report is saved'
+          }`,
+          RUN_SUPERSEDED,
+        );
+      }
     }
     return { status: 'ok', reportKey, totals };
   };

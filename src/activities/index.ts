@@ -1,15 +1,19 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { NotFoundError, SupersededRunError } from '../storage/store';
 import type { ActivityDeps } from './deps';
 import {
   ClaimUploadsInput,
+  ClaimedBatch,
   CommitRef,
   FailUploadsInput,
   ModeDecision,
   ResolveModeInput,
-  type BatchUpload,
+  RunStart,
+  StartRunInput,
 } from './contracts';
 import { createFinishCommit } from './finish-commit';
 import { createProcessUpload } from './process-upload';
-import { validateInput } from './validate';
+import { RUN_SUPERSEDED, validateInput } from './validate';
 import { createVerifyExperiment } from './verify-experiment';
 
 export type { ActivityDeps } from './deps';
@@ -23,11 +27,21 @@ export function createActivities(deps: ActivityDeps) {
       return ModeDecision.parse(await deps.decideMode(repo));
     },
 
-    /** Takes the next uploads of the commit, lowest sessions first; retried claims return the same set. */
-    async claimUploads(input: ClaimUploadsInput): Promise<BatchUpload[]> {
+    /**
+     * A run's first step: takes the commit over from any earlier run, releases what a run that no
+     * longer exists left claimed, and answers the persisted report and counts to start from.
+     */
+    async startRun(input: StartRunInput): Promise<RunStart> {
+      const v = validateInput(StartRunInput, input, 'startRun');
+      const start = await refusingDeadRuns(() => deps.store.startRun(v));
+      return RunStart.parse(start);
+    },
+
+    /** Takes the next uploads of the commit, lowest sessions first; retried claims return the same batch. */
+    async claimUploads(input: ClaimUploadsInput): Promise<ClaimedBatch> {
       const v = validateInput(ClaimUploadsInput, input, 'claimUploads');
-      const claimed = await deps.store.claimUploads(v);
-      return claimed.map((u) => ({ uploadId: u.uploadId, session: u.session }));
+      const claimed = await refusingDeadRuns(() => deps.store.claimUploads(v));
+      return { batch: claimed.batch, uploads: claimed.uploads.map((u) => ({ uploadId: u.uploadId, session: u.session })) };
     },
 
     async failUploads(input: FailUploadsInput): Promise<void> {
@@ -49,3 +63,14 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** A superseded run or an unknown repository will not get better on retry. */
+async function refusingDeadRuns<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof SupersededRunError) throw ApplicationFailure.nonRetryable(err.message, RUN_SUPERSEDED);
+    if (err instanceof NotFoundError) throw ApplicationFailure.nonRetryable(err.message, 'NotFound');
+    throw err;
+  }
+}

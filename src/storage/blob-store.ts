@@ -32,9 +32,12 @@ export const keys = {
   /** The repository's file list sent with an upload, one path per line. */
   repoFiles: (uploadId: string) => blobKey(BLOB_PREFIXES.raw, `${uploadId}.files`),
   intermediate: (uploadId: string) => blobKey(BLOB_PREFIXES.intermediate, uploadId),
-  /** Versioned: an experiment's shadow merges into the version its batch started from. */
-  commitReport: (repo: string, sha: string, version: number) =>
-    blobKey(BLOB_PREFIXES.report, ...repo.split('/'), sha, `v${version}`),
+  /**
+   * Versioned (an experiment's shadow merges into the version its batch started from) and named
+   * by the batch that wrote it, so a late finisher of a dead run never overwrites a live report.
+   */
+  commitReport: (repo: string, sha: string, version: number, batch: number) =>
+    blobKey(BLOB_PREFIXES.report, ...repo.split('/'), sha, `v${version}-b${batch}`),
   scratchIntermediate: (repo: string, sha: string, batch: number, uploadId: string) =>
     blobKey(BLOB_PREFIXES.scratch, ...repo.split('/'), sha, `batch-${batch}`, 'intermediate', uploadId),
   scratchReport: (repo: string, sha: string, batch: number) =>

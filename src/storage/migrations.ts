@@ -102,6 +102,31 @@ export const MIGRATIONS: readonly Migration[] = [
     id: '0003_token_hash_index',
     statements: [`CREATE INDEX repositories_token_hash ON repositories (upload_token_hash)`],
   },
+  {
+    // Claims that cannot collide across workflow runs: a batch is a row numbered per commit (dense
+    // across runs), keyed for retries by the claiming run and its own claim count; the commit row
+    // names the run that owns its claims, so a run that no longer exists can be fenced out.
+    id: '0004_batch_claims',
+    statements: [
+      `CREATE TABLE batch_claims (
+        commit_id bigint NOT NULL REFERENCES commits (id) ON DELETE CASCADE,
+        batch integer NOT NULL,
+        run_id text NOT NULL,
+        run_claim integer NOT NULL,
+        claimed_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (commit_id, batch),
+        UNIQUE (commit_id, run_id, run_claim)
+      )`,
+      `ALTER TABLE commits ADD COLUMN run_id text`,
+      `ALTER TABLE commits ADD COLUMN run_started_at timestamptz`,
+      // The old text batch ids were derived from the workflow id and repeated across runs.
+      `DROP INDEX uploads_batch`,
+      `ALTER TABLE uploads DROP COLUMN batch_id`,
+      `ALTER TABLE uploads ADD COLUMN batch integer`,
+      // A run start looks for the uploads a previous run left in flight.
+      `CREATE INDEX uploads_in_flight ON uploads (commit_id) WHERE state IN ('processing', 'processed')`,
+    ],
+  },
 ];
 
 /**

@@ -64,13 +64,44 @@ export const RegisterUploadInput = z.object({
 });
 export type RegisterUploadInput = z.input<typeof RegisterUploadInput>;
 
+const RunIdSchema = z.string().min(1).max(200);
+const Int32 = z.number().int().nonnegative().max(2_147_483_647);
+
+export const StartRunInput = z.object({
+  repo: RepoSlugSchema,
+  sha: CommitShaSchema,
+  /** The workflow run taking the commit over. */
+  runId: RunIdSchema,
+  /** When that run started (ms since the epoch): a run never takes over from a later one. */
+  runStartedAt: z.number().int().nonnegative().max(8.64e15),
+});
+export type StartRunInput = z.input<typeof StartRunInput>;
+
 export const ClaimUploadsInput = z.object({
   repo: RepoSlugSchema,
   sha: CommitShaSchema,
-  batchId: z.string().min(1).max(500),
+  runId: RunIdSchema,
+  /** The run's own count of claims: with the run id, what makes a retried claim the same claim. */
+  runClaim: Int32,
   limit: z.number().int().min(1).max(100_000),
 });
 export type ClaimUploadsInput = z.input<typeof ClaimUploadsInput>;
+
+export const SaveBatchReportInput = z.object({
+  repo: RepoSlugSchema,
+  sha: CommitShaSchema,
+  /** The claim whose uploads the report merges. */
+  batch: Int32,
+  version: z.number().int().positive().max(2_147_483_647),
+  reportKey: z.string().min(1),
+  totals: JsonValue,
+  uploadIds: z
+    .array(UploadIdSchema)
+    .min(1)
+    .max(100_000)
+    .refine((ids) => new Set(ids).size === ids.length, 'upload ids must be distinct'),
+});
+export type SaveBatchReportInput = z.input<typeof SaveBatchReportInput>;
 
 export const SaveCommitReportInput = z.object({
   repo: RepoSlugSchema,
@@ -130,7 +161,8 @@ export interface UploadRow {
   state: UploadState;
   errorCode: string | null;
   errorMessage: string | null;
-  batchId: string | null;
+  /** The commit's batch that claimed the upload last (null while it waits). */
+  batch: number | null;
   idempotencyKey: string | null;
   flags: string[];
   name: string | null;
@@ -165,6 +197,34 @@ export interface ClaimedUpload {
   formatHint: string | null;
 }
 
+/** What a claim took: its batch (numbered per commit, across runs) and uploads, by session. */
+export interface ClaimedBatch {
+  /** null when nothing was waiting (no batch is allocated then). */
+  batch: number | null;
+  uploads: ClaimedUpload[];
+}
+
+/** Where a new run of a commit's workflow starts from, as persisted. */
+export interface RunStart {
+  /** The saved report's version (0: none yet), its key and totals. */
+  version: number;
+  reportKey: string | null;
+  totals: unknown;
+  merged: number;
+  errors: number;
+  /** Uploads waiting to be claimed, those just released included. */
+  waiting: number;
+  /** Uploads a run that no longer exists had claimed, released back to 'uploaded'. */
+  released: number;
+}
+
+/**
+ * - saved: the version is the commit's report now and the batch's uploads are merged;
+ * - superseded: the uploads are no longer claimed by this batch (a later run released them);
+ * - outdated: a higher version (or another report of the same version) is already saved.
+ */
+export type SaveBatchOutcome = 'saved' | 'superseded' | 'outdated';
+
 export interface CommitReport {
   version: number;
   reportKey: string;
@@ -191,6 +251,14 @@ export class ConflictError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ConflictError';
+  }
+}
+
+/** A workflow run that is no longer the commit's current run tried to claim or take over. */
+export class SupersededRunError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SupersededRunError';
   }
 }
 
@@ -233,7 +301,7 @@ interface UploadRecord {
   state: string;
   error_code: string | null;
   error_message: string | null;
-  batch_id: string | null;
+  batch: number | null;
   idempotency_key: string | null;
   flags: string[] | null;
   name: string | null;
@@ -302,7 +370,7 @@ function toUpload(r: UploadRecord): UploadRow {
     state: UploadStateSchema.parse(r.state),
     errorCode: r.error_code,
     errorMessage: r.error_message,
-    batchId: r.batch_id,
+    batch: r.batch,
     idempotencyKey: r.idempotency_key,
     flags: r.flags ?? [],
     name: r.name,
@@ -339,7 +407,7 @@ const REGISTER_ATTEMPTS = 3;
 /**
  * Tributary's rows: repositories, commits and their uploads, commit reports, experiment results
  * and mode overrides. Every method validates its input and is safe to retry: registrations are
- * idempotent by upload id and idempotency key, claims by batch id, state changes only move forward.
+ * idempotent by upload id and idempotency key, claims by run and claim count, state changes only move forward.
  */
 export class Store {
   constructor(private readonly db: Database) {}
@@ -444,44 +512,156 @@ export class Store {
   }
 
   /**
-   * Moves up to `limit` waiting uploads (lowest sessions first) to 'processing' under `batchId`
-   * and returns the batch ordered by session. A batch id that already holds uploads is returned
-   * as it is and claims nothing more, so a retried claim gets exactly the same set.
+   * Makes `runId` the run that owns the commit's claims, and returns where it starts from: the
+   * saved report and the upload counts. Only one run of a commit's workflow is open at a time, so
+   * uploads left 'processing' or 'processed' by any other run are orphans (a run terminated or
+   * timed out mid-batch): they go back to 'uploaded', without their processing times, for this
+   * run to claim. Merged and failed uploads are never touched. A run that started before the
+   * current owner is a dead one still executing (SupersededRunError). Repeating it is harmless.
    */
-  async claimUploads(raw: ClaimUploadsInput): Promise<ClaimedUpload[]> {
+  async startRun(raw: StartRunInput): Promise<RunStart> {
+    const input = StartRunInput.parse(raw);
+    const startedAt = new Date(input.runStartedAt).toISOString();
+    return this.db.transaction(async (tx) => {
+      const commitId = await ensureCommit(tx, input.repo, input.sha);
+      // The row lock orders this with claims and finishers of the commit until commit.
+      const owned = await tx.query(
+        `UPDATE commits SET run_id = $2, run_started_at = $3::timestamptz
+         WHERE id = $1 AND (run_id = $2 OR run_started_at IS NULL OR run_started_at < $3::timestamptz)
+         RETURNING id`,
+        [commitId, input.runId, startedAt],
+      );
+      if (owned.length === 0) {
+        throw new SupersededRunError(`run ${input.runId} of ${input.repo}@${input.sha} started before the commit's current run`);
+      }
+      const released = await tx.query(
+        `UPDATE uploads SET state = 'uploaded', batch = NULL, intermediate_key = NULL,
+           processing_started_at = NULL, processed_at = NULL
+         WHERE commit_id = $1 AND state IN ('processing', 'processed')
+           AND (batch IS NULL OR batch NOT IN (SELECT batch FROM batch_claims WHERE commit_id = $1 AND run_id = $2))
+         RETURNING id`,
+        [commitId, input.runId],
+      );
+      const [report] = await tx.query<{ version: number; report_key: string; totals: unknown }>(
+        `SELECT version, report_key, totals FROM commit_reports WHERE commit_id = $1`,
+        [commitId],
+      );
+      const counts = await tx.query<{ state: string; n: number | string }>(
+        `SELECT state, count(*) AS n FROM uploads WHERE commit_id = $1 GROUP BY state`,
+        [commitId],
+      );
+      const count = (state: UploadState) => toNumber(counts.find((c) => c.state === state)?.n ?? 0);
+      return {
+        version: report?.version ?? 0,
+        reportKey: report?.report_key ?? null,
+        totals: report?.totals ?? null,
+        merged: count('merged'),
+        errors: count('error'),
+        waiting: count('uploaded'),
+        released: released.length,
+      };
+    });
+  }
+
+  /**
+   * Claims up to `limit` waiting uploads (lowest sessions first) for the run that owns the commit
+   * (see startRun): they move to 'processing' under a new batch, numbered per commit across runs.
+   * The claim is keyed by the run and its claim count, so a retried claim returns exactly the
+   * same batch and uploads, and claims nothing more; nothing waiting allocates no batch. A run
+   * that no longer owns the commit claims nothing (SupersededRunError).
+   */
+  async claimUploads(raw: ClaimUploadsInput): Promise<ClaimedBatch> {
     const input = ClaimUploadsInput.parse(raw);
     return this.db.transaction(async (tx) => {
-      // Locking the commit row serialises claims of one commit, so two identical claims cannot
-      // both find the batch empty and claim twice.
+      // Locking the commit row serialises claims, run starts and finishers of one commit, so two
+      // identical claims cannot both find no claim and claim twice.
+      const [commit] = await tx.query<{ id: number; run_id: string | null }>(
+        `SELECT c.id, c.run_id FROM commits c JOIN repositories r ON r.id = c.repository_id
+         WHERE r.slug = $1 AND c.sha = $2 FOR UPDATE OF c`,
+        [input.repo, input.sha],
+      );
+      if (commit === undefined) return { batch: null, uploads: [] };
+      if (commit.run_id !== input.runId) {
+        throw new SupersededRunError(`run ${input.runId} does not own ${input.repo}@${input.sha} (run ${commit.run_id ?? 'none'} does)`);
+      }
+      const [earlier] = await tx.query<{ batch: number }>(
+        `SELECT batch FROM batch_claims WHERE commit_id = $1 AND run_id = $2 AND run_claim = $3`,
+        [commit.id, input.runId, input.runClaim],
+      );
+      let batch = earlier?.batch;
+      if (batch === undefined) {
+        const waiting = await tx.query<{ id: string }>(
+          `SELECT id FROM uploads WHERE commit_id = $1 AND state = 'uploaded' ORDER BY session LIMIT $2`,
+          [commit.id, input.limit],
+        );
+        if (waiting.length === 0) return { batch: null, uploads: [] };
+        const [next] = await tx.query<{ batch: number }>(
+          `INSERT INTO batch_claims (commit_id, batch, run_id, run_claim)
+           SELECT $1, coalesce(max(batch) + 1, 0), $2, $3 FROM batch_claims WHERE commit_id = $1
+           RETURNING batch`,
+          [commit.id, input.runId, input.runClaim],
+        );
+        batch = next.batch;
+        await tx.query(
+          `UPDATE uploads SET state = 'processing', batch = $2, processing_started_at = now() WHERE id = ANY($1::text[])`,
+          [waiting.map((w) => w.id), batch],
+        );
+      }
+      type ClaimRecord = { id: string; session: number; raw_key: string; raw_bytes: number | string; format_hint: string | null };
+      const rows = await tx.query<ClaimRecord>(
+        `SELECT id, session, raw_key, raw_bytes, format_hint FROM uploads WHERE commit_id = $1 AND batch = $2 ORDER BY session`,
+        [commit.id, batch],
+      );
+      return {
+        batch,
+        uploads: rows.map((r) => ({
+          uploadId: r.id,
+          session: r.session,
+          rawKey: r.raw_key,
+          rawBytes: toNumber(r.raw_bytes),
+          formatHint: r.format_hint,
+        })),
+      };
+    });
+  }
+
+  /**
+   * A finisher's result, in one transaction: saves the report as the commit's and marks the
+   * batch's uploads merged, but only while every one of them is still claimed by `batch` and no
+   * higher version is saved (the same version with the same key is a retried save). So a
+   * finisher of a run that no longer exists, finishing late, neither moves the report backwards
+   * nor marks merged what the saved report does not contain.
+   */
+  async saveBatchReport(raw: SaveBatchReportInput): Promise<SaveBatchOutcome> {
+    const input = SaveBatchReportInput.parse(raw);
+    return this.db.transaction(async (tx) => {
       const [commit] = await tx.query<{ id: number }>(
         `SELECT c.id FROM commits c JOIN repositories r ON r.id = c.repository_id
          WHERE r.slug = $1 AND c.sha = $2 FOR UPDATE OF c`,
         [input.repo, input.sha],
       );
-      if (commit === undefined) return [];
-      const batchSql = `
-        SELECT id, session, raw_key, raw_bytes, format_hint FROM uploads
-        WHERE commit_id = $1 AND batch_id = $2 ORDER BY session`;
-      type ClaimRecord = { id: string; session: number; raw_key: string; raw_bytes: number | string; format_hint: string | null };
-      let rows = await tx.query<ClaimRecord>(batchSql, [commit.id, input.batchId]);
-      if (rows.length === 0) {
-        await tx.query(
-          `UPDATE uploads SET state = 'processing', batch_id = $2, processing_started_at = now()
-           WHERE id IN (
-             SELECT id FROM uploads WHERE commit_id = $1 AND state = 'uploaded'
-             ORDER BY session LIMIT $3
-           )`,
-          [commit.id, input.batchId, input.limit],
-        );
-        rows = await tx.query<ClaimRecord>(batchSql, [commit.id, input.batchId]);
-      }
-      return rows.map((r) => ({
-        uploadId: r.id,
-        session: r.session,
-        rawKey: r.raw_key,
-        rawBytes: toNumber(r.raw_bytes),
-        formatHint: r.format_hint,
-      }));
+      if (commit === undefined) throw new NotFoundError(`commit ${input.repo}@${input.sha} does not exist`);
+      const [{ n }] = await tx.query<{ n: number | string }>(
+        `SELECT count(*) AS n FROM uploads WHERE commit_id = $1 AND batch = $2 AND id = ANY($3::text[])`,
+        [commit.id, input.batch, input.uploadIds],
+      );
+      if (toNumber(n) !== input.uploadIds.length) return 'superseded';
+      const saved = await tx.query(
+        `INSERT INTO commit_reports (commit_id, version, report_key, totals) VALUES ($1, $2, $3, $4::jsonb)
+         ON CONFLICT (commit_id) DO UPDATE
+           SET version = EXCLUDED.version, report_key = EXCLUDED.report_key, totals = EXCLUDED.totals, updated_at = now()
+           WHERE commit_reports.version < EXCLUDED.version
+              OR (commit_reports.version = EXCLUDED.version AND commit_reports.report_key = EXCLUDED.report_key)
+         RETURNING commit_id`,
+        [commit.id, input.version, input.reportKey, JSON.stringify(input.totals)],
+      );
+      if (saved.length === 0) return 'outdated';
+      await tx.query(
+        `UPDATE uploads SET state = 'merged', merged_at = now()
+         WHERE id = ANY($1::text[]) AND state IN ('processing', 'processed')`,
+        [input.uploadIds],
+      );
+      return 'saved';
     });
   }
 

@@ -11,7 +11,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BatchUpload, ExperimentOutcome, ModeDecision, ProcessSummary } from '../activities/contracts';
+import type { BatchUpload, ExperimentOutcome, ModeDecision, ProcessSummary, RunStart } from '../activities/contracts';
 import { ExperimentOutcome as ExperimentOutcomeAttr, Outcome, UploadCount, UploadMode } from '../temporal/search-attributes';
 import { quick } from './activity-proxies';
 import { runParallel, runSerial, type BatchOutcome, type PathContext } from './batch-paths';
@@ -31,8 +31,11 @@ const DEFAULT_SHADOW_TIMEOUT_MS = 10 * 60_000;
 /**
  * The single writer of one commit's report. Upload signals are nudges: the uploads themselves wait
  * in the database, which the workflow drains batch by batch (`claimUploads`), in the mode the
- * feature flag gives for each batch. It closes after an idle period and continues-as-new, carrying
- * only counters and the current report version, when Temporal suggests it.
+ * feature flag gives for each batch. Every run (the first, one started after the last one closed,
+ * was terminated or timed out, or a continue-as-new) starts from what the database holds
+ * (`startRun`): the saved report version, and the uploads a dead run left claimed, released to it.
+ * It closes after an idle period and continues-as-new, carrying only counters, when Temporal
+ * suggests it.
  */
 export async function commitWorkflow(input: CommitWorkflowInput): Promise<CommitResult> {
   const { repo, sha, settings } = input;
@@ -43,8 +46,7 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
   const seen = new Set<string>();
   let nudges = 0;
   let handled = 0;
-  // A continued run may have been handed uploads its predecessor never claimed.
-  let mayHaveMore = input.carry !== undefined;
+  let runClaims = 0;
 
   setHandler(uploadSignal, ({ uploadId }) => {
     if (seen.has(uploadId)) return; // redelivered
@@ -83,6 +85,10 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
   return summary();
 
   async function drain(): Promise<void> {
+    const run = await startFromDatabase();
+    // A continued run may have been handed uploads its predecessor never claimed; a run started
+    // without an upload (after a terminated one) finds what is waiting, released orphans included.
+    let mayHaveMore = input.carry !== undefined || (nudges === 0 && run.waiting > 0);
     for (;;) {
       if (!mayHaveMore) {
         state.phase = 'waiting';
@@ -95,12 +101,13 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
       }
       handled = nudges;
 
-      const batchNo = state.batches;
-      const claimed = await quick.claimUploads.executeWithOptions({ summary: `claim batch ${batchNo}` }, [
-        { repo, sha, batchId: `${workflowInfo().workflowId}#${batchNo}`, limit: maxBatch },
+      const claim = await quick.claimUploads.executeWithOptions({ summary: `claim the next batch (claim ${runClaims} of this run)` }, [
+        { repo, sha, runId: workflowInfo().runId, runClaim: runClaims++, limit: maxBatch },
       ]);
+      const claimed = claim.uploads;
       mayHaveMore = claimed.length === maxBatch;
-      if (claimed.length === 0) continue;
+      if (claim.batch === null || claimed.length === 0) continue;
+      const batchNo = claim.batch;
 
       const decision = await quick.resolveMode({ repo });
       state.mode = decision.mode;
@@ -114,7 +121,7 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
       const ctx: PathContext = {
         repo,
         sha,
-        target: { kind: 'commit' },
+        target: { kind: 'commit', batch: batchNo },
         maxParallel: settings.maxParallel,
         onProcessed: (s: ProcessSummary) => {
           state.batch = { done: (state.batch?.done ?? 0) + 1, total: claimed.length };
@@ -143,6 +150,28 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
         await continueAsNew<typeof commitWorkflow>({ repo, sha, settings, carry: summary() });
       }
     }
+  }
+
+  /**
+   * The database, not the carry, says where the report is: a run started after a close (or after
+   * a terminated run) has no carry, and merges on top of the saved version, never from scratch.
+   */
+  async function startFromDatabase(): Promise<RunStart> {
+    const info = workflowInfo();
+    const run = await quick.startRun.executeWithOptions({ summary: 'start from the saved report' }, [
+      { repo, sha, runId: info.runId, runStartedAt: info.runStartTime.getTime() },
+    ]);
+    if (input.carry && input.carry.version !== run.version) {
+      log.warn('the carried report version differs from the saved one; using the saved one', { carried: input.carry.version, saved: run.version });
+    }
+    if (run.released > 0) log.warn('released uploads claimed by a run that no longer exists', { repo, sha, released: run.released });
+    state.version = run.version;
+    reportKey = run.reportKey ?? undefined;
+    state.totals = run.totals ?? undefined;
+    state.merged = run.merged;
+    state.errors = run.errors;
+    describe(state, repo, sha);
+    return run;
   }
 }
 

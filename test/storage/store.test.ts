@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ZodError } from 'zod';
 import type { Database } from '../../src/storage/database';
-import { ConflictError, NotFoundError, Store, type RegisterUploadInput } from '../../src/storage/store';
+import { ConflictError, NotFoundError, Store, SupersededRunError, type RegisterUploadInput } from '../../src/storage/store';
 import { databasesUnderTest, type TestDatabase } from '../support/database';
 
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
@@ -128,7 +128,7 @@ for (const target of databasesUnderTest()) {
         assert.equal(row.formatHint, 'lcov');
         assert.equal(row.idempotencyKey, 'job-1');
         assert.equal(row.errorCode, null);
-        assert.equal(row.batchId, null);
+        assert.equal(row.batch, null);
         assert.equal(row.intermediateKey, null);
         assert.ok(row.createdAt instanceof Date);
         assert.equal(row.processingStartedAt, null);
@@ -219,47 +219,145 @@ for (const target of databasesUnderTest()) {
       });
     });
 
-    describe('claimUploads', () => {
-      test('claims the lowest sessions, and a retried claim returns the same set', async () => {
+    describe('runs and claims', () => {
+      const T0 = Date.parse('2025-01-01T00:00:00Z');
+      const run = (repo: string, runId: string, startedAt: number) => ({ repo, sha: SHA, runId, runStartedAt: startedAt });
+      const claim = (repo: string, runId: string, runClaim: number, limit: number) => store.claimUploads({ repo, sha: SHA, runId, runClaim, limit });
+      const sessionsOf = (c: { uploads: { session: number }[] }) => c.uploads.map((u) => u.session);
+      const totals = { files: 1, lines: 3, hits: 2, misses: 1, partials: 0, branches: 0, methods: 0, coverage: '66.66667', sessions: 2 };
+
+      test('claims the lowest sessions into a batch numbered per commit; a retried claim returns the same batch', async () => {
         const repo = await newRepo();
         const p = repo.replace('/', '-');
         for (let i = 0; i < 5; i++) await store.registerUpload(upload(repo, `${p}-${i}`, { formatHint: i === 0 ? 'lcov' : undefined }));
+        assert.deepEqual(await store.startRun(run(repo, 'r1', T0)), { version: 0, reportKey: null, totals: null, merged: 0, errors: 0, waiting: 5, released: 0 });
 
-        const b1 = await store.claimUploads({ repo, sha: SHA, batchId: 'b1', limit: 2 });
-        assert.deepEqual(b1, [
-          { uploadId: `${p}-0`, session: 0, rawKey: `raw/${p}-0`, rawBytes: 100, formatHint: 'lcov' },
-          { uploadId: `${p}-1`, session: 1, rawKey: `raw/${p}-1`, rawBytes: 100, formatHint: null },
-        ]);
+        const b0 = await claim(repo, 'r1', 0, 2);
+        assert.deepEqual(b0, {
+          batch: 0,
+          uploads: [
+            { uploadId: `${p}-0`, session: 0, rawKey: `raw/${p}-0`, rawBytes: 100, formatHint: 'lcov' },
+            { uploadId: `${p}-1`, session: 1, rawKey: `raw/${p}-1`, rawBytes: 100, formatHint: null },
+          ],
+        });
         const row = await store.getUpload(`${p}-0`);
         assert.equal(row?.state, 'processing');
-        assert.equal(row?.batchId, 'b1');
+        assert.equal(row?.batch, 0);
         assert.ok(row?.processingStartedAt instanceof Date);
 
-        // New uploads arriving in between do not change a retried claim.
+        // New uploads arriving in between do not change a retried claim, whatever its limit.
         await store.registerUpload(upload(repo, `${p}-5`));
-        assert.deepEqual(await store.claimUploads({ repo, sha: SHA, batchId: 'b1', limit: 2 }), b1);
-        assert.deepEqual(await store.claimUploads({ repo, sha: SHA, batchId: 'b1', limit: 10 }), b1);
+        assert.deepEqual(await claim(repo, 'r1', 0, 2), b0);
+        assert.deepEqual(await claim(repo, 'r1', 0, 10), b0);
 
-        const b2 = await store.claimUploads({ repo, sha: SHA, batchId: 'b2', limit: 10 });
-        assert.deepEqual(b2.map((u) => u.session), [2, 3, 4, 5]);
-        assert.deepEqual(await store.claimUploads({ repo, sha: SHA, batchId: 'b3', limit: 10 }), []);
+        const b1 = await claim(repo, 'r1', 1, 10);
+        assert.equal(b1.batch, 1);
+        assert.deepEqual(sessionsOf(b1), [2, 3, 4, 5]);
+        assert.deepEqual(await claim(repo, 'r1', 2, 10), { batch: null, uploads: [] }, 'nothing waiting allocates no batch');
         // Still the same set once its uploads have moved on.
         await store.markProcessed(`${p}-0`, `intermediate/${p}-0`);
-        assert.deepEqual(await store.claimUploads({ repo, sha: SHA, batchId: 'b1', limit: 2 }), b1);
-        assert.deepEqual(await store.claimUploads({ repo, sha: 'dddddddddddddddddddddddddddddddddddddddd', batchId: 'b1', limit: 2 }), []);
+        assert.deepEqual(await claim(repo, 'r1', 0, 2), b0);
+        // An empty claim recorded nothing: the same claim count claims what arrived since.
+        await store.registerUpload(upload(repo, `${p}-6`));
+        const b2 = await claim(repo, 'r1', 2, 10);
+        assert.equal(b2.batch, 2);
+        assert.deepEqual(sessionsOf(b2), [6]);
+        assert.deepEqual(await claim(repo, 'r1', 2, 10), b2);
+        assert.deepEqual(await store.claimUploads({ repo, sha: 'dddddddddddddddddddddddddddddddddddddddd', runId: 'r1', runClaim: 0, limit: 2 }), { batch: null, uploads: [] });
       });
 
       test('concurrent identical claims claim once', async () => {
         const repo = await newRepo();
         const p = repo.replace('/', '-');
         for (let i = 0; i < 6; i++) await store.registerUpload(upload(repo, `${p}-${i}`));
-        const claims = await Promise.all(
-          Array.from({ length: 8 }, () => store.claimUploads({ repo, sha: SHA, batchId: 'same', limit: 4 })),
-        );
-        for (const c of claims) assert.deepEqual(c.map((u) => u.session), [0, 1, 2, 3]);
+        await store.startRun(run(repo, 'r1', T0));
+        const claims = await Promise.all(Array.from({ length: 8 }, () => claim(repo, 'r1', 0, 4)));
+        for (const c of claims) assert.deepEqual(c, claims[0]);
+        assert.deepEqual(sessionsOf(claims[0]!), [0, 1, 2, 3]);
         const counts = await store.countUploadsByState(repo, SHA);
         assert.equal(counts.processing, 4);
         assert.equal(counts.uploaded, 2);
+      });
+
+      test("two runs: the later one releases the earlier one's claims and claims them itself; the earlier is fenced out", async () => {
+        const repo = await newRepo();
+        const p = repo.replace('/', '-');
+        const id = (i: number) => `${p}-${i}`;
+        for (let i = 0; i < 4; i++) await store.registerUpload(upload(repo, id(i)));
+        await store.startRun(run(repo, 'r1', T0));
+        const first = await claim(repo, 'r1', 0, 2);
+        assert.deepEqual(await store.saveBatchReport({ repo, sha: SHA, batch: 0, version: 1, reportKey: 'r/v1-b0', totals, uploadIds: [id(0), id(1)] }), 'saved');
+        const mergedBefore = await store.getUpload(id(0));
+        const second = await claim(repo, 'r1', 1, 1);
+        assert.deepEqual(sessionsOf(second), [2]);
+        await store.markProcessed(id(2), `intermediate/${id(2)}`);
+        // r1 is terminated here, with session 2 processed but not merged.
+
+        const start = await store.startRun(run(repo, 'r2', T0 + 60_000));
+        assert.deepEqual(start, { version: 1, reportKey: 'r/v1-b0', totals, merged: 2, errors: 0, waiting: 2, released: 1 });
+        const released = await store.getUpload(id(2));
+        assert.equal(released?.state, 'uploaded');
+        assert.equal(released?.batch, null);
+        assert.equal(released?.processingStartedAt, null);
+        assert.equal(released?.processedAt, null);
+        const mergedAfter = await store.getUpload(id(0));
+        assert.equal(mergedAfter?.state, 'merged', 'merged uploads are not released');
+        assert.equal(mergedAfter?.processingStartedAt?.getTime(), mergedBefore?.processingStartedAt?.getTime());
+        assert.equal(mergedAfter?.mergedAt?.getTime(), mergedBefore?.mergedAt?.getTime());
+        assert.deepEqual(await store.startRun(run(repo, 'r2', T0 + 60_000)), { ...start, released: 0 }, 'a repeated start releases nothing more');
+
+        // r2's claim 0 is a new batch, not r1's claim 0; it takes the orphan with the rest.
+        const taken = await claim(repo, 'r2', 0, 10);
+        assert.equal(taken.batch, 2);
+        assert.deepEqual(sessionsOf(taken), [2, 3]);
+        assert.deepEqual(first.batch, 0);
+        // A repeated start of r2 keeps r2's own claims.
+        assert.equal((await store.startRun(run(repo, 'r2', T0 + 60_000))).released, 0);
+        assert.equal((await store.getUpload(id(3)))?.state, 'processing');
+
+        // r1, still executing somewhere, can neither claim (new or retried) nor take over again.
+        await assert.rejects(claim(repo, 'r1', 2, 10), SupersededRunError);
+        await assert.rejects(claim(repo, 'r1', 1, 10), SupersededRunError);
+        await assert.rejects(store.startRun(run(repo, 'r1', T0)), SupersededRunError);
+        // Its late finisher (batch 1, v2) saves nothing and marks nothing merged.
+        assert.equal(await store.saveBatchReport({ repo, sha: SHA, batch: 1, version: 2, reportKey: 'r/v2-b1', totals, uploadIds: [id(2)] }), 'superseded');
+        assert.equal((await store.getCommitReport(repo, SHA))?.version, 1);
+        assert.equal((await store.getUpload(id(2)))?.state, 'processing');
+
+        // r2's finisher saves v2 on top of v1 and merges its batch; its retry is accepted again.
+        const r2Save = { repo, sha: SHA, batch: 2, version: 2, reportKey: 'r/v2-b2', totals, uploadIds: [id(2), id(3)] };
+        assert.equal(await store.saveBatchReport(r2Save), 'saved');
+        const mergedAt = (await store.getUpload(id(3)))?.mergedAt?.getTime();
+        assert.equal(await store.saveBatchReport(r2Save), 'saved');
+        assert.equal((await store.getUpload(id(3)))?.mergedAt?.getTime(), mergedAt, 'a retried save keeps merged_at');
+        assert.deepEqual(await store.countUploadsByState(repo, SHA), { uploaded: 0, processing: 0, processed: 0, merged: 4, error: 0, cancelled: 0 });
+        const saved = await store.getCommitReport(repo, SHA);
+        assert.equal(saved?.version, 2);
+        assert.equal(saved?.reportKey, 'r/v2-b2');
+      });
+
+      test('a save never moves the report backwards, nor replaces an equal version written by another batch', async () => {
+        const repo = await newRepo();
+        const p = repo.replace('/', '-');
+        for (let i = 0; i < 2; i++) await store.registerUpload(upload(repo, `${p}-${i}`));
+        await store.startRun(run(repo, 'r1', T0));
+        await claim(repo, 'r1', 0, 1);
+        await claim(repo, 'r1', 1, 1);
+        assert.equal(await store.saveBatchReport({ repo, sha: SHA, batch: 1, version: 3, reportKey: 'r/v3-b1', totals, uploadIds: [`${p}-1`] }), 'saved');
+        assert.equal(await store.saveBatchReport({ repo, sha: SHA, batch: 0, version: 2, reportKey: 'r/v2-b0', totals, uploadIds: [`${p}-0`] }), 'outdated');
+        assert.equal(await store.saveBatchReport({ repo, sha: SHA, batch: 0, version: 3, reportKey: 'r/v3-b0', totals, uploadIds: [`${p}-0`] }), 'outdated');
+        assert.equal((await store.getUpload(`${p}-0`))?.state, 'processing', 'nothing the saved report lacks is marked merged');
+        assert.equal((await store.getCommitReport(repo, SHA))?.reportKey, 'r/v3-b1');
+        await assert.rejects(store.saveBatchReport({ repo, sha: SHA, batch: 0, version: 4, reportKey: 'k', totals, uploadIds: [`${p}-0`, `${p}-0`] }), ZodError);
+        await assert.rejects(store.saveBatchReport({ repo, sha: 'dddddddddddddddddddddddddddddddddddddddd', batch: 0, version: 4, reportKey: 'k', totals, uploadIds: [`${p}-0`] }), NotFoundError);
+      });
+
+      test('a run start creates the commit when needed; an unknown repository is NotFoundError', async () => {
+        const repo = await newRepo();
+        assert.deepEqual(await store.startRun(run(repo, 'r1', T0)), { version: 0, reportKey: null, totals: null, merged: 0, errors: 0, waiting: 0, released: 0 });
+        assert.equal((await store.getCommit(repo, SHA))?.nextSession, 0);
+        await assert.rejects(store.startRun(run('acme/unknown', 'r1', T0)), NotFoundError);
+        await assert.rejects(store.startRun({ ...run(repo, '', T0) }), ZodError);
       });
     });
 
@@ -272,7 +370,8 @@ for (const target of databasesUnderTest()) {
 
         assert.equal(await store.markProcessed(id(0), 'k'), false, 'not claimed yet');
         assert.equal((await store.getUpload(id(0)))?.state, 'uploaded');
-        await store.claimUploads({ repo, sha: SHA, batchId: 'b', limit: 4 });
+        await store.startRun({ repo, sha: SHA, runId: 'r', runStartedAt: Date.now() });
+        await store.claimUploads({ repo, sha: SHA, runId: 'r', runClaim: 0, limit: 4 });
 
         assert.equal(await store.markProcessed(id(0), 'intermediate/a'), true);
         const processed = await store.getUpload(id(0));

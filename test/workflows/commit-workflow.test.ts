@@ -37,7 +37,10 @@ const settings: CommitSettings = { debounceMs: 10 * SECOND, maxDebounceMs: 60 * 
  */
 class FakeCommit {
   readonly queue: BatchUpload[] = [];
-  readonly claims = new Map<string, BatchUpload[]>();
+  readonly claims = new Map<string, { batch: number; uploads: BatchUpload[] }>();
+  readonly merged = new Set<string>();
+  readonly runs: string[] = [];
+  private saved: { version: number; reportKey: string } | null = null;
   readonly calls: string[] = [];
   readonly reports = new Map<string, number[]>();
   readonly verdicts: unknown[] = [];
@@ -60,13 +63,27 @@ class FakeCommit {
   activities(): Activities {
     return {
       resolveMode: async () => ({ mode: this.mode, reason: 'test' }),
-      claimUploads: async ({ batchId, limit }) => {
-        const again = this.claims.get(batchId);
+      startRun: async ({ runId }) => {
+        this.runs.push(runId);
+        return {
+          version: this.saved?.version ?? 0,
+          reportKey: this.saved?.reportKey ?? null,
+          totals: null,
+          merged: this.merged.size,
+          errors: 0,
+          waiting: this.queue.length,
+          released: 0,
+        };
+      },
+      claimUploads: async ({ runId, runClaim, limit }) => {
+        const again = this.claims.get(`${runId}#${runClaim}`);
         if (again) return again;
         const taken = this.queue.splice(0, limit);
-        this.claims.set(batchId, taken);
+        if (taken.length === 0) return { batch: null, uploads: [] };
+        const claim = { batch: this.claims.size, uploads: taken };
+        this.claims.set(`${runId}#${runClaim}`, claim);
         this.calls.push(`claim:${taken.map((u) => u.uploadId).join(',')}`);
-        return taken;
+        return claim;
       },
       failUploads: async ({ uploadIds }) => {
         this.calls.push(`fail:${uploadIds.join(',')}`);
@@ -88,6 +105,10 @@ class FakeCommit {
         const sessions = [...new Set([...base, ...input.uploads.map((u) => u.session)])].sort((a, b) => a - b);
         const key = input.target.kind === 'commit' ? `report/v${input.version}` : `scratch/${input.target.batch}`;
         this.reports.set(key, sessions);
+        if (input.target.kind === 'commit') {
+          this.saved = { version: input.version, reportKey: key };
+          for (const u of input.uploads) this.merged.add(u.uploadId);
+        }
         return {
           status: 'ok',
           reportKey: key,

@@ -16,12 +16,14 @@ import { parseReport } from '../../../src/coverage/parse';
 import { compressReport, readReport, serializeReport } from '../../../src/coverage/serialize';
 import { keys } from '../../../src/storage/blob-store';
 import { FsBlobStore } from '../../../src/storage/fs-blob-store';
-import type { Store } from '../../../src/storage/store';
+import type { SaveBatchOutcome, Store } from '../../../src/storage/store';
 
 let dir: string;
 let blobs: FsBlobStore;
 const saved: { version: number; reportKey: string }[] = [];
 const merged: string[][] = [];
+/** What the stand-in store answers a save; a fault test sets another outcome. */
+let saveOutcome: SaveBatchOutcome = 'saved';
 
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'tributary-finish-'));
@@ -38,15 +40,14 @@ after(async () => {
 
 function deps(fanIn: number): ActivityDeps {
   const store = {
-    async saveCommitReport(input: { version: number; reportKey: string }) {
+    // As the real one: the report saved and the uploads merged together, or neither.
+    async saveBatchReport(input: { version: number; reportKey: string; uploadIds: string[] }): Promise<SaveBatchOutcome> {
+      if (saveOutcome !== 'saved') return saveOutcome;
       saved.push({ version: input.version, reportKey: input.reportKey });
-      return true;
+      merged.push(input.uploadIds);
+      return 'saved';
     },
-    async markMerged(ids: string[]) {
-      merged.push(ids);
-      return ids.length;
-    },
-  } as unknown as Store; // only the two methods the finisher calls on a commit target
+  } as unknown as Store; // only the method the finisher calls on a commit target
   return { blobs, store, decideMode: async () => ({ mode: 'parallel', reason: 'test' }), mergeFanIn: fanIn };
 }
 
@@ -62,53 +63,53 @@ async function reportAt(key: string): Promise<Buffer> {
 
 describe('finishCommit', () => {
   test('any fan-in gives the same bytes and totals', async () => {
-    const input: FinishInput = { repo: 'acme/app', sha: 'abcdef1', target: { kind: 'commit' }, baseKey: null, version: 1, uploads: uploads([0, 1, 2, 3, 4, 5, 6]) };
+    const input: FinishInput = { repo: 'acme/app', sha: 'abcdef1', target: { kind: 'commit', batch: 0 }, baseKey: null, version: 1, uploads: uploads([0, 1, 2, 3, 4, 5, 6]) };
     const wide = await finish(input, 16);
     assert.equal(wide.status, 'ok');
-    const a = await reportAt(keys.commitReport('acme/app', 'abcdef1', 1));
+    const a = await reportAt(keys.commitReport('acme/app', 'abcdef1', 1, 0));
     const narrow = await finish(input, 2);
     assert.deepEqual(narrow, wide);
-    assert.ok(a.equals(await reportAt(keys.commitReport('acme/app', 'abcdef1', 1))));
+    assert.ok(a.equals(await reportAt(keys.commitReport('acme/app', 'abcdef1', 1, 0))));
     if (wide.status === 'ok') assert.equal(wide.totals.sessions, 7);
     assert.deepEqual(merged.at(-1), ['u0', 'u1', 'u2', 'u3', 'u4', 'u5', 'u6']);
-    assert.deepEqual(saved.at(-1), { version: 1, reportKey: keys.commitReport('acme/app', 'abcdef1', 1) });
+    assert.deepEqual(saved.at(-1), { version: 1, reportKey: keys.commitReport('acme/app', 'abcdef1', 1, 0) });
   });
 
   test('merging into a base equals merging everything at once', async () => {
-    const all = await finish({ repo: 'acme/b', sha: 'abcdef2', target: { kind: 'commit' }, baseKey: null, version: 1, uploads: uploads([0, 1, 2, 3, 4]) });
-    await finish({ repo: 'acme/b', sha: 'abcdef3', target: { kind: 'commit' }, baseKey: null, version: 1, uploads: uploads([0, 1]) });
+    const all = await finish({ repo: 'acme/b', sha: 'abcdef2', target: { kind: 'commit', batch: 0 }, baseKey: null, version: 1, uploads: uploads([0, 1, 2, 3, 4]) });
+    await finish({ repo: 'acme/b', sha: 'abcdef3', target: { kind: 'commit', batch: 0 }, baseKey: null, version: 1, uploads: uploads([0, 1]) });
     const stepped = await finish({
       repo: 'acme/b',
       sha: 'abcdef3',
-      target: { kind: 'commit' },
-      baseKey: keys.commitReport('acme/b', 'abcdef3', 1),
+      target: { kind: 'commit', batch: 0 },
+      baseKey: keys.commitReport('acme/b', 'abcdef3', 1, 0),
       version: 2,
       uploads: uploads([2, 3, 4]),
     });
     assert.deepEqual(stepped.status === 'ok' && stepped.totals, all.status === 'ok' && all.totals);
-    assert.ok((await reportAt(keys.commitReport('acme/b', 'abcdef2', 1))).equals(await reportAt(keys.commitReport('acme/b', 'abcdef3', 2))));
+    assert.ok((await reportAt(keys.commitReport('acme/b', 'abcdef2', 1, 0))).equals(await reportAt(keys.commitReport('acme/b', 'abcdef3', 2, 0))));
   });
 
   test("a base that already holds the batch's sessions counts them once", async () => {
-    await finish({ repo: 'acme/c', sha: 'abcdef4', target: { kind: 'commit' }, baseKey: null, version: 1, uploads: uploads([0, 1, 2]) });
+    await finish({ repo: 'acme/c', sha: 'abcdef4', target: { kind: 'commit', batch: 0 }, baseKey: null, version: 1, uploads: uploads([0, 1, 2]) });
     const again = await finish({
       repo: 'acme/c',
       sha: 'abcdef4',
-      target: { kind: 'commit' },
-      baseKey: keys.commitReport('acme/c', 'abcdef4', 1),
+      target: { kind: 'commit', batch: 0 },
+      baseKey: keys.commitReport('acme/c', 'abcdef4', 1, 0),
       version: 2,
       uploads: uploads([1, 2]),
     });
     assert.equal(again.status === 'ok' && again.totals.sessions, 3);
-    assert.ok((await reportAt(keys.commitReport('acme/c', 'abcdef4', 1))).equals(await reportAt(keys.commitReport('acme/c', 'abcdef4', 2))));
+    assert.ok((await reportAt(keys.commitReport('acme/c', 'abcdef4', 1, 0))).equals(await reportAt(keys.commitReport('acme/c', 'abcdef4', 2, 0))));
   });
 
   test('missing intermediates are named, and nothing is written', async () => {
     const before = saved.length;
-    const res = await finish({ repo: 'acme/d', sha: 'abcdef5', target: { kind: 'commit' }, baseKey: null, version: 1, uploads: [...uploads([0]), { uploadId: 'gone', session: 9 }] });
+    const res = await finish({ repo: 'acme/d', sha: 'abcdef5', target: { kind: 'commit', batch: 0 }, baseKey: null, version: 1, uploads: [...uploads([0]), { uploadId: 'gone', session: 9 }] });
     assert.deepEqual(res, { status: 'missing', missing: ['gone'] });
     assert.equal(saved.length, before);
-    assert.equal(await blobs.exists(keys.commitReport('acme/d', 'abcdef5', 1)), false);
+    assert.equal(await blobs.exists(keys.commitReport('acme/d', 'abcdef5', 1, 0)), false);
   });
 
   test('the scratch target writes under the scratch prefix and touches no database', async () => {
@@ -119,9 +120,24 @@ describe('finishCommit', () => {
     assert.equal(saved.length, before);
   });
 
+  test('a save the store refuses (uploads released to a later run) fails without retries', async () => {
+    saveOutcome = 'superseded';
+    try {
+      await assert.rejects(
+        finish({ repo: 'acme/f', sha: 'abcdef8', target: { kind: 'commit', batch: 4 }, baseKey: null, version: 3, uploads: uploads([0, 1]) }),
+        (err: Error & { type?: string; nonRetryable?: boolean }) =>
+          err.name === 'ApplicationFailure' && err.type === 'RunSuperseded' && err.nonRetryable === true && /superseded/.test(err.message),
+      );
+    } finally {
+      saveOutcome = 'saved';
+    }
+    // Its blob is its batch's own: a live run's v3 (another batch) is a different key.
+    assert.notEqual(keys.commitReport('acme/f', 'abcdef8', 3, 4), keys.commitReport('acme/f', 'abcdef8', 3, 5));
+  });
+
   test('invalid input is refused without retries', async () => {
     await assert.rejects(
-      finish({ repo: 'not a slug', sha: 'abcdef7', target: { kind: 'commit' }, baseKey: null, version: 1, uploads: uploads([0]) } as FinishInput),
+      finish({ repo: 'not a slug', sha: 'abcdef7', target: { kind: 'commit', batch: 0 }, baseKey: null, version: 1, uploads: uploads([0]) } as FinishInput),
       (err: Error) => err.name === 'ApplicationFailure' && /repo: expected OWNER\/NAME/.test(err.message),
     );
   });
