@@ -144,8 +144,7 @@ function newSha(): string {
   return randomUUID().replace(/-/g, '');
 }
 
-async function start(fake: FakeCommit, taskQueue: string, overrides: Partial<CommitSettings> = {}) {
-  const sha = newSha();
+async function start(fake: FakeCommit, taskQueue: string, overrides: Partial<CommitSettings> = {}, sha = newSha()) {
   const uploadId = fake.add();
   return env.client.workflow.signalWithStart<typeof commitWorkflow, [{ uploadId: string }]>('commitWorkflow', {
     workflowId: commitWorkflowId('acme/app', sha),
@@ -221,6 +220,29 @@ describe('commit workflow (time-skipping)', () => {
       assert.ok(workflowTime < 2 * DAY, `workflow ran ${workflowTime} ms, expected it to close one idle day after the batch`);
       // Reported, not asserted: the point of time skipping is that this takes seconds, not a day.
       console.log(`idle close: ${(workflowTime / 3_600_000).toFixed(1)} h of workflow time in ${((performance.now() - wallStart) / 1000).toFixed(2)} s of wall time`);
+    });
+  });
+
+  test('a run started after the workflow closed merges on top of the saved report, in a batch of its own', async () => {
+    const fake = new FakeCommit('parallel');
+    await withWorker(fake.activities(), async (taskQueue) => {
+      const sha = newSha();
+      const first = await start(fake, taskQueue, {}, sha);
+      await first.signal(uploadSignal, { uploadId: fake.add() });
+      assert.equal((await first.result()).version, 1);
+      const second = await start(fake, taskQueue, {}, sha); // the workflow is closed: a new run
+      assert.notEqual(second.signaledRunId, first.signaledRunId);
+      const result = await second.result();
+      assert.equal(result.version, 2, 'the new run continues from the saved version');
+      assert.equal(result.merged, 3, 'counts come from the database, not from an empty carry');
+      assert.deepEqual(fake.calls.filter((c) => c.startsWith('claim') || c.startsWith('finish')), [
+        'claim:u0,u1',
+        'finish:commit:v1:u0,u1',
+        'claim:u2',
+        'finish:commit:v2:u2',
+      ]);
+      assert.deepEqual(fake.reports.get('report/v2'), [0, 1, 2], 'merged into the saved report, not from scratch');
+      assert.deepEqual(fake.runs, [first.signaledRunId, second.signaledRunId]);
     });
   });
 
