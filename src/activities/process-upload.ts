@@ -14,7 +14,10 @@ import { validateInput } from './validate';
  * Processor: raw upload -> intermediate report (one session, numbered at registration).
  * Idempotent: the intermediate key derives from the upload id (or the experiment batch), so a
  * re-run overwrites the same blob. In scratch mode (an experiment's shadow) nothing is written to
- * the database.
+ * the database. A processor of a terminated run that finishes late, after the next run took its
+ * upload over, is left unfenced on purpose: it rewrites the same intermediate from the same raw
+ * bytes and session, its state changes never touch a merged upload, and an error it records is
+ * the one the next run's processor finds too. Only the finisher's save is fenced (see it).
  */
 export function createProcessUpload(deps: ActivityDeps) {
   return async function processUpload(input: ProcessUploadInput): Promise<ProcessSummary> {

@@ -30,7 +30,11 @@ export interface ExperimentTally {
   last?: ExperimentOutcome;
 }
 
-/** Small state carried across continue-as-new; never coverage data, never upload lists. */
+/**
+ * Small state carried across continue-as-new; never coverage data, never upload lists. The report
+ * (version, key, totals) and the merged and error counts are what the run returns; a new run
+ * takes them from the database (`startRun`), which also holds them for a run that never carried.
+ */
 export interface CommitCarry {
   received: number;
   merged: number;
