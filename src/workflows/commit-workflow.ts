@@ -106,7 +106,7 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
       ]);
       const claimed = claim.uploads;
       mayHaveMore = claimed.length === maxBatch;
-      if (claim.batch === null || claimed.length === 0) continue;
+      if (claim.batch === null) continue; // nothing was waiting
       const batchNo = claim.batch;
 
       const decision = await quick.resolveMode({ repo });
