@@ -63,7 +63,7 @@ describe('serializeReport / readReport', () => {
   test('round-trips sessions, values, types and extras', () => {
     const r = sample();
     const bytes = serializeReport(r);
-    assert.deepEqual([...bytes.subarray(0, 5)], [0x54, 0x52, 0x42, 0x52, 1]);
+    assert.deepEqual([...bytes.subarray(0, 5)], [0x54, 0x52, 0x42, 0x52, 2]);
     assertSameReport(r, readReport(bytes));
   });
 
@@ -110,9 +110,11 @@ describe('serializeReport / readReport', () => {
 
     test('bad magic, bad version, trailing bytes', () => {
       expectParseError(() => readReport(new TextEncoder().encode('SF:foo\nend_of_record\n')), 'invalid_syntax');
-      const v2 = good.slice();
-      v2[4] = 2;
-      expectParseError(() => readReport(v2), 'invalid_syntax');
+      for (const v of [0, 3]) {
+        const bad = good.slice();
+        bad[4] = v;
+        expectParseError(() => readReport(bad), 'invalid_syntax');
+      }
       expectParseError(() => readReport(Buffer.concat([good, Buffer.from([0])])), 'invalid_syntax');
     });
 
