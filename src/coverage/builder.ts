@@ -31,9 +31,10 @@ import {
   type FileColumns,
   type SessionMeta,
 } from './report';
-import type { CoverageSink, FileSink, LineExtras, LineType, LineValue, PathResolver } from './types';
+import type { CoverageSink, FileSink, Generator, LineExtras, LineType, LineValue, PathResolver } from './types';
 import {
   DEN_INT,
+  branchScheme,
   decodeValue,
   encodeValue,
   mergeEncoded,
@@ -105,6 +106,8 @@ export function createChunkedSessionBuilder(options: SessionBuilderOptions, logC
   };
 
   const state = new BuilderState(sessionId, logChunk);
+  // Without a format (tests building sessions by hand) ids stay unnamed, like version-1 reports'.
+  if (session.format !== undefined) state.setScheme(branchScheme(session.format));
   const byRawPath = new Map<string, FileAccumulator | null>();
   const byPath = new Map<string, FileAccumulator>();
   let dropped = 0;
@@ -143,6 +146,9 @@ export function createChunkedSessionBuilder(options: SessionBuilderOptions, logC
     },
     sourceBases(bases: string[]): void {
       resolver?.setSourceBases?.(bases);
+    },
+    generator(name: Generator): void {
+      state.setScheme(branchScheme(ctx.format, name));
     },
   };
 
@@ -337,6 +343,9 @@ class BuilderState {
   /** Files seen in the log being sealed, in order of first record (reused across seals). */
   private present = new Uint32Array(64);
 
+  /** The branch-id scheme stamped on every missing-branch list of the session. */
+  private scheme: string | undefined;
+
   /** Scratch of the value being added or merged (sink calls are synchronous). */
   readonly enc: EncodedValue = { num: 0, den: 0 };
   /** Sealing's own scratch: a seal runs while `enc` holds the value about to be appended. */
@@ -480,6 +489,7 @@ class BuilderState {
   intern(x: LineExtras): LineExtras {
     const mb = x.missingBranches;
     const c = x.complexity;
+    const scheme = this.scheme;
     let key: string;
     if (mb !== undefined && x.partials === undefined && c === undefined && mb.length <= 4) {
       // One id needs no separator; longer lists use JSON, which is unambiguous for any ids.
@@ -489,15 +499,23 @@ class BuilderState {
     } else if (mb === undefined && x.partials === undefined && Array.isArray(c)) {
       key = `C${c[0]},${c[1]}`;
     } else {
-      return x;
+      return mb === undefined || scheme === undefined ? x : { ...x, branchScheme: scheme };
     }
     const hit = this.extrasCache.get(key);
     if (hit !== undefined) return hit;
     // An exactly sized copy: the caller's array is usually over-allocated by push.
-    const stored: LineExtras =
-      mb !== undefined ? { missingBranches: mb.slice() } : { complexity: typeof c === 'number' ? c : [c![0], c![1]] };
+    let stored: LineExtras;
+    if (mb === undefined) stored = { complexity: typeof c === 'number' ? c : [c![0], c![1]] };
+    else stored = scheme === undefined ? { missingBranches: mb.slice() } : { missingBranches: mb.slice(), branchScheme: scheme };
     if (this.extrasCache.size < EXTRAS_CACHE_LIMIT) this.extrasCache.set(key, stored);
     return stored;
+  }
+
+  /** Interned extras carry the scheme, so a new scheme starts a new cache. */
+  setScheme(scheme: string): void {
+    if (scheme === this.scheme) return;
+    this.scheme = scheme;
+    this.extrasCache.clear();
   }
 
   release(): void {
@@ -588,10 +606,12 @@ class FileAccumulator implements FileSink {
     if (err !== null) throw this.error('invalid_number', `line ${lineNumber}: ${err}`);
     if (enc.num > ctx.maxHits) enc.num = ctx.maxHits;
     const t = typeOf(type);
-    const x = extras !== undefined && hasAnyExtras(extras) ? extras : undefined;
+    let x = extras !== undefined && hasAnyExtras(extras) ? extras : undefined;
     if (x !== undefined) {
       const bad = invalidExtras(x);
       if (bad !== null) throw this.error('invalid_number', `line ${lineNumber}: ${bad}`);
+      // Before a repeat merges too, so every stored list carries the session's scheme.
+      x = this.state.intern(x);
     }
 
     if (this.lastLine !== 0) {
@@ -614,7 +634,7 @@ class FileAccumulator implements FileSink {
     log.nums[n] = enc.num;
     log.dens[n] = enc.den;
     log.flags[n] = x === undefined ? t : t | F_EXTRAS;
-    if (x !== undefined) log.extras.set(n, this.state.intern(x));
+    if (x !== undefined) log.extras.set(n, x);
     log.count = n + 1;
     this.last = n;
     this.lastLine = lineNumber;
@@ -952,6 +972,7 @@ function toEntry(sessionId: number, num: number, den: number, t: number, x: Line
   const e: SessionEntry = { sessionId, value: decodeValue(num, den) };
   if (t !== 0) e.type = typeName(t);
   if (x?.missingBranches !== undefined) e.missingBranches = x.missingBranches;
+  if (x?.branchScheme !== undefined) e.branchScheme = x.branchScheme;
   if (x?.partials !== undefined) e.partials = x.partials;
   if (x?.complexity !== undefined) e.complexity = x.complexity;
   return e;
@@ -960,6 +981,7 @@ function toEntry(sessionId: number, num: number, den: number, t: number, x: Line
 function extrasOf(e: SessionEntry): LineExtras | undefined {
   const x: LineExtras = {};
   if (e.missingBranches !== undefined) x.missingBranches = e.missingBranches;
+  if (e.branchScheme !== undefined) x.branchScheme = e.branchScheme;
   if (e.partials !== undefined) x.partials = e.partials;
   if (e.complexity !== undefined) x.complexity = e.complexity;
   return hasAnyExtras(x) ? x : undefined;

@@ -1,5 +1,5 @@
 import { ReportParseError } from './errors';
-import type { FormatName } from './types';
+import type { FormatName, Generator } from './types';
 
 /** How many leading bytes detection looks at. */
 export const DETECT_BYTES = 64 * 1024;
@@ -179,4 +179,41 @@ function outlineJson(t: string, start: number): JsonOutline {
     i++;
   }
   return out;
+}
+
+/** An element's attribute by name (the XML parsers' attributes, or a test's record). */
+export type AttributeLookup = (name: string) => string | undefined;
+
+/**
+ * The tool that wrote a Clover report, from its `<coverage>` and `<project>` attributes. Their
+ * `truecount`/`falsecount` mean different things: OpenClover counts how often a condition was
+ * true and false, istanbul writes covered and uncovered branches. istanbul-reports always writes
+ * `<coverage clover="3.2.0">` and `<project name="All files">`; an explicit `generator`
+ * attribute wins. null: unknown (PHPUnit and others write no cond counts; read as OpenClover).
+ */
+export function cloverGenerator(coverage: AttributeLookup, project: AttributeLookup | null): Generator | null {
+  const generator = coverage('generator');
+  if (generator !== undefined) {
+    if (/istanbul|nyc|\bc8\b|jest|vitest/i.test(generator)) return 'istanbul';
+    if (/clover/i.test(generator)) return 'openclover';
+  }
+  const version = coverage('clover');
+  if (version === undefined) return null;
+  if (version === '3.2.0' && project !== null && project('name') === 'All files') return 'istanbul';
+  return 'openclover';
+}
+
+/**
+ * The tool that wrote a Cobertura report, from its root's `version` attribute ("gcovr 8.8";
+ * coverage.py writes its own version first; istanbul-reports writes "0.1" last). Each names
+ * branches its own way: gcovr's conditions "0:jump", coverage.py's destination lines, istanbul
+ * none. null: unknown.
+ */
+export function coberturaGenerator(root: AttributeLookup, firstAttribute: string | undefined): Generator | null {
+  const version = root('version');
+  if (version === undefined) return null;
+  if (version.startsWith('gcovr')) return 'gcovr';
+  if (firstAttribute === 'version' && /^\d+\.\d+/.test(version)) return 'coveragepy';
+  if (version === '0.1' && root('lines-valid') !== undefined) return 'istanbul';
+  return null;
 }

@@ -14,17 +14,17 @@
  */
 import type { LineExtras, LineType, LineValue } from './types';
 import {
-  CLASS_HIT,
   classifyEncoded,
   decodeValue,
   encodeValue,
-  intersect,
+  foldBranchLine,
   mergeEncoded,
   mergeSessionEntries,
   typeCode,
   typeName,
   type EncodedValue,
   type LineClassCode,
+  type LineEntries,
   type SessionEntry,
 } from './values';
 
@@ -262,6 +262,7 @@ export class FileCoverage implements FileColumns {
     if (f & FLAG_EXTRAS) {
       const x = this.extras.get(k);
       if (x?.missingBranches !== undefined) e.missingBranches = x.missingBranches.slice();
+      if (x?.branchScheme !== undefined) e.branchScheme = x.branchScheme;
       if (x?.partials !== undefined) e.partials = x.partials.map((p) => [p[0], p[1], p[2]]);
       if (x?.complexity !== undefined)
         e.complexity = typeof x.complexity === 'number' ? x.complexity : [x.complexity[0], x.complexity[1]];
@@ -359,6 +360,7 @@ export class ColumnWriter {
     if (err !== null) throw new RangeError(err);
     const extras: LineExtras = {};
     if (e.missingBranches !== undefined) extras.missingBranches = e.missingBranches;
+    if (e.branchScheme !== undefined) extras.branchScheme = e.branchScheme;
     if (e.partials !== undefined) extras.partials = e.partials;
     if (e.complexity !== undefined) extras.complexity = e.complexity;
     this.push(e.sessionId, this.scratch.num, this.scratch.den, typeCode(e.type), extras);
@@ -404,8 +406,31 @@ const derivedScratch: EncodedValue = { num: 0, den: 0 };
 // Local bindings: in CommonJS output each use of an imported binding is a property read (a getter
 // call under tsx), which shows in per-entry loops.
 const mergeEncodedLocal = mergeEncoded;
-const classifyLocal = classifyEncoded;
-const HIT = CLASS_HIT;
+const foldBranchLineLocal = foldBranchLine;
+
+/** A file's entry columns as `foldBranchLine` reads them (one reused instance; derivation is synchronous). */
+class ColumnEntries implements LineEntries {
+  f: FileColumns | undefined;
+
+  num(k: number): number {
+    return this.f!.nums[k]!;
+  }
+
+  den(k: number): number {
+    return this.f!.dens[k]!;
+  }
+
+  missing(k: number): readonly string[] | undefined {
+    const f = this.f!;
+    return f.flags[k]! & FLAG_EXTRAS ? f.extras.get(k)?.missingBranches : undefined;
+  }
+
+  scheme(k: number): string | undefined {
+    const f = this.f!;
+    return f.flags[k]! & FLAG_EXTRAS ? f.extras.get(k)?.branchScheme : undefined;
+  }
+}
+const columnEntries = new ColumnEntries();
 
 /** Fills the derived columns: fold of each line's entries in session order, first non-plain type. */
 function deriveLines(f: FileCoverage): void {
@@ -422,33 +447,18 @@ function deriveLines(f: FileCoverage): void {
       if (type === 0) type = fl & FLAG_TYPE_MASK;
     }
     lineTypes[i] = type;
-    const missing = anyExtras && end - start > 1 ? missingIntersection(f, start, end) : undefined;
-    out.num = nums[start]!;
-    out.den = dens[start]!;
-    for (let k = start + 1; k < end; k++) mergeEncodedLocal(out.num, out.den, nums[k]!, dens[k]!, missing, out);
+    if (anyExtras && end - start > 1) {
+      columnEntries.f = f;
+      foldBranchLineLocal(columnEntries, start, end, out);
+      columnEntries.f = undefined;
+    } else {
+      out.num = nums[start]!;
+      out.den = dens[start]!;
+      for (let k = start + 1; k < end; k++) mergeEncodedLocal(out.num, out.den, nums[k]!, dens[k]!, undefined, out);
+    }
     lineNums[i] = out.num;
     lineDens[i] = out.den;
   }
-}
-
-/** Codecov's `merge_missed_branches` over entries [start, end) of a file. */
-export function missingIntersection(f: FileColumns, start: number, end: number): string[] | undefined {
-  let known = false;
-  for (let k = start; k < end && !known; k++) {
-    if (f.flags[k]! & FLAG_EXTRAS && f.extras.get(k)?.missingBranches !== undefined) known = true;
-  }
-  if (!known) return undefined;
-  let acc: string[] | undefined;
-  for (let k = start; k < end; k++) {
-    const mb = f.flags[k]! & FLAG_EXTRAS ? f.extras.get(k)?.missingBranches : undefined;
-    if (mb === undefined) {
-      if (classifyLocal(f.nums[k]!, f.dens[k]!) === HIT) return [];
-      continue;
-    }
-    acc = acc === undefined ? [...new Set(mb)] : intersect(acc, mb);
-    if (acc.length === 0) return [];
-  }
-  return acc;
 }
 
 export function comparePaths(a: string, b: string): number {

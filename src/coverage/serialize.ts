@@ -14,8 +14,10 @@
  *   session id (first absolute, then minus previous minus 1), u8 tag, value, [extras]
  *   tag bits 0-1 line type, 2-3 kind (0 count, 1 fraction, 2 true, 3 skipped), 4 has extras
  *   value: count -> hits; fraction -> covered, total; true / skipped -> nothing
- *   extras = u8 bits (1 missing branches, 2 partials, 4 complexity n, 8 complexity [a, b]), then
- *   missing: count, strings; partials: count, (start+1 | 0, end+1 | 0, hits) each; complexity
+ *   extras = u8 bits (1 missing branches, 2 partials, 4 complexity n, 8 complexity [a, b],
+ *   16 branch scheme), then missing: count, strings; partials: count, (start+1 | 0, end+1 | 0,
+ *   hits) each; complexity; scheme: string
+ * Version 2 added the branch scheme (bit 16); version 1 reports are still read.
  * string(s) = varint byteLength, UTF-8 bytes.
  *
  * Storage wraps it in gzip (`compressReport`); readers detect gzip by its magic bytes and bound
@@ -45,7 +47,9 @@ import { fileTotals, sumTotals, type CoverageTotals, type ReportTotals } from '.
 
 export const REPORT_FORMAT = 'tributary-report';
 export const REPORT_MAGIC = Uint8Array.of(0x54, 0x52, 0x42, 0x52); // "TRBR"
-export const REPORT_VERSION = 1;
+export const REPORT_VERSION = 2;
+/** Oldest version still read: version 1 has no branch schemes (its lists read as unnamed). */
+const OLDEST_VERSION = 1;
 
 const KIND_COUNT = 0;
 const KIND_FRACTION = 1;
@@ -271,11 +275,14 @@ function checkCount(v: number, what: string): number {
 
 function encodeExtras(w: ByteWriter, x: LineExtras): void {
   const c = x.complexity;
+  // A scheme only names a list's ids; alone it means nothing.
+  const scheme = x.missingBranches !== undefined ? x.branchScheme : undefined;
   w.u8(
     (x.missingBranches !== undefined ? 1 : 0) |
       (x.partials !== undefined ? 2 : 0) |
       (typeof c === 'number' ? 4 : 0) |
-      (Array.isArray(c) ? 8 : 0),
+      (Array.isArray(c) ? 8 : 0) |
+      (scheme !== undefined ? 16 : 0),
   );
   if (x.missingBranches !== undefined) {
     w.varint(x.missingBranches.length);
@@ -294,6 +301,7 @@ function encodeExtras(w: ByteWriter, x: LineExtras): void {
     w.varint(checkCount(c[0], 'complexity'));
     w.varint(checkCount(c[1], 'complexity'));
   }
+  if (scheme !== undefined) w.string(scheme);
 }
 
 /** JSON with object keys sorted at every level and undefined members left out. */
@@ -479,7 +487,14 @@ let scratchNums = new Float64Array(1024);
 let scratchDens = new Int32Array(1024);
 let scratchFlags = new Uint8Array(1024);
 
-function decodeFile(payload: Uint8Array, fail: Fail, known: Uint8Array, cache: ExtrasCache, slab: ColumnSlab): FileCoverage {
+function decodeFile(
+  payload: Uint8Array,
+  fail: Fail,
+  known: Uint8Array,
+  cache: ExtrasCache,
+  slab: ColumnSlab,
+  version: number,
+): FileCoverage {
   const r = new ByteReader(payload, fail);
   const path = r.string();
   const lineCount = r.varint();
@@ -540,7 +555,7 @@ function decodeFile(payload: Uint8Array, fail: Fail, known: Uint8Array, cache: E
         dens[k] = D_INT;
       }
       if (tag & TAG_EXTRAS) {
-        (extras ??= new Map()).set(k, decodeExtras(r, cache));
+        (extras ??= new Map()).set(k, decodeExtras(r, cache, version));
         flags[k] = (type & F_TYPE) | F_EXTRAS;
       } else {
         flags[k] = type;
@@ -575,9 +590,9 @@ function grow<T extends Uint32Array | Float64Array | Int32Array | Uint8Array>(ol
  * Extras repeat a lot (the same missing branches on many lines and uploads): the blob is first
  * skipped to find its extent, then looked up by its bytes, and only decoded when new.
  */
-function decodeExtras(r: ByteReader, cache: ExtrasCache): LineExtras {
+function decodeExtras(r: ByteReader, cache: ExtrasCache, version: number): LineExtras {
   const start = r.pos;
-  skipExtras(r);
+  skipExtras(r, version);
   const end = r.pos;
   let key: string | undefined;
   if (end - start <= 48) {
@@ -586,21 +601,25 @@ function decodeExtras(r: ByteReader, cache: ExtrasCache): LineExtras {
     if (hit !== undefined) return hit;
   }
   r.pos = start;
-  const x = readExtras(r);
+  const x = readExtras(r, version);
   if (key !== undefined && cache.size < EXTRAS_CACHE_LIMIT) cache.set(key, x);
   return x;
 }
 
-function extrasBits(r: ByteReader): number {
+function extrasBits(r: ByteReader, version: number): number {
   const at = r.pos;
   const bits = r.u8();
-  if (bits === 0 || bits > 15 || (bits & 12) === 12) throw r.fail.error('invalid_syntax', `bad extras bits ${bits}`, at);
+  const max = version === 1 ? 15 : 31;
+  // A scheme names the ids of a missing-branch list: never without one.
+  if (bits === 0 || bits > max || (bits & 12) === 12 || (bits & 17) === 16) {
+    throw r.fail.error('invalid_syntax', `bad extras bits ${bits}`, at);
+  }
   return bits;
 }
 
-function skipExtras(r: ByteReader): void {
+function skipExtras(r: ByteReader, version: number): void {
   const at = r.pos;
-  const bits = extrasBits(r);
+  const bits = extrasBits(r, version);
   if (bits & 1) {
     const n = r.varint();
     if (n > r.end - r.pos) throw r.fail.error('invalid_syntax', `bad missing-branch count ${n}`, at);
@@ -620,10 +639,15 @@ function skipExtras(r: ByteReader): void {
     r.varint();
     r.varint();
   }
+  if (bits & 16) {
+    const len = r.varint();
+    if (len > r.end - r.pos) throw r.fail.error('truncated', 'string runs past its record', r.pos);
+    r.pos += len;
+  }
 }
 
-function readExtras(r: ByteReader): LineExtras {
-  const bits = extrasBits(r);
+function readExtras(r: ByteReader, version: number): LineExtras {
+  const bits = extrasBits(r, version);
   const x: LineExtras = {};
   if (bits & 1) {
     const n = r.varint();
@@ -643,6 +667,7 @@ function readExtras(r: ByteReader): LineExtras {
   }
   if (bits & 4) x.complexity = r.varint();
   else if (bits & 8) x.complexity = [r.varint(), r.varint()];
+  if (bits & 16) x.branchScheme = r.string();
   return x;
 }
 
@@ -654,11 +679,14 @@ function isGzip(b: Uint8Array): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
-function checkMagic(b: Uint8Array, fail: Fail): void {
+/** Checks the magic bytes; returns the report's version. */
+function checkMagic(b: Uint8Array, fail: Fail): number {
   for (let i = 0; i < 4; i++) {
     if (b[i] !== REPORT_MAGIC[i]) throw fail.error('invalid_syntax', 'not a Tributary report (bad magic)', 0);
   }
-  if (b[4] !== REPORT_VERSION) throw fail.error('invalid_syntax', `unsupported report version ${b[4]}`, 4);
+  const v = b[4]!;
+  if (v < OLDEST_VERSION || v > REPORT_VERSION) throw fail.error('invalid_syntax', `unsupported report version ${v}`, 4);
+  return v;
 }
 
 /** Gunzips with a bound on the output; the bound's error names maxDecompressedBytes. */
@@ -703,7 +731,7 @@ export function readReport(input: Uint8Array, options: ReadOptions = {}): Covera
   }
   const fail = new Fail(name, 0);
   if (bytes.length < 5) throw fail.error('truncated', 'report ends before its header', bytes.length);
-  checkMagic(bytes, fail);
+  const version = checkMagic(bytes, fail);
   let pos = 5;
   const nextRecord = (): { payload: Uint8Array; at: number } => {
     if (bytes.length - pos < 4) throw fail.error('truncated', 'report ends inside a record length', pos);
@@ -723,7 +751,7 @@ export function readReport(input: Uint8Array, options: ReadOptions = {}): Covera
   for (let i = 0; i < header.fileCount; i++) {
     if (pos >= bytes.length) throw fail.error('truncated', `report ends after ${i} of ${header.fileCount} files`, pos);
     const rec = nextRecord();
-    const f = decodeFile(rec.payload, new Fail(name, rec.at), known, cache, slab);
+    const f = decodeFile(rec.payload, new Fail(name, rec.at), known, cache, slab, version);
     if (prevPath !== undefined && !(prevPath < f.path)) throw fail.error('invalid_syntax', `file ${f.path} out of order`, rec.at);
     prevPath = f.path;
     files.push(f);
@@ -756,7 +784,7 @@ export async function openReportStream(
   const q = new ByteQueue(await maybeGunzip(source, maxBytes, name), name, maxBytes);
   const fail = new Fail(name, 0);
   const head = await q.take(5, 'report ends before its header');
-  checkMagic(head, fail);
+  const version = checkMagic(head, fail);
   const h = await q.record();
   const header = decodeHeader(h.payload, new Fail(name, h.at));
   const known = sessionBitmap(header.sessions);
@@ -772,7 +800,7 @@ export async function openReportStream(
       let prevPath: string | undefined;
       for (let i = 0; i < header.fileCount; i++) {
         const rec = await q.record();
-        const f = decodeFile(rec.payload, new Fail(name, rec.at), known, cache, slab);
+        const f = decodeFile(rec.payload, new Fail(name, rec.at), known, cache, slab, version);
         if (prevPath !== undefined && !(prevPath < f.path)) throw fail.error('invalid_syntax', `file ${f.path} out of order`, rec.at);
         prevPath = f.path;
         yield f;
@@ -938,6 +966,7 @@ interface IndexedInput {
   name: string;
   known: Uint8Array;
   cache: ExtrasCache;
+  version: number;
 }
 
 interface RecordRef {
@@ -962,12 +991,12 @@ export function mergeSerializedReports(inputs: readonly Uint8Array[], options: R
   const sessions = new Map<number, Session>();
   inputs.forEach((input, i) => {
     const name = inputs.length === 1 ? base : `${base}#${i}`;
-    const { bytes, header, records } = indexReport(input, name, maxBytes);
+    const { bytes, header, records, version } = indexReport(input, name, maxBytes);
     for (const s of header.sessions) {
       if (sessions.has(s.id)) throw new ReportMergeError(`session ${s.id} appears in more than one report`);
       sessions.set(s.id, s);
     }
-    indexed.push({ bytes, name, known: sessionBitmap(header.sessions), cache: new Map() });
+    indexed.push({ bytes, name, known: sessionBitmap(header.sessions), cache: new Map(), version });
     for (const r of records) {
       const ref: RecordRef = { path: r.path, input: i, start: r.start, end: r.end };
       const list = byPath.get(r.path);
@@ -989,7 +1018,7 @@ export function mergeSerializedReports(inputs: readonly Uint8Array[], options: R
     const files: FileCoverage[] = [];
     for (const r of refs) {
       const inp = indexed[r.input]!;
-      files.push(decodeFile(inp.bytes.subarray(r.start, r.end), new Fail(inp.name, r.start), inp.known, inp.cache, slab));
+      files.push(decodeFile(inp.bytes.subarray(r.start, r.end), new Fail(inp.name, r.start), inp.known, inp.cache, slab, inp.version));
     }
     const merged = files.length === 1 ? files[0]! : mergeFiles(path, files, slab);
     totals.push(fileTotals(merged));
@@ -1005,14 +1034,14 @@ function indexReport(
   input: Uint8Array,
   name: string,
   maxBytes: number,
-): { bytes: Uint8Array; header: Header; records: Array<Omit<RecordRef, 'input'>> } {
+): { bytes: Uint8Array; header: Header; records: Array<Omit<RecordRef, 'input'>>; version: number } {
   const raw = isGzip(input) ? gunzipBounded(input, maxBytes, name) : input;
   // A plain view: Buffer#subarray is much slower than Uint8Array#subarray, and we take many.
   const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.length);
   const fail = new Fail(name, 0);
   if (bytes.length > maxBytes) throw fail.error('limit_exceeded', `report exceeds ${maxBytes} bytes`, 0, 'maxDecompressedBytes');
   if (bytes.length < 9) throw fail.error('truncated', 'report ends before its header', bytes.length);
-  checkMagic(bytes, fail);
+  const version = checkMagic(bytes, fail);
   const body = bytes.length - 4;
   const expected = readU32(bytes, body);
   if ((crc32(bytes.subarray(0, body)) >>> 0) !== expected) throw fail.error('invalid_syntax', 'checksum mismatch (corrupt or truncated)', body);
@@ -1038,5 +1067,5 @@ function indexReport(
     records.push({ path, start, end });
   }
   if (pos !== body) throw fail.error('invalid_syntax', 'trailing bytes after the last file', pos);
-  return { bytes, header, records };
+  return { bytes, header, records, version };
 }

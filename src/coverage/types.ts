@@ -24,6 +24,12 @@ export type PartialSpan = [start: number | null, end: number | null, hits: numbe
 export interface LineExtras {
   /** Format-specific ids of branches not taken, e.g. "0:1". */
   missingBranches?: string[];
+  /**
+   * The naming scheme of `missingBranches` (`branchScheme(format, generator)`): ids are only
+   * comparable within one scheme. Set by the session builder, not by parsers; absent on entries
+   * of reports stored before version 2 (one unnamed scheme of their own).
+   */
+  branchScheme?: string;
   /** Column spans with their own hit counts (Go blocks, Istanbul statements). */
   partials?: PartialSpan[];
   /** Cyclomatic complexity, or [covered, total] as some formats give it. */
@@ -49,7 +55,19 @@ export interface CoverageSink {
   file(rawPath: string): FileSink | null;
   /** Cobertura `<source>` bases, in document order; used to resolve relative paths. */
   sourceBases?(bases: string[]): void;
+  /**
+   * The tool that wrote the report, when the report says (see `GENERATORS`); parsers call it
+   * before their first line. It picks the branch-id scheme of the session's entries.
+   */
+  generator?(name: Generator): void;
 }
+
+/**
+ * Tools whose branch ids (or, for Clover, whose counts) mean something of their own within a
+ * format. Detected from the report's content by the parsers.
+ */
+export const GENERATORS = ['gcovr', 'coveragepy', 'istanbul', 'openclover'] as const;
+export type Generator = (typeof GENERATORS)[number];
 
 /** The formats Tributary understands. */
 export const FORMATS = [

@@ -242,9 +242,18 @@ export interface SessionEntry extends LineExtras {
 }
 
 /**
+ * The branch-id scheme of a session: its format, refined by the generator where that tool names
+ * branches its own way. Ids of two schemes are never compared (see `foldBranchLine`).
+ */
+export function branchScheme(format: string, generator?: string): string {
+  return generator === undefined ? format : `${format}/${generator}`;
+}
+
+/**
  * The missing branches of a line across sessions (Codecov's `merge_missed_branches`): the
  * intersection of the sessions' lists; [] when a session without a list hit the line or the
- * lists are disjoint; undefined when no session knows its missing branches.
+ * lists are disjoint; undefined when no session knows its missing branches. Meaningful only when
+ * every list uses one scheme; `foldSessionValues` takes care of lines that mix schemes.
  */
 export function intersectMissingBranches(
   entries: ReadonlyArray<Pick<SessionEntry, 'value' | 'missingBranches'>>,
@@ -279,21 +288,127 @@ export function intersect(a: readonly string[], b: readonly string[]): string[] 
 }
 
 /**
+ * The entries [start, end) of one line, in session order, as `foldBranchLine` reads them: the
+ * report's columns and decoded entries share one implementation of the rule.
+ */
+export interface LineEntries {
+  num(k: number): number;
+  den(k: number): number;
+  missing(k: number): readonly string[] | undefined;
+  scheme(k: number): string | undefined;
+}
+
+/** Stands for "no scheme recorded" (entries of version-1 reports), distinct from every name. */
+const NO_SCHEME = '';
+const NO_MISSING: readonly string[] = [];
+
+/**
+ * A line's value from entries of which some carry missing-branch lists, written into `out`.
+ *
+ * Lists of one scheme (all of them, as with any number of uploads of one format and tool) are
+ * intersected and folded exactly as Codecov does. When the lists use several schemes (one test
+ * run uploaded as Cobertura and LCOV), their ids cannot be compared, and intersecting them would
+ * read as "every branch taken". Then, unless a session without a list hit the line, each side
+ * (one scheme's sessions, intersected among themselves; or one fraction without a list) proves
+ * a taken count and a missing count, and the line is `T/(T+M)` with T the largest taken count
+ * and M the smallest missing count any side proves: partial where every side is partial, hit
+ * where one side took every branch, miss where none took any. The result depends only on the
+ * entries in session order, so any merge order or tree shape gives the same value.
+ */
+export function foldBranchLine(src: LineEntries, start: number, end: number, out: EncodedValue): void {
+  let first: string | undefined;
+  let mixed = false;
+  let known = false;
+  for (let k = start; k < end; k++) {
+    if (src.missing(k) === undefined) continue;
+    const s = src.scheme(k) ?? NO_SCHEME;
+    if (!known) {
+      known = true;
+      first = s;
+    } else if (s !== first) mixed = true;
+  }
+  let missing: readonly string[] | undefined;
+  if (mixed) {
+    // A session without a list that hit the line leaves no branch missing, in any scheme.
+    for (let k = start; k < end && missing === undefined; k++) {
+      if (src.missing(k) === undefined && classifyEncoded(src.num(k), src.den(k)) === CLASS_HIT) missing = NO_MISSING;
+    }
+  } else if (known) missing = intersectRange(src, start, end, undefined);
+  out.num = src.num(start);
+  out.den = src.den(start);
+  for (let k = start + 1; k < end; k++) mergeEncoded(out.num, out.den, src.num(k), src.den(k), missing, out);
+  if (!mixed || missing !== undefined || out.den < 0 || out.num === out.den) return;
+
+  let taken = -1;
+  let least = Infinity;
+  const seen: string[] = [];
+  for (let k = start; k < end; k++) {
+    const d = src.den(k);
+    const mb = src.missing(k);
+    if (mb === undefined) {
+      if (d >= 0) {
+        const n = src.num(k);
+        if (n > taken) taken = n;
+        if (d - n < least) least = d - n;
+      }
+      continue;
+    }
+    const s = src.scheme(k) ?? NO_SCHEME;
+    if (seen.includes(s)) continue;
+    seen.push(s);
+    // The scheme's first fraction gives its branch count, as the left-hand side does in Codecov.
+    let total = -1;
+    for (let j = k; j < end && total < 0; j++) {
+      if (src.missing(j) !== undefined && (src.scheme(j) ?? NO_SCHEME) === s && src.den(j) >= 0) total = src.den(j);
+    }
+    if (total < 0) continue;
+    const m = Math.min(intersectRange(src, start, end, s).length, total);
+    if (total - m > taken) taken = total - m;
+    if (m < least) least = m;
+  }
+  if (taken < 0) return;
+  out.num = taken;
+  out.den = taken + least;
+}
+
+/**
+ * The intersection of the lists of entries [start, end) in `scheme` (every list when undefined);
+ * [] when an entry without a list hit the line.
+ */
+function intersectRange(src: LineEntries, start: number, end: number, scheme: string | undefined): string[] {
+  let acc: string[] | undefined;
+  for (let k = start; k < end; k++) {
+    const mb = src.missing(k);
+    if (mb === undefined) {
+      if (classifyEncoded(src.num(k), src.den(k)) === CLASS_HIT) return [];
+      continue;
+    }
+    if (scheme !== undefined && (src.scheme(k) ?? NO_SCHEME) !== scheme) continue;
+    acc = acc === undefined ? dedupe(mb) : intersect(acc, mb);
+    if (acc.length === 0) return [];
+  }
+  return acc ?? [];
+}
+
+/**
  * A line's value from all its sessions, folded in the given (session-id) order with the missing
- * branch intersection (Codecov's `get_coverage_from_sessions`).
+ * branch intersection (Codecov's `get_coverage_from_sessions`), per branch-id scheme.
  */
 export function foldSessionValues(
-  entries: ReadonlyArray<Pick<SessionEntry, 'value' | 'missingBranches'>>,
+  entries: ReadonlyArray<Pick<SessionEntry, 'value' | 'missingBranches' | 'branchScheme'>>,
 ): LineValue | undefined {
   if (entries.length === 0) return undefined;
   if (entries.length === 1) return entries[0]!.value;
-  const missing = intersectMissingBranches(entries);
-  const acc = encodeOrThrow(entries[0]!.value);
-  for (let i = 1; i < entries.length; i++) {
-    const e = encodeOrThrow(entries[i]!.value);
-    mergeEncoded(acc.num, acc.den, e.num, e.den, missing, acc);
-  }
-  return decodeValue(acc.num, acc.den);
+  const enc = entries.map((e) => encodeOrThrow(e.value));
+  const src: LineEntries = {
+    num: (k) => enc[k]!.num,
+    den: (k) => enc[k]!.den,
+    missing: (k) => entries[k]!.missingBranches,
+    scheme: (k) => entries[k]!.branchScheme,
+  };
+  const out: EncodedValue = { num: 0, den: 0 };
+  foldBranchLine(src, 0, entries.length, out);
+  return decodeValue(out.num, out.den);
 }
 
 /**
@@ -316,7 +431,11 @@ export function mergeSessionEntries(a: SessionEntry, b: SessionEntry): SessionEn
   };
   const type = a.type !== undefined && a.type !== 'line' ? a.type : b.type;
   if (type !== undefined && type !== 'line') out.type = type;
-  if (missing !== undefined) out.missingBranches = missing;
+  if (missing !== undefined) {
+    out.missingBranches = missing;
+    const scheme = a.branchScheme ?? b.branchScheme;
+    if (scheme !== undefined) out.branchScheme = scheme;
+  }
   const partials = mergePartialLists(a.partials, b.partials);
   if (partials !== undefined) out.partials = partials;
   const complexity = maxComplexity(a.complexity, b.complexity);

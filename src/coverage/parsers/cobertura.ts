@@ -1,3 +1,4 @@
+import { coberturaGenerator } from '../detect';
 import type { LineType, LineValue, ParserFactory } from '../types';
 import type { XmlAttributes } from './xml/attributes';
 import {
@@ -182,6 +183,8 @@ export const createCoberturaParser: ParserFactory = (sink, ctx) => {
         if (!rootChecked) {
           rootChecked = true;
           checkRoot(attrs, name, [COVERAGE, SCOVERAGE], 'Cobertura');
+          const generator = coberturaGenerator((n) => attrs.get(n), attrs.names[0]);
+          if (generator !== null) sink.generator?.(generator);
         }
         if (name === LINE) {
           if (inClass) openLine(attrs);

@@ -80,7 +80,10 @@ function reference(calls: readonly Call[]): CoverageReport {
   for (const c of calls) {
     const e: SessionEntry = { sessionId: 4, value: c.value };
     if (c.type !== undefined && c.type !== 'line') e.type = c.type;
-    if (c.extras?.missingBranches !== undefined) e.missingBranches = [...c.extras.missingBranches];
+    if (c.extras?.missingBranches !== undefined) {
+      e.missingBranches = [...c.extras.missingBranches];
+      e.branchScheme = meta.format;
+    }
     if (c.extras?.complexity !== undefined) e.complexity = c.extras.complexity;
     let list = byPath.get(c.path);
     if (list === undefined) byPath.set(c.path, (list = []));
@@ -130,7 +133,7 @@ describe('session builder chunks', () => {
     for (const chunk of [1, 2, 100]) {
       const f = build(calls, chunk).file('a')!;
       assert.equal(f.lineCount, 1, `chunk ${chunk}`);
-      assert.deepEqual(f.entries(0), [{ sessionId: 4, value: '2/2', type: 'b', missingBranches: [] }]);
+      assert.deepEqual(f.entries(0), [{ sessionId: 4, value: '2/2', type: 'b', missingBranches: [], branchScheme: 'lcov' }]);
     }
   });
 
@@ -182,8 +185,8 @@ describe('session builder chunks', () => {
       const fa = r.file('a')!;
       assert.equal(fa.extras.size, 4, `chunk ${chunk}`);
       assert.deepEqual([...fa.extras.keys()], [2, 5, 8, 11]);
-      assert.deepEqual(fa.extras.get(8), { missingBranches: ['9'] });
-      assert.deepEqual(fa.extras.get(5), { missingBranches: [] });
+      assert.deepEqual(fa.extras.get(8), { missingBranches: ['9'], branchScheme: 'lcov' });
+      assert.deepEqual(fa.extras.get(5), { missingBranches: [], branchScheme: 'lcov' });
       assert.equal(fa.extras.get(0), undefined);
       assert.equal(fa.extras.has(11), true);
       assert.equal(fa.extras.has(12), false);

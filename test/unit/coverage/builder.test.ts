@@ -29,7 +29,8 @@ describe('createSessionBuilder', () => {
     assert.deepEqual([...file.sessionIds], [3, 3, 3, 3]);
     assert.equal(file.type(2), 'b');
     assert.equal(file.type(3), 'm');
-    assert.deepEqual(file.entries(2), [{ sessionId: 3, value: '1/2', type: 'b', missingBranches: ['0:1'] }]);
+    // Missing-branch ids are stamped with the session's scheme (here its format).
+    assert.deepEqual(file.entries(2), [{ sessionId: 3, value: '1/2', type: 'b', missingBranches: ['0:1'], branchScheme: 'lcov' }]);
   });
 
   test('a repeated line merges with the merge rule (max, not sum)', () => {
@@ -84,7 +85,7 @@ describe('createSessionBuilder', () => {
     const r = b.finish();
     assert.deepEqual(lineMap(r, 'a'), { 1: 1, 2: 4, 3: 0 });
     assert.deepEqual(lineMap(r, 'c'), { 5: 0, 6: '2/2' });
-    assert.deepEqual(r.file('c')!.entries(1), [{ sessionId: 0, value: '2/2', type: 'b', missingBranches: [] }]);
+    assert.deepEqual(r.file('c')!.entries(1), [{ sessionId: 0, value: '2/2', type: 'b', missingBranches: [], branchScheme: 'lcov' }]);
   });
 
   test('without a resolver paths are kept as given', () => {

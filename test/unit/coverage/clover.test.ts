@@ -1,6 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseReport } from '../../../src/coverage/parse';
+import { createPathResolver } from '../../../src/coverage/paths';
+import { reportTotals } from '../../../src/coverage/totals';
+import { classifyValue } from '../../../src/coverage/values';
 import { createCloverParser } from '../../../src/coverage/parsers/clover';
 import { createCoberturaParser } from '../../../src/coverage/parsers/cobertura';
 import type { LineValue } from '../../../src/coverage/types';
@@ -90,10 +95,12 @@ describe('Clover corpus (nyc)', () => {
     assert.equal(shared, 169);
   });
 
-  test('a cond line with truecount 0 and falsecount 3 is "1/2", as Codecov reads it', () => {
+  test('istanbul writes covered/uncovered branches: truecount 0 and falsecount 3 is "0/3"', () => {
     const rec = record(parse, corpus('negotiator-nyc/clover.xml'));
+    assert.deepEqual(rec.generators, ['istanbul']);
     const encoding = rec.files.get('/home/runner/work/negotiator-nyc/negotiator-nyc/lib/encoding.js');
-    assert.deepEqual(encoding?.find((c) => c[0] === 131), [131, '1/2', 'b']);
+    // Codecov (OpenClover's reading) says "1/2" here.
+    assert.deepEqual(encoding?.find((c) => c[0] === 131), [131, '0/3', 'b']);
   });
 
   test('any chunking gives the same sink calls', () => {
@@ -134,4 +141,82 @@ describe('Clover bad input', () => {
   test('a JaCoCo document is rejected at its root', () => {
     parseError(() => record(parse, '<report name="x"/>'), 'invalid_syntax');
   });
+});
+
+describe('Clover by generator', () => {
+  const MULTI = path.resolve(__dirname, '../../fixtures/multi-format');
+  const doc = (root: string, project: string, lines: string): string =>
+    `<?xml version="1.0"?>\n<coverage ${root}>\n<project ${project}>\n<file name="a.js" path="a.js">\n${lines}\n</file></project></coverage>`;
+  const conds = [
+    '<line num="1" count="3" type="cond" truecount="2" falsecount="0"/>',
+    '<line num="2" count="3" type="cond" truecount="1" falsecount="1"/>',
+    '<line num="3" count="0" type="cond" truecount="0" falsecount="3"/>',
+    '<line num="4" count="5" type="cond" truecount="57" falsecount="0"/>',
+    '<line num="5" count="5" type="cond" truecount="0" falsecount="0"/>',
+  ].join('\n');
+
+  test('istanbul (clover="3.2.0", project "All files"): covered/uncovered branch counts', () => {
+    const rec = record(parse, doc('generated="1" clover="3.2.0"', 'timestamp="1" name="All files"', conds));
+    assert.deepEqual(rec.generators, ['istanbul']);
+    // A cond line without branches is its statement count.
+    assert.deepEqual(rec.files.get('a.js'), [[1, '2/2', 'b'], [2, '1/2', 'b'], [3, '0/3', 'b'], [4, '57/57', 'b'], [5, 5]]);
+  });
+
+  test('OpenClover, an older Clover 3.2.0 project, PHPUnit: times true / false, as today', () => {
+    for (const [root, project, generators] of [
+      ['generated="1" clover="4.4.1"', 'name="Project" timestamp="1"', ['openclover']],
+      ['generated="1" clover="3.2.0"', 'name="demo" timestamp="1"', ['openclover']],
+      ['generated="1" clover="3.2.0" generator="OpenClover 4.5"', 'timestamp="1" name="All files"', ['openclover']],
+      ['generated="1"', 'timestamp="1"', []],
+    ] as const) {
+      const rec = record(parse, doc(root, project, conds));
+      assert.deepEqual(rec.generators, generators, root);
+      assert.deepEqual(
+        rec.files.get('a.js'),
+        [[1, '1/2', 'b'], [2, '2/2', 'b'], [3, '1/2', 'b'], [4, '1/2', 'b'], [5, '0/2', 'b']],
+        root,
+      );
+    }
+  });
+
+  test('an explicit istanbul generator attribute wins', () => {
+    const rec = record(parse, doc('generated="1" clover="9" generator="istanbul-reports"', 'name="x"', conds));
+    assert.deepEqual(rec.generators, ['istanbul']);
+    assert.deepEqual(rec.files.get('a.js')?.[0], [1, '2/2', 'b']);
+  });
+
+  test('istanbul branch counts are bounded like other formats', () => {
+    const big = '<line num="1" count="1" type="cond" truecount="100000" falsecount="1"/>';
+    const err = parseError(() => record(parse, doc('clover="3.2.0"', 'name="All files"', big)), 'invalid_number');
+    assert.equal(err.format, 'clover');
+  });
+
+  for (const run of ['c8-js', 'nyc-js']) {
+    test(`${run}: istanbul's Clover, LCOV and JSON of one run agree line by line`, async () => {
+      const alone = await Promise.all(
+        ['clover.xml', 'lcov.info', 'coverage-final.json'].map(async (name, i) => {
+          const bytes = readFileSync(path.join(MULTI, run, name));
+          const { report } = await parseReport(bytes, { fileName: name, sessionId: i, resolver: createPathResolver() });
+          return report;
+        }),
+      );
+      const [clover, ...others] = alone;
+      let compared = 0;
+      let branchLines = 0;
+      for (const f of clover!) {
+        for (let i = 0; i < f.lineCount; i++) {
+          for (const other of others) {
+            const v = other.file(f.path)?.valueAt(f.lines[i]!);
+            if (v === undefined) continue;
+            compared++;
+            if (f.type(i) === 'b') branchLines++;
+            assert.equal(classifyValue(f.value(i)), classifyValue(v), `${run} ${f.path}:${f.lines[i]} ${JSON.stringify(f.value(i))} vs ${JSON.stringify(v)}`);
+          }
+        }
+      }
+      assert.ok(compared >= 40 && branchLines >= 10, `${compared} lines, ${branchLines} branch lines compared`);
+      // c8 lists the same lines in every format, so even the totals agree (Codecov: 56.86% vs 88.24%).
+      if (run === 'c8-js') assert.equal(reportTotals(clover!).coverage, reportTotals(others[0]!).coverage);
+    });
+  }
 });

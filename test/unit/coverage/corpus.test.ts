@@ -5,12 +5,9 @@
  * (hit / miss / partial), up to what a format cannot express. The exceptions, all checked rather
  * than skipped:
  *
- * 1. Clover `cond` lines are not compared. Codecov reads `truecount` / `falsecount` as "times the
- *    condition was true / false" (OpenClover's meaning) and turns them into "0/2", "1/2" or "2/2".
- *    istanbul's Clover reporter writes covered and uncovered *branch counts* there instead, so a
- *    fully covered `if` reads as "1/2", a half covered one as "2/2", and a never reached one
- *    (truecount 0, falsecount 3: negotiator-nyc lib/encoding.js:131) as "1/2" — no class, not even
- *    "executed or not", survives that reading. Clover's `stmt` and `method` lines are compared.
+ * 1. (Clover `cond` lines used to be an exception: istanbul writes covered / uncovered branch
+ *    counts in `truecount` / `falsecount`, which Codecov reads as OpenClover's "times true / false".
+ *    The parser now recognises istanbul's Clover and reads them as branches, so they are compared.)
  * 2. LCOV written by coverage.py 6.x (recognised by the checksum third field of its `DA` records)
  *    puts each `BRDA` record on the *destination* line of the arc instead of the branch's line, so
  *    its branch fractions land on unrelated lines (an executed line can read "0/1"). Its lines with
@@ -61,7 +58,7 @@ async function parseCorpusFile(dir: string, name: string): Promise<Parsed> {
 const hasBranches = (lines: Map<number, Line>) => [...lines.values()].some((l) => l.type === 'b');
 const executed = (c: Class): string => (c === 'partial' ? 'hit' : c);
 
-/** The class pair to compare for one line, or null when the line is not comparable (exceptions 1, 2). */
+/** The class pair to compare for one line, or null when the line is not comparable (exception 2). */
 function comparable(
   a: Parsed,
   b: Parsed,
@@ -70,7 +67,6 @@ function comparable(
   coarseFile: boolean,
 ): [string, string] | null {
   if ((a.misplacedBranches && la.type === 'b') || (b.misplacedBranches && lb.type === 'b')) return null;
-  if ((a.format === 'clover' && la.type === 'b') || (b.format === 'clover' && lb.type === 'b')) return null;
   const coarse = coarseFile || a.misplacedBranches || b.misplacedBranches;
   return coarse ? [executed(la.cls), executed(lb.cls)] : [la.cls, lb.cls];
 }

@@ -8,8 +8,8 @@ import { ratio } from '../../../src/coverage/ratio';
 import { CoverageReport, FileCoverage } from '../../../src/coverage/report';
 import { compressReport, mergeSerializedReports, readReport, serializeReport } from '../../../src/coverage/serialize';
 import { fileTotals, reportTotals } from '../../../src/coverage/totals';
-import type { LineExtras, LineType, LineValue } from '../../../src/coverage/types';
-import { classifyValue, foldSessionValues, type SessionEntry } from '../../../src/coverage/values';
+import type { Generator, LineExtras, LineType, LineValue } from '../../../src/coverage/types';
+import { branchScheme, classifyValue, foldSessionValues, type LineClass, type SessionEntry } from '../../../src/coverage/values';
 
 /** One `sink.line` call. */
 interface Call {
@@ -54,8 +54,21 @@ const callArb: fc.Arbitrary<Call> = fc.record({
   extras: extrasArb,
 });
 
+/**
+ * Sessions use four branch-id schemes (by id), so lines mix schemes as often as they share one:
+ * LCOV, gcovr's Cobertura, Cobertura of an unknown tool, Istanbul JSON.
+ */
+const SCHEMES: ReadonlyArray<[format: string, generator: Generator | undefined]> = [
+  ['lcov', undefined],
+  ['cobertura', 'gcovr'],
+  ['cobertura', undefined],
+  ['istanbul', undefined],
+];
+
 function buildSession(id: number, calls: Call[]): CoverageReport {
-  const b = createSessionBuilder({ sessionId: id, session: { format: 'lcov', file: `upload-${id}` } });
+  const [format, generator] = SCHEMES[id % SCHEMES.length]!;
+  const b = createSessionBuilder({ sessionId: id, session: { format, file: `upload-${id}` } });
+  if (generator !== undefined) b.sink.generator!(generator);
   for (const c of calls) {
     // Copies: the sink takes ownership of extras arrays.
     b.sink.file(c.path)!.line(c.line, c.value, c.type, c.extras && structuredClone(c.extras));
@@ -194,6 +207,52 @@ describe('derivation and totals properties', () => {
       }),
       RUNS,
     );
+  });
+});
+
+describe('several branch-id schemes on one line', () => {
+  const RANK: Record<LineClass, number> = { skipped: -1, miss: 0, partial: 1, hit: 2 };
+
+  /** One session's record of a branch line: a of b taken, the b - a missing ids named its way. */
+  const sideArb = fc.integer({ min: 1, max: 4 }).chain((b) =>
+    fc.record({ taken: fc.integer({ min: 0, max: b }), total: fc.constant(b), prefix: fc.constantFrom('', 'x', '0:') }),
+  );
+
+  test('the merged class is the best any one scheme gives; the value is max taken / (max taken + min missing)', () => {
+    fc.assert(
+      fc.property(fc.array(sideArb, { minLength: 2, maxLength: SCHEMES.length }), fc.nat(1000), (sides, offset) => {
+        // Distinct schemes: session i uses SCHEMES[i]; ids never comparable across them.
+        const reports = sides.map((side, i) => {
+          const id = i + SCHEMES.length * (offset % 5);
+          const missing = Array.from({ length: side.total - side.taken }, (_, k) => `${side.prefix}${side.taken + k}`);
+          return buildSession(id, [
+            { path: 'a.c', line: 3, value: `${side.taken}/${side.total}`, type: 'b', extras: { missingBranches: missing } },
+          ]);
+        });
+        const merged = mergeReports(reports).file('a.c')!;
+        const schemes = merged.entries(0).map((e) => e.branchScheme);
+        const [f0, g0] = SCHEMES[0]!;
+        assert.equal(schemes[0], branchScheme(f0, g0));
+        assert.equal(new Set(schemes).size, sides.length);
+        const best = Math.max(...sides.map((x) => RANK[classifyValue(`${x.taken}/${x.total}`)]));
+        assert.equal(RANK[classifyValue(merged.value(0))], best);
+        const taken = Math.max(...sides.map((x) => x.taken));
+        const least = Math.min(...sides.map((x) => x.total - x.taken));
+        // A side that took every branch makes the line a hit, as a full fraction does today.
+        if (least > 0) assert.equal(merged.value(0), `${taken}/${taken + least}`);
+      }),
+      RUNS,
+    );
+  });
+
+  test('complementary lists of one scheme still intersect, whatever other schemes say', () => {
+    const line = (id: number, value: string, missing: string[]): CoverageReport =>
+      buildSession(id, [{ path: 'a.c', line: 3, value, type: 'b', extras: { missingBranches: missing } }]);
+    // Sessions 0 and 4 are both LCOV: together they took both branches. Session 1 (gcovr) did not.
+    const r = mergeReports([line(0, '1/2', ['0:1']), line(4, '1/2', ['0:0']), line(1, '1/2', ['0:jump'])]);
+    assert.equal(r.file('a.c')!.value(0), '2/2');
+    // Without the second LCOV session the line stays partial (Codecov would say "2/2").
+    assert.equal(mergeReports([line(0, '1/2', ['0:1']), line(1, '1/2', ['0:jump'])]).file('a.c')!.value(0), '1/2');
   });
 });
 

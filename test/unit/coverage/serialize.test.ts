@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { crc32, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { ReportParseError } from '../../../src/coverage/errors';
 import { toParseJson } from '../../../src/coverage/json-output';
@@ -63,7 +65,7 @@ describe('serializeReport / readReport', () => {
   test('round-trips sessions, values, types and extras', () => {
     const r = sample();
     const bytes = serializeReport(r);
-    assert.deepEqual([...bytes.subarray(0, 5)], [0x54, 0x52, 0x42, 0x52, 1]);
+    assert.deepEqual([...bytes.subarray(0, 5)], [0x54, 0x52, 0x42, 0x52, 2]);
     assertSameReport(r, readReport(bytes));
   });
 
@@ -110,9 +112,11 @@ describe('serializeReport / readReport', () => {
 
     test('bad magic, bad version, trailing bytes', () => {
       expectParseError(() => readReport(new TextEncoder().encode('SF:foo\nend_of_record\n')), 'invalid_syntax');
-      const v2 = good.slice();
-      v2[4] = 2;
-      expectParseError(() => readReport(v2), 'invalid_syntax');
+      for (const v of [0, 3]) {
+        const bad = good.slice();
+        bad[4] = v;
+        expectParseError(() => readReport(bad), 'invalid_syntax');
+      }
       expectParseError(() => readReport(Buffer.concat([good, Buffer.from([0])])), 'invalid_syntax');
     });
 
@@ -264,5 +268,54 @@ describe('robustness (fast-check)', () => {
       [{ id: 4, name: undefined, flags: ['x'], type: 'uploaded' }],
     );
     assert.deepEqual(readReport(serializeReport(r)).sessions, r.sessions);
+  });
+});
+
+describe('version 1 reports (before branch schemes)', () => {
+  // Written by the version-1 code with what it read back (test/fixtures/report/README.md).
+  const dir = path.resolve(__dirname, '../../fixtures/report');
+  const v1 = new Uint8Array(readFileSync(path.join(dir, 'v1-sample.trbr')));
+  const expected = JSON.parse(readFileSync(path.join(dir, 'v1-sample.json'), 'utf8')) as {
+    sessions: unknown;
+    lines: Record<string, Record<string, { value: unknown; entries: unknown }>>;
+    parse: unknown;
+  };
+
+  test('reads back the same: sessions, entries, derived values, totals', () => {
+    assert.equal(v1[4], 1);
+    for (const r of [readReport(v1), readReport(gzipSync(v1))]) {
+      assert.deepEqual(r.sessions, expected.sessions);
+      const lines: Record<string, Record<string, unknown>> = {};
+      for (const f of r) {
+        lines[f.path] = {};
+        for (let i = 0; i < f.lineCount; i++) lines[f.path]![f.lines[i]!] = { value: f.value(i), entries: f.entries(i) };
+      }
+      assert.deepEqual(lines, expected.lines);
+      assert.deepEqual(toParseJson(r), expected.parse);
+    }
+  });
+
+  test('streams and merges like a current one; rewritten as version 2 it reads back equal', async () => {
+    const whole = readReport(v1);
+    assertSameReport(whole, await readReportStream(chunked(v1, 7)));
+    assertSameReport(whole, readReport(mergeSerializedReports([v1]).bytes));
+    const v2 = serializeReport(whole);
+    assert.equal(v2[4], 2);
+    assertSameReport(whole, readReport(v2));
+  });
+
+  test('version 1 extras may not carry a scheme', () => {
+    // The same report with a scheme, written as version 2, then relabelled version 1.
+    const r = new CoverageReport(
+      [FileCoverage.fromEntries('a', [[1, [{ sessionId: 0, value: '1/2', missingBranches: ['x'], branchScheme: 'lcov' }]]])],
+      [{ id: 0 }],
+    );
+    const bytes = serializeReport(r);
+    assertSameReport(r, readReport(bytes));
+    const relabelled = bytes.slice();
+    relabelled[4] = 1;
+    const body = relabelled.length - 4;
+    new DataView(relabelled.buffer).setUint32(body, crc32(relabelled.subarray(0, body)) >>> 0, true);
+    expectParseError(() => readReport(relabelled), 'invalid_syntax');
   });
 });

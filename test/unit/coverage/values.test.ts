@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LineValue } from '../../../src/coverage/types';
 import {
+  branchScheme,
   classifyValue,
   encodeValue,
   foldSessionValues,
@@ -191,5 +192,37 @@ describe('encodeValue validation', () => {
     assert.deepEqual(out, { num: 3, den: 7 });
     assert.equal(encodeValue(true, out), null);
     assert.equal(encodeValue(-1, out), null);
+  });
+});
+
+describe('foldSessionValues across branch-id schemes', () => {
+  const e = (value: LineValue, missingBranches?: string[], branchScheme?: string) => ({ value, missingBranches, branchScheme });
+
+  test('one run in two formats: partial stays partial (Codecov: "4/4")', () => {
+    const cobertura = e('3/4', ['0:jump'], 'cobertura/gcovr');
+    const lcov = e('3/4', ['1:2'], 'lcov');
+    assert.equal(foldSessionValues([cobertura, lcov]), '3/4');
+    assert.equal(foldSessionValues([lcov, cobertura]), '3/4');
+  });
+
+  test('the largest taken count and the smallest missing count any side proves', () => {
+    assert.equal(foldSessionValues([e('1/4', ['a', 'b', 'c'], 'x'), e('2/4', ['0', '1'], 'y')]), '2/4');
+    assert.equal(foldSessionValues([e('0/2', ['a', 'b'], 'x'), e('1/2', ['1'], 'y')]), '1/2');
+    assert.equal(foldSessionValues([e('0/2', ['a', 'b'], 'x'), e('0/2', ['0', '1'], 'y')]), '0/2');
+    // A fraction without a list is a side of its own.
+    assert.equal(foldSessionValues([e('1/3', ['a', 'b'], 'x'), e('2/3'), e('1/3', ['9', '8'], 'y')]), '2/3');
+  });
+
+  test('a side that took every branch, or a hit without a list, makes a hit', () => {
+    assert.equal(foldSessionValues([e('1/2', ['a'], 'x'), e('2/2', [], 'y')]), '2/2');
+    assert.equal(foldSessionValues([e('1/2', ['a'], 'x'), e('1/2', ['b'], 'y'), e(5)]), '2/2');
+  });
+
+  test('within a scheme lists intersect as before; entries without a scheme are one scheme', () => {
+    assert.equal(foldSessionValues([e('1/2', ['1'], 'lcov'), e('1/2', ['2'], 'lcov')]), '2/2');
+    assert.equal(foldSessionValues([e('1/2', ['1']), e('1/2', ['2'])]), '2/2');
+    assert.equal(foldSessionValues([e('1/2', ['1']), e('1/2', ['2'], 'lcov')]), '1/2');
+    assert.equal(branchScheme('cobertura', 'gcovr'), 'cobertura/gcovr');
+    assert.equal(branchScheme('lcov'), 'lcov');
   });
 });
