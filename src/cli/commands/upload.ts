@@ -47,7 +47,7 @@ export function registerUploadCommand(program: Command, io: CliIo): void {
     .option('--ci-url <url>', 'link to the CI build')
     .addOption(new Option('--format <name>', 'skip detection and read every file as this format').choices([...FORMATS]))
     .option('--fixes <rule>', 'path fix "before::after" (repeatable)', collect, [])
-    .option('--idempotency-key <key>', 'makes a repeated command return the same uploads (":<index>" is appended per file when several)')
+    .option('--idempotency-key <key>', 'makes a repeated command with the same files return the same uploads (":<index>" is appended per file when several)')
     .option('--detach', 'print the upload ids and exit without waiting')
     .option('--wait-timeout <duration>', 'how long to follow the uploads', '10m');
   addServerOptions(cmd).action(async (files: string[], options: UploadOptions) => {
