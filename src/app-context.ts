@@ -4,6 +4,7 @@ import type { BlobStore } from './storage/blob-store';
 import { openDatabase, type Database } from './storage/database';
 import { openBlobStore } from './storage/open-blob-store';
 import { Store } from './storage/store';
+import { ensurePrivateDir } from './private-files';
 
 /** The long-lived dependencies of a Tributary process, opened once from the configuration. */
 export interface AppContext {
@@ -16,6 +17,9 @@ export interface AppContext {
 }
 
 export async function openAppContext(config: Config): Promise<AppContext> {
+  // Only what lives on this machine: a worker on PostgreSQL and S3 leaves the data folder alone.
+  if (config.blobs.kind === 'fs' || config.database.url === undefined) await ensurePrivateDir(config.dataDir);
+  if (config.blobs.kind === 'fs') await ensurePrivateDir(config.blobs.dir);
   const db = await openDatabase({ url: config.database.url, dataDir: config.database.dir });
   const store = new Store(db);
   const decideMode = await createModeDecider({

@@ -3,10 +3,9 @@
  * (Web UI included, SQLite in the data folder) unless TEMPORAL_ADDRESS names an existing server,
  * then a worker and the HTTP gateway; prints where everything is; stops it all on Ctrl-C or SIGTERM.
  */
-import { mkdirSync } from 'node:fs';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig, type Config } from './config';
-import { startDevServer, type RunningDevServer } from './temporal/dev-server';
+import { devServerDbFile, startDevServer, type RunningDevServer } from './temporal/dev-server';
 import { connectWorker } from './temporal/connection';
 import { temporalTools } from './temporal/tools';
 import { SEARCH_ATTRIBUTES } from './temporal/search-attributes';
@@ -16,6 +15,7 @@ import { Client } from '@temporalio/client';
 import { connectClient } from './temporal/connection';
 import { describeAdminToken, ensureAdminToken } from './api/admin-token';
 import { startGateway } from './api/gateway';
+import { ensurePrivateDirSync, tightenFile } from './private-files';
 
 interface Stoppable {
   name: string;
@@ -43,11 +43,14 @@ async function startTemporal(config: Config): Promise<{ address: string; uiUrl?:
       port: config.temporal.devPort,
       ui: true,
       uiPort: config.temporal.uiPort,
-      dbFilename: `${config.dataDir}/temporal.sqlite`,
+      dbFilename: devServerDbFile(config.dataDir),
       namespace: config.temporal.namespace,
       searchAttributes: SEARCH_ATTRIBUTES,
     },
   });
+  // This server's umask is not ours to set: tighten its database once it exists (the data folder,
+  // 0700, already hides it).
+  await tightenFile(devServerDbFile(config.dataDir));
   return {
     address: `127.0.0.1:${config.temporal.devPort}`,
     uiUrl: `http://127.0.0.1:${config.temporal.uiPort}`,
@@ -57,7 +60,7 @@ async function startTemporal(config: Config): Promise<{ address: string; uiUrl?:
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  mkdirSync(config.dataDir, { recursive: true });
+  ensurePrivateDirSync(config.dataDir);
   // The SDK's own signal handling would stop the worker only; we stop everything in order.
   Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(config.logLevel) });
   // Unwound in reverse on shutdown: gateway, worker, connections, the database, then the server.

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config';
 import { generateToken } from './tokens';
+import { tightenFile } from '../private-files';
 
 export interface AdminToken {
   token: string;
@@ -20,7 +21,11 @@ export async function ensureAdminToken(config: Config): Promise<AdminToken> {
   const file = path.join(config.dataDir, ADMIN_TOKEN_FILE);
   try {
     const existing = (await readFile(file, 'utf8')).trim();
-    if (existing.length >= 32) return { token: existing, source: { kind: 'file', path: file, created: false } };
+    if (existing.length >= 32) {
+      // An older install, or a hand-written file, may be readable by others.
+      await tightenFile(file);
+      return { token: existing, source: { kind: 'file', path: file, created: false } };
+    }
     throw new Error(`${file} holds no valid admin token (at least 32 characters); remove it to generate a new one`);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

@@ -2,7 +2,6 @@
  * The HTTP gateway as a process of its own (`node dist/api/gateway.js`), next to workers on an
  * existing Temporal server (TEMPORAL_ADDRESS); the main command runs the same gateway in-process.
  */
-import { mkdirSync } from 'node:fs';
 import { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { openAppContext, type AppContext } from '../app-context';
@@ -10,6 +9,7 @@ import { ConfigError, loadConfig, type Config } from '../config';
 import { connectClient } from '../temporal/connection';
 import { describeAdminToken, ensureAdminToken } from './admin-token';
 import { buildServer } from './server';
+import { ensurePrivateDirSync } from '../private-files';
 
 export interface RunningGateway {
   app: FastifyInstance;
@@ -40,7 +40,7 @@ export async function startGateway(opts: { config: Config; app: AppContext; clie
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  mkdirSync(config.dataDir, { recursive: true });
+  ensurePrivateDirSync(config.dataDir);
   const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
   const context = await openAppContext(config);
   const connection = await connectClient(config, address);

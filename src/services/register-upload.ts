@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { BlobStore } from '../storage/blob-store';
 import { keys } from '../storage/blob-store';
-import type { Store } from '../storage/store';
+import { digestsConflict, IdempotencyConflictError, type IdempotencyScope, type RegisteredUpload as StoredUpload, type Store, type UploadRow } from '../storage/store';
 import { CommitShaSchema, RepoSlugSchema } from '../activities/contracts';
 import { commitWorkflowId, uploadSignal, type CommitWorkflowInput } from '../workflows/commit-contracts';
 import { CommitSha, RepoSlug } from '../temporal/search-attributes';
@@ -26,8 +26,10 @@ export interface RegisterUploadRequest extends UploadMetadata {
   repo: string;
   sha: string;
   body: Uint8Array;
-  /** A client's key for retries: the same key answers with the same upload. */
+  /** A client's key for retries: the same key with the same body answers with the same upload. */
   idempotencyKey?: string;
+  /** Raw uploads and multipart parts keep their keys apart; raw by default. */
+  idempotencyScope?: IdempotencyScope;
 }
 
 export interface RegisteredUpload {
@@ -55,44 +57,119 @@ export interface RegistrationDeps {
 /**
  * Accepts an upload: stores the raw body, registers it with the next dense session number of its
  * commit (one database transaction), then signals-with-start the commit's workflow. Only then is
- * the upload acknowledged, so a caller that saw success never loses it; a caller that retries
- * with the same idempotency key gets the same upload (its blob key is derived from the key, so
- * the retried write replaces the same blob).
+ * the upload acknowledged, so a caller that saw success never loses it. A caller that retries with
+ * the same idempotency key and body gets the same upload; with another body, an
+ * IdempotencyConflictError and nothing changes.
  */
 export async function registerUpload(deps: RegistrationDeps, req: RegisterUploadRequest): Promise<RegisteredUpload> {
-  const repo = RepoSlugSchema.parse(req.repo);
-  const sha = CommitShaSchema.parse(req.sha.toLowerCase());
-  if (!(await deps.store.getRepository(repo))) throw new UnknownRepositoryError(repo);
+  const [registered] = await registerUploads(deps, [req]);
+  return registered!;
+}
 
-  const uploadId = req.idempotencyKey
-    ? `k${createHash('sha256').update(`${repo}\u0000${sha}\u0000${req.idempotencyKey}`).digest('hex').slice(0, 32)}`
-    : randomUUID();
-  const rawKey = keys.raw(uploadId);
-  await deps.blobs.put(rawKey, req.body);
-  let repoFilesKey: string | undefined;
-  if (req.repoFiles && req.repoFiles.length > 0) {
-    repoFilesKey = keys.repoFiles(uploadId);
-    await deps.blobs.put(repoFilesKey, Buffer.from(req.repoFiles.join('\n')));
+/**
+ * Registers the uploads of one request in order (sessions follow it). Every idempotency key is
+ * checked first, so a request reusing a key with another body is refused before any of its
+ * uploads is stored.
+ */
+export async function registerUploads(deps: RegistrationDeps, reqs: readonly RegisterUploadRequest[]): Promise<RegisteredUpload[]> {
+  const prepared: Prepared[] = [];
+  const known = new Set<string>();
+  for (const req of reqs) {
+    const p = prepare(req);
+    if (!known.has(p.repo)) {
+      if (!(await deps.store.getRepository(p.repo))) throw new UnknownRepositoryError(p.repo);
+      known.add(p.repo);
+    }
+    if (p.key !== undefined) {
+      p.existing = await deps.store.findUploadByIdempotencyKey(p.repo, p.sha, p.scope, p.key);
+      if (p.existing && digestsConflict(p.existing.bodyDigest, p.digest)) {
+        throw new IdempotencyConflictError(p.key, p.scope, p.existing.uploadId);
+      }
+    }
+    prepared.push(p);
   }
-  const registered = await deps.store.registerUpload({
-    repo,
-    sha,
-    uploadId,
-    rawKey,
-    rawBytes: req.body.byteLength,
-    idempotencyKey: req.idempotencyKey,
-    flags: req.flags,
-    name: req.name,
-    build: req.build,
-    job: req.job,
-    branch: req.branch,
-    ciUrl: req.ciUrl,
-    formatHint: req.formatHint,
-    pathFixes: req.pathFixes,
-    repoFilesKey,
-  });
-  const workflowId = await nudgeCommitWorkflow(deps, repo, sha, registered.uploadId);
-  return { uploadId: registered.uploadId, session: registered.session, workflowId, created: registered.created };
+  const answers: RegisteredUpload[] = [];
+  for (const p of prepared) {
+    // A retry already registered: nothing is written again, but the workflow is nudged, in case
+    // the first attempt's nudge is what failed.
+    const registered: StoredUpload = p.existing ? { uploadId: p.existing.uploadId, session: p.existing.session, created: false } : await storeNew(deps, p);
+    const workflowId = await nudgeCommitWorkflow(deps, p.repo, p.sha, registered.uploadId);
+    answers.push({ ...registered, workflowId });
+  }
+  return answers;
+}
+
+interface Prepared {
+  req: RegisterUploadRequest;
+  repo: string;
+  sha: string;
+  key: string | undefined;
+  scope: IdempotencyScope;
+  digest: string;
+  existing?: UploadRow | null;
+}
+
+function prepare(req: RegisterUploadRequest): Prepared {
+  return {
+    req,
+    repo: RepoSlugSchema.parse(req.repo),
+    sha: CommitShaSchema.parse(req.sha.toLowerCase()),
+    // An empty key is no key, as the store reads it.
+    key: req.idempotencyKey === '' ? undefined : req.idempotencyKey,
+    scope: req.idempotencyScope ?? 'raw',
+    digest: createHash('sha256').update(req.body).digest('hex'),
+  };
+}
+
+/**
+ * Writes the blobs under keys of this attempt alone (a fresh upload id), then registers the row
+ * pointing at them. An existing upload's blobs are therefore never overwritten: when a concurrent
+ * twin registered first, or registration fails, this attempt's blobs are removed again.
+ */
+async function storeNew(deps: RegistrationDeps, p: Prepared): Promise<StoredUpload> {
+  const { req } = p;
+  const uploadId = randomUUID();
+  const rawKey = keys.raw(uploadId);
+  const written: string[] = [rawKey];
+  let repoFilesKey: string | undefined;
+  let registered: StoredUpload;
+  try {
+    await deps.blobs.put(rawKey, req.body);
+    if (req.repoFiles && req.repoFiles.length > 0) {
+      repoFilesKey = keys.repoFiles(uploadId);
+      written.push(repoFilesKey);
+      await deps.blobs.put(repoFilesKey, Buffer.from(req.repoFiles.join('\n')));
+    }
+    registered = await deps.store.registerUpload({
+      repo: p.repo,
+      sha: p.sha,
+      uploadId,
+      rawKey,
+      rawBytes: req.body.byteLength,
+      idempotencyKey: p.key,
+      idempotencyScope: p.key === undefined ? undefined : p.scope,
+      bodyDigest: p.digest,
+      flags: req.flags,
+      name: req.name,
+      build: req.build,
+      job: req.job,
+      branch: req.branch,
+      ciUrl: req.ciUrl,
+      formatHint: req.formatHint,
+      pathFixes: req.pathFixes,
+      repoFilesKey,
+    });
+  } catch (err) {
+    await discard(deps.blobs, written);
+    throw err;
+  }
+  if (registered.uploadId !== uploadId) await discard(deps.blobs, written);
+  return registered;
+}
+
+/** Best effort: a blob left behind is unreferenced garbage, never a wrong answer. */
+async function discard(blobs: BlobStore, blobKeys: readonly string[]): Promise<void> {
+  await Promise.allSettled(blobKeys.map((k) => blobs.delete(k)));
 }
 
 /** Starts the commit's workflow if it is not running, and tells it an upload is waiting. */

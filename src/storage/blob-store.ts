@@ -28,6 +28,10 @@ export function blobKey(...segments: string[]): string {
 }
 
 export const keys = {
+  /**
+   * Registration draws a fresh upload id per attempt, so these keys belong to one attempt: a
+   * retry never writes over the blob an existing upload points at (the row records the key).
+   */
   raw: (uploadId: string) => blobKey(BLOB_PREFIXES.raw, uploadId),
   /** The repository's file list sent with an upload, one path per line. */
   repoFiles: (uploadId: string) => blobKey(BLOB_PREFIXES.raw, `${uploadId}.files`),

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdir } from 'node:fs/promises';
+import { ensurePrivateDir } from '../private-files';
 import { z } from 'zod';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { Pool, types as pgTypes, type CustomTypesConfig, type PoolClient } from 'pg';
@@ -166,7 +166,7 @@ function openPostgres(url: string, max: number): Database {
 // PGlite
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
-  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
+  if (dataDir !== undefined) await ensurePrivateDir(dataDir);
   const pg = await PGlite.create({
     dataDir,
     parsers: { [pgliteTypes.INT8]: parseInt8 },

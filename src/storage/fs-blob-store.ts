@@ -2,8 +2,9 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { BlobStore } from './blob-store';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private-files';
 
-/** The embedded blob store: one file per key under a root folder. */
+/** The embedded blob store: one file per key under a root folder, readable by its owner only. */
 export class FsBlobStore implements BlobStore {
   constructor(private readonly root: string) {}
 
@@ -15,10 +16,10 @@ export class FsBlobStore implements BlobStore {
 
   async put(key: string, body: Uint8Array): Promise<void> {
     const target = this.pathOf(key);
-    await mkdir(path.dirname(target), { recursive: true });
+    await mkdir(path.dirname(target), { recursive: true, mode: PRIVATE_DIR_MODE });
     // Write-then-rename: a reader never sees half a blob, and a retried put simply replaces it.
     const tmp = `${target}.${randomUUID()}.tmp`;
-    await writeFile(tmp, body);
+    await writeFile(tmp, body, { mode: PRIVATE_FILE_MODE });
     await rename(tmp, target);
   }
 

@@ -127,6 +127,22 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX uploads_in_flight ON uploads (commit_id) WHERE state IN ('processing', 'processed')`,
     ],
   },
+  {
+    // Idempotency keys with Stripe's semantics: the sha256 of each upload's body is kept, so a
+    // key sent again with other bytes is refused instead of answered; raw and multipart keys live
+    // in separate scopes, so a multipart part (key + ":" + index) never matches a raw upload.
+    // Older rows keep a null digest (nothing to compare) and count as raw: the CLI's raw uploads
+    // are what sent keys ending in ":<index>" before.
+    id: '0005_idempotency_digest',
+    statements: [
+      `ALTER TABLE uploads ADD COLUMN body_sha256 text CHECK (body_sha256 ~ '^[0-9a-f]{64}$')`,
+      `ALTER TABLE uploads ADD COLUMN idempotency_scope text CHECK (idempotency_scope IN ('raw', 'multipart'))`,
+      `UPDATE uploads SET idempotency_scope = 'raw' WHERE idempotency_key IS NOT NULL`,
+      `ALTER TABLE uploads ADD CONSTRAINT uploads_idempotency_scoped CHECK ((idempotency_key IS NULL) = (idempotency_scope IS NULL))`,
+      `ALTER TABLE uploads DROP CONSTRAINT uploads_commit_id_idempotency_key_key`,
+      `ALTER TABLE uploads ADD CONSTRAINT uploads_commit_idempotency_key UNIQUE (commit_id, idempotency_scope, idempotency_key)`,
+    ],
+  },
 ];
 
 /**

@@ -14,6 +14,25 @@ export const MODES = UPLOAD_MODES;
 export const ModeSchema = z.enum(MODES);
 export type Mode = z.infer<typeof ModeSchema>;
 
+/**
+ * Where an idempotency key lives: a raw upload's key, or a multipart part's (the request's key +
+ * ":" + the part's index). One key per scope and commit; the scopes never meet.
+ */
+export const IDEMPOTENCY_SCOPES = ['raw', 'multipart'] as const;
+export const IdempotencyScopeSchema = z.enum(IDEMPOTENCY_SCOPES);
+export type IdempotencyScope = z.infer<typeof IdempotencyScopeSchema>;
+
+/** sha256 of a body as received, lower-case hex. */
+export const BodyDigestSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest');
+
+/**
+ * A key sent again answers its upload only with the same body; unknown digests (rows registered
+ * before digests were kept, or callers that send none) cannot be compared and do not conflict.
+ */
+export function digestsConflict(stored: string | null, sent: string | undefined): boolean {
+  return stored !== null && sent !== undefined && stored !== sent;
+}
+
 export const EXPERIMENT_OUTCOMES = ['match', 'mismatch', 'shadow_failed', 'shadow_timeout'] as const;
 export const ExperimentOutcomeSchema = z.enum(EXPERIMENT_OUTCOMES);
 export type ExperimentOutcome = z.infer<typeof ExperimentOutcomeSchema>;
@@ -50,6 +69,10 @@ export const RegisterUploadInput = z.object({
     .max(500)
     .optional()
     .transform((k) => (k === '' ? undefined : k)),
+  /** The key's scope; raw when a key is sent without one. */
+  idempotencyScope: IdempotencyScopeSchema.optional(),
+  /** sha256 of the body as received: a repeated key with another digest is an IdempotencyConflictError. */
+  bodyDigest: BodyDigestSchema.optional(),
   flags: z.array(z.string().min(1).max(200)).max(100).optional(),
   name: optionalText,
   build: optionalText,
@@ -164,6 +187,8 @@ export interface UploadRow {
   /** The commit's batch that claimed the upload last (null while it waits). */
   batch: number | null;
   idempotencyKey: string | null;
+  idempotencyScope: IdempotencyScope | null;
+  bodyDigest: string | null;
   flags: string[];
   name: string | null;
   build: string | null;
@@ -262,6 +287,19 @@ export class SupersededRunError extends Error {
   }
 }
 
+/** The idempotency key is taken on this commit by an upload with a different body. */
+export class IdempotencyConflictError extends ConflictError {
+  constructor(
+    readonly idempotencyKey: string,
+    readonly scope: IdempotencyScope,
+    /** The upload that holds the key. */
+    readonly uploadId: string,
+  ) {
+    super(`idempotency key ${JSON.stringify(idempotencyKey)} is already used by upload ${uploadId}, whose body differs`);
+    this.name = 'IdempotencyConflictError';
+  }
+}
+
 /** The repository (or commit) named does not exist. */
 export class NotFoundError extends Error {
   constructor(message: string) {
@@ -303,6 +341,8 @@ interface UploadRecord {
   error_message: string | null;
   batch: number | null;
   idempotency_key: string | null;
+  idempotency_scope: string | null;
+  body_sha256: string | null;
   flags: string[] | null;
   name: string | null;
   build: string | null;
@@ -372,6 +412,8 @@ function toUpload(r: UploadRecord): UploadRow {
     errorMessage: r.error_message,
     batch: r.batch,
     idempotencyKey: r.idempotency_key,
+    idempotencyScope: r.idempotency_scope === null ? null : IdempotencyScopeSchema.parse(r.idempotency_scope),
+    bodyDigest: r.body_sha256,
     flags: r.flags ?? [],
     name: r.name,
     build: r.build,
@@ -493,8 +535,10 @@ export class Store {
 
   /**
    * Records an upload and gives it the commit's next session number (0, 1, 2, … without gaps).
-   * A repeated registration (same upload id, or same idempotency key for the commit) returns the
-   * first one with created=false and allocates nothing, also when both arrive at once.
+   * A repeated registration (same upload id, or same idempotency key and scope for the commit)
+   * returns the first one with created=false and allocates nothing, also when both arrive at
+   * once; the same key with a different body digest is an IdempotencyConflictError and changes
+   * nothing.
    */
   async registerUpload(raw: RegisterUploadInput): Promise<RegisteredUpload> {
     const input = RegisterUploadInput.parse(raw);
@@ -502,9 +546,9 @@ export class Store {
       try {
         return await this.db.transaction((tx) => registerOnce(tx, input));
       } catch (err) {
-        // A concurrent twin committed the same upload id between our check and our insert (only
-        // possible across commits; within a commit the row lock orders us). Run again: the check
-        // now sees it.
+        // A concurrent twin committed the same upload id or key between our check and our insert
+        // (only possible across commits; within a commit the row lock orders us, and the unique
+        // constraints back that up). Run again: the check now sees it.
         if (sqlState(err) === UNIQUE_VIOLATION && attempt < REGISTER_ATTEMPTS) continue;
         throw err;
       }
@@ -724,6 +768,15 @@ export class Store {
     return row === undefined ? null : toUpload(row);
   }
 
+  /** The commit's upload holding this idempotency key in this scope, if any. */
+  async findUploadByIdempotencyKey(repo: string, sha: string, scope: IdempotencyScope, key: string): Promise<UploadRow | null> {
+    const [row] = await this.db.query<UploadRecord>(
+      `${UPLOAD_SELECT} WHERE r.slug = $1 AND c.sha = $2 AND u.idempotency_scope = $3 AND u.idempotency_key = $4`,
+      [RepoSlugSchema.parse(repo), CommitShaSchema.parse(sha), IdempotencyScopeSchema.parse(scope), z.string().min(1).max(500).parse(key)],
+    );
+    return row === undefined ? null : toUpload(row);
+  }
+
   async listUploads(repo: string, sha: string): Promise<UploadRow[]> {
     const rows = await this.db.query<UploadRecord>(`${UPLOAD_SELECT} WHERE r.slug = $1 AND c.sha = $2 ORDER BY u.session`, [
       RepoSlugSchema.parse(repo),
@@ -893,15 +946,24 @@ async function registerOnce(tx: Queryable, input: z.output<typeof RegisterUpload
      RETURNING id`,
     [repositoryId, input.sha],
   );
-  const [existing] = await tx.query<{ id: string; session: number; commit_id: number }>(
-    `SELECT id, session, commit_id FROM uploads
-     WHERE id = $1 OR (commit_id = $2 AND idempotency_key = $3)
+  const key = input.idempotencyKey;
+  const scope = key === undefined ? null : (input.idempotencyScope ?? 'raw');
+  const [existing] = await tx.query<{ id: string; session: number; commit_id: number; body_sha256: string | null }>(
+    `SELECT id, session, commit_id, body_sha256 FROM uploads
+     WHERE id = $1 OR (commit_id = $2 AND idempotency_scope = $3 AND idempotency_key = $4)
      ORDER BY (id = $1) DESC LIMIT 1`,
-    [input.uploadId, commit.id, input.idempotencyKey ?? null],
+    [input.uploadId, commit.id, scope, key ?? null],
   );
   if (existing !== undefined) {
     if (existing.commit_id !== commit.id) {
       throw new ConflictError(`upload id ${input.uploadId} is already registered for another commit`);
+    }
+    // Thrown inside the transaction: the commit row's touch rolls back with it.
+    if (digestsConflict(existing.body_sha256, input.bodyDigest)) {
+      if (existing.id === input.uploadId || key === undefined || scope === null) {
+        throw new ConflictError(`upload id ${input.uploadId} is already registered with a different body`);
+      }
+      throw new IdempotencyConflictError(key, scope, existing.id);
     }
     return { uploadId: existing.id, session: existing.session, created: false };
   }
@@ -912,8 +974,8 @@ async function registerOnce(tx: Queryable, input: z.output<typeof RegisterUpload
   await tx.query(
     `INSERT INTO uploads
        (id, commit_id, session, state, idempotency_key, flags, name, build, job, branch, ci_url,
-        format_hint, raw_key, raw_bytes, path_fixes, repo_files_key)
-     VALUES ($1, $2, $3, 'uploaded', $4, $5::text[], $6, $7, $8, $9, $10, $11, $12, $13, $14::text[], $15)`,
+        format_hint, raw_key, raw_bytes, path_fixes, repo_files_key, idempotency_scope, body_sha256)
+     VALUES ($1, $2, $3, 'uploaded', $4, $5::text[], $6, $7, $8, $9, $10, $11, $12, $13, $14::text[], $15, $16, $17)`,
     [
       input.uploadId,
       commit.id,
@@ -930,6 +992,8 @@ async function registerOnce(tx: Queryable, input: z.output<typeof RegisterUpload
       input.rawBytes,
       input.pathFixes ?? [],
       input.repoFilesKey ?? null,
+      scope,
+      input.bodyDigest ?? null,
     ],
   );
   return { uploadId: input.uploadId, session, created: true };

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { devServerSearchAttributeArgs } from './search-attributes';
+import { ensurePrivateDirSync, PRIVATE_FILE_MODE, PRIVATE_UMASK, tightenFileSync } from '../private-files';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -24,13 +25,23 @@ export interface RunningDevServer {
   kill(): Promise<void>;
 }
 
+/** The dev server's database in the data folder. */
+export function devServerDbFile(dataDir: string): string {
+  return path.join(dataDir, 'temporal.sqlite');
+}
+
 /**
  * Starts `temporal server start-dev` on 127.0.0.1 with its SQLite file in the data folder (state
  * survives restarts) and the project's search attributes registered, and waits until it answers.
+ * Its files are owner-only: the server runs with umask 077, and an older install's database is
+ * tightened first (SQLite gives its journal and WAL files the database file's mode).
  */
 export async function startDevServer(opts: DevServerOptions): Promise<RunningDevServer> {
-  mkdirSync(opts.dataDir, { recursive: true });
+  ensurePrivateDirSync(opts.dataDir);
+  const dbFile = devServerDbFile(opts.dataDir);
+  for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, `${dbFile}-journal`]) tightenFileSync(f);
   const logFile = path.join(opts.dataDir, 'temporal-server.log');
+  tightenFileSync(logFile);
   const args = [
     'server',
     'start-dev',
@@ -41,15 +52,22 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
     '--ui-port',
     String(opts.uiPort),
     '--db-filename',
-    path.join(opts.dataDir, 'temporal.sqlite'),
+    dbFile,
     '--namespace',
     opts.namespace,
     '--log-level',
     'warn',
     ...devServerSearchAttributeArgs(),
   ];
-  const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = createWriteStream(logFile, { flags: 'a' });
+  // A umask (not a chmod once it is up) also covers the files SQLite creates later, and the file
+  // is never readable, not even for a moment. `exec` keeps the server the child we signal.
+  const child =
+    process.platform === 'win32'
+      ? spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('/bin/sh', ['-c', `umask ${PRIVATE_UMASK.toString(8).padStart(3, '0')} && exec "$0" "$@"`, opts.cliPath, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+  const log = createWriteStream(logFile, { flags: 'a', mode: PRIVATE_FILE_MODE });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

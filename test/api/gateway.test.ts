@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { toParseJson } from '../../src/coverage/json-output';
@@ -451,6 +452,105 @@ describe('uploads, status and reports', () => {
     );
     const rows = await h.p.store.listUploads('flow/retry', sha);
     assert.deepEqual(rows.map((r) => r.session), [0, 1, 2], 'no duplicate registrations');
+  });
+
+  test('the same Idempotency-Key with another body is 409 idempotency_conflict and changes nothing, raw and multipart', async () => {
+    const token = await createRepo('flow/conflict');
+    const sha = newSha();
+    const lcov = file('negotiator-nyc/lcov.info').body;
+    const cobertura = file('tomli-misc/coverage-py.xml').body;
+    const first = await rawUpload('flow/conflict', sha, token, lcov, { headers: { 'idempotency-key': 'ci-7' } });
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    const done = await call(base, 'GET', `/api/v1/repos/flow/conflict/commits/${sha}?wait=30s`, { token });
+    assert.equal(done.body.state, 'complete', JSON.stringify(done.body));
+    const reportBefore = await call(base, 'GET', `/api/v1/repos/flow/conflict/commits/${sha}/report`, { token });
+    const row = (await h.p.store.getUpload(first.body.uploads[0].uploadId))!;
+
+    const other = await rawUpload('flow/conflict', sha, token, cobertura, { headers: { 'idempotency-key': 'ci-7' } });
+    assert.equal(other.status, 409, JSON.stringify(other.body));
+    assert.equal(other.body.error.code, 'idempotency_conflict');
+    assert.equal(other.body.error.field, 'Idempotency-Key');
+    assert.match(other.body.error.message, /"ci-7"/);
+    assert.match(other.body.error.message, new RegExp(row.uploadId));
+    assert.deepEqual((await h.p.store.listUploads('flow/conflict', sha)).map((u) => u.uploadId), [row.uploadId]);
+    assert.ok(Buffer.from((await h.p.blobs.get(row.rawKey))!).equals(lcov), 'the first upload keeps its bytes');
+    const commit = await call(base, 'GET', `/api/v1/repos/flow/conflict/commits/${sha}`, { token });
+    assert.equal(commit.body.state, 'complete');
+    assert.equal(commit.body.totals.sessions, 1);
+    assert.deepEqual((await call(base, 'GET', `/api/v1/repos/flow/conflict/commits/${sha}/report`, { token })).body, reportBefore.body);
+    // The same body again is still answered.
+    const retry = await rawUpload('flow/conflict', sha, token, lcov, { headers: { 'idempotency-key': 'ci-7' } });
+    assert.equal(retry.status, 202);
+    assert.deepEqual(retry.body.uploads[0], { ...first.body.uploads[0], created: false });
+
+    // Multipart: a request whose part 1 differs is refused whole, its new part 2 included.
+    const form = (...bodies: Buffer[]) => {
+      const f = new FormData();
+      for (const [i, b] of bodies.entries()) f.append('report', new Blob([b]), `r${i}`);
+      return f;
+    };
+    const clover = file('negotiator-nyc/clover.xml').body;
+    const m1 = await call(base, 'POST', uploadPath('flow/conflict', sha), { token, body: form(lcov, clover), headers: { 'idempotency-key': 'ci-8' } });
+    assert.equal(m1.status, 202, JSON.stringify(m1.body));
+    const afterM1 = await call(base, 'GET', `/api/v1/repos/flow/conflict/commits/${sha}?wait=30s`, { token });
+    assert.equal(afterM1.body.totals?.sessions, 3, JSON.stringify(afterM1.body));
+    const reportM1 = await call(base, 'GET', `/api/v1/repos/flow/conflict/commits/${sha}/report`, { token });
+    const m2 = await call(base, 'POST', uploadPath('flow/conflict', sha), { token, body: form(lcov, cobertura, cobertura), headers: { 'idempotency-key': 'ci-8' } });
+    assert.equal(m2.status, 409, JSON.stringify(m2.body));
+    assert.equal(m2.body.error.code, 'idempotency_conflict');
+    assert.equal(m2.body.error.field, 'Idempotency-Key');
+    assert.match(m2.body.error.message, /"ci-8".*part 1/);
+    const rows = await h.p.store.listUploads('flow/conflict', sha);
+    assert.equal(rows.length, 3, 'nothing of the refused request was registered');
+    assert.ok(Buffer.from((await h.p.blobs.get(rows[2]!.rawKey))!).equals(clover));
+    assert.deepEqual((await call(base, 'GET', `/api/v1/repos/flow/conflict/commits/${sha}/report`, { token })).body, reportM1.body);
+  });
+
+  test("a raw upload's key and a multipart part's key that look alike (mk:0, mk part 0) are two uploads", async () => {
+    const token = await createRepo('flow/scopes');
+    const sha = newSha();
+    const lcov = file('negotiator-nyc/lcov.info').body;
+    const cobertura = file('tomli-misc/coverage-py.xml').body;
+    const raw = await rawUpload('flow/scopes', sha, token, lcov, { headers: { 'idempotency-key': 'mk:0' } });
+    const f = new FormData();
+    f.append('report', new Blob([cobertura]), 'coverage.xml');
+    const multi = await call(base, 'POST', uploadPath('flow/scopes', sha), { token, body: f, headers: { 'idempotency-key': 'mk' } });
+    assert.equal(raw.status, 202, JSON.stringify(raw.body));
+    assert.equal(multi.status, 202, JSON.stringify(multi.body));
+    assert.equal(multi.body.uploads[0].created, true);
+    assert.notEqual(multi.body.uploads[0].uploadId, raw.body.uploads[0].uploadId);
+    const [a, b] = await h.p.store.listUploads('flow/scopes', sha);
+    assert.ok(Buffer.from((await h.p.blobs.get(a!.rawKey))!).equals(lcov));
+    assert.ok(Buffer.from((await h.p.blobs.get(b!.rawKey))!).equals(cobertura));
+
+    const commit = await call(base, 'GET', `/api/v1/repos/flow/scopes/commits/${sha}?wait=30s`, { token });
+    assert.equal(commit.body.state, 'complete', JSON.stringify(commit.body));
+    assert.equal(commit.body.totals.sessions, 2);
+    const report = await call(base, 'GET', `/api/v1/repos/flow/scopes/commits/${sha}/report`, { token });
+    const files = Object.keys(report.body.files);
+    assert.ok(files.some((p) => p.endsWith('index.js')), `the LCOV files are in the report: ${files.join(', ')}`);
+    assert.ok(files.some((p) => p.endsWith('.py')), `the Cobertura files are in the report: ${files.join(', ')}`);
+  });
+
+  test('concurrent twins (same key, same body, sent at once) are one upload; the twins leave no blob behind', async () => {
+    const token = await createRepo('flow/twins');
+    const sha = newSha();
+    const body = file('negotiator-c8/lcov.info').body;
+    const rawDir = path.join(h.p.config.blobDir, 'raw');
+    const before = new Set(await readdir(rawDir));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => rawUpload('flow/twins', sha, token, body, { headers: { 'idempotency-key': 'twin', 'content-type': 'text/plain' } })),
+    );
+    assert.ok(answers.every((a) => a.status === 202), JSON.stringify(answers.map((a) => a.body)));
+    const ids = new Set(answers.map((a) => a.body.uploads[0].uploadId));
+    assert.equal(ids.size, 1);
+    assert.equal(answers.filter((a) => a.body.uploads[0].created).length, 1);
+    const rows = await h.p.store.listUploads('flow/twins', sha);
+    assert.deepEqual(rows.map((r) => r.uploadId), [...ids]);
+    const added = (await readdir(rawDir)).filter((n) => !before.has(n));
+    assert.deepEqual(added, [path.basename(rows[0]!.rawKey)], 'only the winner\'s blob is kept');
+    const commit = await call(base, 'GET', `/api/v1/repos/flow/twins/commits/${sha}?wait=30s`, { token });
+    assert.equal(commit.body.totals?.sessions, 1, JSON.stringify(commit.body));
   });
 
   test("every mode's report has the files and totals of `tributary parse --json` of the same files, byte for byte", async () => {

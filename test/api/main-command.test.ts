@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -60,6 +60,10 @@ function waitForOutput(pattern: RegExp, ms: number): Promise<RegExpMatchArray> {
 
 before(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'tributary-main-'));
+  // As an older install left them: folders readable by everyone. The start tightens them.
+  await chmod(dataDir, 0o755);
+  await mkdir(path.join(dataDir, 'blobs'), { mode: 0o755 });
+  await chmod(path.join(dataDir, 'blobs'), 0o755);
   const [devPort, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
@@ -93,6 +97,8 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
+const modeOf = async (p: string) => (await stat(p)).mode & 0o777;
+
 test('the main command serves the API, says where the admin token is, and stops the gateway first', async () => {
   await waitForOutput(/Press Ctrl-C to stop\./, 90_000);
   const api = /API:\s+(http:\/\/\S+)\/api\/v1/.exec(output)?.[1];
@@ -101,6 +107,12 @@ test('the main command serves the API, says where the admin token is, and stops 
   const tokenFile = path.join(dataDir, 'admin-token');
   assert.match(output, new RegExp(`Admin token:\\s+in ${tokenFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   assert.equal((await stat(tokenFile)).mode & 0o777, 0o600);
+  // Owner-only: the data folder and what the start tightened or created in it.
+  assert.equal(await modeOf(dataDir), 0o700, 'the data folder is tightened');
+  assert.equal(await modeOf(path.join(dataDir, 'blobs')), 0o700, 'the blob folder is tightened');
+  assert.equal(await modeOf(path.join(dataDir, 'db')), 0o700, "PGlite's folder");
+  assert.equal(await modeOf(path.join(dataDir, 'temporal.sqlite')), 0o600, "the dev server's database");
+  assert.equal(await modeOf(path.join(dataDir, 'temporal-server.log')), 0o600, "the dev server's log");
   const admin = (await readFile(tokenFile, 'utf8')).trim();
 
   const ready = await fetch(`${api}/readyz`);
@@ -120,6 +132,9 @@ test('the main command serves the API, says where the admin token is, and stops 
     body: lcov,
   });
   assert.equal(posted.status, 202);
+  const { uploads } = (await posted.json()) as { uploads: { uploadId: string }[] };
+  assert.equal(await modeOf(path.join(dataDir, 'blobs', 'raw', uploads[0]!.uploadId)), 0o600, 'a new blob file');
+  assert.equal(await modeOf(path.join(dataDir, 'blobs', 'raw')), 0o700, 'a new blob folder');
   const commit = await fetch(`${api}/api/v1/repos/demo/app/commits/${sha}?wait=30s`, { headers: { authorization: `Bearer ${uploadToken}` } });
   const body = (await commit.json()) as { state: string; totals: { sessions: number } | null };
   assert.equal(body.state, 'complete', JSON.stringify(body));

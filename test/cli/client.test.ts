@@ -243,6 +243,27 @@ describe('upload', () => {
     assert.equal(out.uploads[0]!.session, 0);
   });
 
+  test('a key already used for other content is a clear error naming the file and key (exit 1), not retried', async () => {
+    const slug = slugFor('key-conflict');
+    const token = gw.addRepo(slug);
+    const first = await run(['upload', reportFile, '--repo', slug, '--commit', SHA, '--token', token, '--idempotency-key', 'ci-9', '--detach']);
+    assert.equal(first.code, 0, first.stderr);
+    const before = gw.uploadRequests().length;
+    const r = await run(['upload', garbageFile, '--repo', slug, '--commit', SHA, '--token', token, '--idempotency-key', 'ci-9']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(gw.uploadRequests().length, before + 1, 'a 409 is not retried');
+    assert.match(r.stderr, /^error: .*garbage\.txt: Idempotency-Key "ci-9" was already used for commit [0-9a-f]+ with different content/m);
+    assert.match(r.stderr, /new --idempotency-key/);
+    assert.equal([...gw.uploads.values()].filter((u) => u.repo === slug).length, 1);
+
+    const again = await run(['upload', garbageFile, '--repo', slug, '--commit', SHA, '--token', token, '--idempotency-key', 'ci-9', '--json']);
+    assert.equal(again.code, 1);
+    const error = (JSON.parse(again.stdout) as { error: { code: string; message: string; field: string } }).error;
+    assert.equal(error.code, 'idempotency_conflict');
+    assert.equal(error.field, 'Idempotency-Key');
+    assert.match(error.message, /"ci-9"/);
+  });
+
   test('on a terminal: progress bars and live status lines redrawn in place', async () => {
     const slug = slugFor('tty');
     const token = gw.addRepo(slug);

@@ -247,6 +247,15 @@ describe('the tributary binary against the real gateway', () => {
     assert.equal(invalid.code, 1, `${invalid.stdout}\n${invalid.stderr}`);
     assert.match(invalid.stdout, /garbage\.txt +upload \S+ +session \d+ +error +\S+: /);
 
+    // A key already used for another file on this commit: refused, named, nothing changed.
+    const keyed = newSha();
+    const sent = await cli(['upload', FILES[0]!, '--repo', 'demo/app', '--commit', keyed, '--idempotency-key', 'e2e-key', '--detach']);
+    assert.equal(sent.code, 0, sent.stderr);
+    const reused = await cli(['upload', FILES[1]!, '--repo', 'demo/app', '--commit', keyed, '--idempotency-key', 'e2e-key']);
+    assert.equal(reused.code, 1, `${reused.stdout}\n${reused.stderr}`);
+    assert.match(reused.stderr, new RegExp(`${path.basename(FILES[1]!).replace('.', '\\.')}: Idempotency-Key "e2e-key" was already used`));
+    assert.equal((await p.store.listUploads('demo/app', keyed)).length, 1);
+
     const usage = await cli(['upload', path.join(scratch, 'missing.info'), '--repo', 'demo/app', '--commit', newSha()]);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /no such file/);

@@ -119,15 +119,26 @@ export class StandInGateway {
         this.failNextPosts--;
         return fail(503, 'unavailable', 'try again');
       }
+      // As the gateway: keys are per commit, and a key answers its upload only for the same body.
       const key = req.headers['idempotency-key'] as string | undefined;
-      let upload = key ? this.uploads.get(this.byKey.get(`${slug}:${key}`) ?? '') : undefined;
+      const keyOf = `${slug}:${m[3]}:${key}`;
+      let upload = key ? this.uploads.get(this.byKey.get(keyOf) ?? '') : undefined;
+      if (upload && !upload.body.equals(body)) {
+        return fail(
+          409,
+          'idempotency_conflict',
+          `Idempotency-Key ${JSON.stringify(key)} was already used on this commit for an upload with a different body (upload ${upload.id}); ` +
+            'a retry must send the same bytes, a new upload needs a new key',
+          'Idempotency-Key',
+        );
+      }
       const created = upload === undefined;
       if (!upload) {
         const session = [...this.uploads.values()].filter((u) => u.repo === slug && u.sha === m![3]).length;
         upload = { id: `up-${this.uploads.size + 1}`, repo: slug, sha: m[3]!, session, body, query: url.searchParams, script: [...this.script], state: 'uploaded' };
         if (body.includes('not a coverage report')) upload.script = ['processing', 'error'];
         this.uploads.set(upload.id, upload);
-        if (key) this.byKey.set(`${slug}:${key}`, upload.id);
+        if (key) this.byKey.set(keyOf, upload.id);
       }
       if (this.dropNextPosts > 0) {
         this.dropNextPosts--;

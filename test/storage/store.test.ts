@@ -2,10 +2,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ZodError } from 'zod';
 import type { Database } from '../../src/storage/database';
-import { ConflictError, NotFoundError, Store, SupersededRunError, type RegisterUploadInput } from '../../src/storage/store';
+import { createHash } from 'node:crypto';
+import { sqlState, UNIQUE_VIOLATION } from '../../src/storage/database';
+import { runMigrations } from '../../src/storage/migrations';
+import { ConflictError, IdempotencyConflictError, NotFoundError, Store, SupersededRunError, type RegisterUploadInput } from '../../src/storage/store';
 import { databasesUnderTest, type TestDatabase } from '../support/database';
 
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+
+const digest = (text: string) => createHash('sha256').update(text).digest('hex');
 
 for (const target of databasesUnderTest()) {
   describe(`Store on ${target.kind}`, () => {
@@ -216,6 +221,134 @@ for (const target of databasesUnderTest()) {
           store.registerUpload({ ...upload(repo, id), sha: 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee' }),
           ConflictError,
         );
+      });
+
+      test('a repeated key answers only the same body digest; another digest is refused and changes nothing', async () => {
+        const repo = await newRepo();
+        const p = repo.replace('/', '-');
+        const [a, b] = [digest('a'), digest('b')];
+        const first = await store.registerUpload(upload(repo, `${p}-1`, { idempotencyKey: 'job', bodyDigest: a }));
+        assert.deepEqual(first, { uploadId: `${p}-1`, session: 0, created: true });
+        const row = await store.getUpload(`${p}-1`);
+        assert.equal(row?.bodyDigest, a);
+        assert.equal(row?.idempotencyScope, 'raw', 'a key without a scope is a raw key');
+
+        const same = await store.registerUpload(upload(repo, `${p}-2`, { idempotencyKey: 'job', bodyDigest: a }));
+        assert.deepEqual(same, { uploadId: `${p}-1`, session: 0, created: false });
+        const commitBefore = await store.getCommit(repo, SHA);
+
+        const refused = await store.registerUpload(upload(repo, `${p}-3`, { idempotencyKey: 'job', bodyDigest: b })).then(
+          () => assert.fail('a different body was accepted'),
+          (err: unknown) => err,
+        );
+        assert.ok(refused instanceof IdempotencyConflictError, String(refused));
+        assert.ok(refused instanceof ConflictError);
+        assert.equal(refused.idempotencyKey, 'job');
+        assert.equal(refused.scope, 'raw');
+        assert.equal(refused.uploadId, `${p}-1`);
+        // Nothing changed: no row, no session spent, the commit row untouched (rolled back).
+        assert.equal(await store.getUpload(`${p}-3`), null);
+        const commitAfter = await store.getCommit(repo, SHA);
+        assert.equal(commitAfter?.nextSession, 1);
+        assert.equal(commitAfter?.updatedAt.getTime(), commitBefore?.updatedAt.getTime());
+        assert.equal((await store.getUpload(`${p}-1`))?.rawKey, `raw/${p}-1`);
+        assert.equal((await store.getUpload(`${p}-1`))?.bodyDigest, a);
+
+        // No digest to compare (a caller that sends none): answered, never refused.
+        assert.equal((await store.registerUpload(upload(repo, `${p}-4`, { idempotencyKey: 'job' }))).uploadId, `${p}-1`);
+        // The same upload id with another body is a conflict too.
+        await assert.rejects(store.registerUpload(upload(repo, `${p}-1`, { bodyDigest: b })), ConflictError);
+        assert.deepEqual((await store.listUploads(repo, SHA)).map((u) => u.uploadId), [`${p}-1`]);
+      });
+
+      test('raw and multipart keys are separate scopes', async () => {
+        const repo = await newRepo();
+        const p = repo.replace('/', '-');
+        const raw = await store.registerUpload(upload(repo, `${p}-raw`, { idempotencyKey: 'mk:0', idempotencyScope: 'raw', bodyDigest: digest('lcov') }));
+        const part = await store.registerUpload(upload(repo, `${p}-part`, { idempotencyKey: 'mk:0', idempotencyScope: 'multipart', bodyDigest: digest('cobertura') }));
+        assert.deepEqual([raw, part], [
+          { uploadId: `${p}-raw`, session: 0, created: true },
+          { uploadId: `${p}-part`, session: 1, created: true },
+        ]);
+        assert.equal((await store.findUploadByIdempotencyKey(repo, SHA, 'raw', 'mk:0'))?.uploadId, `${p}-raw`);
+        assert.equal((await store.findUploadByIdempotencyKey(repo, SHA, 'multipart', 'mk:0'))?.uploadId, `${p}-part`);
+        assert.equal(await store.findUploadByIdempotencyKey(repo, SHA, 'multipart', 'mk:1'), null);
+        const again = await store.registerUpload(upload(repo, `${p}-again`, { idempotencyKey: 'mk:0', idempotencyScope: 'multipart', bodyDigest: digest('cobertura') }));
+        assert.equal(again.uploadId, `${p}-part`);
+        await assert.rejects(
+          store.registerUpload(upload(repo, `${p}-other`, { idempotencyKey: 'mk:0', idempotencyScope: 'multipart', bodyDigest: digest('lcov') })),
+          (err: unknown) => err instanceof IdempotencyConflictError && err.scope === 'multipart' && err.uploadId === `${p}-part`,
+        );
+        // The database holds the rule itself: a second row for a key and scope is refused.
+        const commit = await store.getCommit(repo, SHA);
+        await assert.rejects(
+          db.query(
+            `INSERT INTO uploads (id, commit_id, session, state, idempotency_key, idempotency_scope, raw_key, raw_bytes)
+             VALUES ($1, $2, 99, 'uploaded', 'mk:0', 'raw', 'raw/x', 1)`,
+            [`${p}-direct`, commit?.id],
+          ),
+          (err: unknown) => sqlState(err) === UNIQUE_VIOLATION,
+        );
+        assert.equal((await store.listUploads(repo, SHA)).length, 2);
+      });
+
+      test('concurrent twins with one key: one upload; twins with another body are refused', async () => {
+        const repo = await newRepo();
+        const p = repo.replace('/', '-');
+        const results = await Promise.allSettled(
+          Array.from({ length: 12 }, (_, i) =>
+            store.registerUpload(upload(repo, `${p}-${i}`, { idempotencyKey: 'twin', bodyDigest: digest(i === 0 || i % 3 !== 0 ? 'same' : 'other') })),
+          ),
+        );
+        const answered = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+        assert.equal(answered.filter((r) => r.created).length, 1);
+        const winner = answered.find((r) => r.created)!;
+        assert.ok(answered.every((r) => r.uploadId === winner.uploadId && r.session === 0));
+        const winnerDigest = (await store.getUpload(winner.uploadId))?.bodyDigest;
+        // Whichever body won, every twin with the other body is refused, every twin with its body answered.
+        const expectRefused = Array.from({ length: 12 }, (_, i) => digest(i === 0 || i % 3 !== 0 ? 'same' : 'other')).filter((d) => d !== winnerDigest).length;
+        assert.equal(refused.length, expectRefused);
+        assert.ok(refused.every((e) => e instanceof IdempotencyConflictError), String(refused[0]));
+        assert.equal((await store.listUploads(repo, SHA)).length, 1);
+        assert.equal((await store.getCommit(repo, SHA))?.nextSession, 1);
+      });
+    });
+
+    describe('0005_idempotency_digest on an older database', () => {
+      test('older keyed rows become raw keys without a digest and are still answered', async () => {
+        const older = await target.create();
+        const odb = await older.open();
+        try {
+          // Back to the schema before 0005 (its inverse), with a row registered then.
+          for (const sql of [
+            `ALTER TABLE uploads DROP CONSTRAINT uploads_commit_idempotency_key`,
+            `ALTER TABLE uploads DROP CONSTRAINT uploads_idempotency_scoped`,
+            `ALTER TABLE uploads DROP COLUMN idempotency_scope`,
+            `ALTER TABLE uploads DROP COLUMN body_sha256`,
+            `ALTER TABLE uploads ADD CONSTRAINT uploads_commit_id_idempotency_key_key UNIQUE (commit_id, idempotency_key)`,
+            `DELETE FROM schema_migrations WHERE id = '0005_idempotency_digest'`,
+          ]) {
+            await odb.query(sql);
+          }
+          const ostore = new Store(odb);
+          await ostore.createRepository('old/app', 'h');
+          await odb.query(`INSERT INTO commits (repository_id, sha, next_session) SELECT id, $1, 1 FROM repositories WHERE slug = 'old/app'`, [SHA]);
+          await odb.query(
+            `INSERT INTO uploads (id, commit_id, session, state, idempotency_key, raw_key, raw_bytes)
+             SELECT 'old-1', id, 0, 'uploaded', 'ci:0', 'raw/old-1', 10 FROM commits WHERE sha = $1`,
+            [SHA],
+          );
+          assert.deepEqual(await runMigrations(odb), ['0005_idempotency_digest']);
+          const row = await ostore.getUpload('old-1');
+          assert.equal(row?.idempotencyScope, 'raw');
+          assert.equal(row?.bodyDigest, null);
+          const retry = await ostore.registerUpload({ ...upload('old/app', 'old-2'), idempotencyKey: 'ci:0', bodyDigest: digest('x') });
+          assert.deepEqual(retry, { uploadId: 'old-1', session: 0, created: false });
+        } finally {
+          await odb.close();
+          await older.dispose();
+        }
       });
     });
 

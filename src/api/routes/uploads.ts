@@ -3,8 +3,8 @@ import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { registerUpload, UnknownRepositoryError } from '../../services/register-upload';
-import { ConflictError } from '../../storage/store';
+import { registerUploads, UnknownRepositoryError, type RegisteredUpload, type RegisterUploadRequest } from '../../services/register-upload';
+import { ConflictError, IdempotencyConflictError } from '../../storage/store';
 import { assertCanSee } from '../auth';
 import { ApiError, badRequest, ErrorBodySchema, notFound, payloadTooLarge, unauthorized, unsupportedMediaType } from '../errors';
 import { WaitSchema } from '../long-poll';
@@ -78,7 +78,8 @@ export async function registerUploadRoutes(app: ZodApp, ctx: RouteContext): Prom
           description:
             'The body is one report as raw bytes (any content type but multipart; gzip as sent or with Content-Encoding: gzip), ' +
             'or multipart/form-data with one upload per file part (a part named `files` is the repository file list) and metadata fields. ' +
-            'An Idempotency-Key header makes a retry answer with the same upload (multipart: key + ":" + part index).',
+            'An Idempotency-Key header makes a retry with the same body answer with the same upload; the same key with a different body is ' +
+            '409 idempotency_conflict and changes nothing. Raw and multipart keys are separate (a multipart part\'s key is key + ":" + part index).',
           tags: ['uploads'],
           security: bearerSecurity,
           params: CommitParams,
@@ -105,38 +106,48 @@ export async function registerUploadRoutes(app: ZodApp, ctx: RouteContext): Prom
         const meta = parseMetadata(fields);
 
         const multi = request.isMultipart();
-        const uploads = [];
-        // One at a time, in the order sent: sessions follow the order of the parts.
-        for (const [index, file] of files.entries()) {
-          try {
-            const registered = await registerUpload(
-              { client, blobs, store, config },
-              {
-                repo,
-                sha,
-                body: file.body,
-                ...meta,
-                name: meta.name ?? file.filename,
-                idempotencyKey: idempotencyKey === undefined ? undefined : multi ? `${idempotencyKey}:${index}` : idempotencyKey,
-              },
+        const requests: RegisterUploadRequest[] = files.map((file, index) => ({
+          repo,
+          sha,
+          body: file.body,
+          ...meta,
+          name: meta.name ?? file.filename,
+          idempotencyKey: idempotencyKey === undefined ? undefined : multi ? `${idempotencyKey}:${index}` : idempotencyKey,
+          idempotencyScope: multi ? 'multipart' : 'raw',
+        }));
+        let registered: RegisteredUpload[];
+        try {
+          // One at a time, in the order sent: sessions follow the order of the parts.
+          registered = await registerUploads({ client, blobs, store, config }, requests);
+        } catch (err) {
+          if (err instanceof UnknownRepositoryError) throw notFound('repository');
+          if (err instanceof IdempotencyConflictError) {
+            const part = requests.findIndex((r) => r.idempotencyKey === err.idempotencyKey);
+            const what = multi ? `file part ${part} (key ${JSON.stringify(err.idempotencyKey)})` : 'an upload';
+            throw new ApiError(
+              409,
+              'idempotency_conflict',
+              `Idempotency-Key ${JSON.stringify(idempotencyKey)} was already used on this commit for ${what} with a different body ` +
+                `(upload ${err.uploadId}); a retry must send the same bytes, a new upload needs a new key`,
+              'Idempotency-Key',
             );
-            if (registered.created) {
-              ctx.metrics.uploadsAccepted.inc();
-              ctx.metrics.uploadBytes.inc(file.body.byteLength);
-            }
-            uploads.push({
-              uploadId: registered.uploadId,
-              session: registered.session,
-              state: 'uploaded' as const,
-              statusUrl: ctx.url(request, uploadPath(registered.uploadId)),
-              created: registered.created,
-            });
-          } catch (err) {
-            if (err instanceof UnknownRepositoryError) throw notFound('repository');
-            if (err instanceof ConflictError) throw new ApiError(409, 'conflict', err.message, 'Idempotency-Key');
-            throw err;
           }
+          if (err instanceof ConflictError) throw new ApiError(409, 'conflict', err.message, 'Idempotency-Key');
+          throw err;
         }
+        const uploads = registered.map((r, index) => {
+          if (r.created) {
+            ctx.metrics.uploadsAccepted.inc();
+            ctx.metrics.uploadBytes.inc(files[index]!.body.byteLength);
+          }
+          return {
+            uploadId: r.uploadId,
+            session: r.session,
+            state: 'uploaded' as const,
+            statusUrl: ctx.url(request, uploadPath(r.uploadId)),
+            created: r.created,
+          };
+        });
         return reply.code(202).send({ uploads, commitUrl: ctx.url(request, commitPath(repo, sha)) });
       },
     );

@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { FORMATS } from '../../coverage/types';
 import { PostedUploadsSchema, type CommitStatus, type PostedUpload, type UploadStatus } from '../api-schemas';
 import { sendProgress, statusLines } from '../display';
+import { ApiError } from '../http-client';
 import { commitPath, followCommit, followUpload, getCommit, isTerminalCommit, isTerminalUpload, mapBounded } from '../follow';
 import { UsageError, type CliIo } from '../io';
 import { dash, json, totalsTable } from '../output';
@@ -46,7 +47,7 @@ export function registerUploadCommand(program: Command, io: CliIo): void {
     .option('--ci-url <url>', 'link to the CI build')
     .addOption(new Option('--format <name>', 'skip detection and read every file as this format').choices([...FORMATS]))
     .option('--fixes <rule>', 'path fix "before::after" (repeatable)', collect, [])
-    .option('--idempotency-key <key>', 'makes a repeated command return the same uploads (":<index>" is appended per file when several)')
+    .option('--idempotency-key <key>', 'makes a repeated command with the same files return the same uploads (":<index>" is appended per file when several)')
     .option('--detach', 'print the upload ids and exit without waiting')
     .option('--wait-timeout <duration>', 'how long to follow the uploads', '10m');
   addServerOptions(cmd).action(async (files: string[], options: UploadOptions) => {
@@ -108,18 +109,33 @@ async function runUpload(ctx: ServerContext, files: string[], options: UploadOpt
     for (const [i, file] of local.entries()) {
       const key = String(i);
       progress.start(key, path.basename(file.path), file.size);
-      const { value } = await ctx.client.json(PostedUploadsSchema, `${commitPath(slug, sha)}/uploads`, {
-        method: 'POST',
-        token,
-        query,
-        headers: { 'idempotency-key': keyFor(i) },
-        body: {
-          open: () => createReadStream(file.path),
-          length: file.size,
-          contentType: 'application/octet-stream',
-          onProgress: (bytes) => progress.update(key, bytes),
-        },
-      });
+      const idempotencyKey = keyFor(i);
+      const { value } = await ctx.client
+        .json(PostedUploadsSchema, `${commitPath(slug, sha)}/uploads`, {
+          method: 'POST',
+          token,
+          query,
+          headers: { 'idempotency-key': idempotencyKey },
+          body: {
+            open: () => createReadStream(file.path),
+            length: file.size,
+            contentType: 'application/octet-stream',
+            onProgress: (bytes) => progress.update(key, bytes),
+          },
+        })
+        .catch((err: unknown) => {
+          // Not retried (the server changed nothing): the key names a different file already.
+          if (err instanceof ApiError && err.code === 'idempotency_conflict') {
+            throw new ApiError(
+              err.status,
+              err.code,
+              `${file.path}: Idempotency-Key ${JSON.stringify(idempotencyKey)} was already used for commit ${sha} with different content; ` +
+                'send the same file to retry, or use a new --idempotency-key for a changed file',
+              err.field,
+            );
+          }
+          throw err;
+        });
       const upload = value.uploads[0]!;
       sent.push({ file, upload });
       progress.finish(key, `${file.path}: sent ${file.size} bytes, upload ${upload.uploadId} (session ${dash(upload.session)})`, `${path.basename(file.path)}: upload ${upload.uploadId}`);
