@@ -16,7 +16,7 @@ export interface AppContext {
 }
 
 export async function openAppContext(config: Config): Promise<AppContext> {
-  const db = await openDatabase({ url: config.database.url, dataDir: config.database.dir });
+  const db = await openDatabase({ url: config.database.url, dataDir: config.database.dir, connectTimeoutMs: config.dependencyTimeoutMs });
   const store = new Store(db);
   const decideMode = await createModeDecider({
     getOverride: (repo) => store.getModeOverride(repo),
