@@ -33,10 +33,11 @@ class KnownTokens {
  * - a request without a token, or whose token authenticates nobody, counts against its address;
  * - a request whose token authenticates counts against that token only;
  * - once an address is over its budget, its requests with a token not seen authenticating in the
- *   last hour are refused before the database is asked (a sha256 of the token is all they cost).
+ *   last hour (the admin token always counts as seen) are refused with 429 before the database is
+ *   asked: a sha256 of the token is all they cost.
  * Both budgets are `perMinute` requests in a window of a minute.
  */
-export function registerRateLimits(app: FastifyInstance, auth: Authenticator, perMinute: number): void {
+export function registerRateLimits(app: FastifyInstance, auth: Authenticator, adminTokenHash: string, perMinute: number): void {
   const limiter = (prefix: string, key: (request: FastifyRequest) => string): Limiter =>
     app.createRateLimit({ max: perMinute, timeWindow: WINDOW_MS, keyGenerator: (request) => `${prefix}:${key(request)}` });
   const byAddress = limiter('ip', (request) => normalizeIP(request.ip));
@@ -50,7 +51,8 @@ export function registerRateLimits(app: FastifyInstance, auth: Authenticator, pe
     // The route's own hook answers 401 within the budget.
     if (token === undefined) return charge(byAddress, request, reply);
     const hash = hashToken(token);
-    if (!known.has(hash)) {
+    // The admin is never locked out by a flood from its address.
+    if (hash !== adminTokenHash && !known.has(hash)) {
       const address = await byAddress(request, { increment: false });
       if (!address.isAllowed && address.remaining <= 0) throw refuse(reply, address.max, address.ttlInSeconds);
     }

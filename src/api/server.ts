@@ -110,8 +110,9 @@ export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
 
   // Not global: the plugin would append its hook after each route's auth hook; ours runs first.
   await app.register(rateLimit, { global: false });
-  const auth = createAuthenticator(deps.store, hashToken(deps.adminToken));
-  registerRateLimits(app, auth, deps.config.api.rateLimitPerMinute);
+  const adminTokenHash = hashToken(deps.adminToken);
+  const auth = createAuthenticator(deps.store, adminTokenHash);
+  registerRateLimits(app, auth, adminTokenHash, deps.config.api.rateLimitPerMinute);
 
   // Multipart bodies are read by the upload route straight from the request, with a timer of its own.
   const idleMs = deps.config.api.bodyIdleTimeoutMs;
