@@ -116,10 +116,12 @@ export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
 
   // Multipart bodies are read by the upload route straight from the request, with a timer of its own.
   const idleMs = deps.config.api.bodyIdleTimeoutMs;
-  app.addHook('preParsing', async (request, _reply, payload) => {
+  app.addHook('preParsing', async (request, reply, payload) => {
     const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
     if (!hasBody || /^\s*multipart\//i.test(request.headers['content-type'] ?? '')) return payload;
-    return idleGuardedBody(payload, idleMs);
+    const guarded = idleGuardedBody(payload, idleMs);
+    reply.raw.once('close', guarded.stop);
+    return guarded.body;
   });
 
   const ctx: RouteContext = {

@@ -90,9 +90,10 @@ export class BodyIdleTimer {
 /**
  * The body of a request as it arrives, failing with 408 once it has been idle for `idleMs`. The
  * request itself is left alone (destroying it would destroy the socket before the 408 is sent);
- * the error answer closes the connection instead.
+ * the error answer closes the connection instead. `stop()` once the answer is sent: a body the
+ * route never read (refused early) is not timed any longer.
  */
-export function idleGuardedBody(payload: Readable, idleMs: number): Readable {
+export function idleGuardedBody(payload: Readable, idleMs: number): { body: Readable; stop(): void } {
   const idle = new BodyIdleTimer(idleMs);
   const guard = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -104,11 +105,25 @@ export function idleGuardedBody(payload: Readable, idleMs: number): Readable {
       callback();
     },
   });
+  // Readers listen for errors themselves; a body nobody reads must not fail the process.
+  guard.on('error', () => undefined);
   idle.signal.addEventListener('abort', () => {
     payload.unpipe(guard);
     guard.destroy(idle.signal.reason as Error);
   });
   guard.once('close', () => idle.stop());
+  // pipe() forwards neither errors nor an abort: a client that leaves fails the read at once.
+  payload.once('error', (err) => guard.destroy(err));
+  payload.once('close', () => {
+    if (!payload.readableEnded) guard.destroy(new Error('the client closed the request before its body ended'));
+  });
   payload.pipe(guard);
-  return guard;
+  return {
+    body: guard,
+    stop() {
+      idle.stop();
+      payload.unpipe(guard);
+      guard.destroy();
+    },
+  };
 }

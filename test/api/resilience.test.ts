@@ -160,6 +160,20 @@ describe('timeouts', () => {
     assert.equal(JSON.parse(answer.body).error.code, 'request_timeout');
   });
 
+  test('a body refused before it is read (413) is not timed afterwards: nothing fails once the idle timeout passes', async () => {
+    const small = await h.extraGateway((c) => ({ ...c, api: { ...c.api, bodyIdleTimeoutMs: IDLE_MS, maxUploadBytes: 1000 } }));
+    const answer = await post(
+      small.base,
+      `/api/v1/repos/slow/body/commits/${newSha()}/uploads`,
+      { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'content-length': '5000' },
+      (req) => req.write(REPORT),
+    );
+    assert.equal(answer.status, 413, answer.body);
+    // Past the idle timeout of the unread body: an unhandled error here would fail this test.
+    await new Promise((r) => setTimeout(r, IDLE_MS * 3));
+    assert.equal((await call(small.base, 'GET', '/healthz')).status, 200);
+  });
+
   test('a slow but steady body, taking several idle timeouts in all, is accepted whole', async () => {
     const sha = newSha();
     const chunks = 12;
