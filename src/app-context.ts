@@ -20,7 +20,7 @@ export async function openAppContext(config: Config): Promise<AppContext> {
   // Only what lives on this machine: a worker on PostgreSQL and S3 leaves the data folder alone.
   if (config.blobs.kind === 'fs' || config.database.url === undefined) await ensurePrivateDir(config.dataDir);
   if (config.blobs.kind === 'fs') await ensurePrivateDir(config.blobs.dir);
-  const db = await openDatabase({ url: config.database.url, dataDir: config.database.dir });
+  const db = await openDatabase({ url: config.database.url, dataDir: config.database.dir, connectTimeoutMs: config.dependencyTimeoutMs });
   const store = new Store(db);
   const decideMode = await createModeDecider({
     getOverride: (repo) => store.getModeOverride(repo),

@@ -13,6 +13,9 @@ const booleanFromEnv = z
 
 const port = z.coerce.number().int().min(1).max(65535);
 
+/** A duration that must not be zero: a timeout of 0 would mean none at all. */
+const positiveDuration = durationMs.refine((ms) => ms > 0, 'expected a duration above zero (examples: 500ms, 10s, 5m)');
+
 /**
  * Every setting of every Tributary process, from environment variables. Unset means the embedded
  * default (dev server, data folder on disk); each production part is switched on by its variable.
@@ -69,6 +72,18 @@ export const ConfigSchema = z
     TRIBUTARY_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
     TRIBUTARY_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
     TRIBUTARY_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }).optional(),
+    // 256 MiB (the default upload limit) in 10 minutes needs about 450 KB/s: slower links need more.
+    TRIBUTARY_API_REQUEST_TIMEOUT: positiveDuration.default(600_000),
+    TRIBUTARY_API_BODY_IDLE_TIMEOUT: positiveDuration.default(30_000),
+    TRIBUTARY_API_HEADERS_TIMEOUT: positiveDuration.default(30_000),
+    TRIBUTARY_DEPENDENCY_TIMEOUT: positiveDuration.default(5_000),
+    // 0: wait for ever (a supervisor that restarts the process would only do the same, louder).
+    TRIBUTARY_STARTUP_TIMEOUT: durationMs.default(300_000),
+  })
+  // Node refuses a header timeout above the request timeout; say so in our own words.
+  .refine((c) => c.TRIBUTARY_API_HEADERS_TIMEOUT <= c.TRIBUTARY_API_REQUEST_TIMEOUT, {
+    message: 'TRIBUTARY_API_HEADERS_TIMEOUT must not exceed TRIBUTARY_API_REQUEST_TIMEOUT',
+    path: ['TRIBUTARY_API_HEADERS_TIMEOUT'],
   })
   .refine((c) => c.TRIBUTARY_MAX_DEBOUNCE >= c.TRIBUTARY_DEBOUNCE, {
     message: 'TRIBUTARY_MAX_DEBOUNCE must be at least TRIBUTARY_DEBOUNCE',
@@ -127,6 +142,10 @@ export interface Config {
     s3?: S3Config;
   };
   api: ApiConfig;
+  /** How long a call to the database or Temporal may take before the gateway answers 503. */
+  dependencyTimeoutMs: number;
+  /** How long a process waits at start for Temporal and the database; 0 is for ever. */
+  startupTimeoutMs: number;
 }
 
 export interface ApiConfig {
@@ -139,6 +158,12 @@ export interface ApiConfig {
   rateLimitPerMinute: number;
   /** Base of the URLs in responses; undefined means the request's own scheme and host. */
   publicUrl?: string;
+  /** The whole request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
+  /** A request body that sends nothing for this long is cut with 408. */
+  bodyIdleTimeoutMs: number;
+  /** The request headers must arrive within this. */
+  headersTimeoutMs: number;
 }
 
 export interface S3Config {
@@ -221,7 +246,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxUploadBytes: c.TRIBUTARY_MAX_UPLOAD_BYTES,
       rateLimitPerMinute: c.TRIBUTARY_RATE_LIMIT,
       publicUrl: c.TRIBUTARY_PUBLIC_URL?.replace(/\/+$/, ''),
+      requestTimeoutMs: c.TRIBUTARY_API_REQUEST_TIMEOUT,
+      bodyIdleTimeoutMs: c.TRIBUTARY_API_BODY_IDLE_TIMEOUT,
+      headersTimeoutMs: c.TRIBUTARY_API_HEADERS_TIMEOUT,
     },
+    dependencyTimeoutMs: c.TRIBUTARY_DEPENDENCY_TIMEOUT,
+    startupTimeoutMs: c.TRIBUTARY_STARTUP_TIMEOUT,
   };
 }
 

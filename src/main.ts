@@ -10,6 +10,7 @@ import { connectWorker } from './temporal/connection';
 import { temporalTools } from './temporal/tools';
 import { SEARCH_ATTRIBUTES } from './temporal/search-attributes';
 import { createWorker } from './worker';
+import { DependencyWaitError, databaseDown, databaseLabel, waitFor } from './shared/wait-for';
 import { openAppContext } from './app-context';
 import { Client } from '@temporalio/client';
 import { connectClient } from './temporal/connection';
@@ -88,9 +89,11 @@ async function main(): Promise<void> {
   try {
     const temporal = await startTemporal(config);
     if (temporal.stoppable) started.push(temporal.stoppable);
-    const app = await openAppContext(config);
+    // An existing server (TEMPORAL_ADDRESS) and PostgreSQL may come up after us: wait for them.
+    const bound = { timeoutMs: config.startupTimeoutMs };
+    const app = await waitFor(() => openAppContext(config), { ...bound, what: databaseLabel(config.database.url), retryable: databaseDown });
     started.push({ name: 'database', stop: () => app.close() });
-    const connection = await connectWorker(config, temporal.address);
+    const connection = await waitFor(() => connectWorker(config, temporal.address), { ...bound, what: `Temporal at ${temporal.address}` });
     started.push({ name: 'worker connection', stop: () => connection.close() });
     const worker = await createWorker({ connection, config, deps: app });
     const running = worker.run();
@@ -103,7 +106,7 @@ async function main(): Promise<void> {
     });
 
     // The gateway goes last so it stops first: no new uploads arrive while the rest shuts down.
-    const clientConnection = await connectClient(config, temporal.address);
+    const clientConnection = await waitFor(() => connectClient(config, temporal.address), { ...bound, what: `Temporal at ${temporal.address}` });
     started.push({ name: 'client connection', stop: () => clientConnection.close() });
     const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
     const admin = await ensureAdminToken(config);
@@ -130,6 +133,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : err);
+  console.error(err instanceof ConfigError || err instanceof DependencyWaitError ? err.message : err instanceof Error ? (err.stack ?? err.message) : err);
   process.exit(1);
 });

@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities, type ActivityDeps } from './activities';
 import { openAppContext } from './app-context';
 import { loadConfig, type Config } from './config';
+import { databaseDown, databaseLabel, waitFor } from './shared/wait-for';
 import { connectWorker } from './temporal/connection';
 
 export interface WorkerSetup {
@@ -31,8 +32,13 @@ async function main(): Promise<void> {
   if (!config.temporal.address) {
     throw new Error('set TEMPORAL_ADDRESS to run a standalone worker (`npm start` runs the embedded stack instead)');
   }
-  const app = await openAppContext(config);
-  const connection = await connectWorker(config, config.temporal.address);
+  const address = config.temporal.address;
+  const app = await waitFor(() => openAppContext(config), {
+    what: databaseLabel(config.database.url),
+    timeoutMs: config.startupTimeoutMs,
+    retryable: databaseDown,
+  });
+  const connection = await waitFor(() => connectWorker(config, address), { what: `Temporal at ${address}`, timeoutMs: config.startupTimeoutMs });
   const worker = await createWorker({ connection, config, deps: app });
   console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
   await worker.run(); // the SDK shuts the worker down gracefully on SIGINT / SIGTERM

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z, ZodError } from 'zod';
+import { unavailableDependency, type Dependency } from '../shared/dependency-errors';
 
 /** The body of every error answer: `{"error": {"code", "message", "field"?}}`. */
 export const ErrorBodySchema = z.object({
@@ -36,6 +37,13 @@ export const badRequest = (field: string, message: string) => new ApiError(400, 
 export const payloadTooLarge = (limit: number) =>
   new ApiError(413, 'payload_too_large', `the upload is larger than the limit of ${limit} bytes`);
 export const unsupportedMediaType = (message: string) => new ApiError(415, 'unsupported_media_type', message);
+export const requestTimeout = (idleMs: number) =>
+  new ApiError(408, 'request_timeout', `the request body sent nothing for ${idleMs} ms; send it again`);
+
+/** Seconds a client is asked to wait after a 503: long enough for a restart, short for a blip. */
+export const RETRY_AFTER_SECONDS = 5;
+export const unavailable = (dependency: Dependency) =>
+  new ApiError(503, 'unavailable', `the ${dependency === 'Temporal' ? 'Temporal server' : dependency} is unreachable; retry in ${RETRY_AFTER_SECONDS} s`);
 
 /** The first path segment of a validation issue: the query parameter, body property or path parameter. */
 function fieldOf(path: readonly PropertyKey[] | string, context?: string): string {
@@ -73,6 +81,8 @@ export function toApiError(err: unknown): ApiError {
     default:
       break;
   }
+  const dependency = unavailableDependency(err);
+  if (dependency !== undefined) return unavailable(dependency);
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Fastify's own client errors (malformed JSON and the like) keep their status.
     const field = fe.statusCode === 400 ? 'body' : undefined;
@@ -83,8 +93,11 @@ export function toApiError(err: unknown): ApiError {
 
 export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const api = toApiError(err);
-  if (api.statusCode >= 500) request.log.error({ err }, 'request failed');
-  // The rest of an oversized body is not worth reading: end the connection after the answer.
-  if (api.statusCode === 413) void reply.header('connection', 'close');
+  // A dependency that is down is an operational state, not a bug: a warning, once per request.
+  if (api.statusCode === 503) request.log.warn({ err }, api.message);
+  else if (api.statusCode >= 500) request.log.error({ err }, 'request failed');
+  if (api.statusCode === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  // The rest of an oversized or stalled body is not worth reading: end the connection after the answer.
+  if (api.statusCode === 413 || api.statusCode === 408) void reply.header('connection', 'close');
   void reply.code(api.statusCode).send(api.toBody());
 }

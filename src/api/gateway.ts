@@ -6,6 +6,7 @@ import { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { openAppContext, type AppContext } from '../app-context';
 import { ConfigError, loadConfig, type Config } from '../config';
+import { DependencyWaitError, databaseDown, databaseLabel, waitFor } from '../shared/wait-for';
 import { connectClient } from '../temporal/connection';
 import { describeAdminToken, ensureAdminToken } from './admin-token';
 import { buildServer } from './server';
@@ -42,8 +43,12 @@ async function main(): Promise<void> {
   const config = loadConfig();
   ensurePrivateDirSync(config.dataDir);
   const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
-  const context = await openAppContext(config);
-  const connection = await connectClient(config, address);
+  const context = await waitFor(() => openAppContext(config), {
+    what: databaseLabel(config.database.url),
+    timeoutMs: config.startupTimeoutMs,
+    retryable: databaseDown,
+  });
+  const connection = await waitFor(() => connectClient(config, address), { what: `Temporal at ${address}`, timeoutMs: config.startupTimeoutMs });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const admin = await ensureAdminToken(config);
   const gateway = await startGateway({ config, app: context, client, adminToken: admin.token });
@@ -67,7 +72,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err) => {
-    console.error(err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : err);
+    console.error(err instanceof ConfigError || err instanceof DependencyWaitError ? err.message : err instanceof Error ? (err.stack ?? err.message) : err);
     process.exit(1);
   });
 }

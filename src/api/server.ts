@@ -17,11 +17,13 @@ import type { Config } from '../config';
 import type { BlobStore } from '../storage/blob-store';
 import type { Queryable } from '../storage/database';
 import type { Store } from '../storage/store';
-import { createAuthenticator, bearerToken, type Authenticator } from './auth';
-import { ApiError, errorHandler, notFound } from './errors';
-import { pollUntil } from './long-poll';
+import { createAuthenticator, type Authenticator } from './auth';
+import { errorHandler, notFound } from './errors';
+import { MAX_WAIT_MS, pollUntil } from './long-poll';
 import { GatewayMetrics } from './metrics';
+import { registerRateLimits } from './rate-limit';
 import { hashToken } from './tokens';
+import { idleGuardedBody } from './upload-body';
 import { registerRepoRoutes } from './routes/repos';
 import { registerUploadRoutes } from './routes/uploads';
 import { registerCommitRoutes } from './routes/commits';
@@ -72,7 +74,13 @@ export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
     // limit is for the small JSON bodies of the other routes.
     bodyLimit: 1024 * 1024,
     trustProxy: false,
+    // Receiving a request (headers and body) is bounded as a whole; answering it is not, so
+    // long-polls are untouched. A body that stalls is cut sooner, by the idle guard below.
+    requestTimeout: deps.config.api.requestTimeoutMs,
+    // Idle sockets, the backstop: above the longest long-poll, which writes nothing while it waits.
+    connectionTimeout: MAX_WAIT_MS + 30_000,
   });
+  app.server.headersTimeout = deps.config.api.headersTimeoutMs;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
@@ -100,23 +108,25 @@ export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  await app.register(rateLimit, {
-    max: deps.config.api.rateLimitPerMinute,
-    timeWindow: 60_000,
-    // Per token, by its hash so the limiter's memory never holds a secret; callers without a
-    // token share their address's budget.
-    keyGenerator: (request) => {
-      const token = bearerToken(request);
-      return token === undefined ? `ip:${request.ip}` : `token:${hashToken(token)}`;
-    },
-    allowList: (request) => !request.url.startsWith('/api/'),
-    errorResponseBuilder: (_request, context) =>
-      new ApiError(429, 'rate_limited', `more than ${context.max} requests per minute; retry in ${context.after}`),
+  // Not global: the plugin would append its hook after each route's auth hook; ours runs first.
+  await app.register(rateLimit, { global: false });
+  const adminTokenHash = hashToken(deps.adminToken);
+  const auth = createAuthenticator(deps.store, adminTokenHash);
+  registerRateLimits(app, auth, adminTokenHash, deps.config.api.rateLimitPerMinute);
+
+  // Multipart bodies are read by the upload route straight from the request, with a timer of its own.
+  const idleMs = deps.config.api.bodyIdleTimeoutMs;
+  app.addHook('preParsing', async (request, reply, payload) => {
+    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+    if (!hasBody || /^\s*multipart\//i.test(request.headers['content-type'] ?? '')) return payload;
+    const guarded = idleGuardedBody(payload, idleMs);
+    reply.raw.once('close', guarded.stop);
+    return guarded.body;
   });
 
   const ctx: RouteContext = {
     deps,
-    auth: createAuthenticator(deps.store, hashToken(deps.adminToken)),
+    auth,
     metrics,
     url(request, path) {
       const base = deps.config.api.publicUrl ?? `${request.protocol}://${request.host}`;

@@ -145,8 +145,8 @@ export class HttpClient {
       if (response.status >= 200 && response.status < 300) return response;
       const retryable = response.status >= 500 || response.status === 429;
       if (retryable && attempt < this.retries) {
-        const retryAfter = Number(response.headers['retry-after']);
-        const delay = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 30_000) : backoff.next();
+        const retryAfter = retryAfterMs(response.headers['retry-after']);
+        const delay = retryAfter !== undefined && retryAfter > 0 ? Math.min(retryAfter, 30_000) : backoff.next();
         this.options.onRetry?.(`${url.pathname}: HTTP ${response.status}`, delay);
         await sleep(delay);
         continue;
@@ -208,6 +208,14 @@ export class HttpClient {
       }
     });
   }
+}
+
+/** Retry-After as milliseconds: delay-seconds or an HTTP date (RFC 9110); undefined when absent or invalid. */
+export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
+  if (header === undefined || header.trim() === '') return undefined;
+  if (/^\s*\d+\s*$/.test(header)) return Number(header) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 function toApiError(response: ApiResponse, baseUrl: string): Error {

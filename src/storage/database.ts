@@ -36,13 +36,17 @@ export const OpenDatabaseOptions = z.object({
   dataDir: z.string().min(1).optional(),
   /** Connections of the PostgreSQL pool. */
   maxConnections: z.number().int().min(1).max(1000).optional(),
+  /** How long the PostgreSQL pool waits for a new connection (pg's default is for ever). */
+  connectTimeoutMs: z.number().int().min(1).optional(),
 });
 export type OpenDatabaseOptions = z.input<typeof OpenDatabaseOptions>;
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
 /** Opens the database and brings its schema up to date (see ./migrations). */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   const o = OpenDatabaseOptions.parse(opts);
-  const db = guardNesting(o.url !== undefined ? openPostgres(o.url, o.maxConnections ?? 10) : await openPglite(o.dataDir));
+  const db = guardNesting(o.url !== undefined ? openPostgres(o.url, o.maxConnections ?? 10, o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) : await openPglite(o.dataDir));
   try {
     await runMigrations(db);
   } catch (err) {
@@ -113,8 +117,10 @@ const pgTypeParsers: CustomTypesConfig = {
       : pgTypes.getTypeParser(oid, format)) as typeof pgTypes.getTypeParser,
 };
 
-function openPostgres(url: string, max: number): Database {
-  const pool = new Pool({ connectionString: url, max, types: pgTypeParsers });
+function openPostgres(url: string, max: number, connectTimeoutMs: number): Database {
+  // A server that does not answer fails the query after connectTimeoutMs, not after the kernel's
+  // TCP timeout: callers (the gateway's 503, activity retries) learn it soon.
+  const pool = new Pool({ connectionString: url, max, types: pgTypeParsers, connectionTimeoutMillis: connectTimeoutMs });
   // An idle client that loses its connection (server restart) emits 'error' on the pool; without
   // a listener that would crash the process. The next query simply gets a fresh connection.
   pool.on('error', () => undefined);

@@ -1,8 +1,9 @@
-import { Connection, type ConnectionOptions } from '@temporalio/client';
+import { Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import type { Config } from '../config';
 
 type Shared = Pick<ConnectionOptions & NativeConnectionOptions, 'address' | 'tls' | 'apiKey'>;
+type Interceptor = NonNullable<ConnectionOptions['interceptors']>[number];
 
 function options(config: Config, address: string): Shared {
   return {
@@ -12,8 +13,28 @@ function options(config: Config, address: string): Shared {
   };
 }
 
+/**
+ * The SDK's retry interceptor with a few fast attempts, under a deadline `ms` from the call's start
+ * for calls without one of their own; every attempt shares it, so the whole call ends by then.
+ */
+function boundedRetries(ms: number): Interceptor {
+  const retry = makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 4 }));
+  return (callOptions, nextCall) => retry({ ...callOptions, deadline: callOptions.deadline ?? Date.now() + ms }, nextCall);
+}
+
+/**
+ * The client connection of the gateway. The SDK's defaults retry an unreachable server for about
+ * 20 s and let a call wait without end; a caller waiting on an HTTP answer is better served by a
+ * quick 503: a few fast retries (a blip), a deadline per call (a server that does not answer),
+ * and reconnect attempts at most 5 s apart, so the gateway notices a recovered server soon.
+ */
 export function connectClient(config: Config, address: string): Promise<Connection> {
-  return Connection.connect(options(config, address));
+  return Connection.connect({
+    ...options(config, address),
+    connectTimeout: config.dependencyTimeoutMs,
+    interceptors: [boundedRetries(config.dependencyTimeoutMs)],
+    channelArgs: { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 5_000 },
+  });
 }
 
 export function connectWorker(config: Config, address: string): Promise<NativeConnection> {

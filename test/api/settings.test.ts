@@ -21,6 +21,9 @@ describe('gateway configuration', () => {
       maxUploadBytes: 256 * 1024 * 1024,
       rateLimitPerMinute: 600,
       publicUrl: undefined,
+      requestTimeoutMs: 600_000,
+      bodyIdleTimeoutMs: 30_000,
+      headersTimeoutMs: 30_000,
     });
   });
 
@@ -32,6 +35,9 @@ describe('gateway configuration', () => {
       TRIBUTARY_MAX_UPLOAD_BYTES: '1048576',
       TRIBUTARY_RATE_LIMIT: '30',
       TRIBUTARY_PUBLIC_URL: 'https://coverage.example.com/',
+      TRIBUTARY_API_REQUEST_TIMEOUT: '30m',
+      TRIBUTARY_API_BODY_IDLE_TIMEOUT: '1m',
+      TRIBUTARY_API_HEADERS_TIMEOUT: '20s',
     });
     assert.deepEqual(c.api, {
       host: '0.0.0.0',
@@ -40,6 +46,9 @@ describe('gateway configuration', () => {
       maxUploadBytes: 1048576,
       rateLimitPerMinute: 30,
       publicUrl: 'https://coverage.example.com',
+      requestTimeoutMs: 1_800_000,
+      bodyIdleTimeoutMs: 60_000,
+      headersTimeoutMs: 20_000,
     });
   });
 

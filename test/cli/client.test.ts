@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../../src/cli/main';
 import { readFileChunks, type CliIo } from '../../src/cli/io';
-import { Backoff, HttpClient } from '../../src/cli/http-client';
+import { Backoff, HttpClient, retryAfterMs } from '../../src/cli/http-client';
 import { followUpload } from '../../src/cli/follow';
 import { ADMIN_TOKEN, REPORT_TEXT, StandInGateway } from './stand-in-gateway';
 
@@ -416,6 +416,42 @@ describe('status, report, mode, tasks, cancel', () => {
     const unknown = await run(['cancel', 'nope'], { env });
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no such workflow/);
+  });
+});
+
+describe('503 and Retry-After', () => {
+  test('a 503 is retried after the Retry-After the server sent, seconds or date', async () => {
+    const { createServer: createHttpServer } = await import('node:http');
+    let calls = 0;
+    const server = createHttpServer((_req, res) => {
+      calls++;
+      if (calls === 1) {
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+        res.end(JSON.stringify({ error: { code: 'unavailable', message: 'the database is unreachable; retry in 5 s' } }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const addr = server.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      const delays: number[] = [];
+      const client = new HttpClient({ baseUrl: `http://127.0.0.1:${port}`, retries: 2, onRetry: (_what, ms) => delays.push(ms) });
+      const res = await client.request('/api/v1/flags');
+      assert.equal(res.status, 200);
+      assert.equal(calls, 2);
+      assert.deepEqual(delays, [1000], 'waited what Retry-After said, not its own backoff');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    assert.equal(retryAfterMs('7', now), 7000);
+    assert.equal(retryAfterMs('Thu, 01 Jan 2026 00:00:03 GMT', now), 3000);
+    assert.equal(retryAfterMs('Wed, 31 Dec 2025 00:00:00 GMT', now), 0);
+    assert.equal(retryAfterMs('soon', now), undefined);
+    assert.equal(retryAfterMs(undefined, now), undefined);
   });
 });
 

@@ -5,6 +5,32 @@ import { ConfigError, CONFIG_ENV_VARS, loadConfig } from '../../src/config';
 import { parseDuration } from '../../src/duration';
 
 describe('config', () => {
+  test('gateway timeouts and the start-up wait have defaults, read durations and refuse nonsense', () => {
+    const d = loadConfig({});
+    assert.equal(d.api.requestTimeoutMs, 600_000);
+    assert.equal(d.api.bodyIdleTimeoutMs, 30_000);
+    assert.equal(d.api.headersTimeoutMs, 30_000);
+    assert.equal(d.dependencyTimeoutMs, 5_000);
+    assert.equal(d.startupTimeoutMs, 300_000);
+    const c = loadConfig({
+      TRIBUTARY_API_REQUEST_TIMEOUT: '20m',
+      TRIBUTARY_API_BODY_IDLE_TIMEOUT: '5s',
+      TRIBUTARY_API_HEADERS_TIMEOUT: '10s',
+      TRIBUTARY_DEPENDENCY_TIMEOUT: '2s',
+      TRIBUTARY_STARTUP_TIMEOUT: '0',
+    });
+    assert.deepEqual(
+      [c.api.requestTimeoutMs, c.api.bodyIdleTimeoutMs, c.api.headersTimeoutMs, c.dependencyTimeoutMs, c.startupTimeoutMs],
+      [1_200_000, 5_000, 10_000, 2_000, 0],
+    );
+    assert.throws(() => loadConfig({ TRIBUTARY_API_BODY_IDLE_TIMEOUT: '0' }), /TRIBUTARY_API_BODY_IDLE_TIMEOUT: expected a duration above zero/);
+    assert.throws(() => loadConfig({ TRIBUTARY_API_REQUEST_TIMEOUT: 'soon' }), /TRIBUTARY_API_REQUEST_TIMEOUT/);
+    assert.throws(
+      () => loadConfig({ TRIBUTARY_API_REQUEST_TIMEOUT: '10s', TRIBUTARY_API_HEADERS_TIMEOUT: '1m' }),
+      /TRIBUTARY_API_HEADERS_TIMEOUT must not exceed TRIBUTARY_API_REQUEST_TIMEOUT/,
+    );
+  });
+
   test('an empty environment gives the embedded defaults', () => {
     const c = loadConfig({}, '/srv/app');
     assert.equal(c.dataDir, path.resolve('/srv/app', '.data'));

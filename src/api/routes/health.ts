@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { keys } from '../../storage/blob-store';
+import { RETRY_AFTER_SECONDS } from '../errors';
 import type { RouteContext, ZodApp } from '../server';
 
 const CHECK_TIMEOUT_MS = 3_000;
@@ -49,6 +50,8 @@ export function registerHealthRoutes(app: ZodApp, ctx: RouteContext): void {
         check(() => blobs.exists(keys.raw('readiness-probe'))),
       ]);
       const ok = temporal === 'ok' && database === 'ok' && blobStore === 'ok';
+      // As every other answer while a dependency is down: 503 with the same Retry-After.
+      if (!ok) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { temporal, database, blobs: blobStore } });
     },
   );

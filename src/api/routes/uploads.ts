@@ -8,7 +8,7 @@ import { ConflictError, IdempotencyConflictError } from '../../storage/store';
 import { assertCanSee } from '../auth';
 import { ApiError, badRequest, ErrorBodySchema, notFound, payloadTooLarge, unauthorized, unsupportedMediaType } from '../errors';
 import { WaitSchema } from '../long-poll';
-import { isGzip, readBounded } from '../upload-body';
+import { BodyIdleTimer, isGzip, readBounded } from '../upload-body';
 import { addField, collectQuery, parseMetadata, UploadQuerySchema, type RawFields } from '../upload-metadata';
 import { bearerSecurity, CommitParams, errorResponses, PublicUploadState, UploadErrorSchema, UploadIdParam } from '../schemas';
 import type { RouteContext, ZodApp } from '../server';
@@ -98,7 +98,7 @@ export async function registerUploadRoutes(app: ZodApp, ctx: RouteContext): Prom
         const fields = collectQuery(request.query);
         const files: ReceivedFile[] = [];
         if (request.isMultipart()) {
-          await readMultipart(request, fields, files, limit);
+          await readMultipart(request, fields, files, limit, config.api.bodyIdleTimeoutMs);
           if (files.length === 0) throw badRequest('file', 'the multipart body has no file part');
         } else {
           files.push({ body: await readRawBody(request, limit) });
@@ -209,24 +209,38 @@ async function readRawBody(request: FastifyRequest, limit: number): Promise<Buff
   return body;
 }
 
-async function readMultipart(request: FastifyRequest, fields: RawFields, files: ReceivedFile[], limit: number): Promise<void> {
+async function readMultipart(request: FastifyRequest, fields: RawFields, files: ReceivedFile[], limit: number, idleMs: number): Promise<void> {
+  // Multipart reads the request itself, past the server's idle guard: it gets a timer of its own.
+  const idle = new BodyIdleTimer(idleMs);
+  const parts = request.parts()[Symbol.asyncIterator]();
   let total = 0;
-  for await (const part of request.parts()) {
-    if (part.type === 'field') {
-      if (typeof part.value !== 'string') throw badRequest(part.fieldname, `${part.fieldname}: expected text`);
-      total += Buffer.byteLength(part.value);
-      if (total > limit) throw payloadTooLarge(limit);
-      addField(fields, part.fieldname, part.value);
-      continue;
+  try {
+    for (let next = await idle.race(parts.next()); next.done !== true; next = await idle.race(parts.next())) {
+      const part = next.value;
+      idle.touch();
+      if (part.type === 'field') {
+        if (typeof part.value !== 'string') throw badRequest(part.fieldname, `${part.fieldname}: expected text`);
+        total += Buffer.byteLength(part.value);
+        if (total > limit) throw payloadTooLarge(limit);
+        addField(fields, part.fieldname, part.value);
+        continue;
+      }
+      // The whole request counts against the limit, not each part alone.
+      const body = await idle.race(readBounded(part.file, limit - total, limit, idle));
+      total += body.byteLength;
+      if (part.fieldname === 'files') {
+        addField(fields, 'files', body.toString('utf8'));
+        continue;
+      }
+      if (body.byteLength === 0) throw badRequest(part.fieldname, `${part.fieldname}: the file part is empty`);
+      files.push({ body, filename: part.filename || undefined });
     }
-    // The whole request counts against the limit, not each part alone.
-    const body = await readBounded(part.file, limit - total, limit);
-    total += body.byteLength;
-    if (part.fieldname === 'files') {
-      addField(fields, 'files', body.toString('utf8'));
-      continue;
-    }
-    if (body.byteLength === 0) throw badRequest(part.fieldname, `${part.fieldname}: the file part is empty`);
-    files.push({ body, filename: part.filename || undefined });
+  } catch (err) {
+    // As `for await` would: let the parser release the request (not awaited: a part may still
+    // be waiting on a stalled client).
+    void parts.return?.(undefined).catch(() => undefined);
+    throw err;
+  } finally {
+    idle.stop();
   }
 }
