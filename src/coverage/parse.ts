@@ -2,7 +2,7 @@ import { createSessionBuilder } from './builder';
 import { decompressInput } from './decompress';
 import { DETECT_BYTES, detectFormat } from './detect';
 import { ReportParseError } from './errors';
-import { resolveLimits, type ParseLimits } from './limits';
+import { MemoryBudget, resolveLimits, type ParseLimits } from './limits';
 import { parserFor } from './parsers';
 import type { CoverageReport, SessionMeta } from './report';
 import type { FormatName, PathResolver } from './types';
@@ -38,6 +38,9 @@ export async function parseReport(
 ): Promise<ParseReportResult> {
   const limits = resolveLimits(options.limits);
   const { fileName } = options;
+  const budget = new MemoryBudget(limits.maxMemoryBytes, fileName, options.format ?? 'unknown');
+  // Input given whole stays allocated for the whole parse; a stream costs one chunk at a time.
+  if (input instanceof Uint8Array) budget.charge(input.byteLength, 'the input');
   const source = input instanceof Uint8Array ? single(input) : input;
   const stream = decompressInput(source, { fileName, limits });
 
@@ -72,13 +75,15 @@ export async function parseReport(
       });
     }
 
+    budget.format = format;
     const builder = createSessionBuilder({
       sessionId: options.sessionId,
       session: { ...options.session, format, file: options.session?.file ?? fileName },
       resolver: options.resolver,
       limits,
+      budget,
     });
-    const parser = factory(builder.sink, { fileName, limits });
+    const parser = factory(builder.sink, { fileName, limits, budget });
     for (const chunk of head) parser.write(chunk);
     head.length = 0;
     if (!exhausted) {
