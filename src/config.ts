@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { ParseLimits } from './coverage/limits';
 import { durationMs } from './duration';
 import { parseRolloutSpec, type Rollout } from './flags/rollout';
 
@@ -15,6 +16,38 @@ const port = z.coerce.number().int().min(1).max(65535);
 
 /** A duration that must not be zero: a timeout of 0 would mean none at all. */
 const positiveDuration = durationMs.refine((ms) => ms > 0, 'expected a duration above zero (examples: 500ms, 10s, 5m)');
+
+/**
+ * The limits of parsing one upload an operator sets; the worker's processors and `tributary parse`
+ * read the same variables, so the CLI refuses what the server would.
+ */
+const ParseLimitsEnvSchema = z.object({
+  TRIBUTARY_PARSE_MEMORY_BYTES: z.coerce.number().int().min(1024 * 1024).max(Number.MAX_SAFE_INTEGER).default(96 * 1024 * 1024),
+  TRIBUTARY_MAX_DECOMPRESSED_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1024 * 1024 * 1024),
+  TRIBUTARY_MAX_COMPRESSION_RATIO: z.coerce.number().min(1).max(100_000).default(100),
+});
+type ParseLimitsEnv = z.infer<typeof ParseLimitsEnvSchema>;
+export type ConfiguredParseLimits = Pick<ParseLimits, 'maxMemoryBytes' | 'maxDecompressedBytes' | 'maxCompressionRatio'>;
+
+function parseLimitsOf(c: ParseLimitsEnv): ConfiguredParseLimits {
+  return {
+    maxMemoryBytes: c.TRIBUTARY_PARSE_MEMORY_BYTES,
+    maxDecompressedBytes: c.TRIBUTARY_MAX_DECOMPRESSED_BYTES,
+    maxCompressionRatio: c.TRIBUTARY_MAX_COMPRESSION_RATIO,
+  };
+}
+
+/** Only the parse limits of an environment (the CLI's `parse` needs no other setting); throws ConfigError. */
+export function loadParseLimits(env: Readonly<Record<string, string | undefined>> = process.env): ConfiguredParseLimits {
+  const present = Object.fromEntries(
+    Object.keys(ParseLimitsEnvSchema.shape)
+      .map((k) => [k, env[k]] as const)
+      .filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = ParseLimitsEnvSchema.safeParse(present);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  return parseLimitsOf(parsed.data);
+}
 
 /**
  * Every setting of every Tributary process, from environment variables. Unset means the embedded
@@ -41,6 +74,9 @@ export const ConfigSchema = z
     TRIBUTARY_MAX_PARALLEL: z.coerce.number().int().min(1).max(1000).default(16),
     TRIBUTARY_MAX_BATCH: z.coerce.number().int().min(1).max(1000).default(500),
     TRIBUTARY_SHADOW_TIMEOUT: durationMs.default(600_000),
+    // Together they bound a worker's parsing memory: slots x budget (8 x 96 MiB by default).
+    TRIBUTARY_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(8),
+    ...ParseLimitsEnvSchema.shape,
     TRIBUTARY_ROLLOUT: z
       .string()
       .transform((spec, ctx) => {
@@ -122,7 +158,11 @@ export interface Config {
     maxParallel: number;
     maxBatch: number;
     shadowTimeoutMs: number;
+    /** Activities one worker runs at once (`maxConcurrentActivityTaskExecutions`). */
+    activitySlots: number;
   };
+  /** Limits of every upload's parse in the processor (the rest are ParseLimits' defaults). */
+  parseLimits: ConfiguredParseLimits;
   flags: {
     rollout: Rollout;
     salt: string;
@@ -215,7 +255,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxParallel: c.TRIBUTARY_MAX_PARALLEL,
       maxBatch: c.TRIBUTARY_MAX_BATCH,
       shadowTimeoutMs: c.TRIBUTARY_SHADOW_TIMEOUT,
+      activitySlots: c.TRIBUTARY_WORKER_ACTIVITY_SLOTS,
     },
+    parseLimits: parseLimitsOf(c),
     flags: {
       rollout: c.TRIBUTARY_ROLLOUT,
       salt: c.TRIBUTARY_ROLLOUT_SALT,

@@ -14,14 +14,18 @@ export interface WorkerSetup {
   overrides?: Partial<WorkerOptions>;
 }
 
-/** A worker serving the commit workflows and Tributary's activities on the configured task queue. */
+/**
+ * A worker serving the commit workflows and Tributary's activities on the configured task queue.
+ * Its activity slots times the parse budget bound what its processors can hold at once.
+ */
 export async function createWorker({ connection, config, deps, overrides }: WorkerSetup): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: path.join(__dirname, 'workflows'),
-    activities: createActivities(deps),
+    activities: createActivities({ ...deps, limits: { ...config.parseLimits, ...deps.limits } }),
+    maxConcurrentActivityTaskExecutions: config.pipeline.activitySlots,
     ...overrides,
   });
 }

@@ -12,6 +12,7 @@ import {
   type FormatName,
   type ParseReportResult,
 } from '../coverage';
+import { ConfigError, loadParseLimits, type ConfiguredParseLimits } from '../config';
 import { UsageError, type CliIo } from './io';
 
 export interface ParseCommandOptions {
@@ -52,6 +53,15 @@ export async function runParse(files: string[], options: ParseCommandOptions, io
     return 2;
   }
 
+  let limits: ConfiguredParseLimits;
+  try {
+    limits = loadParseLimits(io.env ?? {});
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.stderr(`error: ${err.message}\n`);
+    return 2;
+  }
+
   const results: ParseReportResult[] = [];
   for (let i = 0; i < files.length; i++) {
     const file = files[i];
@@ -60,6 +70,8 @@ export async function runParse(files: string[], options: ParseCommandOptions, io
         await parseReport(io.open(file), {
           fileName: file,
           format: options.format,
+          // The worker's limits, from the same variables: what parses here is accepted there.
+          limits,
           // A fresh resolver per file: Cobertura source bases belong to one report.
           resolver: createPathResolver({ fixes }),
           sessionId: i,

@@ -18,7 +18,7 @@
  * The sink takes ownership of the arrays in `extras` (parsers pass fresh ones).
  */
 import { ReportParseError } from './errors';
-import { resolveLimits, type ParseLimits } from './limits';
+import { MemoryBudget, resolveLimits, type ParseLimits } from './limits';
 import {
   ColumnSlab,
   CoverageReport,
@@ -51,6 +51,8 @@ export interface SessionBuilderOptions {
   /** Maps raw report paths to repository paths; identity when absent. */
   resolver?: PathResolver;
   limits?: Partial<ParseLimits>;
+  /** The parse's memory estimate (`parseReport` shares one with the parser); else its own. */
+  budget?: MemoryBudget;
 }
 
 export interface SessionBuilder {
@@ -105,7 +107,8 @@ export function createChunkedSessionBuilder(options: SessionBuilderOptions, logC
     maxLineNumber: Math.min(limits.maxLineNumber, MAX_U32),
   };
 
-  const state = new BuilderState(sessionId, logChunk);
+  const budget = options.budget ?? new MemoryBudget(limits.maxMemoryBytes, ctx.fileName, ctx.format);
+  const state = new BuilderState(sessionId, logChunk, budget);
   // Without a format (tests building sessions by hand) ids stay unnamed, like version-1 reports'.
   if (session.format !== undefined) state.setScheme(branchScheme(session.format));
   const byRawPath = new Map<string, FileAccumulator | null>();
@@ -129,6 +132,7 @@ export function createChunkedSessionBuilder(options: SessionBuilderOptions, logC
         });
       }
       const path = resolver ? resolver.resolve(rawPath) : rawPath;
+      budget.charge(path === null ? MAP_ENTRY_BYTES + 2 * rawPath.length : FILE_BYTES + 2 * (rawPath.length + path.length), 'a file');
       if (path === null) {
         dropped++;
         byRawPath.set(rawPath, null);
@@ -157,6 +161,10 @@ export function createChunkedSessionBuilder(options: SessionBuilderOptions, logC
     finish(): CoverageReport {
       if (report === undefined) {
         state.seal();
+        // A file spread over several chunks is concatenated into a slab while its chunks live.
+        let spread = 0;
+        for (const acc of state.accs) if (acc.more !== null) spread += acc.count;
+        if (spread > 0) budget.charge(spread * RECORD_BYTES, 'joining files spread over chunks');
         report = new CoverageReport(buildFiles(ctx, state), [{ ...session, id: sessionId }]);
         // The report's columns are views of the sealed chunks; the builder keeps nothing else, so
         // a caller holding the builder after finish() does not hold the log or the segment lists.
@@ -174,6 +182,17 @@ export function createChunkedSessionBuilder(options: SessionBuilderOptions, logC
 const LOG_CHUNK = 1 << 16;
 /** First size of the log, so a small report does not pay for a whole chunk. */
 const LOG_START = 256;
+
+/**
+ * Memory estimates charged to the budget: a record's columns (line 4, value 8, denominator 4,
+ * flags 1, offset and session views rounded in), an extras entry (packed key and value, the
+ * objects of partials), a file (accumulator, report file, column views, map entries), a dropped
+ * path's map entry; strings at two bytes a character.
+ */
+const RECORD_BYTES = 20;
+const EXTRAS_BYTES = 96;
+const FILE_BYTES = 640;
+const MAP_ENTRY_BYTES = 80;
 
 /** Distinct extras shared per builder (as many as the report reader's cache keeps). */
 const EXTRAS_CACHE_LIMIT = 65536;
@@ -354,6 +373,7 @@ class BuilderState {
   constructor(
     private readonly sessionId: number,
     private readonly chunk: number,
+    private readonly budget: MemoryBudget,
   ) {
     this.log = new SessionLog(Math.min(LOG_START, chunk));
   }
@@ -374,6 +394,8 @@ class BuilderState {
     const log = this.log;
     const n = log.count;
     if (n === 0) return;
+    // Charged once per chunk, so the per-line path stays free of it.
+    this.budget.charge(n * RECORD_BYTES + log.extras.size * EXTRAS_BYTES, 'the report\'s lines');
     const accs = this.accs;
     const files = log.files;
     if (this.present.length < n) this.present = new Uint32Array(Math.max(n, this.present.length * 2));

@@ -14,8 +14,10 @@ export function isGzip(head: Uint8Array): boolean {
 
 /**
  * Passes the input through, gunzipping it when it starts with the gzip magic bytes. Counts raw
- * bytes against `maxInputBytes` and inflated bytes against `maxDecompressedBytes`, stopping the
- * inflater as soon as a limit is crossed, so a gzip bomb costs at most one output chunk beyond it.
+ * bytes against `maxInputBytes`, inflated bytes against `maxDecompressedBytes`, and, past
+ * `compressionRatioFloorBytes`, inflated bytes per compressed byte consumed against
+ * `maxCompressionRatio`. The inflater is stopped as soon as a limit is crossed, so a gzip bomb
+ * costs at most one output chunk beyond it, and is refused after the floor rather than at the cap.
  */
 export async function* decompressInput(
   input: AsyncIterable<Uint8Array>,
@@ -82,10 +84,23 @@ async function* gunzip(input: AsyncGenerator<Uint8Array>, ctx: DecompressContext
   );
   readable.on('error', (err) => inflater.destroy(err));
   readable.pipe(inflater);
+  const { maxCompressionRatio, compressionRatioFloorBytes } = ctx.limits;
   let total = 0;
   try {
     for await (const chunk of inflater as AsyncIterable<Buffer>) {
       total += chunk.byteLength;
+      // bytesWritten is what the engine has consumed, not what was queued: the input may be one
+      // large buffer written at once, and the ratio must compare output with the input behind it.
+      if (total > compressionRatioFloorBytes && total > maxCompressionRatio * Math.max(1, inflater.bytesWritten)) {
+        throw new ReportParseError({
+          code: 'limit_exceeded',
+          file: ctx.fileName,
+          format: 'gzip',
+          offset: inflater.bytesWritten,
+          reason: `gzip data inflates more than maxCompressionRatio (${maxCompressionRatio}x: ${total} bytes from ${inflater.bytesWritten})`,
+          limit: 'maxCompressionRatio',
+        });
+      }
       if (total > ctx.limits.maxDecompressedBytes) {
         throw new ReportParseError({
           code: 'limit_exceeded',

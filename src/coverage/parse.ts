@@ -1,8 +1,9 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { createSessionBuilder } from './builder';
 import { decompressInput } from './decompress';
 import { DETECT_BYTES, detectFormat } from './detect';
 import { ReportParseError } from './errors';
-import { resolveLimits, type ParseLimits } from './limits';
+import { MemoryBudget, resolveLimits, type ParseLimits } from './limits';
 import { parserFor } from './parsers';
 import type { CoverageReport, SessionMeta } from './report';
 import type { FormatName, PathResolver } from './types';
@@ -38,7 +39,10 @@ export async function parseReport(
 ): Promise<ParseReportResult> {
   const limits = resolveLimits(options.limits);
   const { fileName } = options;
-  const source = input instanceof Uint8Array ? single(input) : input;
+  const budget = new MemoryBudget(limits.maxMemoryBytes, fileName, options.format ?? 'unknown');
+  // Input given whole stays allocated for the whole parse; a stream costs one chunk at a time.
+  if (input instanceof Uint8Array) budget.charge(input.byteLength, 'the input');
+  const source = input instanceof Uint8Array ? slices(input) : input;
   const stream = decompressInput(source, { fileName, limits });
 
   try {
@@ -72,13 +76,15 @@ export async function parseReport(
       });
     }
 
+    budget.format = format;
     const builder = createSessionBuilder({
       sessionId: options.sessionId,
       session: { ...options.session, format, file: options.session?.file ?? fileName },
       resolver: options.resolver,
       limits,
+      budget,
     });
-    const parser = factory(builder.sink, { fileName, limits });
+    const parser = factory(builder.sink, { fileName, limits, budget });
     for (const chunk of head) parser.write(chunk);
     head.length = 0;
     if (!exhausted) {
@@ -109,6 +115,12 @@ function hasLineData(report: CoverageReport): boolean {
   return false;
 }
 
-async function* single(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield bytes;
+/** Slices of a whole input; between them the event loop runs (other activities, workflow tasks). */
+const SLICE_BYTES = 1024 * 1024;
+
+async function* slices(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < bytes.byteLength; at += SLICE_BYTES) {
+    if (at > 0) await yieldToLoop();
+    yield bytes.subarray(at, Math.min(at + SLICE_BYTES, bytes.byteLength));
+  }
 }

@@ -95,6 +95,8 @@ export interface ParserContext {
   /** The input's name as the user gave it; used in error messages. */
   fileName: string;
   limits: import('./limits').ParseLimits;
+  /** The parse's memory estimate; parsers that hold data (the JSON formats) charge it. */
+  budget?: import('./limits').MemoryBudget;
 }
 
 /** Every parser module exports one of these as `create<Format>Parser`. */

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { ConfigError, CONFIG_ENV_VARS, loadConfig } from '../../src/config';
+import { ConfigError, CONFIG_ENV_VARS, loadConfig, loadParseLimits } from '../../src/config';
 import { parseDuration } from '../../src/duration';
 
 describe('config', () => {
@@ -98,6 +98,21 @@ describe('config', () => {
       () => loadConfig({ TRIBUTARY_DEFAULT_MODE: 'x', TEMPORAL_DEV_PORT: '0' }),
       (err: unknown) => err instanceof ConfigError && err.issues.length === 2,
     );
+  });
+
+  test('parse limits and activity slots: defaults, overrides, and the same variables for the CLI', () => {
+    const d = loadConfig({});
+    assert.deepEqual(d.parseLimits, { maxMemoryBytes: 96 * 1024 * 1024, maxDecompressedBytes: 1024 ** 3, maxCompressionRatio: 100 });
+    assert.equal(d.pipeline.activitySlots, 8);
+    const env = { TRIBUTARY_PARSE_MEMORY_BYTES: '268435456', TRIBUTARY_MAX_COMPRESSION_RATIO: '250', TRIBUTARY_WORKER_ACTIVITY_SLOTS: '3' };
+    const c = loadConfig(env);
+    assert.equal(c.parseLimits.maxMemoryBytes, 268435456);
+    assert.equal(c.parseLimits.maxCompressionRatio, 250);
+    assert.equal(c.pipeline.activitySlots, 3);
+    assert.deepEqual(loadParseLimits(env), c.parseLimits);
+    assert.throws(() => loadParseLimits({ TRIBUTARY_PARSE_MEMORY_BYTES: '1000' }), (err: unknown) => err instanceof ConfigError && /TRIBUTARY_PARSE_MEMORY_BYTES/.test(err.message));
+    assert.throws(() => loadConfig({ TRIBUTARY_MAX_COMPRESSION_RATIO: '0' }), (err: unknown) => err instanceof ConfigError && /TRIBUTARY_MAX_COMPRESSION_RATIO/.test(err.message));
+    assert.throws(() => loadConfig({ TRIBUTARY_WORKER_ACTIVITY_SLOTS: 'x' }), (err: unknown) => err instanceof ConfigError && /TRIBUTARY_WORKER_ACTIVITY_SLOTS/.test(err.message));
   });
 
   test('lists the variables it reads', () => {

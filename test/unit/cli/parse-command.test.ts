@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { runCli } from '../../../src/cli/main';
 import { displayCoverage } from '../../../src/cli/parse-command';
 import { readFileChunks, type CliIo } from '../../../src/cli/io';
+import { gzipRepeated, jsonNesting } from '../../support/bombs';
 
 const REPO = path.resolve(__dirname, '../../..');
 const CORPUS = path.resolve(REPO, '../shared/corpus');
@@ -164,6 +165,36 @@ describe('tributary parse (in process)', () => {
       assert.equal(zipped.code, 0, zipped.stderr);
       const files = (s: string) => (JSON.parse(s) as { files: object }).files;
       assert.deepEqual(files(zipped.stdout), files(plain.stdout));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('bombs are refused with the worker\'s limits, read from the same variables', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tributary-cli-'));
+    try {
+      const bomb = path.join(dir, 'bomb.info.gz');
+      writeFileSync(bomb, gzipRepeated('SF:a.c\n', Buffer.from('DA:1,1\n'.repeat(1024 * 1024)), 64 * 1024 * 1024));
+      const nesting = path.join(dir, 'nesting.json');
+      writeFileSync(nesting, jsonNesting(8 * 1024 * 1024));
+      const withEnv = async (env: Record<string, string>, ...args: string[]) => {
+        let stderr = '';
+        let stdout = '';
+        const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), open: readFileChunks, setExitCode: () => undefined, env };
+        return { code: await runCli(args, io), stdout, stderr };
+      };
+      let r = await withEnv({}, 'parse', bomb);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /maxCompressionRatio \(100x/);
+      r = await withEnv({}, 'parse', nesting);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /maxJsonDepth/);
+      // An operator who raises the ratio for the worker raises it here too.
+      r = await withEnv({ TRIBUTARY_MAX_COMPRESSION_RATIO: '2000' }, 'parse', '--summary', bomb);
+      assert.equal(r.code, 0, r.stderr);
+      r = await withEnv({ TRIBUTARY_PARSE_MEMORY_BYTES: 'lots' }, 'parse', bomb);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /TRIBUTARY_PARSE_MEMORY_BYTES/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
