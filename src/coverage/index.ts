@@ -6,6 +6,7 @@
 export * from './types';
 export * from './errors';
 export * from './limits';
+export * from './warnings';
 export { parseReport, type ParseReportOptions, type ParseReportResult } from './parse';
 export { detectFormat, sniffFormat, DETECT_BYTES } from './detect';
 export { decompressInput, isGzip, type DecompressContext } from './decompress';

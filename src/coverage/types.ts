@@ -77,6 +77,11 @@ export interface ParserContext {
   /** The input's name as the user gave it; used in error messages. */
   fileName: string;
   limits: import('./limits').ParseLimits;
+  /**
+   * Receives the per-line anomalies the parser skipped or clamped (see `warnings.ts`); parsers
+   * use a private collector when none is given.
+   */
+  warnings?: import('./warnings').ParseWarnings;
 }
 
 /** Every parser module exports one of these as `create<Format>Parser`. */

@@ -1,6 +1,6 @@
 import type { ParserFactory } from '../types';
 import type { XmlAttributes } from './xml/attributes';
-import { checkRoot, createXmlPushParser, hitsAt, LazyFile, lineNumberAt, requireAttr } from './xml/coverage-xml';
+import { checkRoot, createXmlPushParser, hitsAt, LazyFile, lineNumberAt, requireAttr, SKIP_RECORD } from './xml/coverage-xml';
 
 /**
  * Clover XML (istanbul/nyc, PHPUnit, OpenClover), read the way Codecov reads it:
@@ -121,6 +121,7 @@ export const createCloverParser: ParserFactory = (sink, ctx) => {
       } else {
         // An empty or missing count is a miss, as in Codecov.
         value = iCount >= 0 && !attrs.isEmpty(iCount) ? hitsAt(attrs, iCount, limits, 'count') : 0;
+        if (value === SKIP_RECORD) return;
         if (attrs.equals(iType, 'method')) {
           const iComplexity = attrs.indexOf(COMPLEXITY);
           complexity =
