@@ -108,24 +108,31 @@ function clip(s: string): string {
   return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}…` : s;
 }
 
+/** A warning as clients read it: codes they do not know yet still print. */
+export interface WarningLike {
+  code: string;
+  count: number;
+  positions?: readonly ParseWarningPosition[];
+}
+
 /** Total anomalies of a warnings list. */
-export function warningCount(warnings: readonly ParseWarning[]): number {
+export function warningCount(warnings: readonly WarningLike[]): number {
   let n = 0;
   for (const w of warnings) n += w.count;
   return n;
 }
 
-/**
- * One line per code: `negative_count: 2 (line 4, line 9)`, for terminals and logs. `where`
- * prefixes each line (the input's name).
- */
-export function formatWarnings(warnings: readonly ParseWarning[], where?: string): string[] {
-  return warnings.map((w) => {
-    const at = w.positions.map(formatPosition).filter((s) => s !== '');
-    const more = w.count > w.positions.length && at.length > 0 ? ', …' : '';
-    const positions = at.length > 0 ? ` (${at.join(', ')}${more})` : '';
-    return `${where === undefined ? '' : `${where}: `}warning: ${w.code}: ${w.count}${positions}`;
-  });
+/** `negative_count: 2 (line 4:6 DA in a.c, line 9:6 DA in a.c)`: the code, the count, the positions kept. */
+export function describeWarning(w: WarningLike): string {
+  const positions = w.positions ?? [];
+  const at = positions.map(formatPosition).filter((s) => s !== '');
+  const more = w.count > positions.length && at.length > 0 ? ', …' : '';
+  return `${w.code}: ${w.count}${at.length > 0 ? ` (${at.join(', ')}${more})` : ''}`;
+}
+
+/** One line per code, `<where>: warning: <describeWarning>`, for terminals and logs. */
+export function formatWarnings(warnings: readonly WarningLike[], where?: string): string[] {
+  return warnings.map((w) => `${where === undefined ? '' : `${where}: `}warning: ${describeWarning(w)}`);
 }
 
 function formatPosition(p: ParseWarningPosition): string {

@@ -102,6 +102,12 @@ export const MIGRATIONS: readonly Migration[] = [
     id: '0003_token_hash_index',
     statements: [`CREATE INDEX repositories_token_hash ON repositories (upload_token_hash)`],
   },
+  {
+    // Per-line anomalies the processor skipped or clamped (one entry per code, a few positions
+    // each), shown with the upload's status.
+    id: '0006_upload_warnings',
+    statements: [`ALTER TABLE uploads ADD COLUMN warnings jsonb NOT NULL DEFAULT '[]'`],
+  },
 ];
 
 /**
