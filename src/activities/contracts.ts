@@ -114,6 +114,8 @@ export const ProcessSummary = z.object({
   format: z.string().optional(),
   files: z.number().int().nonnegative(),
   lines: z.number().int().nonnegative(),
+  /** Lines the parser skipped or clamped (the details are stored on the upload). */
+  warnings: z.number().int().nonnegative().optional(),
   error: UploadError.optional(),
 });
 export type ProcessSummary = z.infer<typeof ProcessSummary>;

@@ -5,6 +5,7 @@ import { parseReport } from '../coverage/parse';
 import { createPathResolver } from '../coverage/paths';
 import { reportTotals } from '../coverage/totals';
 import { FORMATS, type FormatName } from '../coverage/types';
+import { warningCount } from '../coverage/warnings';
 import { keys } from '../storage/blob-store';
 import type { ActivityDeps } from './deps';
 import { ProcessUploadInput, type ProcessSummary, type UploadError, type UploadErrorCode } from './contracts';
@@ -71,9 +72,10 @@ export function createProcessUpload(deps: ActivityDeps) {
 
     const key = real ? keys.intermediate(uploadId) : keys.scratchIntermediate(repo, sha, target.batch, uploadId);
     await deps.blobs.put(key, compressReport(parsed.report));
-    if (real) await deps.store.markProcessed(uploadId, key);
+    if (real) await deps.store.markProcessed(uploadId, key, parsed.warnings);
     const totals = reportTotals(parsed.report);
-    return { uploadId, session, key, format: parsed.format, files: totals.files, lines: totals.lines };
+    const warnings = warningCount(parsed.warnings);
+    return { uploadId, session, key, format: parsed.format, files: totals.files, lines: totals.lines, ...(warnings > 0 ? { warnings } : {}) };
   };
 }
 

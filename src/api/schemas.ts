@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ParseWarningsSchema } from '../coverage/warnings';
 import { MODES } from '../storage/store';
 import { ErrorBodySchema } from './errors';
 
@@ -23,6 +24,14 @@ export const UploadIdParam = z.object({
 export const ModeOrNull = z.enum(MODES).nullable();
 
 export const UploadErrorSchema = z.object({ code: z.string(), message: z.string() }).nullable();
+
+/**
+ * Per-line anomalies the processor skipped or clamped: one entry per code with its count and the
+ * first positions. Empty when there were none (or the upload is not processed yet).
+ */
+export const UploadWarningsSchema = ParseWarningsSchema.describe(
+  'lines the processor skipped or clamped: per code, the count and the first few positions in the upload',
+);
 
 export const PUBLIC_UPLOAD_STATES = ['uploaded', 'processing', 'merged', 'error', 'cancelled'] as const;
 export const PublicUploadState = z.enum(PUBLIC_UPLOAD_STATES);

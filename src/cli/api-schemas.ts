@@ -12,6 +12,30 @@ export const TERMINAL_COMMIT_STATES = ['complete', 'cancelled'] as const;
 
 const ErrorInfo = z.object({ code: z.string(), message: z.string() }).nullable().optional();
 
+/** Codes and position fields are open: a newer server may add some. */
+const WarningsInfo = z
+  .array(
+    z.object({
+      code: z.string(),
+      count: z.number().int().nonnegative(),
+      positions: z
+        .array(
+          z
+            .object({
+              line: z.number().optional(),
+              column: z.number().optional(),
+              offset: z.number().optional(),
+              path: z.string().optional(),
+              source: z.string().optional(),
+              field: z.string().optional(),
+            })
+            .loose(),
+        )
+        .optional(),
+    }),
+  )
+  .optional();
+
 export const CreatedRepoSchema = z.object({ slug: z.string(), uploadToken: z.string().min(1) });
 
 export const ModeSchema = z.object({ slug: z.string(), mode: z.string().nullable() });
@@ -45,6 +69,7 @@ export const UploadStatusSchema = z.object({
   session: z.number().int().nullable().optional(),
   state: z.enum(UPLOAD_STATES),
   error: ErrorInfo,
+  warnings: WarningsInfo,
   timings: z.record(z.string(), z.string().nullable()).optional(),
   commitUrl: z.string().optional(),
 });
@@ -70,7 +95,17 @@ export const CommitStatusSchema = z.object({
   totals: TotalsSchema.nullable(),
   mode: z.string().nullable().optional(),
   experimentOutcome: z.string().nullable().optional(),
-  uploads: z.array(z.object({ uploadId: z.string(), session: z.number().int().nullable().optional(), state: z.string(), error: ErrorInfo })).optional(),
+  uploads: z
+    .array(
+      z.object({
+        uploadId: z.string(),
+        session: z.number().int().nullable().optional(),
+        state: z.string(),
+        error: ErrorInfo,
+        warnings: z.number().int().nonnegative().optional(),
+      }),
+    )
+    .optional(),
   reportUrl: z.string().optional(),
 });
 export type CommitStatus = z.infer<typeof CommitStatusSchema>;

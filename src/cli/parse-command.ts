@@ -2,7 +2,9 @@ import { Command, Option } from 'commander';
 import {
   FORMATS,
   ReportParseError,
+  addSessionWarnings,
   createPathResolver,
+  formatWarnings,
   mergeReports,
   parseReport,
   toParseJson,
@@ -91,9 +93,15 @@ export async function runParse(files: string[], options: ParseCommandOptions, io
     }
   }
 
+  // Skipped and clamped lines do not fail the command: they are reported on stderr, and in the
+  // JSON documents as each session's `warnings`.
+  for (const [i, r] of results.entries()) {
+    for (const line of formatWarnings(r.warnings, files[i])) io.stderr(`${line}\n`);
+  }
+  const warnings = new Map(results.map((r, i) => [i, r.warnings]));
   const report = mergeReports(results.map((r) => r.report));
-  if (options.json) io.stdout(`${JSON.stringify(toParseJson(report))}\n`);
-  else if (options.summary) io.stdout(`${JSON.stringify(toSummaryJson(report))}\n`);
+  if (options.json) io.stdout(`${JSON.stringify(addSessionWarnings(toParseJson(report), warnings))}\n`);
+  else if (options.summary) io.stdout(`${JSON.stringify(addSessionWarnings(toSummaryJson(report), warnings))}\n`);
   else io.stdout(formatTable(report, results));
   return 0;
 }

@@ -6,6 +6,7 @@
 export * from './types';
 export * from './errors';
 export * from './limits';
+export * from './warnings';
 export { parseReport, type ParseReportOptions, type ParseReportResult } from './parse';
 export { detectFormat, sniffFormat, DETECT_BYTES } from './detect';
 export { decompressInput, isGzip, type DecompressContext } from './decompress';
@@ -15,7 +16,7 @@ export { createSessionBuilder, type SessionBuilder, type SessionBuilderOptions }
 export { CoverageReport, FileCoverage, emptyReport, type Session, type SessionMeta } from './report';
 export { mergeReports, ReportMergeError } from './merge';
 export { fileTotals, reportTotals, sumTotals, type CoverageTotals, type ReportTotals } from './totals';
-export { toParseJson, toSummaryJson, type ParseJson, type SummaryJson, type FileJson, type SessionJson } from './json-output';
+export { addSessionWarnings, toParseJson, toSummaryJson, type ParseJson, type SummaryJson, type FileJson, type SessionJson } from './json-output';
 export {
   REPORT_FORMAT,
   REPORT_MAGIC,

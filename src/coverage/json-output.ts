@@ -1,19 +1,22 @@
 /**
  * The `tributary parse --json` and `--summary` documents:
  *   {"files": {"<path>": {"lines": {"<n>": VALUE}, "totals": TOTALS}}, "totals": TOTALS,
- *    "sessions": [{"id": 0, "format": "lcov", "file": "<arg>"}]}
+ *    "sessions": [{"id": 0, "format": "lcov", "file": "<arg>", "warnings"?: [WARNING]}]}
  * VALUE is the line's derived value (hit count, "a/b" or true; skipped lines appear as -1).
  * TOTALS has exactly files, lines, hits, misses, partials, branches, methods, coverage.
+ * WARNING is a parse warning (`warnings.ts`); a session has `warnings` only when it has some.
  * Files are in path order and lines in number order, so equal reports print equal text.
  */
 import type { CoverageReport, Session } from './report';
 import { fileTotals, sumTotals, type CoverageTotals } from './totals';
 import type { LineValue } from './types';
+import type { ParseWarning } from './warnings';
 
 export interface SessionJson {
   id: number;
   format?: string;
   file?: string;
+  warnings?: ParseWarning[];
 }
 
 export interface FileJson {
@@ -61,6 +64,18 @@ function sessionsJson(sessions: readonly Session[]): SessionJson[] {
       if (s.file !== undefined) j.file = s.file;
       return j;
     });
+}
+
+/**
+ * Adds the parse warnings of each session (keyed by session id) to a `--json` or `--summary`
+ * document; sessions without warnings are left as they are.
+ */
+export function addSessionWarnings<T extends { sessions: SessionJson[] }>(doc: T, bySession: ReadonlyMap<number, readonly ParseWarning[]>): T {
+  for (const s of doc.sessions) {
+    const w = bySession.get(s.id);
+    if (w !== undefined && w.length > 0) s.warnings = [...w];
+  }
+  return doc;
 }
 
 /** Fixed key order, whatever object the totals came from. */

@@ -7,6 +7,7 @@ import { MemoryBudget, resolveLimits, type ParseLimits } from './limits';
 import { parserFor } from './parsers';
 import type { CoverageReport, SessionMeta } from './report';
 import type { FormatName, PathResolver } from './types';
+import { ParseWarnings, type ParseWarning } from './warnings';
 
 export interface ParseReportOptions {
   /** The input's name as the user gave it; used in error messages and the session metadata. */
@@ -25,13 +26,16 @@ export interface ParseReportResult {
   format: FormatName;
   /** Files left out because the resolver dropped their paths (ignored or not in the repository). */
   droppedFiles: number;
+  /** Per-line anomalies that were skipped or clamped, one entry per code (empty: none). */
+  warnings: ParseWarning[];
 }
 
 /**
  * Parses one upload into a single-session report: gunzip when compressed, detect the format from
  * the first bytes (unless given), stream the bytes through the format's push parser into the
- * session builder. Every malformed input ends in a ReportParseError; a report without any line
- * data is `report_empty`.
+ * session builder. A line with an impossible number is skipped or clamped and counted in
+ * `warnings`; every other malformed input ends in a ReportParseError, and a report without any
+ * line data is `report_empty`.
  */
 export async function parseReport(
   input: Uint8Array | AsyncIterable<Uint8Array>,
@@ -84,7 +88,8 @@ export async function parseReport(
       limits,
       budget,
     });
-    const parser = factory(builder.sink, { fileName, limits, budget });
+    const warnings = new ParseWarnings();
+    const parser = factory(builder.sink, { fileName, limits, budget, warnings });
     for (const chunk of head) parser.write(chunk);
     head.length = 0;
     if (!exhausted) {
@@ -100,10 +105,12 @@ export async function parseReport(
         reason:
           builder.dropped > 0
             ? `no coverage data left: all ${builder.dropped} file(s) were dropped by path resolution or ignore rules`
-            : 'the report contains no coverage data',
+            : warnings.count > 0
+              ? `no coverage data left: every line was skipped (${warnings.list().map((w) => `${w.code} ${w.count}`).join(', ')})`
+              : 'the report contains no coverage data',
       });
     }
-    return { report, format, droppedFiles: builder.dropped };
+    return { report, format, droppedFiles: builder.dropped, warnings: warnings.list() };
   } finally {
     // Stops the inflater and the source early when parsing failed before the end of the input.
     await stream.return(undefined);

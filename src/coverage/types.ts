@@ -97,6 +97,11 @@ export interface ParserContext {
   limits: import('./limits').ParseLimits;
   /** The parse's memory estimate; parsers that hold data (the JSON formats) charge it. */
   budget?: import('./limits').MemoryBudget;
+  /**
+   * Receives the per-line anomalies the parser skipped or clamped (see `warnings.ts`); parsers
+   * use a private collector when none is given.
+   */
+  warnings?: import('./warnings').ParseWarnings;
 }
 
 /** Every parser module exports one of these as `create<Format>Parser`. */

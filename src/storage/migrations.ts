@@ -143,6 +143,12 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE uploads ADD CONSTRAINT uploads_commit_idempotency_key UNIQUE (commit_id, idempotency_scope, idempotency_key)`,
     ],
   },
+  {
+    // Per-line anomalies the processor skipped or clamped (one entry per code, a few positions
+    // each), shown with the upload's status.
+    id: '0006_upload_warnings',
+    statements: [`ALTER TABLE uploads ADD COLUMN warnings jsonb NOT NULL DEFAULT '[]'`],
+  },
 ];
 
 /**

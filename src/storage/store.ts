@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CommitShaSchema, RepoSlugSchema, UploadIdSchema } from '../ids';
 import { UPLOAD_MODES } from '../config';
+import { ParseWarningsSchema, type ParseWarning } from '../coverage/warnings';
 import { sqlState, UNIQUE_VIOLATION, type Database, type Queryable } from './database';
 
 // ---------------------------------------------------------------------------------------------
@@ -201,6 +202,8 @@ export interface UploadRow {
   intermediateKey: string | null;
   pathFixes: string[];
   repoFilesKey: string | null;
+  /** Per-line anomalies the processor skipped or clamped; empty until processed, or none. */
+  warnings: ParseWarning[];
   createdAt: Date;
   processingStartedAt: Date | null;
   processedAt: Date | null;
@@ -355,6 +358,7 @@ interface UploadRecord {
   intermediate_key: string | null;
   path_fixes: string[] | null;
   repo_files_key: string | null;
+  warnings: unknown;
   created_at: Date | string;
   processing_started_at: Date | string | null;
   processed_at: Date | string | null;
@@ -426,11 +430,18 @@ function toUpload(r: UploadRecord): UploadRow {
     intermediateKey: r.intermediate_key,
     pathFixes: r.path_fixes ?? [],
     repoFilesKey: r.repo_files_key,
+    warnings: storedWarnings(r.warnings),
     createdAt: toDate(r.created_at),
     processingStartedAt: toDateOrNull(r.processing_started_at),
     processedAt: toDateOrNull(r.processed_at),
     mergedAt: toDateOrNull(r.merged_at),
   };
+}
+
+/** Stored warnings passed the schema on the way in; an unreadable value shows as none. */
+function storedWarnings(v: unknown): ParseWarning[] {
+  const parsed = ParseWarningsSchema.safeParse(typeof v === 'string' ? JSON.parse(v) : (v ?? []));
+  return parsed.success ? parsed.data : [];
 }
 
 const UPLOAD_SELECT = `
@@ -710,15 +721,15 @@ export class Store {
   }
 
   /**
-   * 'processing' -> 'processed' with its intermediate report (a repeat replaces the key). Returns
-   * false, changing nothing, for an upload in any other state or unknown.
+   * 'processing' -> 'processed' with its intermediate report and the parser's warnings (a repeat
+   * replaces both). Returns false, changing nothing, for an upload in any other state or unknown.
    */
-  async markProcessed(uploadId: string, intermediateKey: string): Promise<boolean> {
+  async markProcessed(uploadId: string, intermediateKey: string, warnings: readonly ParseWarning[] = []): Promise<boolean> {
     const rows = await this.db.query(
-      `UPDATE uploads SET state = 'processed', intermediate_key = $2,
+      `UPDATE uploads SET state = 'processed', intermediate_key = $2, warnings = $3::jsonb,
          processed_at = CASE WHEN state = 'processed' THEN processed_at ELSE now() END
        WHERE id = $1 AND state IN ('processing', 'processed') RETURNING id`,
-      [UploadIdSchema.parse(uploadId), z.string().min(1).parse(intermediateKey)],
+      [UploadIdSchema.parse(uploadId), z.string().min(1).parse(intermediateKey), JSON.stringify(ParseWarningsSchema.parse(warnings))],
     );
     return rows.length > 0;
   }

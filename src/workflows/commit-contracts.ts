@@ -44,6 +44,8 @@ export interface CommitCarry {
   reportKey?: string;
   totals?: ReportTotalsJson;
   experiment: ExperimentTally;
+  /** Uploads whose processor skipped or clamped lines (their warnings are on the upload). */
+  warned?: number;
 }
 
 export interface CommitWorkflowInput {
@@ -73,6 +75,7 @@ export interface CommitProgress {
   /** Processed / total of the batch in flight. */
   batch?: { done: number; total: number };
   experiment: ExperimentTally;
+  warned?: number;
 }
 
 /** What a closed commit workflow returns: the same small summary it carries across runs. */

@@ -44,6 +44,8 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
   const state: CommitProgress = { phase: 'waiting', ...carry, experiment: { ...carry.experiment } };
   let reportKey = carry.reportKey;
   const seen = new Set<string>();
+  // A processor re-run (missing intermediates) reports the same upload again: count it once.
+  const warnedUploads = new Set<string>();
   let nudges = 0;
   let handled = 0;
   let runClaims = 0;
@@ -64,6 +66,7 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
     reportKey,
     totals: state.totals,
     experiment: state.experiment,
+    warned: state.warned,
   });
 
   try {
@@ -126,6 +129,10 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
         onProcessed: (s: ProcessSummary) => {
           state.batch = { done: (state.batch?.done ?? 0) + 1, total: claimed.length };
           if (s.error) log.info('upload error', { uploadId: s.uploadId, code: s.error.code });
+          if ((s.warnings ?? 0) > 0 && !warnedUploads.has(s.uploadId)) {
+            warnedUploads.add(s.uploadId);
+            state.warned = (state.warned ?? 0) + 1;
+          }
           describe(state, repo, sha);
         },
       };
@@ -281,6 +288,7 @@ function describe(p: CommitProgress, repo: string, sha: string): void {
     `phase: ${p.phase}${p.mode ? ` · mode: ${p.mode} (${p.modeReason ?? ''})` : ''}`,
     `uploads: ${p.received} received · ${p.merged} merged · ${p.errors} errors · ${p.batches} batches · report v${p.version}`,
   ];
+  if (p.warned) lines.push(`warnings: ${p.warned} upload${p.warned === 1 ? '' : 's'} with skipped or clamped lines (see each upload's status)`);
   if (p.totals) lines.push(`coverage: ${p.totals.coverage}% of ${p.totals.lines} lines in ${p.totals.files} files`);
   if (p.batch) lines.push(`batch: ${p.batch.done}/${p.batch.total} processed`);
   if (p.experiment.batches > 0) {

@@ -359,6 +359,7 @@ describe('uploads, status and reports', () => {
     assert.equal(status.body.repo, 'flow/raw');
     assert.equal(status.body.sha, sha);
     assert.equal(status.body.error, null);
+    assert.deepEqual(status.body.warnings, []);
     for (const k of ['createdAt', 'processingStartedAt', 'mergedAt']) assert.ok(!Number.isNaN(Date.parse(status.body.timings[k])), k);
 
     const commit = await call(base, 'GET', `/api/v1/repos/flow/raw/commits/${sha}?wait=30s`, { token });
@@ -367,7 +368,7 @@ describe('uploads, status and reports', () => {
     assert.equal(commit.body.totals.sessions, 1);
     assert.equal(commit.body.mode, 'parallel');
     assert.equal(commit.body.experimentOutcome, null);
-    assert.deepEqual(commit.body.uploads, [{ uploadId: u.uploadId, session: 0, state: 'merged', error: null }]);
+    assert.deepEqual(commit.body.uploads, [{ uploadId: u.uploadId, session: 0, state: 'merged', error: null, warnings: 0 }]);
     assert.equal(commit.body.reportUrl, `${base}/api/v1/repos/flow/raw/commits/${sha}/report`);
 
     const report = await call(base, 'GET', `/api/v1/repos/flow/raw/commits/${sha}/report`, { token });

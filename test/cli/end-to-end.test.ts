@@ -163,7 +163,7 @@ describe('the tributary binary against the real gateway', () => {
         assert.deepEqual(out.uploads.map((u) => u.state), FILES.map(() => 'merged'));
         assert.equal(out.commit.state, 'complete');
         assert.equal(out.commit.totals.sessions, FILES.length);
-        assert.match(uploaded.stdout, new RegExp(`^\\{"uploads":\\[\\{"id":"[^"]+","session":\\d+,"state":"merged","error":null\\}`));
+        assert.match(uploaded.stdout, new RegExp(`^\\{"uploads":\\[\\{"id":"[^"]+","session":\\d+,"state":"merged","error":null,"warnings":\\[\\]\\}`));
       }
       const report = await cli(['report', 'demo/app', sha, '--json']);
       assert.equal(filesAndTotals(report.stdout), parsed, mode);

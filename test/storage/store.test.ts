@@ -511,8 +511,14 @@ for (const target of databasesUnderTest()) {
         assert.equal(processed?.state, 'processed');
         assert.equal(processed?.intermediateKey, 'intermediate/a');
         assert.ok(processed?.processedAt instanceof Date);
-        assert.equal(await store.markProcessed(id(0), 'intermediate/b'), true, 'a retry is accepted');
+        assert.deepEqual(processed?.warnings, []);
+        const warnings = [{ code: 'negative_count' as const, count: 3, positions: [{ line: 7, column: 6, source: 'a.c', field: 'DA' }] }];
+        assert.equal(await store.markProcessed(id(0), 'intermediate/b', warnings), true, 'a retry is accepted');
         assert.equal((await store.getUpload(id(0)))?.processedAt?.getTime(), processed?.processedAt?.getTime());
+        assert.deepEqual((await store.getUpload(id(0)))?.warnings, warnings, 'the retry replaces the warnings');
+        assert.deepEqual((await store.listUploads(repo, SHA)).find((u) => u.id === id(0))?.warnings, warnings);
+        // Cast past the types on purpose: an unknown code must be refused at run time too.
+        await assert.rejects(store.markProcessed(id(0), 'intermediate/b', [{ code: 'made_up', count: 1, positions: [] }] as never));
 
         assert.equal(await store.markMerged([id(0), id(1), id(4)]), 2, 'processed and processing move, uploaded does not');
         assert.equal((await store.getUpload(id(4)))?.state, 'uploaded');

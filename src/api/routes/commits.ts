@@ -1,14 +1,15 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { ReportTotalsSchema } from '../../activities/contracts';
-import { toParseJson } from '../../coverage/json-output';
+import { addSessionWarnings, toParseJson } from '../../coverage/json-output';
 import { readReport } from '../../coverage/serialize';
+import { warningCount } from '../../coverage/warnings';
 import { UploadMode } from '../../temporal/search-attributes';
 import { commitWorkflowId } from '../../workflows/commit-contracts';
 import { EXPERIMENT_OUTCOMES, type ExperimentOutcome, type Store, type UploadRow } from '../../storage/store';
 import { notFound } from '../errors';
 import { WaitSchema } from '../long-poll';
-import { bearerSecurity, CommitParams, errorResponses, PublicUploadState, UploadErrorSchema } from '../schemas';
+import { bearerSecurity, CommitParams, errorResponses, PublicUploadState, UploadErrorSchema, UploadWarningsSchema } from '../schemas';
 import type { RouteContext, ZodApp } from '../server';
 import { commitPath, isTerminal, publicState, uploadError } from '../views';
 
@@ -22,7 +23,15 @@ const CommitStatusSchema = z.object({
   totals: ReportTotalsSchema.nullable(),
   mode: z.string().nullable(),
   experimentOutcome: z.enum(EXPERIMENT_OUTCOMES).nullable(),
-  uploads: z.array(z.object({ uploadId: z.string(), session: z.number().int(), state: PublicUploadState, error: UploadErrorSchema })),
+  uploads: z.array(
+    z.object({
+      uploadId: z.string(),
+      session: z.number().int(),
+      state: PublicUploadState,
+      error: UploadErrorSchema,
+      warnings: z.number().int().nonnegative().describe('lines the processor skipped or clamped; the details are on the upload'),
+    }),
+  ),
   reportUrl: z.string(),
 });
 
@@ -42,7 +51,14 @@ const ReportSchema = z.object({
     z.object({ lines: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])), totals: ParseTotalsSchema }),
   ),
   totals: ParseTotalsSchema,
-  sessions: z.array(z.object({ id: z.number().int(), format: z.string().optional(), file: z.string().optional() })),
+  sessions: z.array(
+    z.object({
+      id: z.number().int(),
+      format: z.string().optional(),
+      file: z.string().optional(),
+      warnings: UploadWarningsSchema.optional().describe("the session's upload's warnings, when it has any"),
+    }),
+  ),
 });
 
 interface CommitSnapshot {
@@ -129,7 +145,13 @@ export function registerCommitRoutes(app: ZodApp, ctx: RouteContext): void {
         totals: snap.totals,
         mode,
         experimentOutcome: experimentOutcome(experiments.map((e) => e.outcome)),
-        uploads: snap.uploads.map((u) => ({ uploadId: u.uploadId, session: u.session, state: publicState(u.state), error: uploadError(u) })),
+        uploads: snap.uploads.map((u) => ({
+          uploadId: u.uploadId,
+          session: u.session,
+          state: publicState(u.state),
+          error: uploadError(u),
+          warnings: warningCount(u.warnings),
+        })),
         reportUrl: ctx.url(request, `${commitPath(repo, sha)}/report`),
       };
     },
@@ -141,7 +163,9 @@ export function registerCommitRoutes(app: ZodApp, ctx: RouteContext): void {
       onRequest: repoAccess,
       schema: {
         summary: 'The merged report, in the shape of `tributary parse --json`; ?file= for one file',
-        description: 'With `file`, `files` holds only that file (404 when the report has no such file); `totals` and `sessions` stay those of the whole report.',
+        description:
+          'With `file`, `files` holds only that file (404 when the report has no such file); `totals` and `sessions` stay those of the whole report. ' +
+          "A session whose upload had lines skipped or clamped carries that upload's `warnings`.",
         tags: ['commits'],
         security: bearerSecurity,
         params: CommitParams,
@@ -151,11 +175,13 @@ export function registerCommitRoutes(app: ZodApp, ctx: RouteContext): void {
     },
     async (request) => {
       const repo = `${request.params.owner}/${request.params.repo}`;
-      const saved = await store.getCommitReport(repo, request.params.sha);
+      const [saved, uploads] = await Promise.all([store.getCommitReport(repo, request.params.sha), store.listUploads(repo, request.params.sha)]);
       if (saved === null) throw notFound('report');
       const bytes = await blobs.get(saved.reportKey);
       if (bytes === null) throw new Error(`commit report blob ${saved.reportKey} is missing`);
-      const json = toParseJson(readReport(bytes));
+      // Warnings belong to an upload's input, not to the merged coverage: they stay on the
+      // uploads (database) and are joined to the report's sessions by session number.
+      const json = addSessionWarnings(toParseJson(readReport(bytes)), new Map(uploads.map((u) => [u.session, u.warnings])));
       const file = request.query.file;
       if (file === undefined) return json;
       const one = json.files[file];

@@ -10,7 +10,7 @@ import { ApiError, badRequest, ErrorBodySchema, notFound, payloadTooLarge, unaut
 import { WaitSchema } from '../long-poll';
 import { BodyIdleTimer, isGzip, readBounded } from '../upload-body';
 import { addField, collectQuery, parseMetadata, UploadQuerySchema, type RawFields } from '../upload-metadata';
-import { bearerSecurity, CommitParams, errorResponses, PublicUploadState, UploadErrorSchema, UploadIdParam } from '../schemas';
+import { bearerSecurity, CommitParams, errorResponses, PublicUploadState, UploadErrorSchema, UploadIdParam, UploadWarningsSchema } from '../schemas';
 import type { RouteContext, ZodApp } from '../server';
 import { commitPath, isTerminal, publicState, uploadError, uploadPath, uploadTimings } from '../views';
 
@@ -36,6 +36,7 @@ const UploadStatusSchema = z.object({
   session: z.number().int(),
   state: PublicUploadState,
   error: UploadErrorSchema,
+  warnings: UploadWarningsSchema,
   timings: z.object({
     createdAt: z.string().nullable(),
     processingStartedAt: z.string().nullable(),
@@ -160,7 +161,7 @@ export async function registerUploadRoutes(app: ZodApp, ctx: RouteContext): Prom
         if ((await ctx.auth.identify(request)).kind === 'unknown') throw unauthorized();
       },
       schema: {
-        summary: "An upload's state, error and timings; ?wait= long-polls for a terminal state",
+        summary: "An upload's state, error, warnings and timings; ?wait= long-polls for a terminal state",
         tags: ['uploads'],
         security: bearerSecurity,
         params: UploadIdParam,
@@ -183,6 +184,7 @@ export async function registerUploadRoutes(app: ZodApp, ctx: RouteContext): Prom
         session: u.session,
         state: publicState(u.state),
         error: uploadError(u),
+        warnings: u.warnings,
         timings: uploadTimings(u),
         commitUrl: ctx.url(request, commitPath(u.repo, u.sha)),
       };

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { describeWarning } from '../../coverage/warnings';
 import { UploadStatusSchema, type UploadStatus } from '../api-schemas';
 import { statusLines } from '../display';
 import { followUpload, isTerminalUpload } from '../follow';
@@ -53,6 +54,7 @@ function describe(s: UploadStatus): string {
     ['state', s.state],
   ];
   if (s.error) rows.push(['error', `${s.error.code}: ${s.error.message}`]);
+  for (const w of s.warnings ?? []) rows.push(['warning', describeWarning(w)]);
   for (const [k, v] of Object.entries(s.timings ?? {})) rows.push([k, dash(v)]);
   return table(rows);
 }

@@ -3,6 +3,7 @@ import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { FORMATS } from '../../coverage/types';
+import { describeWarning } from '../../coverage/warnings';
 import { PostedUploadsSchema, type CommitStatus, type PostedUpload, type UploadStatus } from '../api-schemas';
 import { sendProgress, statusLines } from '../display';
 import { ApiError } from '../http-client';
@@ -149,7 +150,8 @@ async function runUpload(ctx: ServerContext, files: string[], options: UploadOpt
   const lines = options.json ? undefined : statusLines(io);
   const label = (s: Sent) => path.basename(s.file.path);
   const describe = (s: Sent, st: UploadStatus) =>
-    `${label(s)}  upload ${st.uploadId}  session ${dash(st.session ?? s.upload.session)}  ${st.state}${st.error ? `  ${st.error.code}: ${st.error.message}` : ''}`;
+    `${label(s)}  upload ${st.uploadId}  session ${dash(st.session ?? s.upload.session)}  ${st.state}${st.error ? `  ${st.error.code}: ${st.error.message}` : ''}` +
+    (st.warnings && st.warnings.length > 0 ? `  warnings: ${st.warnings.map(describeWarning).join('; ')}` : '');
   // Bounded: each follower holds a long-poll open, and CI jobs may send dozens of files.
   const finals = await mapBounded(sent, FOLLOW_CONCURRENCY, (s) =>
     followUpload(ctx.client, token, s.upload.uploadId, (st) => lines?.set(s.upload.uploadId, describe(s, st)), { deadline }),
@@ -167,7 +169,7 @@ async function runUpload(ctx: ServerContext, files: string[], options: UploadOpt
   if (options.json) {
     io.stdout(
       json({
-        uploads: finals.map((f) => ({ id: f.uploadId, session: f.session ?? null, state: f.state, error: f.error ?? null })),
+        uploads: finals.map((f) => ({ id: f.uploadId, session: f.session ?? null, state: f.state, error: f.error ?? null, warnings: f.warnings ?? [] })),
         commit: { state: commit.state, totals: commit.totals },
       }),
     );

@@ -9,6 +9,7 @@ import {
   lineNumberAt,
   MAX_BRANCHES_PER_LINE,
   requireAttr,
+  SKIP_RECORD,
 } from './xml/coverage-xml';
 
 /**
@@ -173,6 +174,7 @@ export const createCloverParser: ParserFactory = (sink, ctx) => {
       if (branches < 0) {
         // An empty or missing count is a miss, as in Codecov.
         value = iCount >= 0 && !attrs.isEmpty(iCount) ? hitsAt(attrs, iCount, limits, 'count') : 0;
+        if (value === SKIP_RECORD) return;
         if (attrs.equals(iType, 'method')) {
           const iComplexity = attrs.indexOf(COMPLEXITY);
           complexity =

@@ -9,6 +9,7 @@ import {
   lineNumberAt,
   MAX_BRANCHES_PER_LINE,
   requireAttr,
+  SKIP_RECORD,
 } from './xml/coverage-xml';
 
 /**
@@ -110,14 +111,13 @@ export const createCoberturaParser: ParserFactory = (sink, ctx) => {
       if (fraction !== null) {
         const covered = Number(fraction[1]);
         const total = Number(fraction[2]);
-        if (covered > total || total > MAX_BRANCHES_PER_LINE) {
-          attrs.failAt(iCondition, 'invalid_number', `condition-coverage "${fraction[0]}" is not a valid branch count`);
-        }
+        if (covered > total || total > MAX_BRANCHES_PER_LINE) return attrs.warnAt(iCondition, 'invalid_branch_count', 'condition-coverage');
         lineValue = `${covered}/${total}`;
         lineType = 'b';
       } else {
         if (iHits < 0) attrs.failTag('invalid_syntax', '<line> without the hits attribute');
         lineValue = hitsAt(attrs, iHits, limits, 'hits');
+        if (lineValue === SKIP_RECORD) return;
       }
 
       missing = undefined;
@@ -166,6 +166,7 @@ export const createCoberturaParser: ParserFactory = (sink, ctx) => {
       const iIgnored = attrs.indexOf(IGNORED);
       if (iIgnored >= 0 && attrs.equals(iIgnored, 'true')) return;
       const hits = hitsAt(attrs, requireAttr(attrs, INVOCATION_COUNT, STATEMENT), limits, 'invocation-count');
+      if (hits === SKIP_RECORD) return;
       const n = lineNumberAt(attrs, requireAttr(attrs, LINE_ATTR, STATEMENT), limits, 'line number');
       if (n === 0) return;
       const iBranch = attrs.indexOf(BRANCH);

@@ -9,7 +9,8 @@ import { JsonShape, isObject, own, type JsonPath } from './json-shape';
  * - `{ "lines": [...] }` with the first element for line 1 (simplecov_json_formatter writes this).
  * VALUE is an integer hit count (-1 skipped), an integer written as a string, a branch fraction
  * "a/b", `true` (partial), `false` (miss), "ignored" (skipped) or null (no data). Fractions and
- * booleans make branch lines, as Codecov types them.
+ * booleans make branch lines, as Codecov types them. A negative or fractional count, a fraction
+ * with more taken than branches, or a bad line number skips the line with a warning.
  */
 export const createCodecovJsonParser: ParserFactory = (sink, ctx) => {
   const shape = new JsonShape('codecov', ctx);
@@ -52,7 +53,8 @@ const FRACTION = /^([0-9]{1,15})\/([0-9]{1,15})$/;
 function readValue(shape: JsonShape, v: unknown, path: JsonPath): [LineValue, LineType] | null {
   if (typeof v === 'number') {
     if (v === -1) return [-1, 'line'];
-    return [shape.hits(v, path), 'line'];
+    const hits = shape.hits(v, path);
+    return hits === null ? null : [hits, 'line'];
   }
   if (v === true) return [true, 'b'];
   if (v === false) return [0, 'b'];
@@ -61,6 +63,10 @@ function readValue(shape: JsonShape, v: unknown, path: JsonPath): [LineValue, Li
     if (/^-?[0-9]{1,20}$/.test(v)) return readValue(shape, Number(v), path);
     const m = FRACTION.exec(v);
     if (m && Number(m[1]) <= Number(m[2])) return [`${Number(m[1])}/${Number(m[2])}`, 'b'];
+    if (m) {
+      shape.warn('invalid_branch_count', path);
+      return null;
+    }
     shape.fail(path, `expected a hit count or a branch fraction "a/b", got ${JSON.stringify(v.slice(0, 40))}`, 'invalid_number');
   }
   shape.fail(path, `expected a hit count, a branch fraction or a boolean, got ${Array.isArray(v) ? 'an array' : typeof v}`, 'invalid_number');

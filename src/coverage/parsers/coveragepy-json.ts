@@ -37,8 +37,10 @@ export const createCoveragePyJsonParser: ParserFactory = (sink, ctx) => {
           if (arc.length !== 2) shape.fail([...base, key, i], `expected a [from, to] pair, got ${arc.length} items`);
           const from = shape.lineNumber(arc[0], [...base, key, i, 0]);
           const to = arc[1];
-          if (typeof to !== 'number' || !Number.isInteger(to)) {
-            shape.fail([...base, key, i, 1], 'expected an integer branch destination', 'invalid_number');
+          if (typeof to !== 'number') shape.fail([...base, key, i, 1], 'expected an integer branch destination', 'invalid_number');
+          if (!Number.isInteger(to)) {
+            shape.warn('invalid_line_number', [...base, key, i, 1]);
+            continue;
           }
           if (from === null) continue;
           let b = branches.get(from);

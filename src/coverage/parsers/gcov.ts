@@ -25,14 +25,16 @@
  * Deliberate differences: counts with `*` are kept (Codecov drops those lines because its integer
  * parse fails on them); the path is taken whole after `Source:` (Codecov cuts at the next `:`) with
  * only leading `./` and `../` removed, so absolute CI paths stay recognisable; several gcov files
- * concatenated into one input (each starting with its `0:Source:` line) are all read; a count
- * that looks numeric but is not an unsigned integer (`1e5`, `2.5`) is an error rather than a
- * skipped line, as are line numbers above `maxLineNumber` and a count given for line 0.
+ * concatenated into one input (each starting with its `0:Source:` line) are all read; a line whose
+ * count looks numeric but is not an unsigned integer (`1e5`, `2.5`, `-5` from a counter overflow),
+ * a count given for line 0 and line numbers above `maxLineNumber` are skipped with a warning
+ * (Codecov skips them silently, or not at all); counts above `maxHits` are clamped, with a warning.
  */
 import { ReportParseError, type ParseErrorCode } from '../errors';
 import type { CoverageSink, FileSink, LineType, ParserContext, ParserFactory, PushParser } from '../types';
 import { LineSplitter, decodeUtf8, type LineHandler } from './line-splitter';
-import { NOT_A_UINT, describeBadUint, parseUintString } from './numbers';
+import { ParseWarnings, type ParseWarningCode } from '../warnings';
+import { NOT_A_UINT, UINT_CLAMPED, badCountCode, describeBadUint, isMalformedNumber, parseUintString } from './numbers';
 
 const FORMAT = 'gcov';
 
@@ -48,6 +50,7 @@ export const DEFAULT_GCOV_OPTIONS: GcovOptions = {
 const DETECT_LOOP = /^\s+(for|while)\s?\(/;
 const DETECT_CONDITIONAL = /^\s+((if\s?\()|(\} else if\s?\())/;
 const COUNT = /^(\d+)\*?$/;
+const NEGATIVE_COUNT = /^-\s*\d/;
 
 interface LineRecord {
   hits: number;
@@ -56,11 +59,13 @@ interface LineRecord {
 
 class GcovParser implements PushParser, LineHandler {
   private readonly splitter: LineSplitter;
+  private readonly warnings: ParseWarnings;
   private ended = false;
   private files = 0;
 
   // State of the current source file.
   private sinkFile: FileSink | null = null;
+  private path = '';
   private isSwift = false;
   private lines = new Map<number, LineRecord>();
   private branches = new Map<number, [taken: number, total: number]>();
@@ -79,6 +84,7 @@ class GcovParser implements PushParser, LineHandler {
     private readonly ctx: ParserContext,
     private readonly options: GcovOptions,
   ) {
+    this.warnings = ctx.warnings ?? new ParseWarnings();
     this.splitter = new LineSplitter(this, { maxLineBytes: ctx.limits.maxLineBytes, fileName: ctx.fileName, format: FORMAT });
   }
 
@@ -138,6 +144,7 @@ class GcovParser implements PushParser, LineHandler {
     if (++this.files > this.ctx.limits.maxFiles) {
       throw this.error('limit_exceeded', `more than ${this.ctx.limits.maxFiles} files`, undefined, 'maxFiles');
     }
+    this.path = path;
     this.sinkFile = this.sink.file(path);
     this.isSwift = path.endsWith('.swift');
   }
@@ -158,11 +165,16 @@ class GcovParser implements PushParser, LineHandler {
     if (this.isSwift) [hitField, lineField] = [lineField, hitField];
     this.source = data;
     this.current = null;
-    if (data.startsWith('{') || data.startsWith('}') || hitField.includes('-')) return;
+    if (data.startsWith('{') || data.startsWith('}')) return;
 
     const hit = hitField.trim();
     const ln = parseUintString(lineField.trim());
     if (ln === NOT_A_UINT) return; // function name lines, separators and other decoration
+    if (hitField.includes('-')) {
+      // `-` is "no data"; a negative number is a wrapped counter, whose true count is unknown.
+      if (NEGATIVE_COUNT.test(hit)) this.warn('negative_count', 'count');
+      return;
+    }
 
     let hits: number;
     if (hit === '#####') {
@@ -176,16 +188,21 @@ class GcovParser implements PushParser, LineHandler {
       if (m === null) {
         if (/\d/.test(hit)) {
           const bytes = Buffer.from(hit, 'latin1');
-          throw this.error('invalid_number', `count: ${describeBadUint(bytes, 0, bytes.length)}`, 1);
+          if (!isMalformedNumber(bytes, 0, bytes.length)) {
+            throw this.error('invalid_number', `count: ${describeBadUint(bytes, 0, bytes.length)}`, 1);
+          }
+          this.warn(badCountCode(bytes, 0, bytes.length), 'count');
         }
         return; // "$$$$$", "%%%%%" and other markers Codecov skips
       }
-      hits = Math.min(parseUintString(m[1]!), this.ctx.limits.maxHits);
+      hits = parseUintString(m[1]!);
+      if (hits > this.ctx.limits.maxHits || hits === UINT_CLAMPED) {
+        this.warn('count_clamped', 'count');
+        hits = Math.min(hits, this.ctx.limits.maxHits);
+      }
     }
-    if (ln === 0) throw this.error('invalid_number', 'count given for line 0 (lines start at 1)', undefined);
-    if (ln > this.ctx.limits.maxLineNumber) {
-      throw this.error('limit_exceeded', `line number ${ln} above ${this.ctx.limits.maxLineNumber}`, undefined, 'maxLineNumber');
-    }
+    if (ln === 0) return this.warn('invalid_line_number', 'line number');
+    if (ln > this.ctx.limits.maxLineNumber) return this.warn('line_number_out_of_range', 'line number');
 
     const type: LineType = this.nextIsFunction ? 'm' : 'line';
     this.nextIsFunction = false;
@@ -244,6 +261,13 @@ class GcovParser implements PushParser, LineHandler {
     this.source = '';
     this.branchDetected = null;
     this.branchCounts = null;
+  }
+
+  /** Counts a skipped or clamped line; lines of a dropped file are not worth a warning. */
+  private warn(code: ParseWarningCode, field: string): void {
+    if (this.sinkFile === null) return;
+    if (!this.warnings.wantsPosition(code)) return this.warnings.add(code);
+    this.warnings.add(code, { line: this.splitter.lineNumber, source: this.path, field });
   }
 
   private error(code: ParseErrorCode, reason: string, column: number | undefined, limit?: string): ReportParseError {

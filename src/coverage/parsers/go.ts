@@ -15,9 +15,11 @@
  *   any width, the line takes the highest count.
  * - Repeated `mode:` lines (concatenated profiles) are fine; a line whose part after the path is
  *   empty or ends in `%` (`go tool cover -func` output) is skipped.
- * Anything else that is not a well-formed block line is a `ReportParseError`, as are counts or
- * line numbers that are not unsigned integers, line 0, an end before the start, or lines above
- * `maxLineNumber`. A Windows drive prefix (`C:\...`) is not taken for the path separator.
+ * A block whose count or line numbers are malformed numbers (negative, fractional, `NaN`), or
+ * whose line is 0 or above `maxLineNumber`, is skipped with a warning; counts above `maxHits` are
+ * clamped, with a warning. Anything else that is not a well-formed block line is a
+ * `ReportParseError` (bad columns or statement counts, an end before the start, broken syntax).
+ * A Windows drive prefix (`C:\...`) is not taken for the path separator.
  *
  * A file's blocks may be scattered over the profile, so blocks are kept (in typed arrays) until
  * `end()` and each file is emitted once, in order of first appearance, lines ascending. The lines
@@ -27,7 +29,8 @@
 import { ReportParseError, type ParseErrorCode } from '../errors';
 import type { CoverageSink, ParserFactory, PartialSpan, PushParser } from '../types';
 import { LineSplitter, decodeUtf8 as importedDecodeUtf8, type LineHandler } from './line-splitter';
-import { describeBadUint, parseUint as importedParseUint } from './numbers';
+import { ParseWarnings, type ParseWarningCode } from '../warnings';
+import { UINT_CLAMPED, badCountCode, describeBadUint, isMalformedNumber, parseUint as importedParseUint } from './numbers';
 
 // Local bindings: loaders such as tsx export functions through getters, which costs a call per
 // use on the hot path.
@@ -95,9 +98,15 @@ class GoParser implements PushParser, LineHandler {
     private readonly sink: CoverageSink,
     private readonly fileName: string,
     private readonly limits: { maxLineBytes: number; maxLineNumber: number; maxHits: number; maxFiles: number },
+    private readonly warnings: ParseWarnings,
   ) {
     this.splitter = new LineSplitter(this, { maxLineBytes: limits.maxLineBytes, fileName, format: FORMAT });
+    // parseUint stops at UINT_CLAMPED, so a count there was clamped already.
+    this.clampFrom = Math.min(limits.maxHits + 1, UINT_CLAMPED);
   }
+
+  /** Counts from here on are clamped to maxHits, with a warning. */
+  private readonly clampFrom: number;
 
   write(chunk: Uint8Array): void {
     if (this.ended) throw new Error('go parser: write() after end()');
@@ -151,7 +160,7 @@ class GoParser implements PushParser, LineHandler {
       const fs = i;
       while (i < e && b[i]! >= 0x30 && b[i]! <= 0x39) i++;
       const sep = SEPARATORS[f]!;
-      if (i === fs || (sep >= 0 ? i >= e || b[i] !== sep : i !== e)) this.badField(b, s, e, f, fs);
+      if (i === fs || (sep >= 0 ? i >= e || b[i] !== sep : i !== e)) return this.badField(b, s, colon, e, f, fs);
       fields[f] = parseUint(b, fs, i);
       i++;
     }
@@ -161,34 +170,48 @@ class GoParser implements PushParser, LineHandler {
     const ec = fields[3]!;
     const rawHits = fields[5]!;
     const column = colon - s + 2;
-    this.checkLine(sl, column);
-    this.checkLine(el, column);
+    if (!this.lineOk(sl, b, s, colon, column, 0) || !this.lineOk(el, b, s, colon, column, 2)) return;
     if (el < sl) throw this.error('invalid_syntax', `block ends (line ${el}) before it starts (line ${sl})`, column);
     if (sc > 0x7fffffff || ec > 0x7fffffff) throw this.error('invalid_number', 'column number too large', column);
-    const hits = rawHits > this.limits.maxHits ? this.limits.maxHits : rawHits;
+    let hits = rawHits;
+    if (rawHits >= this.clampFrom) {
+      this.warn('count_clamped', b, s, colon, undefined, FIELD_NAMES[5]!);
+      if (hits > this.limits.maxHits) hits = this.limits.maxHits;
+    }
     this.addBlock(this.fileFor(b, s, colon), sl, sc, el, ec, hits);
   }
 
-  /** Field `f` starting at `fs` is not what the syntax wants: say whether the number or the shape is wrong. */
-  private badField(b: Uint8Array, s: number, e: number, f: number, fs: number): never {
+  /**
+   * Field `f` starting at `fs` is not what the syntax wants. A malformed number (see
+   * isMalformedNumber) in a line or count field skips the block with a warning; a bad column or
+   * statement count, other text (a damaged line) or a wrong shape is an error.
+   */
+  private badField(b: Uint8Array, s: number, colon: number, e: number, f: number, fs: number): void {
     const sep = SEPARATORS[f]!;
     let fe = fs;
     // Position fields end at any punctuation; the two counts only at a blank, so "1.5" is one token.
     while (fe < e && b[fe] !== 0x20 && (f >= 4 || (b[fe] !== 0x2c && b[fe] !== 0x2e))) fe++;
     const wellPlaced = sep < 0 ? fe === e : fe < e && b[fe] === sep;
     if (fe > fs && wellPlaced) {
+      const malformed = isMalformedNumber(b, fs, fe);
+      if (malformed && (f === 0 || f === 2)) return this.warn('invalid_line_number', b, s, colon, fs - s + 1, FIELD_NAMES[f]!);
+      if (malformed && f === 5) return this.warn(badCountCode(b, fs, fe), b, s, colon, fs - s + 1, FIELD_NAMES[f]!);
       throw this.error('invalid_number', `${FIELD_NAMES[f]}: ${describeBadUint(b, fs, fe)}`, fs - s + 1);
     }
     throw this.error('invalid_syntax', EXPECTED, fs - s + 1);
   }
 
-  private checkLine(ln: number, column: number): void {
-    if (ln === 0) throw this.error('invalid_number', 'line number 0 (lines start at 1)', column);
+  /** False, with a warning, for line 0 or a line above maxLineNumber: the block is skipped. */
+  private lineOk(ln: number, b: Uint8Array, s: number, colon: number, column: number, f: number): boolean {
     // Line numbers are kept in Int32Arrays; a larger configured limit is capped at 2^31 - 1.
-    const max = Math.min(this.limits.maxLineNumber, 0x7fffffff);
-    if (ln > max) {
-      throw this.error('limit_exceeded', `line number ${ln} above ${max}`, column, 'maxLineNumber');
-    }
+    if (ln !== 0 && ln <= this.limits.maxLineNumber && ln <= 0x7fffffff) return true;
+    this.warn(ln === 0 ? 'invalid_line_number' : 'line_number_out_of_range', b, s, colon, column, FIELD_NAMES[f]!);
+    return false;
+  }
+
+  private warn(code: ParseWarningCode, b: Uint8Array, s: number, colon: number, column: number | undefined, field: string): void {
+    if (!this.warnings.wantsPosition(code)) return this.warnings.add(code);
+    this.warnings.add(code, { line: this.splitter.lineNumber, column, source: decodeUtf8(b, s, colon) ?? undefined, field });
   }
 
   private fileFor(b: Uint8Array, s: number, colon: number): FileBlocks {
@@ -608,4 +631,5 @@ export function partialsToValue(partials: Span[]): number | string {
   return `${hit}/${partials.length}`;
 }
 
-export const createGoParser: ParserFactory = (sink, ctx) => new GoParser(sink, ctx.fileName, ctx.limits);
+export const createGoParser: ParserFactory = (sink, ctx) =>
+  new GoParser(sink, ctx.fileName, ctx.limits, ctx.warnings ?? new ParseWarnings());

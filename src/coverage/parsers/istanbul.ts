@@ -66,7 +66,7 @@ function readFile(sink: CoverageSink, shape: JsonShape, key: string, raw: unknow
     if (own(loc, 'skip') === true) continue;
     const start = startOf(shape, loc, [...base, 'statementMap', id]);
     const count = shape.hits(own(s, id), [...base, 's', id]);
-    if (start.line === null) continue;
+    if (start.line === null || count === null) continue;
     const a = acc(start.line);
     if (a.statements > 0 && count !== a.hits) a.distinctCounts = true;
     if (a.statements === 0 || count > a.hits) a.hits = count;
@@ -89,6 +89,7 @@ function readFile(sink: CoverageSink, shape: JsonShape, key: string, raw: unknow
     const a = acc(ln);
     for (let i = 0; i < counts.length; i++) {
       const taken = shape.hits(counts[i], [...base, 'b', id, i]);
+      if (taken === null) continue;
       a.branchTotal++;
       if (taken > 0) a.branchTaken++;
       else (a.missing ??= []).push(`${id}:${i}`);
@@ -104,7 +105,7 @@ function readFile(sink: CoverageSink, shape: JsonShape, key: string, raw: unknow
     if (own(fn, 'skip') === true) continue;
     const count = shape.hits(own(f, id), [...base, 'f', id]);
     const ln = functionLine(shape, fn, path);
-    if (ln === null) continue;
+    if (ln === null || count === null) continue;
     const a = acc(ln);
     a.method = a.method === undefined ? count : Math.max(a.method, count);
   }

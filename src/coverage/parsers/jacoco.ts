@@ -8,6 +8,7 @@ import {
   lineNumberAt,
   MAX_BRANCHES_PER_LINE,
   requireAttr,
+  SKIP_RECORD,
 } from './xml/coverage-xml';
 
 /**
@@ -98,17 +99,20 @@ export const createJacocoParser: ParserFactory = (sink, ctx) => {
       if (iNr < 0) attrs.failTag('invalid_syntax', '<line> without the nr attribute');
       if (iMb < 0) attrs.failTag('invalid_syntax', '<line> without the mb attribute');
       if (iCb < 0) attrs.failTag('invalid_syntax', '<line> without the cb attribute');
-      const mb = attrs.count(iMb, 'mb');
-      const cb = attrs.count(iCb, 'cb');
+      const mb = attrs.countOrBad(iMb);
+      const cb = attrs.countOrBad(iCb);
       let value: LineValue;
       let type: LineType | undefined;
       if (mb !== 0 || cb !== 0) {
-        if (mb + cb > MAX_BRANCHES_PER_LINE) attrs.failAt(iMb, 'invalid_number', `branch count ${mb + cb} is absurd`);
+        if (mb < 0 || cb < 0 || mb + cb > MAX_BRANCHES_PER_LINE) {
+          return cb < 0 ? attrs.warnAt(iCb, 'invalid_branch_count', 'cb') : attrs.warnAt(iMb, 'invalid_branch_count', 'mb');
+        }
         value = `${cb}/${mb + cb}`;
         type = 'b';
       } else {
         if (iCi < 0) attrs.failTag('invalid_syntax', '<line> without the ci attribute');
         value = hitsAt(attrs, iCi, limits, 'ci');
+        if (value === SKIP_RECORD) return;
       }
       const n = lineNumberAt(attrs, iNr, limits, 'line number');
       if (n === 0) return;

@@ -1,5 +1,6 @@
 import { ReportParseError, type ParseErrorCode, type ReportParseErrorInit } from '../errors';
 import type { FormatName, ParserContext } from '../types';
+import { ParseWarnings, type ParseWarningCode } from '../warnings';
 
 /** A JSON path as segments; rendered to text only when an error is raised. */
 export type JsonPath = readonly (string | number)[];
@@ -49,12 +50,25 @@ export function isObject(v: unknown): v is JsonObject {
 /**
  * Shape checks for parsed JSON documents. Every failure is a ReportParseError whose reason starts
  * with the JSON path of the offending value, since a parsed document no longer has line numbers.
+ * A number of the right type but an impossible value (a negative or fractional count or line
+ * number) is a per-line anomaly instead: a warning at its JSON path, and the caller skips the
+ * entry (`null`).
  */
 export class JsonShape {
+  private readonly warnings: ParseWarnings;
+
   constructor(
     private readonly format: FormatName,
     private readonly ctx: ParserContext,
-  ) {}
+  ) {
+    this.warnings = ctx.warnings ?? new ParseWarnings();
+  }
+
+  /** Counts a per-line anomaly at `path`. */
+  warn(code: ParseWarningCode, path: JsonPath): void {
+    if (!this.warnings.wantsPosition(code)) return this.warnings.add(code);
+    this.warnings.add(code, { path: formatJsonPath(path) });
+  }
 
   fail(path: JsonPath, reason: string, code: ParseErrorCode = 'invalid_syntax', limit?: string): never {
     throw new JsonShapeError(
@@ -84,36 +98,54 @@ export class JsonShape {
   }
 
   /**
-   * A hit count: a non-negative integer. Counts beyond maxHits are clamped, since a huge count only
-   * ever means "hit"; negative, fractional and non-numeric counts are errors.
+   * A hit count: a non-negative integer. Counts beyond maxHits (or infinite) are clamped, since a
+   * huge count only ever means "hit"; a negative or fractional count is a warning and null (skip
+   * the entry); anything but a number is an error.
    */
-  hits(v: unknown, path: JsonPath): number {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || !Number.isInteger(v)) {
+  hits(v: unknown, path: JsonPath): number | null {
+    if (typeof v !== 'number' || Number.isNaN(v)) {
       this.fail(path, `expected a non-negative integer hit count, got ${describeValue(v)}`, 'invalid_number');
     }
-    return v > this.ctx.limits.maxHits ? this.ctx.limits.maxHits : v;
+    if (v < 0) return this.skip('negative_count', path);
+    if (v > this.ctx.limits.maxHits) {
+      this.warn('count_clamped', path);
+      return this.ctx.limits.maxHits;
+    }
+    return Number.isInteger(v) ? v : this.skip('non_integer_count', path);
   }
 
-  /** A 1-based line number; 0 means "no line" in several tools and reads as null. */
+  /**
+   * A 1-based line number; 0 means "no line" in several tools and reads as null. A negative or
+   * fractional number, or one past maxLineNumber, is a warning and null; a non-number is an error.
+   */
   lineNumber(v: unknown, path: JsonPath): number | null {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-      this.fail(path, `expected a line number, got ${describeValue(v)}`, 'invalid_number');
-    }
+    if (typeof v !== 'number') this.fail(path, `expected a line number, got ${describeValue(v)}`, 'invalid_number');
+    if (!Number.isInteger(v) || v < 0) return this.skip('invalid_line_number', path);
     return this.checkLine(v, path);
   }
 
-  /** A line number written as an object key or string ("12"). */
+  /**
+   * A line number written as an object key or string ("12"); a key that is a malformed number
+   * ("-3", "1.5") is a warning and null, other text an error.
+   */
   lineKey(key: string, path: JsonPath): number | null {
-    if (!/^[0-9]{1,16}$/.test(key)) this.fail(path, `expected a line number key, got ${describeValue(key)}`, 'invalid_number');
+    if (!/^[0-9]{1,16}$/.test(key)) {
+      if (/^[0-9]+$/.test(key)) return this.skip('line_number_out_of_range', path);
+      if (/^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/.test(key)) return this.skip('invalid_line_number', path);
+      this.fail(path, `expected a line number key, got ${describeValue(key)}`, 'invalid_number');
+    }
     return this.checkLine(Number(key), path);
   }
 
   private checkLine(n: number, path: JsonPath): number | null {
     if (n === 0) return null;
-    if (n > this.ctx.limits.maxLineNumber) {
-      this.fail(path, `line number ${n} exceeds maxLineNumber (${this.ctx.limits.maxLineNumber})`, 'limit_exceeded', 'maxLineNumber');
-    }
+    if (n > this.ctx.limits.maxLineNumber) return this.skip('line_number_out_of_range', path);
     return n;
+  }
+
+  private skip(code: ParseWarningCode, path: JsonPath): null {
+    this.warn(code, path);
+    return null;
   }
 }
 

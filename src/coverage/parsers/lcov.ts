@@ -3,10 +3,12 @@
  * write). Works on bytes, line by line, with no whole-document string.
  *
  * Semantics follow Codecov's LCOV processor, with these deliberate differences:
- * - Malformed numbers are errors, not skipped lines: a negative, fractional, `NaN`,
- *   scientific-notation or empty count or line number, a line number of 0 on `DA`/`FN`, or one
- *   above `maxLineNumber`, raise `ReportParseError` naming the input line.
- *   (`BRDA` with line 0 is skipped as Codecov does: older coverage.py versions write BRDA at an
+ * - A malformed number skips its record with a warning naming the input line (Codecov skips
+ *   silently): a negative, fractional, `NaN`, `undefined`, scientific-notation or empty count or
+ *   line number, a line number of 0 on `DA`/`FN`, or one above `maxLineNumber`. Counts above
+ *   `maxHits` are clamped, with a warning. Other text where a number belongs (a damaged line) and
+ *   malformed syntax (a `DA` without its comma) stay errors.
+ *   (`BRDA` with line 0 is skipped silently as Codecov does: older coverage.py versions write BRDA at an
  *   arc's destination line, 0 for arcs that exit, and those belong to no source line. The other
  *   destination-line BRDA are taken as written, as Codecov does, so such a report disagrees with
  *   coverage.py's XML report of the same run on some lines.)
@@ -30,12 +32,20 @@
  *   unknown records, lines without `:`) is ignored.
  * A record's lines are emitted at its end (BRDA may follow DA), in ascending line order (so a
  * sink storing lines in arrival order needs no sort). A repeated DA line is emitted twice and
- * merged by the sink. Hit counts above `maxHits` are clamped.
+ * merged by the sink.
  */
 import { ReportParseError, type ParseErrorCode } from '../errors';
 import type { CoverageSink, FileSink, ParserFactory, PushParser } from '../types';
+import { ParseWarnings, type ParseWarningCode } from '../warnings';
 import { LineSplitter, decodeUtf8 as importedDecodeUtf8, type LineHandler } from './line-splitter';
-import { NOT_A_UINT, describeBadUint, parseUint as importedParseUint } from './numbers';
+import {
+  NOT_A_UINT,
+  UINT_CLAMPED,
+  badCountCode,
+  describeBadUint,
+  isMalformedNumber,
+  parseUint as importedParseUint,
+} from './numbers';
 
 // Local bindings: loaders such as tsx export functions through getters, which costs a call per
 // use on the hot path.
@@ -66,6 +76,8 @@ class LcovParser implements PushParser, LineHandler {
   private inRecord = false;
   /** Sink of the open record, or null when the sink dropped its path. */
   private file: FileSink | null = null;
+  /** Path of the open record as written, for warnings. */
+  private path = '';
   private isCpp = false;
   private isTs = false;
   private records = 0;
@@ -108,6 +120,7 @@ class LcovParser implements PushParser, LineHandler {
     private readonly sink: CoverageSink,
     private readonly fileName: string,
     limits: { maxLineBytes: number; maxLineNumber: number; maxHits: number; maxFiles: number },
+    private readonly warnings: ParseWarnings,
   ) {
     this.splitter = new LineSplitter(this, { maxLineBytes: limits.maxLineBytes, fileName, format: FORMAT });
     // Line numbers are kept in Int32Arrays; a larger configured limit is capped at 2^31 - 1.
@@ -163,6 +176,7 @@ class LcovParser implements PushParser, LineHandler {
       throw this.error('limit_exceeded', `more than ${this.maxFiles} SF records`, undefined, 'maxFiles');
     }
     this.inRecord = true;
+    this.path = path;
     this.file = this.sink.file(path);
     this.isCpp = path.endsWith('.cpp');
     this.isTs = path.endsWith('.ts');
@@ -189,7 +203,7 @@ class LcovParser implements PushParser, LineHandler {
     }
     if (i === hitStart || (i < e && b[i] !== COMMA) || i - hitStart > 15) return this.daSlow(b, s, e);
     if (ln === 0 || ln > this.maxLineNumber) return this.daSlow(b, s, e);
-    this.pushDa(ln, hits > this.maxHits ? this.maxHits : hits);
+    this.pushDa(ln, hits > this.maxHits ? this.clampHits(hits, hitStart - s + 1, 'DA') : hits);
   }
 
   private daSlow(b: Uint8Array, s: number, e: number): void {
@@ -199,12 +213,18 @@ class LcovParser implements PushParser, LineHandler {
     let c2 = indexOf(b, COMMA, c1 + 1, e);
     if (c2 < 0) c2 = e;
     const ln = this.lineNumberField(b, fieldsStart, c1, s, 'DA');
+    if (ln < 0) return this.checkInRecord('DA');
     const hits = this.countField(b, c1 + 1, c2, s, 'DA');
+    if (hits < 0) return this.checkInRecord('DA');
     this.pushDa(ln, hits);
   }
 
+  private checkInRecord(record: string): void {
+    if (!this.inRecord) throw this.error('invalid_syntax', `${record} outside a record (no SF before it)`, 1);
+  }
+
   private pushDa(ln: number, hits: number): void {
-    if (!this.inRecord) throw this.error('invalid_syntax', 'DA outside a record (no SF before it)', 1);
+    this.checkInRecord('DA');
     if (this.file === null) return;
     const n = this.daCount;
     if (n === this.daLines.length) {
@@ -282,11 +302,18 @@ class LcovParser implements PushParser, LineHandler {
     if (c2 < 0 || c3 <= c2) throw this.error('invalid_syntax', 'BRDA needs <line>,<block>,<branch>,<taken>', 6);
     let ln = parseUint(b, fieldsStart, c1);
     if (ln === 0) return; // coverage.py: arcs from the module entry
-    if (ln === NOT_A_UINT || ln > this.maxLineNumber) ln = this.lineNumberField(b, fieldsStart, c1, s, 'BRDA');
+    if (ln === NOT_A_UINT || ln > this.maxLineNumber) {
+      ln = this.lineNumberField(b, fieldsStart, c1, s, 'BRDA');
+      if (ln < 0) return;
+    }
     const [ts, te] = trim(b, c3 + 1, e);
     let taken: number;
     if (te - ts === 1 && b[ts] === DASH) taken = 0;
-    else taken = this.countField(b, ts, te, s, 'BRDA') > 0 ? 1 : 0;
+    else {
+      const count = this.countField(b, ts, te, s, 'BRDA');
+      if (count < 0) return;
+      taken = count > 0 ? 1 : 0;
+    }
     if (this.file === null) return;
     this.addBranch(ln, this.branchId(b, c1, c2, c3, s), taken);
   }
@@ -388,7 +415,7 @@ class LcovParser implements PushParser, LineHandler {
     const c1 = indexOf(b, COMMA, fieldsStart, e);
     if (c1 < 0) throw this.error('invalid_syntax', 'FN needs <line>,<name>', 4);
     const ln = this.lineNumberField(b, fieldsStart, c1, s, 'FN');
-    if (this.file === null) return;
+    if (ln < 0 || this.file === null) return;
     let nameStart = c1 + 1;
     // lcov 2.x: FN:<line>,<end line>,<name>
     const c2 = indexOf(b, COMMA, nameStart, e);
@@ -621,31 +648,55 @@ class LcovParser implements PushParser, LineHandler {
     this.daHits = hits;
   }
 
-  /** A line number field: 1..maxLineNumber, surrounding blanks allowed. */
+  /**
+   * A line number field: 1..maxLineNumber, surrounding blanks allowed. A malformed number, 0 or
+   * a number past the limit is counted as a warning and answers -1: the caller skips the record.
+   * Other text is an error.
+   */
   private lineNumberField(b: Uint8Array, fs: number, fe: number, lineStart: number, record: string): number {
     const direct = parseUint(b, fs, fe);
     if (direct > 0 && direct <= this.maxLineNumber) return direct;
     const [ts, te] = trim(b, fs, fe);
     const n = parseUint(b, ts, te);
+    if (n > 0 && n <= this.maxLineNumber) return n;
     const column = ts - lineStart + 1;
-    if (n === NOT_A_UINT) {
+    if (n === NOT_A_UINT && !isMalformedNumber(b, ts, te)) {
       throw this.error('invalid_number', `${record} line number: ${describeBadUint(b, ts, te)}`, column);
     }
-    if (n === 0) throw this.error('invalid_number', `${record} line number 0 (lines start at 1)`, column);
-    if (n > this.maxLineNumber) {
-      throw this.error('limit_exceeded', `${record} line number ${n} above ${this.maxLineNumber}`, column, 'maxLineNumber');
-    }
-    return n;
+    this.warn(n > this.maxLineNumber ? 'line_number_out_of_range' : 'invalid_line_number', column, record);
+    return -1;
   }
 
-  /** A hit count field: unsigned integer, clamped to maxHits, surrounding blanks allowed. */
+  /**
+   * A hit count field: unsigned integer, clamped to maxHits (with a warning), surrounding blanks
+   * allowed. A malformed number: a warning, and -1 so the caller skips the record. Other text is
+   * an error.
+   */
   private countField(b: Uint8Array, fs: number, fe: number, lineStart: number, record: string): number {
     const [ts, te] = trim(b, fs, fe);
     const n = parseUint(b, ts, te);
     if (n === NOT_A_UINT) {
-      throw this.error('invalid_number', `${record} count: ${describeBadUint(b, ts, te)}`, ts - lineStart + 1);
+      if (!isMalformedNumber(b, ts, te)) {
+        throw this.error('invalid_number', `${record} count: ${describeBadUint(b, ts, te)}`, ts - lineStart + 1);
+      }
+      this.warn(badCountCode(b, ts, te), ts - lineStart + 1, record);
+      return -1;
     }
+    // parseUint stops at UINT_CLAMPED: a longer digit string was clamped there already.
+    return n > this.maxHits || n === UINT_CLAMPED ? this.clampHits(n, ts - lineStart + 1, record) : n;
+  }
+
+  private clampHits(n: number, column: number, record: string): number {
+    this.warn('count_clamped', column, record);
     return n > this.maxHits ? this.maxHits : n;
+  }
+
+  /** Counts a skipped or clamped record; records of a dropped file are not worth a warning. */
+  private warn(code: ParseWarningCode, column: number, record: string): void {
+    if (this.inRecord && this.file === null) return;
+    if (!this.warnings.wantsPosition(code)) return this.warnings.add(code);
+    const line = this.splitter.lineNumber;
+    this.warnings.add(code, { line: line > 0 ? line : undefined, column, source: this.inRecord ? this.path : undefined, field: record });
   }
 
   private error(code: ParseErrorCode, reason: string, column: number | undefined, limit?: string): ReportParseError {
@@ -697,4 +748,5 @@ function trim(b: Uint8Array, s: number, e: number): [number, number] {
   return [s, e];
 }
 
-export const createLcovParser: ParserFactory = (sink, ctx) => new LcovParser(sink, ctx.fileName, ctx.limits);
+export const createLcovParser: ParserFactory = (sink, ctx) =>
+  new LcovParser(sink, ctx.fileName, ctx.limits, ctx.warnings ?? new ParseWarnings());

@@ -3,7 +3,8 @@
  *
  * Coverage counts and line numbers are plain unsigned decimals. Anything else a tool or a broken
  * upload may write (a sign, a fraction, an exponent, `NaN`, `undefined`) is rejected rather than
- * guessed at, so the caller can raise a `ReportParseError` that says what was wrong.
+ * guessed at, so the caller can skip the line with a warning (or raise a `ReportParseError`) that
+ * says what was wrong.
  *
  * Values beyond `Number.MAX_SAFE_INTEGER` are clamped to it instead of rejected: for a hit count a
  * huge number still only means "hit", and for a line number the caller's `maxLineNumber` check
@@ -77,4 +78,28 @@ export function describeBadUint(bytes: Uint8Array, start: number, end: number): 
   if (/^[+-]?\d*\.\d+$|^[+-]?\d+\.$/.test(text)) return `non-integer ${shown}`;
   if (/^[+-]?(nan|inf(inity)?)$/i.test(text)) return `not a number ${shown}`;
   return `not an unsigned integer ${shown}`;
+}
+
+/**
+ * The warning code for a count field that is not an unsigned integer: `negative_count` for a
+ * minus sign followed by a digit, else `non_integer_count`. Anomaly path only.
+ */
+export function badCountCode(bytes: Uint8Array, start: number, end: number): 'negative_count' | 'non_integer_count' {
+  return end - start >= 2 && bytes[start] === 0x2d /* - */ && bytes[start + 1]! >= ZERO && bytes[start + 1]! <= NINE
+    ? 'negative_count'
+    : 'non_integer_count';
+}
+
+const MALFORMED_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf(inity)?)$|^(undefined|null)$/i;
+
+/**
+ * Whether bytes[start, end) is a number a tool may write where an unsigned integer belongs (a
+ * sign, a fraction, an exponent, NaN, Infinity, or `undefined`/`null` from a JavaScript tool), or
+ * is empty: a per-line anomaly. Other text means the line itself is damaged (interleaved writes,
+ * another format). Anomaly path only.
+ */
+export function isMalformedNumber(bytes: Uint8Array, start: number, end: number): boolean {
+  if (start >= end) return true;
+  if (end - start > 64) return false;
+  return MALFORMED_NUMBER.test(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1'));
 }

@@ -70,9 +70,13 @@ function readFileCoverage(
   for (let i = 0; i < lines.length; i++) {
     const v = lines[i];
     if (v === null || v === undefined) continue;
-    const ln = shape.lineNumber(i + 1, [...linesPath, i]) as number;
+    const ln = shape.lineNumber(i + 1, [...linesPath, i]);
+    if (ln === null) continue;
     if (v === 'ignored') values.set(ln, -1);
-    else values.set(ln, shape.hits(v, [...linesPath, i]));
+    else {
+      const hits = shape.hits(v, [...linesPath, i]);
+      if (hits !== null) values.set(ln, hits);
+    }
   }
 
   const branchLines = new Map<number, { taken: number; total: number; missing?: string[] }>();
@@ -87,6 +91,7 @@ function readFileCoverage(
       for (const armKey of Object.keys(arms)) {
         const arm = parseBranchKey(shape, armKey, [...condPath, armKey]);
         const count = shape.hits(own(arms, armKey), [...condPath, armKey]);
+        if (count === null) continue;
         acc.total++;
         if (count > 0) acc.taken++;
         else (acc.missing ??= []).push(`${cond.id}:${arm.id}`);

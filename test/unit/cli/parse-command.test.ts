@@ -108,6 +108,34 @@ describe('tributary parse (spawned)', () => {
     }
   });
 
+  test('a line with a bad count is skipped: exit 0, the warning on stderr, and in --json', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tributary-cli-'));
+    try {
+      const file = path.join(dir, 'overflow.info');
+      writeFileSync(file, 'SF:src/a.c\nDA:1,1\nDA:2,-2147483648\nDA:3,0\nend_of_record\n');
+      const r = cli('parse', file);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, `${file}: warning: negative_count: 1 (line 3:6 DA in src/a.c)\n`);
+      assert.match(r.stdout, /files\s+lines\s+hits\s+misses[^\n]*\n1\s+2\s+1\s+1\s/);
+
+      const j = cli('parse', '--json', file);
+      assert.equal(j.code, 0, j.stderr);
+      assert.match(j.stderr, /warning: negative_count: 1/);
+      const out = JSON.parse(j.stdout) as { files: Record<string, { lines: Record<string, unknown> }>; sessions: unknown[] };
+      assert.deepEqual(out.files['src/a.c']?.lines, { 1: 1, 3: 0 });
+      assert.deepEqual(out.sessions, [
+        {
+          id: 0,
+          format: 'lcov',
+          file,
+          warnings: [{ code: 'negative_count', count: 1, positions: [{ line: 3, column: 6, source: 'src/a.c', field: 'DA' }] }],
+        },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('usage errors exit 2', () => {
     assert.equal(cli('parse').code, 2);
     const unknown = cli('parse', '--format', 'nope', corpus('negotiator-c8/lcov.info'));

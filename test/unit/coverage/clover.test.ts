@@ -9,7 +9,7 @@ import { classifyValue } from '../../../src/coverage/values';
 import { createCloverParser } from '../../../src/coverage/parsers/clover';
 import { createCoberturaParser } from '../../../src/coverage/parsers/cobertura';
 import type { LineValue } from '../../../src/coverage/types';
-import { corpus, fixture, parseError, parseJson, record } from '../../fixtures/xml/harness';
+import { corpus, fixture, parseError, parseJson, record, recordWarnings } from '../../fixtures/xml/harness';
 
 const parse = createCloverParser;
 const dropIgnore = (p: string): boolean => p === 'ignore';
@@ -117,17 +117,23 @@ describe('Clover bad input', () => {
   const line = (attrs: string): string =>
     `<coverage generated="1"><project><file name="a.js">\n<line ${attrs}/></file></project></coverage>`;
 
-  for (const [attrs, what] of [
-    ['num="1" type="stmt" count="-1"', 'negative count'],
-    ['num="1" type="stmt" count="NaN"', 'NaN count'],
-    ['num="1" type="stmt" count="1.5e2"', 'scientific count'],
-    ['num="1" type="cond" truecount="x" falsecount="0"', 'non-numeric truecount'],
-    ['num="18446744073709551616" type="stmt" count="1"', 'huge line number'],
+  test('non-numeric truecount is invalid_number with its position', () => {
+    const err = parseError(() => record(parse, line('num="1" type="cond" truecount="x" falsecount="0"')), 'invalid_number');
+    assert.equal(err.format, 'clover');
+    assert.equal(err.line, 2);
+  });
+
+  for (const [attrs, code, field] of [
+    ['num="5" type="stmt" count="-1"', 'negative_count', 'count'],
+    ['num="5" type="stmt" count="NaN"', 'non_integer_count', 'count'],
+    ['num="5" type="stmt" count="1.5e2"', 'non_integer_count', 'count'],
+    ['num="18446744073709551616" type="stmt" count="1"', 'line_number_out_of_range', 'line number'],
   ]) {
-    test(`${what} is invalid_number with its position`, () => {
-      const err = parseError(() => record(parse, line(attrs)), 'invalid_number');
-      assert.equal(err.format, 'clover');
-      assert.equal(err.line, 2);
+    test(`${attrs}: the line is skipped with a ${code} warning at its position`, () => {
+      const input = `<coverage generated="1"><project><file name="a.js">\n<line num="1" type="stmt" count="3"/>\n<line ${attrs}/>\n<line num="9" type="stmt" count="0"/></file></project></coverage>`;
+      const { rec, warnings } = recordWarnings(parse, input);
+      assert.deepEqual(rec.files.get('a.js'), [[1, 3], [9, 0]]);
+      assert.deepEqual(warnings.map((w) => [w.code, w.count, w.positions[0]!.line, w.positions[0]!.field]), [[code, 1, 3, field]]);
     });
   }
 

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCoberturaParser } from '../../../src/coverage/parsers/cobertura';
-import { byLine, corpus, fixture, parseError, parseJson, record } from '../../fixtures/xml/harness';
+import { byLine, corpus, fixture, parseError, parseJson, record, recordWarnings } from '../../fixtures/xml/harness';
 
 const parse = createCoberturaParser;
 const dropIgnore = (p: string): boolean => p === 'ignore';
@@ -182,32 +182,56 @@ describe('Cobertura corpus', () => {
 describe('Cobertura bad input', () => {
   const line = (attrs: string): string => doc(`<class filename="a.py"><lines>\n<line ${attrs}/></lines></class>`);
 
-  for (const [attrs, what] of [
-    ['number="1" hits="-1"', 'negative hits'],
-    ['number="1" hits="NaN"', 'NaN hits'],
-    ['number="1" hits="1e3"', 'scientific notation'],
-    ['number="1" hits="123456789012345678901234567890"', 'huge hits'],
-    ['number="-4" hits="1"', 'negative line number'],
-    ['number="x" hits="1"', 'non-numeric line number'],
-    ['number="1" hits="1" branch="true" condition-coverage="50% (3/2)"', 'more branches taken than exist'],
+  // The bad line sits on line 4 of the input, between two good ones.
+  const lines = (attrs: string): string =>
+    doc(`<class filename="a.py"><lines>\n<line number="1" hits="2"/>\n<line ${attrs}/>\n<line number="9" hits="0"/></lines></class>`);
+
+  for (const [attrs, code, field] of [
+    ['number="5" hits="-1"', 'negative_count', 'hits'],
+    ['number="5" hits="NaN"', 'non_integer_count', 'hits'],
+    ['number="5" hits="1e3"', 'non_integer_count', 'hits'],
+    ['number="-4" hits="1"', 'invalid_line_number', 'line number'],
+    ['number="x" hits="1"', 'invalid_line_number', 'line number'],
+    ['number="5" hits="1" branch="true" condition-coverage="50% (3/2)"', 'invalid_branch_count', 'condition-coverage'],
   ]) {
-    test(`${what} is invalid_number with its position`, () => {
-      const err = parseError(() => record(parse, line(attrs)), 'invalid_number');
-      assert.equal(err.format, 'cobertura');
-      assert.equal(err.file, 'report.xml');
-      assert.equal(err.line, 3);
-      assert.ok(err.column !== undefined && err.column > 6);
+    test(`${attrs}: the line is skipped with a ${code} warning at its position`, () => {
+      const { rec, warnings } = recordWarnings(parse, lines(attrs!));
+      assert.deepEqual(rec.files.get('a.py'), [[1, 2], [9, 0]]);
+      assert.equal(warnings.length, 1);
+      const [w] = warnings;
+      assert.equal(w!.code, code);
+      assert.equal(w!.count, 1);
+      assert.equal(w!.positions.length, 1);
+      const p = w!.positions[0]!;
+      assert.equal(p.line, 4);
+      assert.equal(p.field, field);
+      // The offset points at the offending attribute's value.
+      const attr = field === 'line number' ? 'number' : field!;
+      const value = new RegExp(`${attr}="([^"]*)"`).exec(attrs!)![1]!;
+      assert.equal(lines(attrs!).slice(p.offset, p.offset! + value.length), value);
     });
   }
 
-  test('a line number past maxLineNumber is a limit error naming it', () => {
-    const err = parseError(() => record(parse, line('number="1001" hits="1"'), { limits: { maxLineNumber: 1000 } }), 'limit_exceeded');
-    assert.equal(err.limit, 'maxLineNumber');
+  test('a line number past maxLineNumber is skipped as out of range', () => {
+    const { rec, warnings } = recordWarnings(parse, lines('number="1001" hits="1"'), { limits: { maxLineNumber: 1000 } });
+    assert.deepEqual(rec.files.get('a.py'), [[1, 2], [9, 0]]);
+    assert.deepEqual(warnings.map((w) => [w.code, w.count]), [['line_number_out_of_range', 1]]);
   });
 
-  test('hit counts past maxHits are clamped', () => {
-    const rec = record(parse, line('number="3" hits="5000"'), { limits: { maxHits: 100 } });
+  test('hit counts past maxHits (or 2^53) are clamped, with a warning', () => {
+    const { rec, warnings } = recordWarnings(parse, line('number="3" hits="5000"'), { limits: { maxHits: 100 } });
     assert.deepEqual(rec.files.get('a.py'), [[3, 100]]);
+    assert.deepEqual(warnings.map((w) => [w.code, w.count]), [['count_clamped', 1]]);
+    const huge = recordWarnings(parse, line('number="3" hits="123456789012345678901234567890"'));
+    assert.deepEqual(huge.rec.files.get('a.py'), [[3, Number.MAX_SAFE_INTEGER]]);
+    assert.deepEqual(huge.warnings.map((w) => [w.code, w.count]), [['count_clamped', 1]]);
+  });
+
+  test('a bad statement (scoverage) is skipped too', () => {
+    const text = doc('<class filename="a.scala"><statements><statement line="3" invocation-count="-7"/><statement line="4" invocation-count="1"/></statements></class>');
+    const { rec, warnings } = recordWarnings(parse, text);
+    assert.deepEqual(rec.files.get('a.scala'), [[4, 1]]);
+    assert.deepEqual(warnings.map((w) => [w.code, w.count, w.positions[0]!.field]), [['negative_count', 1, 'invocation-count']]);
   });
 
   test('missing required attributes are invalid_syntax', () => {

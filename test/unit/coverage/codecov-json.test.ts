@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCodecovJsonParser } from '../../../src/coverage/parsers/codecov-json';
 import { ReportParseError } from '../../../src/coverage/errors';
-import { RecordingSink, runParser } from './helpers/json-recording-sink';
+import { RecordingSink, runParser, runParserWarnings } from './helpers/json-recording-sink';
 
 function parseError(input: string): ReportParseError {
   try {
@@ -52,11 +52,34 @@ describe('Codecov JSON parser', () => {
     assert.deepEqual(sink.values(), { 'b.py': { 1: 0 } });
   });
 
-  test('absurd values are typed errors', () => {
+  test('a bad value skips its line with a warning naming its JSON path', () => {
     for (const [value, code] of [
-      [-2, 'invalid_number'],
-      [1.5, 'invalid_number'],
-      ['3/2', 'invalid_number'],
+      [-2, 'negative_count'],
+      ['-2', 'negative_count'],
+      [1.5, 'non_integer_count'],
+      ['3/2', 'invalid_branch_count'],
+    ] as const) {
+      const { sink, warnings } = runParserWarnings(createCodecovJsonParser, JSON.stringify({ coverage: { 'a.py': { 1: 4, 7: value, 9: 0 } } }));
+      assert.deepEqual(sink.values(), { 'a.py': { 1: 4, 9: 0 } }, JSON.stringify(value));
+      assert.deepEqual(warnings, [{ code, count: 1, positions: [{ path: '$.coverage["a.py"]["7"]' }] }]);
+    }
+    const keys = runParserWarnings(createCodecovJsonParser, JSON.stringify({ coverage: { 'a.py': { '-3': 1, '2.5': 1, 99999999: 1, 2: 1 } } }));
+    assert.deepEqual(keys.sink.values(), { 'a.py': { 2: 1 } });
+    assert.deepEqual(
+      keys.warnings.map((w) => [w.code, w.count]),
+      [
+        ['invalid_line_number', 2],
+        ['line_number_out_of_range', 1],
+      ],
+    );
+    // Infinity (JSON.parse reads 1e400 so) is a huge count: clamped like one.
+    const inf = runParserWarnings(createCodecovJsonParser, '{"coverage": {"a": {"1": 1e400}}}', { limits: { maxHits: 99 } });
+    assert.deepEqual(inf.sink.values(), { a: { 1: 99 } });
+    assert.deepEqual(inf.warnings.map((w) => w.code), ['count_clamped']);
+  });
+
+  test('values of the wrong kind are typed errors', () => {
+    for (const [value, code] of [
       ['1/x', 'invalid_number'],
       ['NaN', 'invalid_number'],
       [[1], 'invalid_number'],
@@ -68,18 +91,15 @@ describe('Codecov JSON parser', () => {
     }
     let e = parseError(JSON.stringify({ coverage: { 'a.py': { x: 1 } } }));
     assert.match(e.reason, /line number key/);
-    e = parseError(JSON.stringify({ coverage: { 'a.py': { 99999999: 1 } } }));
-    assert.equal(e.limit, 'maxLineNumber');
     e = parseError(JSON.stringify({ coverage: 3 }));
     assert.match(e.reason, /^\$\.coverage: expected an object/);
   });
 
-  test('huge counts clamp to maxHits; infinite ones are errors', () => {
-    const sink = runParser(createCodecovJsonParser, '{"coverage": {"a": {"2": 123456789012345678901234567890}}}', {
+  test('huge counts clamp to maxHits, with a warning', () => {
+    const { sink, warnings } = runParserWarnings(createCodecovJsonParser, '{"coverage": {"a": {"2": 123456789012345678901234567890}}}', {
       limits: { maxHits: 99 },
     });
     assert.deepEqual(sink.values(), { a: { 2: 99 } });
-    // JSON.parse reads 1e400 as Infinity, which is no count.
-    assert.equal(parseError('{"coverage": {"a": {"1": 1e400}}}').code, 'invalid_number');
+    assert.deepEqual(warnings, [{ code: 'count_clamped', count: 1, positions: [{ path: '$.coverage.a["2"]' }] }]);
   });
 });

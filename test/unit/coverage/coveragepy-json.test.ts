@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createCoveragePyJsonParser } from '../../../src/coverage/parsers/coveragepy-json';
 import { ReportParseError } from '../../../src/coverage/errors';
-import { runParser } from './helpers/json-recording-sink';
+import { runParser, runParserWarnings } from './helpers/json-recording-sink';
 
 const CORPUS = path.resolve(__dirname, '../../../../shared/corpus');
 
@@ -93,11 +93,27 @@ describe('coverage.py JSON parser', () => {
     e = parseError(doc({ 'a.py': { executed_lines: [1, 'x'] } }));
     assert.equal(e.code, 'invalid_number');
     assert.match(e.reason, /executed_lines\[1\]/);
-    e = parseError(doc({ 'a.py': { executed_lines: [-3] } }));
-    assert.equal(e.code, 'invalid_number');
     e = parseError(doc({ 'a.py': { executed_lines: [1], executed_branches: [[1]] } }));
     assert.match(e.reason, /executed_branches\[0\]: expected a \[from, to\] pair/);
-    e = parseError(doc({ 'a.py': { executed_lines: [1e9] } }));
-    assert.equal(e.limit, 'maxLineNumber');
+  });
+
+  test('a bad line number is skipped with a warning naming its JSON path', () => {
+    const { sink, warnings } = runParserWarnings(
+      createCoveragePyJsonParser,
+      doc({ 'a.py': { executed_lines: [1, -3, 2.5, 1e9, 4], missing_lines: [5], executed_branches: [[4, 5], [4, 6.5]], missing_branches: [] } }),
+    );
+    assert.deepEqual(sink.values(), { 'a.py': { 1: 1, 4: '1/1b', 5: 0 } });
+    assert.deepEqual(warnings, [
+      {
+        code: 'invalid_line_number',
+        count: 3,
+        positions: [
+          { path: '$.files["a.py"].executed_lines[1]' },
+          { path: '$.files["a.py"].executed_lines[2]' },
+          { path: '$.files["a.py"].executed_branches[1][1]' },
+        ],
+      },
+      { code: 'line_number_out_of_range', count: 1, positions: [{ path: '$.files["a.py"].executed_lines[3]' }] },
+    ]);
   });
 });

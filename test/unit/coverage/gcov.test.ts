@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createGcovParser, createGcovParserWith } from '../../../src/coverage/parsers/gcov';
-import { fixture, parseError, parseJson, record, mutations, outcome } from '../../fixtures/text/harness';
+import { fixture, parseError, parseJson, record, recordWarnings, mutations, outcome } from '../../fixtures/text/harness';
 
 const SAMPLE = 'gcov/sample.c.gcov';
 
@@ -102,24 +102,11 @@ describe('gcov: errors', () => {
     assert.equal(err.format, 'gcov');
   });
 
-  test('numeric-looking counts that are not unsigned integers', () => {
-    for (const [count, reason] of [
-      ['1e5', /scientific/],
-      ['2.5', /non-integer/],
-      ['12x', /not an unsigned integer/],
-    ] as const) {
-      const err = parseError(createGcovParser, `-: 0:Source:a.c\n  ${count}:  3:x();\n`);
-      assert.equal(err.code, 'invalid_number');
-      assert.equal(err.line, 2);
-      assert.match(err.reason, reason);
-    }
-  });
-
-  test('a count for line 0 and line numbers above maxLineNumber', () => {
-    assert.equal(parseError(createGcovParser, '-: 0:Source:a.c\n 5: 0:x\n').code, 'invalid_number');
-    const err = parseError(createGcovParser, '-: 0:Source:a.c\n 5: 5000:x\n', { limits: { maxLineNumber: 100 } });
-    assert.equal(err.code, 'limit_exceeded');
-    assert.equal(err.limit, 'maxLineNumber');
+  test('counts with digits that are not numbers at all', () => {
+    const err = parseError(createGcovParser, `-: 0:Source:a.c\n  12x:  3:x();\n`);
+    assert.equal(err.code, 'invalid_number');
+    assert.equal(err.line, 2);
+    assert.match(err.reason, /not an unsigned integer/);
   });
 
   test('invalid UTF-8 in the source path', () => {
@@ -132,6 +119,37 @@ describe('gcov: errors', () => {
     const err = parseError(createGcovParser, `-: 0:Source:a.c\n 1: 1:${'x'.repeat(300)}\n`, { limits: { maxLineBytes: 100 } });
     assert.equal(err.limit, 'maxLineBytes');
     assert.equal(err.line, 2);
+  });
+});
+
+describe('gcov: a bad number skips its line with a warning naming it', () => {
+  for (const [count, code] of [
+    ['1e5', 'non_integer_count'],
+    ['2.5', 'non_integer_count'],
+    ['-2147483648', 'negative_count'],
+  ] as const) {
+    test(`count ${count}`, () => {
+      const { rec, warnings } = recordWarnings(createGcovParser, `-: 0:Source:a.c\n  4:  2:a();\n  ${count}:  3:x();\n  #####:  4:y();\n`);
+      assert.deepEqual(rec.compact(), { 'a.c:2': 4, 'a.c:4': 0 });
+      assert.deepEqual(warnings, [{ code, count: 1, positions: [{ line: 3, source: 'a.c', field: 'count' }] }]);
+    });
+  }
+
+  test('a count for line 0 and line numbers above maxLineNumber; huge counts are clamped', () => {
+    const { rec, warnings } = recordWarnings(createGcovParser, '-: 0:Source:a.c\n 5: 0:x\n 5: 5000:x\n 500: 7:y\n 1: 8:z\n', {
+      limits: { maxLineNumber: 100, maxHits: 100 },
+    });
+    assert.deepEqual(rec.compact(), { 'a.c:7': 100, 'a.c:8': 1 });
+    assert.deepEqual(warnings, [
+      { code: 'count_clamped', count: 1, positions: [{ line: 4, source: 'a.c', field: 'count' }] },
+      { code: 'invalid_line_number', count: 1, positions: [{ line: 2, source: 'a.c', field: 'line number' }] },
+      { code: 'line_number_out_of_range', count: 1, positions: [{ line: 3, source: 'a.c', field: 'line number' }] },
+    ]);
+  });
+
+  test('a branch line after a skipped line is ignored', () => {
+    const { rec } = recordWarnings(createGcovParser, '-: 0:Source:a.c\n  -3:  3:  if (x) {\nbranch  0 taken 1\n  2:  4:  if (y) {\nbranch  0 taken 1\nbranch  1 never executed\n');
+    assert.deepEqual(rec.compact(), { 'a.c:4': '1/2b' });
   });
 });
 

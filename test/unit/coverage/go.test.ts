@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { combinePartials, createGoParser, partialsToValue } from '../../../src/coverage/parsers/go';
-import { CallRecorder, feed, fixture, parseError, parseJson, record, mutations, outcome } from '../../fixtures/text/harness';
+import { CallRecorder, feed, fixture, parseError, parseJson, record, recordWarnings, mutations, outcome } from '../../fixtures/text/harness';
 
 describe('Go coverprofile: blocks to lines', () => {
   test('single-line and multi-line blocks; a last line holding only the closing brace is left out', () => {
@@ -189,6 +189,35 @@ describe('Go coverprofile: span combination', () => {
   });
 });
 
+describe('Go coverprofile: a bad number skips its block with a warning naming the line', () => {
+  const cases: [string, string, string, number | undefined, string][] = [
+    ['negative count', 'a.go:5.1,5.9 1 -1', 'negative_count', 16, 'count'],
+    ['scientific count', 'a.go:5.1,5.9 1 1e3', 'non_integer_count', 16, 'count'],
+    ['fractional count', 'a.go:5.1,5.9 1 1.5', 'non_integer_count', 16, 'count'],
+    ['NaN count', 'a.go:5.1,5.9 1 NaN', 'non_integer_count', 16, 'count'],
+    ['line 0', 'a.go:0.1,5.9 1 1', 'invalid_line_number', 6, 'start line'],
+    ['negative end line', 'a.go:5.1,-5.9 1 1', 'invalid_line_number', 10, 'end line'],
+  ];
+  for (const [name, bad, code, column, field] of cases) {
+    test(name, () => {
+      const { rec, warnings } = recordWarnings(createGoParser, `mode: count\na.go:1.1,1.9 1 4\n${bad}\na.go:2.1,2.9 1 0\n`);
+      assert.deepEqual(rec.compact(), { 'a.go:1': 4, 'a.go:2': 0 });
+      assert.deepEqual(warnings, [{ code, count: 1, positions: [{ line: 3, column, source: 'a.go', field }] }]);
+    });
+  }
+
+  test('lines above maxLineNumber are skipped as out of range; counts above maxHits clamped', () => {
+    const { rec, warnings } = recordWarnings(createGoParser, 'mode: count\na.go:1.1,2000.2 1 1\na.go:3.1,3.5 1 5000\n', {
+      limits: { maxLineNumber: 1000, maxHits: 100 },
+    });
+    assert.deepEqual(rec.compact(), { 'a.go:3': 100 });
+    assert.deepEqual(warnings, [
+      { code: 'count_clamped', count: 1, positions: [{ line: 3, source: 'a.go', field: 'count' }] },
+      { code: 'line_number_out_of_range', count: 1, positions: [{ line: 2, column: 6, source: 'a.go', field: 'end line' }] },
+    ]);
+  });
+});
+
 describe('Go coverprofile: errors', () => {
   const cases: [string, string, string, number, RegExp][] = [
     ['line without position', 'mode: set\npath/file.go:53\n', 'invalid_syntax', 2, /expected/],
@@ -196,11 +225,8 @@ describe('Go coverprofile: errors', () => {
     ['missing column', 'mode: set\npath/file.go:1917,1915.57 2 0\n', 'invalid_syntax', 2, /expected/],
     ['interleaved writes', 'mode: set\npath/file.go:115corrupt-path/file.go:115.11,116.13 1 3\n', 'invalid_number', 2, /start line: not an unsigned integer/],
     ['interleaved tail', 'mode: set\npath/file.go:242.63,244.3path/file.go:242.63,244.3 1 0\n', 'invalid_syntax', 2, /expected/],
-    ['negative count', 'mode: set\na.go:1.1,1.2 1 -1\n', 'invalid_number', 2, /negative/],
-    ['scientific count', 'mode: set\na.go:1.1,1.2 1 1e3\n', 'invalid_number', 2, /scientific/],
-    ['fractional count', 'mode: set\na.go:1.1,1.2 1 1.5\n', 'invalid_number', 2, /non-integer/],
-    ['NaN count', 'mode: set\na.go:1.1,1.2 1 NaN\n', 'invalid_number', 2, /not a number/],
-    ['line 0', 'mode: set\na.go:0.1,1.2 1 1\n', 'invalid_number', 2, /line number 0/],
+    ['text where the count belongs', 'mode: set\na.go:1.1,1.2 1 lots\n', 'invalid_number', 2, /count: not an unsigned integer/],
+    ['negative column', 'mode: set\na.go:1.1,1.-2 1 1\n', 'invalid_number', 2, /end column/],
     ['end before start', 'mode: set\na.go:9.1,3.2 1 1\n', 'invalid_syntax', 2, /before it starts/],
     ['unknown mode', 'mode: sometimes\na.go:1.1,1.2 1 1\n', 'invalid_syntax', 1, /mode/],
     ['no colon', 'mode: set\nwhat is this\n', 'invalid_syntax', 2, /expected/],
@@ -214,12 +240,6 @@ describe('Go coverprofile: errors', () => {
       assert.match(err.reason, reason);
     });
   }
-
-  test('line numbers above maxLineNumber name the limit', () => {
-    const err = parseError(createGoParser, 'mode: set\na.go:1.1,2000.2 1 1\n', { limits: { maxLineNumber: 1000 } });
-    assert.equal(err.code, 'limit_exceeded');
-    assert.equal(err.limit, 'maxLineNumber');
-  });
 
   test('blocks claiming huge line ranges are bounded before they are expanded', () => {
     const line = 'a.go:1.1,900.2 1 1\n';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createIstanbulParser } from '../../../src/coverage/parsers/istanbul';
 import { ReportParseError } from '../../../src/coverage/errors';
-import { runParser } from './helpers/json-recording-sink';
+import { runParser, runParserWarnings } from './helpers/json-recording-sink';
 
 const REPO = path.resolve(__dirname, '../../..');
 const CORPUS = path.resolve(REPO, '../shared/corpus');
@@ -102,21 +102,42 @@ describe('istanbul parser', () => {
     assert.equal(compared, da.size);
   });
 
+  test('a bad count or line number skips its statement, branch or function with a warning', () => {
+    const at = (line: number) => ({ start: { line, column: 0 }, end: { line, column: 5 } });
+    const { sink, warnings } = runParserWarnings(
+      createIstanbulParser,
+      JSON.stringify({
+        'a.js': {
+          statementMap: { 0: at(1), 1: at(2), 2: at(3), 3: { start: { line: -4 } }, 4: at(20_000_000), 5: at(6) },
+          s: { 0: 5, 1: -1, 2: 1.5, 3: 1, 4: 1, 5: 0 },
+          branchMap: { 0: { line: 6, locations: [at(6), at(6)] } },
+          b: { 0: [1, -2] },
+          fnMap: { 0: { decl: at(1), loc: at(1) } },
+          f: { 0: -9 },
+        },
+      }),
+    );
+    // Statement 1 and 2 are skipped (so lines 2 and 3 have none), 3 and 4 have no usable line, and
+    // the branch arm with -2 is left out of line 6's fraction; the function with -9 is dropped.
+    assert.deepEqual(sink.values(), { 'a.js': { 1: 5, 6: '1/1b' } });
+    assert.deepEqual(warnings, [
+      { code: 'negative_count', count: 3, positions: [{ path: '$["a.js"].s["1"]' }, { path: '$["a.js"].b["0"][1]' }, { path: '$["a.js"].f["0"]' }] },
+      { code: 'non_integer_count', count: 1, positions: [{ path: '$["a.js"].s["2"]' }] },
+      { code: 'invalid_line_number', count: 1, positions: [{ path: '$["a.js"].statementMap["3"].start.line' }] },
+      { code: 'line_number_out_of_range', count: 1, positions: [{ path: '$["a.js"].statementMap["4"].start.line' }] },
+    ]);
+  });
+
   test('malformed documents give typed errors naming the JSON path', () => {
     const bad = (s: unknown) => JSON.stringify({ 'a.js': s });
     const statement = { start: { line: 1, column: 0 }, end: { line: 1, column: 5 } };
-    let e = parseError(bad({ statementMap: { 0: statement }, s: { 0: -1 } }));
+    let e = parseError(bad({ statementMap: { 0: statement }, s: { 0: 'x' } }));
     assert.equal(e.code, 'invalid_number');
     assert.match(e.reason, /^\$\["a\.js"\]\.s\["0"\]: /);
-    e = parseError(bad({ statementMap: { 0: statement }, s: { 0: 1.5 } }));
-    assert.equal(e.code, 'invalid_number');
     e = parseError(bad({ statementMap: { 0: statement }, s: {} }));
     assert.match(e.reason, /s\["0"\]/);
     e = parseError(bad({ statementMap: { 0: { start: { line: 'x' } } }, s: { 0: 1 } }));
     assert.match(e.reason, /statementMap\["0"\]\.start\.line/);
-    e = parseError(bad({ statementMap: { 0: { start: { line: 20_000_000 } } }, s: { 0: 1 } }));
-    assert.equal(e.code, 'limit_exceeded');
-    assert.equal(e.limit, 'maxLineNumber');
     e = parseError(bad({ statementMap: {}, branchMap: { 0: { line: 1 } }, b: { 0: 'x' } }));
     assert.match(e.reason, /b\["0"\]: expected an array/);
     e = parseError(JSON.stringify({ coverage: { 'a.py': { 1: 1 } } }));

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createJacocoParser } from '../../../src/coverage/parsers/jacoco';
 import { buildJacoco } from '../../../bench/xml-inputs';
-import { fixture, parseError, parseJson, record } from '../../fixtures/xml/harness';
+import { fixture, parseError, parseJson, record, recordWarnings } from '../../fixtures/xml/harness';
 
 const parse = createJacocoParser;
 const dropIgnore = (p: string): boolean => p === 'base/ignore';
@@ -66,17 +66,22 @@ describe('JaCoCo bad input', () => {
   const line = (attrs: string): string =>
     `<report name="r"><package name="p"><sourcefile name="A.java">\n<line ${attrs}/></sourcefile></package></report>`;
 
-  for (const [attrs, what] of [
-    ['nr="1" mi="0" ci="-3" mb="0" cb="0"', 'negative ci'],
-    ['nr="1" mi="0" ci="1" mb="NaN" cb="0"', 'NaN mb'],
-    ['nr="1" mi="0" ci="1" mb="0" cb="2E1"', 'scientific cb'],
-    ['nr="99999999999999999999999" mi="0" ci="1" mb="0" cb="0"', 'huge nr'],
-    ['nr="1" mi="0" ci="1" mb="900000" cb="900000"', 'absurd branch count'],
+  // The bad line sits on line 3 of the input, between two good ones.
+  const lines = (attrs: string): string =>
+    '<report name="r"><package name="p"><sourcefile name="A.java">\n<line nr="1" mi="0" ci="4" mb="0" cb="0"/>\n' +
+    `<line ${attrs}/>\n<line nr="9" mi="2" ci="0" mb="0" cb="0"/></sourcefile></package></report>`;
+
+  for (const [attrs, code, field] of [
+    ['nr="5" mi="0" ci="-3" mb="0" cb="0"', 'negative_count', 'ci'],
+    ['nr="5" mi="0" ci="1" mb="NaN" cb="0"', 'invalid_branch_count', 'mb'],
+    ['nr="5" mi="0" ci="1" mb="0" cb="2E1"', 'invalid_branch_count', 'cb'],
+    ['nr="99999999999999999999999" mi="0" ci="1" mb="0" cb="0"', 'line_number_out_of_range', 'line number'],
+    ['nr="5" mi="0" ci="1" mb="900000" cb="900000"', 'invalid_branch_count', 'mb'],
   ]) {
-    test(`${what} is invalid_number with its position`, () => {
-      const err = parseError(() => record(parse, line(attrs)), 'invalid_number');
-      assert.equal(err.format, 'jacoco');
-      assert.equal(err.line, 2);
+    test(`${attrs}: the line is skipped with a ${code} warning at its position`, () => {
+      const { rec, warnings } = recordWarnings(parse, lines(attrs!));
+      assert.deepEqual(rec.files.get('p/A.java'), [[1, 4], [9, 0]]);
+      assert.deepEqual(warnings.map((w) => [w.code, w.count, w.positions[0]!.line, w.positions[0]!.field]), [[code, 1, 3, field]]);
     });
   }
 

@@ -1,8 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { ParseWarnings } from '../../../src/coverage/warnings';
 import { createLcovParser } from '../../../src/coverage/parsers/lcov';
-import { CallRecorder, corpusFile, feed, parseError, parseJson, record, mutations, outcome } from '../../fixtures/text/harness';
+import { CallRecorder, corpusFile, feed, parseError, parseJson, record, recordWarnings, mutations, outcome } from '../../fixtures/text/harness';
 
 const lcov = (text: string): string => text.replace(/^\s+/gm, '');
 
@@ -237,17 +238,28 @@ describe('LCOV: line values', () => {
     feed(createLcovParser, sink, 'SF:ignored.c\nDA:1,1\nend_of_record\nSF:kept.c\nDA:2,2\nend_of_record\n');
     assert.deepEqual(sink.compact(), { 'kept.c:2': 2 });
     assert.deepEqual(sink.opened, ['ignored.c', 'kept.c']);
-    const err = parseError(createLcovParser, 'SF:ignored.c\nDA:1,-1\nend_of_record\n');
-    assert.equal(err.code, 'invalid_number');
+    const err = parseError(createLcovParser, 'SF:ignored.c\nDA:1\nend_of_record\n');
+    assert.equal(err.code, 'invalid_syntax');
   });
 
-  test('hit counts above maxHits or 2^53 are clamped', () => {
-    const r = record(createLcovParser, 'SF:a.c\nDA:1,99999999999999999999999\nDA:2,5000\nend_of_record\n', {
+  test('hit counts above maxHits or 2^53 are clamped, with a warning', () => {
+    const { rec: r, warnings } = recordWarnings(createLcovParser, 'SF:a.c\nDA:1,99999999999999999999999\nDA:2,5000\nDA:3,7\nend_of_record\n', {
       limits: { maxHits: 1000 },
     });
-    assert.deepEqual(r.compact(), { 'a.c:1': 1000, 'a.c:2': 1000 });
-    const big = record(createLcovParser, 'SF:a.c\nDA:1,99999999999999999999999\nend_of_record\n');
-    assert.deepEqual(big.compact(), { 'a.c:1': Number.MAX_SAFE_INTEGER });
+    assert.deepEqual(r.compact(), { 'a.c:1': 1000, 'a.c:2': 1000, 'a.c:3': 7 });
+    assert.deepEqual(warnings, [
+      {
+        code: 'count_clamped',
+        count: 2,
+        positions: [
+          { line: 2, column: 6, source: 'a.c', field: 'DA' },
+          { line: 3, column: 6, source: 'a.c', field: 'DA' },
+        ],
+      },
+    ]);
+    const big = recordWarnings(createLcovParser, 'SF:a.c\nDA:1,99999999999999999999999\nend_of_record\n');
+    assert.deepEqual(big.rec.compact(), { 'a.c:1': Number.MAX_SAFE_INTEGER });
+    assert.deepEqual(big.warnings.map((w) => [w.code, w.count]), [['count_clamped', 1]]);
   });
 
   test('paths with multi-byte UTF-8 survive any chunking', () => {
@@ -296,24 +308,75 @@ describe('LCOV: derived values through the session builder', () => {
   });
 });
 
+describe('LCOV: a bad number skips its record with a warning naming the line', () => {
+  // Each input has good lines around the bad one (line 3 of the input); they must all survive.
+  const cases: [string, string, string, number, string][] = [
+    ['negative count', 'DA:4,-1', 'negative_count', 6, 'DA'],
+    ['scientific notation', 'DA:4,1e+0', 'non_integer_count', 6, 'DA'],
+    ['NaN', 'DA:4,NaN', 'non_integer_count', 6, 'DA'],
+    ['fraction', 'DA:4,1.5', 'non_integer_count', 6, 'DA'],
+    ['empty count', 'DA:4,', 'non_integer_count', 6, 'DA'],
+    ['line 0', 'DA:0,1', 'invalid_line_number', 4, 'DA'],
+    ['undefined line', 'DA:undefined,1', 'invalid_line_number', 4, 'DA'],
+    ['negative line', 'DA:-3,1', 'invalid_line_number', 4, 'DA'],
+    ['BRDA negative taken', 'BRDA:4,0,1,-2', 'negative_count', 12, 'BRDA'],
+    ['BRDA line 0 with a bad count is still skipped silently', 'BRDA:0,0,1,x', '', 0, ''],
+    ['FN line 0', 'FN:0,main', 'invalid_line_number', 4, 'FN'],
+    ['FN negative line', 'FN:-1,main', 'invalid_line_number', 4, 'FN'],
+  ];
+  for (const [name, bad, code, column, field] of cases) {
+    test(name, () => {
+      const { rec, warnings } = recordWarnings(createLcovParser, `SF:a.c\nDA:1,1\n${bad}\nDA:2,0\nend_of_record\n`);
+      assert.deepEqual(rec.compact(), { 'a.c:1': 1, 'a.c:2': 0 });
+      if (code === '') return assert.deepEqual(warnings, []);
+      assert.deepEqual(warnings, [{ code, count: 1, positions: [{ line: 3, column, source: 'a.c', field }] }]);
+    });
+  }
+
+  test('line numbers above maxLineNumber are skipped as out of range', () => {
+    const { rec, warnings } = recordWarnings(createLcovParser, 'SF:a.c\nDA:1,1\nDA:101,1\nBRDA:99999999999999999999,0,0,1\n', {
+      limits: { maxLineNumber: 100 },
+    });
+    assert.deepEqual(rec.compact(), { 'a.c:1': 1 });
+    assert.deepEqual(warnings, [
+      {
+        code: 'line_number_out_of_range',
+        count: 2,
+        positions: [
+          { line: 3, column: 4, source: 'a.c', field: 'DA' },
+          { line: 4, column: 6, source: 'a.c', field: 'BRDA' },
+        ],
+      },
+    ]);
+  });
+
+  test('positions are bounded per code; the count is not', () => {
+    const bad = Array.from({ length: 50 }, (_, i) => `DA:${i + 10},-${i + 1}\n`).join('');
+    const { rec, warnings } = recordWarnings(createLcovParser, `SF:a.c\nDA:1,3\n${bad}DA:2,0\n`);
+    assert.deepEqual(rec.compact(), { 'a.c:1': 3, 'a.c:2': 0 });
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]!.count, 50);
+    assert.deepEqual(warnings[0]!.positions.map((p) => p.line), [3, 4, 5, 6, 7]);
+  });
+
+  test('records of a dropped file are skipped without warnings', () => {
+    const warnings = new ParseWarnings();
+    const sink = new CallRecorder((p) => p === 'ignored.c');
+    feed(createLcovParser, sink, 'SF:ignored.c\nDA:1,-1\nend_of_record\nSF:kept.c\nDA:2,-2\nend_of_record\n', { warnings });
+    assert.deepEqual(warnings.list(), [{ code: 'negative_count', count: 1, positions: [{ line: 5, column: 6, source: 'kept.c', field: 'DA' }] }]);
+  });
+});
+
 describe('LCOV: errors name the input line', () => {
   const cases: [string, string, string, number, RegExp][] = [
-    ['negative count', 'SF:a.c\nDA:1,1\nDA:4,-1\n', 'invalid_number', 3, /negative/],
-    ['scientific notation', 'SF:a.c\nDA:2,1e+0\n', 'invalid_number', 2, /scientific/],
-    ['NaN', 'SF:a.c\nDA:2,NaN\n', 'invalid_number', 2, /not a number/],
-    ['fraction', 'SF:a.c\nDA:2,1.5\n', 'invalid_number', 2, /non-integer/],
-    ['empty count', 'SF:a.c\nDA:2,\n', 'invalid_number', 2, /empty/],
-    ['line 0', 'SF:a.c\nDA:0,1\n', 'invalid_number', 2, /line number 0/],
-    ['non-numeric line', 'SF:a.c\nDA:undefined,1\n', 'invalid_number', 2, /line number/],
-    ['negative line', 'TN:\nSF:a.c\nDA:-3,1\n', 'invalid_number', 3, /negative/],
+    ['text where a count belongs', 'SF:a.c\nDA:1,1\nDA:4,abc\n', 'invalid_number', 3, /not an unsigned integer/],
+    ['text where a line number belongs', 'SF:a.c\nDA:x1,1\n', 'invalid_number', 2, /line number/],
     ['DA without count', 'SF:a.c\nDA:12\n', 'invalid_syntax', 2, /DA needs/],
     ['DA before SF', 'TN:\nDA:1,1\n', 'invalid_syntax', 2, /no SF/],
     ['DA after end_of_record', 'SF:a.c\nend_of_record\nDA:1,1\n', 'invalid_syntax', 3, /no SF/],
     ['BRDA with too few fields', 'SF:a.c\nBRDA:1,0,1\n', 'invalid_syntax', 2, /BRDA needs/],
     ['BRDA bad taken', 'SF:a.c\nBRDA:1,0,1,x\n', 'invalid_number', 2, /count/],
-    ['BRDA negative taken', 'SF:a.c\nBRDA:1,0,1,-2\n', 'invalid_number', 2, /negative/],
     ['FN bad line', 'SF:a.c\nFN:abc,main\n', 'invalid_number', 2, /FN line number/],
-    ['FN line 0', 'SF:a.c\nFN:0,main\n', 'invalid_number', 2, /line number 0/],
     ['empty SF', 'SF:\n', 'invalid_syntax', 1, /empty path/],
   ];
   for (const [name, input, code, line, reason] of cases) {
@@ -327,15 +390,6 @@ describe('LCOV: errors name the input line', () => {
       assert.match(err.message, new RegExp(`^input:${line}`));
     });
   }
-
-  test('line numbers above maxLineNumber name the limit', () => {
-    const err = parseError(createLcovParser, 'SF:a.c\nDA:1,1\nDA:101,1\n', { limits: { maxLineNumber: 100 } });
-    assert.equal(err.code, 'limit_exceeded');
-    assert.equal(err.limit, 'maxLineNumber');
-    assert.equal(err.line, 3);
-    const huge = parseError(createLcovParser, 'SF:a.c\nBRDA:99999999999999999999,0,0,1\n');
-    assert.equal(huge.limit, 'maxLineNumber');
-  });
 
   test('invalid UTF-8 in a path is a typed error', () => {
     const bytes = Buffer.concat([Buffer.from('SF:src/'), Buffer.from([0xc3, 0x28]), Buffer.from('.c\nDA:1,1\n')]);

@@ -83,6 +83,28 @@ describe('parseReport', () => {
     assert.match(e.reason, /dropped/);
   });
 
+  test('a line with an impossible number is skipped, the rest kept, and the warning returned', async () => {
+    const lcov = Buffer.from('SF:a.c\nDA:1,3\nDA:2,-1\nDA:3,0\nend_of_record\n');
+    for (const input of [lcov, chunked(gzipSync(lcov), 7)]) {
+      const { report, warnings } = await parseReport(input, { fileName: 'lcov.info', sessionId: 0 });
+      assert.deepEqual(toParseJson(report).files['a.c']?.lines, { 1: 3, 3: 0 });
+      assert.deepEqual(warnings, [{ code: 'negative_count', count: 1, positions: [{ line: 3, column: 6, source: 'a.c', field: 'DA' }] }]);
+    }
+    const clean = await parseReport(codecov, { fileName: 'cov.json', sessionId: 0 });
+    assert.deepEqual(clean.warnings, []);
+  });
+
+  test('structural damage still throws; a report whose every line was skipped is report_empty naming why', async () => {
+    const xml = Buffer.from('<?xml version="1.0"?>\n<coverage><packages><package><classes><class filename="a.py"><lines><line number="1" hits="-1"/>');
+    assert.equal((await failure(parseReport(xml, { fileName: 'c.xml', sessionId: 0 }))).code, 'truncated');
+    const gcov = Buffer.from('-: 0:Source:a.c\n  12x:  3:x();\n');
+    assert.equal((await failure(parseReport(gcov, { fileName: 'a.c.gcov', format: 'gcov', sessionId: 0 }))).code, 'invalid_number');
+    const allBad = Buffer.from('SF:a.c\nDA:1,-1\nDA:2,-5\nend_of_record\n');
+    const e = await failure(parseReport(allBad, { fileName: 'lcov.info', sessionId: 0 }));
+    assert.equal(e.code, 'report_empty');
+    assert.match(e.reason, /every line was skipped \(negative_count 2\)/);
+  });
+
   test('limits are passed through to parsers', async () => {
     const e = await failure(parseReport(codecov, { fileName: 'c', sessionId: 0, limits: { maxJsonBytes: 16 } }));
     assert.equal(e.code, 'limit_exceeded');

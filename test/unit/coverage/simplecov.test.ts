@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSimplecovParser } from '../../../src/coverage/parsers/simplecov';
 import { ReportParseError } from '../../../src/coverage/errors';
-import { runParser } from './helpers/json-recording-sink';
+import { runParser, runParserWarnings } from './helpers/json-recording-sink';
 
 function parseError(input: string): ReportParseError {
   try {
@@ -75,8 +75,17 @@ describe('SimpleCov parser', () => {
     assert.deepEqual(sink.values(), { '/app/a.rb': { 2: 1, 3: -1, 4: 0 } });
   });
 
+  test('a negative or fractional count skips its line with a warning', () => {
+    const { sink, warnings } = runParserWarnings(createSimplecovParser, JSON.stringify({ RSpec: { coverage: { 'a.rb': [1, -4, 0.5, 0] } } }));
+    assert.deepEqual(sink.values(), { 'a.rb': { 1: 1, 4: 0 } });
+    assert.deepEqual(warnings, [
+      { code: 'negative_count', count: 1, positions: [{ path: '$.RSpec.coverage["a.rb"][1]' }] },
+      { code: 'non_integer_count', count: 1, positions: [{ path: '$.RSpec.coverage["a.rb"][2]' }] },
+    ]);
+  });
+
   test('malformed input gives typed errors naming the JSON path', () => {
-    let e = parseError(JSON.stringify({ RSpec: { coverage: { 'a.rb': [1, -4] } } }));
+    let e = parseError(JSON.stringify({ RSpec: { coverage: { 'a.rb': [1, 'x'] } } }));
     assert.equal(e.code, 'invalid_number');
     assert.match(e.reason, /^\$\.RSpec\.coverage\["a\.rb"\]\[1\]/);
     e = parseError(JSON.stringify({ RSpec: { coverage: { 'a.rb': { lines: [1], branches: { nonsense: {} } } } } }));

@@ -1,8 +1,16 @@
 import type { ParseErrorCode } from '../../errors';
+import type { ParseWarningCode } from '../../warnings';
 import { decodeReferences, EntityError } from './entities';
 
 /** Raises a typed error positioned at byte `index` of the scanner's current buffer. */
 export type Fail = (code: ParseErrorCode, reason: string, index: number, limit?: string) => never;
+
+/** Counts a per-line anomaly positioned at byte `index` of the scanner's current buffer. */
+export type Warn = (code: ParseWarningCode, index: number, field: string) => void;
+
+/** `countOrBad` answers for a value that is not a count. */
+export const BAD_COUNT = -1;
+export const NEGATIVE_COUNT = -2;
 
 const DIGIT_0 = 48;
 const DIGIT_9 = 57;
@@ -24,7 +32,10 @@ export class XmlAttributes {
   private buf: Buffer = Buffer.alloc(0);
   private tagStart = 0;
 
-  constructor(private readonly fail: Fail) {}
+  constructor(
+    private readonly fail: Fail,
+    private readonly warn: Warn,
+  ) {}
 
   reset(buf: Buffer, tagStart: number): void {
     this.buf = buf;
@@ -35,6 +46,11 @@ export class XmlAttributes {
   /** Raises a typed error positioned at attribute `i`'s value. */
   failAt(i: number, code: ParseErrorCode, reason: string, limit?: string): never {
     return this.fail(code, reason, this.starts[i], limit);
+  }
+
+  /** Counts a per-line anomaly positioned at attribute `i`'s value; `what` names the field. */
+  warnAt(i: number, code: ParseWarningCode, what: string): void {
+    this.warn(code, this.starts[i], what);
   }
 
   /** Raises a typed error positioned at the start of the tag. */
@@ -115,8 +131,22 @@ export class XmlAttributes {
    * the attribute and its position.
    */
   count(i: number, what: string): number {
+    const value = this.countOrBad(i);
+    if (value < 0) return this.badNumber(i, what);
+    if (value > Number.MAX_SAFE_INTEGER) {
+      return this.fail('invalid_number', `${what} "${preview(this.text(i))}" is too large`, this.starts[i]);
+    }
+    return value;
+  }
+
+  /**
+   * `count` without the errors, for fields where a bad value skips one record: the value (which
+   * may exceed 2^53: the caller clamps), `NEGATIVE_COUNT` for a negative number, `BAD_COUNT` for
+   * anything else.
+   */
+  countOrBad(i: number): number {
     // Rare: a number written with character references ("&#49;"); decode, then apply the same rule.
-    if (this.rawFlags[i] !== 0) return this.countDecoded(i, what);
+    if (this.rawFlags[i] !== 0) return this.countDecoded(i);
     const buf = this.buf;
     const s = this.starts[i];
     const e = this.ends[i];
@@ -127,28 +157,25 @@ export class XmlAttributes {
       if (c < DIGIT_0 || c > DIGIT_9) break;
       value = value * 10 + (c - DIGIT_0);
     }
-    if (p === s) return this.badNumber(i, what);
+    if (p === s) return this.notCount(i);
     if (p < e) {
-      if (buf[p] !== DOT || p + 1 === e) return this.badNumber(i, what);
+      if (buf[p] !== DOT || p + 1 === e) return this.notCount(i);
       for (let q = p + 1; q < e; q++) {
         const c = buf[q];
-        if (c < DIGIT_0 || c > DIGIT_9) return this.badNumber(i, what);
+        if (c < DIGIT_0 || c > DIGIT_9) return this.notCount(i);
       }
-    }
-    if (value > Number.MAX_SAFE_INTEGER) {
-      return this.fail('invalid_number', `${what} "${preview(this.text(i))}" is too large`, s);
     }
     return value;
   }
 
-  private countDecoded(i: number, what: string): number {
+  private countDecoded(i: number): number {
     const text = this.text(i);
-    if (!/^[0-9]+(\.[0-9]+)?$/.test(text)) return this.badNumber(i, what);
-    const value = Math.trunc(Number(text));
-    if (value > Number.MAX_SAFE_INTEGER) {
-      return this.fail('invalid_number', `${what} "${preview(text)}" is too large`, this.starts[i]);
-    }
-    return value;
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(text)) return this.notCount(i);
+    return Math.trunc(Number(text));
+  }
+
+  private notCount(i: number): number {
+    return /^\s*-\s*[0-9]/.test(this.text(i)) ? NEGATIVE_COUNT : BAD_COUNT;
   }
 
   private badNumber(i: number, what: string): never {

@@ -1,6 +1,6 @@
 import type { ParseLimits } from '../../limits';
 import type { CoverageSink, FileSink, ParserContext, PushParser } from '../../types';
-import type { XmlAttributes } from './attributes';
+import { BAD_COUNT, NEGATIVE_COUNT, type XmlAttributes } from './attributes';
 import { XmlScanner, type XmlHandler } from './scanner';
 
 /** What the Cobertura, JaCoCo and Clover parsers share on top of the scanner. */
@@ -23,7 +23,7 @@ export function createXmlPushParser(
       open: (name, attrs, selfClosing) => handler!.open(name, attrs, selfClosing),
       close: (name) => handler!.close(name),
     },
-    { fileName: ctx.fileName, format, limits: ctx.limits, names },
+    { fileName: ctx.fileName, format, limits: ctx.limits, names, warnings: ctx.warnings },
   );
   handler = makeHandler(scanner);
   const bound = handler;
@@ -63,21 +63,33 @@ export class LazyFile {
 }
 
 /**
- * A line number from attribute `i`: 0 means "skip this record" (Codecov ignores line 0);
- * past `maxLineNumber` is a limit error.
+ * A line number from attribute `i`: 0 means "skip this record" (Codecov ignores line 0). A value
+ * that is not a line number, or one past `maxLineNumber`, is counted as a warning and reads as 0.
  */
 export function lineNumberAt(attrs: XmlAttributes, i: number, limits: ParseLimits, what: string): number {
-  const n = attrs.count(i, what);
-  if (n > limits.maxLineNumber) {
-    attrs.failAt(i, 'limit_exceeded', `${what} ${n} exceeds maxLineNumber ${limits.maxLineNumber}`, 'maxLineNumber');
-  }
-  return n;
+  const n = attrs.countOrBad(i);
+  if (n >= 0 && n <= limits.maxLineNumber) return n;
+  attrs.warnAt(i, n < 0 ? 'invalid_line_number' : 'line_number_out_of_range', what);
+  return 0;
 }
 
-/** A hit count from attribute `i`, clamped to `maxHits` (a larger count still only means "hit"). */
+/** `hitsAt` answers for a count that is not one: the record is skipped (after a warning). */
+export const SKIP_RECORD = -1;
+
+/**
+ * A hit count from attribute `i`, clamped to `maxHits` (a larger count still only means "hit";
+ * with a warning). A negative or malformed count is counted as a warning and answers SKIP_RECORD.
+ */
 export function hitsAt(attrs: XmlAttributes, i: number, limits: ParseLimits, what: string): number {
-  const n = attrs.count(i, what);
-  return n > limits.maxHits ? limits.maxHits : n;
+  const n = attrs.countOrBad(i);
+  if (n >= 0 && n <= limits.maxHits) return n;
+  if (n === NEGATIVE_COUNT) attrs.warnAt(i, 'negative_count', what);
+  else if (n === BAD_COUNT) attrs.warnAt(i, 'non_integer_count', what);
+  else {
+    attrs.warnAt(i, 'count_clamped', what);
+    return limits.maxHits;
+  }
+  return SKIP_RECORD;
 }
 
 /** Index of a required attribute; a missing one is a typed error at the tag. */

@@ -1,5 +1,6 @@
 import { ReportParseError, type ParseErrorCode } from '../../errors';
 import type { ParseLimits } from '../../limits';
+import { ParseWarnings } from '../../warnings';
 import { XmlAttributes } from './attributes';
 import { decodeReferences, EntityError } from './entities';
 import { Utf8Guard } from './utf8-guard';
@@ -30,6 +31,8 @@ export interface XmlScannerOptions {
   limits: ParseLimits;
   /** Element and attribute names the handler compares against; they are interned up front. */
   names: readonly string[];
+  /** Receives the per-line anomalies handlers skip or clamp; a private collector when absent. */
+  warnings?: ParseWarnings;
 }
 
 const LT = 60;
@@ -109,7 +112,14 @@ export class XmlScanner {
   ) {
     this.maxDepth = options.limits.maxXmlDepth;
     this.maxToken = options.limits.maxLineBytes;
-    this.attrs = new XmlAttributes((code, reason, index, limit) => this.fail(code, reason, index, limit));
+    const warnings = options.warnings ?? new ParseWarnings();
+    this.attrs = new XmlAttributes(
+      (code, reason, index, limit) => this.fail(code, reason, index, limit),
+      (code, index, field) => {
+        if (!warnings.wantsPosition(code)) return warnings.add(code);
+        warnings.add(code, { ...this.position(index), field });
+      },
+    );
     for (const name of options.names) {
       const bytes = Buffer.from(name, 'utf8');
       const slot = hashBytes(bytes, 0, bytes.length) & (INTERN_SLOTS - 1);

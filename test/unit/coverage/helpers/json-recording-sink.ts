@@ -1,5 +1,6 @@
 import { DEFAULT_LIMITS, resolveLimits, type ParseLimits } from '../../../../src/coverage/limits';
 import type { CoverageSink, LineExtras, LineType, LineValue, ParserFactory } from '../../../../src/coverage/types';
+import { ParseWarnings, type ParseWarning } from '../../../../src/coverage/warnings';
 
 export interface RecordedLine {
   value: LineValue;
@@ -48,14 +49,25 @@ export class RecordingSink implements CoverageSink {
 export function runParser(
   factory: ParserFactory,
   input: string | Uint8Array,
-  options: { chunkSize?: number; limits?: Partial<ParseLimits>; sink?: RecordingSink; fileName?: string } = {},
+  options: { chunkSize?: number; limits?: Partial<ParseLimits>; sink?: RecordingSink; fileName?: string; warnings?: ParseWarnings } = {},
 ): RecordingSink {
   const sink = options.sink ?? new RecordingSink();
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   const limits = options.limits ? resolveLimits(options.limits) : DEFAULT_LIMITS;
-  const parser = factory(sink, { fileName: options.fileName ?? 'report.json', limits });
+  const parser = factory(sink, { fileName: options.fileName ?? 'report.json', limits, warnings: options.warnings });
   const size = options.chunkSize ?? bytes.byteLength;
   for (let i = 0; i < bytes.byteLength; i += Math.max(1, size)) parser.write(bytes.subarray(i, i + Math.max(1, size)));
   parser.end();
   return sink;
+}
+
+/** `runParser`, also answering the warnings the parser counted. */
+export function runParserWarnings(
+  factory: ParserFactory,
+  input: string | Uint8Array,
+  options: Omit<Parameters<typeof runParser>[2] & object, 'warnings'> = {},
+): { sink: RecordingSink; warnings: ParseWarning[] } {
+  const warnings = new ParseWarnings();
+  const sink = runParser(factory, input, { ...options, warnings });
+  return { sink, warnings: warnings.list() };
 }
