@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (`npm test`): installs what is missing (Node dependencies, the Temporal CLI and
-# the Java time-skipping server), typechecks, then runs every test file with Node's test runner.
+# the Java time-skipping server), typechecks, lints, then runs every test file with Node's test runner.
 # Pass file paths to run only those: npm test -- test/unit/config.test.ts
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,8 @@ fi
 
 echo "[test] typechecking…" >&2
 npx tsc -p tsconfig.json --noEmit
+echo "[test] linting…" >&2
+npx eslint --max-warnings 0 .
 
 if [ "$#" -gt 0 ]; then
   files=("$@")
