@@ -208,7 +208,7 @@ function main(): void {
   // Peak RSS first, while this process is still small (see peakRss).
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-bench-'));
   const rssRows: [string, RssResult][] = [];
-  let inputBytes = 0;
+  let inputBytes: number;
   try {
     const file = path.join(dir, 'bench.lcov');
     spawnChild(['--child-write', file, String(mb)]);

@@ -179,7 +179,7 @@ for (const target of databasesUnderTest()) {
       test('a repeated idempotency key or upload id returns the first upload and allocates nothing', async () => {
         const repo = await newRepo();
         const p = repo.replace('/', '-');
-        const first = await store.registerUpload(upload(repo, `${p}-1`, { idempotencyKey: 'k' }));
+        await store.registerUpload(upload(repo, `${p}-1`, { idempotencyKey: 'k' }));
         const again = await store.registerUpload(upload(repo, `${p}-2`, { idempotencyKey: 'k' }));
         assert.deepEqual(again, { uploadId: `${p}-1`, session: 0, created: false });
         const sameId = await store.registerUpload(upload(repo, `${p}-1`));

@@ -33,7 +33,7 @@ export function createJsonCollector(
         doc = JSON.parse(text) as unknown;
       } catch (err) {
         // The scanner accepted the text, so this is not the input's syntax.
-        throw new Error(`JSON.parse rejected a document the scanner accepted: ${err instanceof Error ? err.message : String(err)}`);
+        throw new Error(`JSON.parse rejected a document the scanner accepted: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
       try {
         onDocument(doc);

@@ -16,6 +16,8 @@ export function createXmlPushParser(
   names: readonly string[],
   makeHandler: (scanner: XmlScanner) => CoverageXmlHandler,
 ): PushParser {
+  // Assigned once, below: the handler needs the scanner, whose callbacks need the handler.
+  // eslint-disable-next-line prefer-const
   let handler: CoverageXmlHandler | undefined;
   const scanner = new XmlScanner(
     {
