@@ -112,9 +112,38 @@ if [ ! -x "$bin" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$version" ]; then
   build
 fi
 
+# Ready once the bucket exists: a signed HEAD of the bucket answers 200 (mini creates it after all
+# its services are up). The AWS SDK signs it; it is one of the project's own dependencies.
+wait_ready() {
+  local t0
+  t0=$(date +%s)
+  until S3_PROBE_ENDPOINT="http://127.0.0.1:$port" S3_PROBE_BUCKET="$bucket" \
+    S3_PROBE_KEY="$access_key" S3_PROBE_SECRET="$secret_key" node -e '
+      const { S3Client, HeadBucketCommand } = require("@aws-sdk/client-s3");
+      const e = process.env;
+      const c = new S3Client({ endpoint: e.S3_PROBE_ENDPOINT, region: "us-east-1", forcePathStyle: true,
+        credentials: { accessKeyId: e.S3_PROBE_KEY, secretAccessKey: e.S3_PROBE_SECRET } });
+      c.send(new HeadBucketCommand({ Bucket: e.S3_PROBE_BUCKET })).then(() => process.exit(0), () => process.exit(1));
+    ' 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$state"
+      tail -n 20 "$log" >&2
+      fail "the server exited during start-up; see $log"
+    fi
+    if [ $(( $(date +%s) - t0 )) -ge 90 ]; then
+      bash "$0" stop
+      fail "the server did not serve the bucket within 90 s; see $log"
+    fi
+    sleep 0.5
+  done
+  say "ready in $(( $(date +%s) - t0 )) s"
+}
+
 if pid=$(server_pid); then
   port=$(sed -n 's/^port=//p' "$state")
   say "reusing the running server on 127.0.0.1:$port (pid $pid)"
+  # It may be another run's, still starting.
+  wait_ready
   print_env "http://127.0.0.1:$port" no
   exit 0
 fi
@@ -149,27 +178,5 @@ AWS_ACCESS_KEY_ID="$access_key" AWS_SECRET_ACCESS_KEY="$secret_key" setsid "$bin
 pid=$!
 printf 'pid=%s\nport=%s\n' "$pid" "$port" >"$state"
 
-# Ready once the bucket exists: a signed HEAD of the bucket answers 200 (mini creates it after all
-# its services are up). The AWS SDK signs it; it is one of the project's own dependencies.
-t0=$(date +%s)
-until S3_PROBE_ENDPOINT="http://127.0.0.1:$port" S3_PROBE_BUCKET="$bucket" \
-  S3_PROBE_KEY="$access_key" S3_PROBE_SECRET="$secret_key" node -e '
-    const { S3Client, HeadBucketCommand } = require("@aws-sdk/client-s3");
-    const e = process.env;
-    const c = new S3Client({ endpoint: e.S3_PROBE_ENDPOINT, region: "us-east-1", forcePathStyle: true,
-      credentials: { accessKeyId: e.S3_PROBE_KEY, secretAccessKey: e.S3_PROBE_SECRET } });
-    c.send(new HeadBucketCommand({ Bucket: e.S3_PROBE_BUCKET })).then(() => process.exit(0), () => process.exit(1));
-  ' 2>/dev/null; do
-  if ! kill -0 "$pid" 2>/dev/null; then
-    rm -f "$state"
-    tail -n 20 "$log" >&2
-    fail "the server exited during start-up; see $log"
-  fi
-  if [ $(( $(date +%s) - t0 )) -ge 90 ]; then
-    bash "$0" stop
-    fail "the server did not serve the bucket within 90 s; see $log"
-  fi
-  sleep 0.5
-done
-say "ready in $(( $(date +%s) - t0 )) s"
+wait_ready
 print_env "http://127.0.0.1:$port" yes
