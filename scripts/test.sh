@@ -7,6 +7,14 @@ cd "$(dirname "$0")/.."
 t0=$(date +%s)
 bash scripts/setup.sh
 
+# Servers this run starts are stopped at the end, whatever happens; one EXIT trap for them all.
+stop_at_exit=()
+stop_servers() {
+  local script
+  for script in ${stop_at_exit[@]+"${stop_at_exit[@]}"}; do bash "$script" stop || true; done
+}
+trap stop_servers EXIT
+
 # Storage tests run against PGlite and, through TEST_DATABASE_URL, a real PostgreSQL server:
 # scripts/postgres.sh starts a local one unless a URL is given, and it is stopped at the end only
 # if this run started it.
@@ -14,9 +22,17 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
   pg_out=$(bash scripts/postgres.sh)
   TEST_DATABASE_URL=$(sed -n 's/^TEST_DATABASE_URL=//p' <<<"$pg_out")
   export TEST_DATABASE_URL
-  if grep -qx 'POSTGRES_STARTED=yes' <<<"$pg_out"; then
-    trap 'bash scripts/postgres.sh stop' EXIT
-  fi
+  if grep -qx 'POSTGRES_STARTED=yes' <<<"$pg_out"; then stop_at_exit+=(scripts/postgres.sh); fi
+fi
+
+# The S3 blob store's tests run against a real S3-compatible server (SeaweedFS): scripts/s3.sh
+# builds and starts one unless TEST_S3_ENDPOINT is given, and the same rule applies at the end.
+if [ -z "${TEST_S3_ENDPOINT:-}" ]; then
+  s3_out=$(bash scripts/s3.sh)
+  while IFS='=' read -r name value; do
+    case "$name" in TEST_S3_*) export "$name=$value" ;; esac
+  done <<<"$s3_out"
+  if grep -qx 'S3_STARTED=yes' <<<"$s3_out"; then stop_at_exit+=(scripts/s3.sh); fi
 fi
 
 echo "[test] typechecking…" >&2

@@ -1,6 +1,7 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   PutObjectCommand,
   S3Client,
@@ -19,7 +20,7 @@ export const S3BlobStoreOptions = z.object({
 
 /**
  * The production blob store: one object per key in an S3 bucket (AWS, or an S3-compatible store
- * such as MinIO through `endpoint` and path-style addressing). A put replaces the whole object,
+ * such as SeaweedFS through `endpoint` and path-style addressing). A put replaces the whole object,
  * so retried writes are harmless, as with the folder store.
  */
 export class S3BlobStore implements BlobStore {
@@ -68,9 +69,17 @@ export class S3BlobStore implements BlobStore {
       await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return true;
     } catch (err) {
-      if (isMissingObject(err)) return false;
+      if (!isMissingObject(err)) throw err;
+    }
+    // A HEAD answer has no body, so a missing bucket is the same bare 404 as a missing object: ask
+    // the bucket before calling the object absent (rare: a lost blob, or the readiness probe).
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (err) {
+      if (isMissingObject(err)) throw Object.assign(new Error(`the S3 bucket ${this.bucket} does not exist`), { name: 'NoSuchBucket' });
       throw err;
     }
+    return false;
   }
 
   /** Releases the client's sockets. */

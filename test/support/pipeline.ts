@@ -1,7 +1,8 @@
 /**
- * The real pipeline for integration tests: a database (PGlite or PostgreSQL), a blob folder, the
- * feature flag over the database, registration through `registerUpload`, and workers on a real
- * Temporal server with the real activities (optionally wrapped to inject faults).
+ * The real pipeline for integration tests: a database (PGlite or PostgreSQL), a blob folder (or
+ * the S3 store when `env` configures one), the feature flag over the database, registration through
+ * `registerUpload`, and workers on a real Temporal server with the real activities (optionally
+ * wrapped to inject faults).
  */
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,8 @@ import type { UploadMode } from '../../src/modes';
 import { registerUpload, type UploadMetadata } from '../../src/services/register-upload';
 import type { BlobStore } from '../../src/storage/blob-store';
 import type { Database } from '../../src/storage/database';
-import { FsBlobStore } from '../../src/storage/fs-blob-store';
+import { openBlobStore } from '../../src/storage/open-blob-store';
+import { S3BlobStore } from '../../src/storage/s3-blob-store';
 import { Store } from '../../src/storage/store';
 import { commitWorkflowId, type CommitResult } from '../../src/workflows/commit-contracts';
 import type { commitWorkflow } from '../../src/workflows';
@@ -74,7 +76,7 @@ export class Pipeline {
     });
     const db = await opts.database.open();
     const store = new Store(db);
-    const blobs = new FsBlobStore(config.blobDir);
+    const blobs = openBlobStore(config);
     const decideMode = await createModeDecider({
       getOverride: (repo) => store.getModeOverride(repo),
       rollout: {},
@@ -123,6 +125,8 @@ export class Pipeline {
   }
 
   async close(): Promise<void> {
+    // Its keep-alive sockets would keep the test process running.
+    if (this.blobs instanceof S3BlobStore) this.blobs.close();
     await this.db.close();
     await this.opts.database.dispose();
     await rm(this.dataDir, { recursive: true, force: true });

@@ -22,6 +22,7 @@ const Service = z.object({
   depends_on: z.record(z.string(), z.object({ condition: z.string() })).optional(),
   ports: z.array(z.string()).optional(),
   volumes: z.array(z.string()).optional(),
+  healthcheck: z.object({ test: z.union([z.string(), z.array(z.string())]) }).optional(),
 });
 const Compose = z.object({
   services: z.record(z.string(), Service),
@@ -36,14 +37,16 @@ function envOf(name: string): Record<string, string> {
 
 describe('docker-compose.yml', () => {
   test('has the production-like stack', () => {
-    for (const name of ['postgresql', 'temporal-admin-tools', 'temporal', 'temporal-create-namespace', 'temporal-ui', 'minio', 'minio-create-bucket', 'tributary-worker', 'tributary-gateway']) {
+    for (const name of ['postgresql', 'temporal-admin-tools', 'temporal', 'temporal-create-namespace', 'temporal-ui', 'seaweedfs', 'tributary-worker', 'tributary-gateway']) {
       assert.ok(services[name], `service ${name} is missing`);
     }
     assert.match(services.postgresql?.image ?? '', /^postgres:16(\.|$)/);
     assert.match(services['temporal-admin-tools']?.image ?? '', /^temporalio\/admin-tools:/);
     assert.match(services.temporal?.image ?? '', /^temporalio\/server:/);
     assert.match(services['temporal-ui']?.image ?? '', /^temporalio\/ui:/);
-    assert.match(services.minio?.image ?? '', /^minio\/minio:/);
+    assert.match(services.seaweedfs?.image ?? '', /^chrislusf\/seaweedfs:\d/);
+    // Not MinIO (its licence), in any service.
+    for (const [name, s] of Object.entries(services)) assert.doesNotMatch(s.image ?? '', /minio/i, name);
   });
 
   test('pins every image to a version', () => {
@@ -102,23 +105,39 @@ describe('docker-compose.yml', () => {
     assert.equal(config.temporal.taskQueue, worker.temporal.taskQueue);
   });
 
-  test("Tributary's storage is the compose PostgreSQL and MinIO, with its database and bucket created", () => {
+  test("Tributary's storage is the compose PostgreSQL and SeaweedFS, with its database and bucket created", () => {
+    const weed = services.seaweedfs;
+    assert.ok(weed, 'service seaweedfs is missing');
+    const weedEnv = envOf('seaweedfs');
+    const command = [weed.command ?? []].flat().join(' ').split(/\s+/);
+    assert.equal(command[0], 'mini', 'one process: master, volume server, filer and S3 gateway');
+    const flag = (name: string) => command.find((c) => c.startsWith(`-${name}=`))?.slice(name.length + 2);
+    assert.equal(flag('master.telemetry'), 'false', 'no anonymous statistics sent out');
+    assert.ok(weed.volumes?.includes('seaweedfs-data:/data'), 'objects and filer metadata persist in a volume');
+    assert.ok(flag('dir') === undefined || flag('dir') === '/data');
     for (const name of ['tributary-worker', 'tributary-gateway']) {
       const config = loadConfig(envOf(name), '/app');
       const db = new URL(config.database.url ?? 'missing://');
       assert.ok(services[db.hostname], `${name}: DATABASE_URL names ${db.hostname}, which is not a service`);
       assert.equal(db.pathname, '/tributary');
       assert.equal(config.blobs.kind, 's3');
-      const s3 = new URL(config.blobs.s3?.endpoint ?? 'missing://');
-      assert.equal(s3.hostname, 'minio');
-      assert.equal(services[name]?.depends_on?.['minio-create-bucket']?.condition, 'service_completed_successfully');
+      const s3 = config.blobs.s3;
+      const endpoint = new URL(s3?.endpoint ?? 'missing://');
+      assert.equal(endpoint.hostname, 'seaweedfs');
+      assert.equal(endpoint.port, flag('s3.port') ?? '8333', `${name}: S3_ENDPOINT is not the port the S3 gateway listens on`);
+      assert.equal(s3?.forcePathStyle, true);
+      // The identity the server creates from its environment is the one Tributary signs with.
+      assert.deepEqual(s3?.credentials, { accessKeyId: weedEnv.AWS_ACCESS_KEY_ID, secretAccessKey: weedEnv.AWS_SECRET_ACCESS_KEY });
+      // The bucket is created at start (S3_BUCKET, or the -bucket flag, of weed mini).
+      assert.equal(flag('bucket') ?? weedEnv.S3_BUCKET, s3?.bucket, `${name}: the bucket the config names is not created`);
+      assert.equal(services[name]?.depends_on?.seaweedfs?.condition, 'service_healthy');
     }
+    // Healthy means the bucket exists, so Tributary never starts against a bucket still missing.
+    const health = [weed.healthcheck?.test ?? []].flat().join(' ');
+    assert.match(health, /s3\.bucket\.list/);
+    assert.ok(health.includes(weedEnv.S3_BUCKET ?? 'missing'), 'the health check looks for the bucket');
     const setup = readFileSync(path.join(root, 'deploy/temporal/setup-postgres.sh'), 'utf8');
     assert.match(setup, /--db tributary create/);
-    const mc = services['minio-create-bucket'];
-    assert.match(mc?.image ?? '', /^minio\/mc:RELEASE\./);
-    const bucket = loadConfig(envOf('tributary-worker'), '/app').blobs.s3?.bucket ?? '';
-    assert.ok([mc?.command].flat().join(' ').includes(`mb --ignore-existing local/${bucket}`), 'the bucket the config names is created');
   });
 
   test('no two services publish the same host port; the Web UI moved to 8088', () => {
