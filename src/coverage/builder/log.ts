@@ -90,21 +90,7 @@ export class FileAccumulator implements FileSink {
       Number.isSafeInteger(value) &&
       value >= -1
     ) {
-      let log = this.state.log;
-      if (log.count === log.lines.length) {
-        this.state.makeRoom();
-        log = this.state.log;
-      }
-      const n = log.count;
-      log.files[n] = this.index;
-      log.lines[n] = lineNumber;
-      log.nums[n] = value > ctx.maxHits ? ctx.maxHits : value;
-      log.dens[n] = D_INT;
-      log.flags[n] = type === undefined ? 0 : typeOf(type);
-      log.count = n + 1;
-      this.last = n;
-      this.lastLine = lineNumber;
-      this.count++;
+      this.append(lineNumber, value > ctx.maxHits ? ctx.maxHits : value, D_INT, type === undefined ? 0 : typeOf(type));
       return;
     }
     this.slowLine(lineNumber, value, type, extras);
@@ -144,6 +130,12 @@ export class FileAccumulator implements FileSink {
       // A repeat of a sealed record lands in a later segment; finish() merges it in order.
       if (lineNumber <= prev && this.last >= 0) this.runSorted = false;
     }
+    const n = this.append(lineNumber, enc.num, enc.den, x === undefined ? t : t | F_EXTRAS);
+    if (x !== undefined) this.state.log.extras.set(n, x);
+  }
+
+  /** Appends a record to the log (sealing it first when full); returns its index there. */
+  private append(lineNumber: number, num: number, den: number, flags: number): number {
     let log = this.state.log;
     if (log.count === log.lines.length) {
       this.state.makeRoom();
@@ -152,14 +144,14 @@ export class FileAccumulator implements FileSink {
     const n = log.count;
     log.files[n] = this.index;
     log.lines[n] = lineNumber;
-    log.nums[n] = enc.num;
-    log.dens[n] = enc.den;
-    log.flags[n] = x === undefined ? t : t | F_EXTRAS;
-    if (x !== undefined) log.extras.set(n, x);
+    log.nums[n] = num;
+    log.dens[n] = den;
+    log.flags[n] = flags;
     log.count = n + 1;
     this.last = n;
     this.lastLine = lineNumber;
     this.count++;
+    return n;
   }
 
   addSegment(chunk: Chunk, start: number, length: number, extras: PackedExtras | null): void {

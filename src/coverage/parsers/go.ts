@@ -25,6 +25,10 @@
  * `end()` and each file is emitted once, in order of first appearance, lines ascending. The lines
  * blocks may claim in total are bounded (see `addBlock`), so a few bytes cannot expand into
  * millions of report lines beyond what `maxLineNumber` allows.
+ *
+ * One module on purpose (over the 400-line rule): the block-line fast path and the per-file
+ * span sweep are the hot loop over typed-array state of one class; shared byte helpers live in
+ * `bytes.ts`.
  */
 import { ReportParseError, type ParseErrorCode } from '../errors';
 import type { CoverageSink, ParserFactory, PartialSpan, PushParser } from '../types';

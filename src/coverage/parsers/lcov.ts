@@ -33,6 +33,10 @@
  * A record's lines are emitted at its end (BRDA may follow DA), in ascending line order (so a
  * sink storing lines in arrival order needs no sort). A repeated DA line is emitted twice and
  * merged by the sink.
+ *
+ * One module on purpose (over the 400-line rule): the per-line dispatch, the DA/BRDA fast paths
+ * and the record's typed-array state are the hot loop, and keeping them in one class keeps every
+ * field access monomorphic and every call inlinable; the shared byte helpers live in `bytes.ts`.
  */
 import { ReportParseError, type ParseErrorCode } from '../errors';
 import type { CoverageSink, FileSink, ParserFactory, PushParser } from '../types';
