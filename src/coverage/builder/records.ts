@@ -3,15 +3,6 @@ import { hasExtras, FLAG_EXTRAS, FLAG_TYPE_MASK } from '../report';
 import type { LineExtras } from '../types';
 import { decodeValue, encodeValue, mergeEncoded, mergeSessionEntries, typeCode, typeName, type EncodedValue, type SessionEntry } from '../values';
 
-// Local bindings for the per-line path: in CommonJS output each use of an imported binding is a
-// property read (a getter call under tsx).
-const encode = encodeValue;
-const typeOf = typeCode;
-const mergeEnc = mergeEncoded;
-const hasAnyExtras = hasExtras;
-const F_EXTRAS = FLAG_EXTRAS;
-const F_TYPE = FLAG_TYPE_MASK;
-
 /** Record columns a merge can write to: the log, or a file's output columns. */
 export interface RecordColumns {
   nums: Float64Array;
@@ -32,26 +23,26 @@ export function mergeRecord(
   scratch: EncodedValue,
 ): void {
   const oldFlags = cols.flags[k]!;
-  if (x === undefined && !(oldFlags & F_EXTRAS)) {
-    mergeEnc(cols.nums[k]!, cols.dens[k]!, num, den, undefined, scratch);
+  if (x === undefined && !(oldFlags & FLAG_EXTRAS)) {
+    mergeEncoded(cols.nums[k]!, cols.dens[k]!, num, den, undefined, scratch);
     cols.nums[k] = scratch.num;
     cols.dens[k] = scratch.den;
-    if ((oldFlags & F_TYPE) === 0) cols.flags[k] = t;
+    if ((oldFlags & FLAG_TYPE_MASK) === 0) cols.flags[k] = t;
     return;
   }
-  const before = toEntry(sessionId, cols.nums[k]!, cols.dens[k]!, oldFlags & F_TYPE, oldFlags & F_EXTRAS ? cols.extras.get(k) : undefined);
+  const before = toEntry(sessionId, cols.nums[k]!, cols.dens[k]!, oldFlags & FLAG_TYPE_MASK, oldFlags & FLAG_EXTRAS ? cols.extras.get(k) : undefined);
   const merged = mergeSessionEntries(before, toEntry(sessionId, num, den, t, x));
-  const err = encode(merged.value, scratch);
+  const err = encodeValue(merged.value, scratch);
   if (err !== null) throw new RangeError(err);
   cols.nums[k] = scratch.num;
   cols.dens[k] = scratch.den;
   const mx = extrasOf(merged);
-  const mt = typeOf(merged.type);
+  const mt = typeCode(merged.type);
   if (mx === undefined) {
     cols.flags[k] = mt;
     cols.extras.delete(k);
   } else {
-    cols.flags[k] = mt | F_EXTRAS;
+    cols.flags[k] = mt | FLAG_EXTRAS;
     cols.extras.set(k, mx);
   }
 }
@@ -72,7 +63,7 @@ function extrasOf(e: SessionEntry): LineExtras | undefined {
   if (e.branchScheme !== undefined) x.branchScheme = e.branchScheme;
   if (e.partials !== undefined) x.partials = e.partials;
   if (e.complexity !== undefined) x.complexity = e.complexity;
-  return hasAnyExtras(x) ? x : undefined;
+  return hasExtras(x) ? x : undefined;
 }
 
 function isCount(v: unknown): boolean {
