@@ -8,7 +8,7 @@ import type { FileSink, LineExtras, LineType, LineValue } from '../types';
 import { DEN_INT, encodeValue, typeCode } from '../values';
 import type { BuilderContext, Chunk, Segment } from './context';
 import type { PackedExtras } from './packed-extras';
-import { invalidExtras, mergeRecord as importedMergeRecord } from './records';
+import { invalidExtras as importedInvalidExtras, mergeRecord as importedMergeRecord } from './records';
 import type { BuilderState } from './seal';
 
 // Local bindings for the per-line path: in CommonJS output each use of an imported binding is a
@@ -17,6 +17,7 @@ const encode = encodeValue;
 const typeOf = typeCode;
 const hasAnyExtras = hasExtras;
 const mergeRecord = importedMergeRecord;
+const invalidExtras = importedInvalidExtras;
 const F_EXTRAS = FLAG_EXTRAS;
 const D_INT = DEN_INT;
 

@@ -3,6 +3,11 @@ import { hasExtras, FLAG_EXTRAS, FLAG_TYPE_MASK } from '../report';
 import type { LineExtras } from '../types';
 import { decodeValue, encodeValue, mergeEncoded, mergeSessionEntries, typeCode, typeName, type EncodedValue, type SessionEntry } from '../values';
 
+// The repeat-merge path runs per repeated line: imported bindings are property reads in CommonJS.
+const mergeEnc = mergeEncoded;
+const F_EXTRAS = FLAG_EXTRAS;
+const F_TYPE = FLAG_TYPE_MASK;
+
 /** Record columns a merge can write to: the log, or a file's output columns. */
 export interface RecordColumns {
   nums: Float64Array;
@@ -23,14 +28,14 @@ export function mergeRecord(
   scratch: EncodedValue,
 ): void {
   const oldFlags = cols.flags[k]!;
-  if (x === undefined && !(oldFlags & FLAG_EXTRAS)) {
-    mergeEncoded(cols.nums[k]!, cols.dens[k]!, num, den, undefined, scratch);
+  if (x === undefined && !(oldFlags & F_EXTRAS)) {
+    mergeEnc(cols.nums[k]!, cols.dens[k]!, num, den, undefined, scratch);
     cols.nums[k] = scratch.num;
     cols.dens[k] = scratch.den;
-    if ((oldFlags & FLAG_TYPE_MASK) === 0) cols.flags[k] = t;
+    if ((oldFlags & F_TYPE) === 0) cols.flags[k] = t;
     return;
   }
-  const before = toEntry(sessionId, cols.nums[k]!, cols.dens[k]!, oldFlags & FLAG_TYPE_MASK, oldFlags & FLAG_EXTRAS ? cols.extras.get(k) : undefined);
+  const before = toEntry(sessionId, cols.nums[k]!, cols.dens[k]!, oldFlags & F_TYPE, oldFlags & F_EXTRAS ? cols.extras.get(k) : undefined);
   const merged = mergeSessionEntries(before, toEntry(sessionId, num, den, t, x));
   const err = encodeValue(merged.value, scratch);
   if (err !== null) throw new RangeError(err);
@@ -42,7 +47,7 @@ export function mergeRecord(
     cols.flags[k] = mt;
     cols.extras.delete(k);
   } else {
-    cols.flags[k] = mt | FLAG_EXTRAS;
+    cols.flags[k] = mt | F_EXTRAS;
     cols.extras.set(k, mx);
   }
 }
