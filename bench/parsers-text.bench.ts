@@ -1,9 +1,11 @@
 /**
  * Throughput of the line-based parsers against the npm LCOV parsers, on the same ~60 MB inputs,
  * in one run; then peak RSS of our LCOV parser in a child process that streams the input from
- * disk.
+ * disk, and the CPU time of whole processes (start-up included) that parse the LCOV file:
+ * `tributary parse FILE --summary` as `bin/tributary.js` runs it and as compiled JavaScript, and
+ * `lcov-parse` reading the same file. `--process-only` runs just that last table.
  *
- *   npx tsx bench/parsers-text.bench.ts [--mb 60] [--runs 5]
+ *   npx tsx bench/parsers-text.bench.ts [--mb 60] [--runs 5] [--process-only]
  *
  * Every parser gets the whole input once per run (ours in 64 KiB chunks, as a stream delivers
  * them; lcov-parse needs a string, so its time includes decoding the bytes); the best run counts,
@@ -165,11 +167,16 @@ function spawnChild(args: string[]): RssResult {
  * and tsx alone adds ~30 MiB of RSS. Returns the child's path.
  */
 function transpileChild(dir: string): string {
+  return transpileTree(path.join(__dirname, 'xml-rss-child.ts'), dir);
+}
+
+/** Transpiles `entry` and the sources it imports (relative imports) into `dir`; returns its path there. */
+function transpileTree(entry: string, dir: string): string {
   // Loaded here, not at the top: the compiler module costs ~65 MiB of RSS, which the tsx RSS
   // children (this file run with --child-rss) must not pay.
   const ts = require('typescript') as typeof import('typescript');
   const root = path.resolve(__dirname, '..');
-  const pending = [path.join(__dirname, 'xml-rss-child.ts')];
+  const pending = [entry];
   const done = new Set<string>();
   while (pending.length > 0) {
     const file = pending.pop() as string;
@@ -187,7 +194,95 @@ function transpileChild(dir: string): string {
       pending.push(existsSync(`${target}.ts`) ? `${target}.ts` : path.join(target, 'index.ts'));
     }
   }
-  return path.join(dir, 'bench', 'xml-rss-child.js');
+  return path.join(dir, path.relative(root, entry)).replace(/\.ts$/, '.js');
+}
+
+/**
+ * CPU time (user + system, every thread) and peak RSS of one whole child process, from the
+ * child's own rusage: a preloaded module writes `process.resourceUsage()` to a file as the
+ * process exits, after start-up, parsing and output.
+ */
+function processCost(preload: string, args: string[], env: NodeJS.ProcessEnv): { cpuMs: number; wallMs: number; maxRssKiB: number } {
+  const out = path.join(path.dirname(preload), 'rusage.json');
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ['--require', preload, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...env, BENCH_RUSAGE_FILE: out },
+    maxBuffer: 1 << 26,
+  });
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`child ${args.join(' ')} failed (${String(r.status)}): ${r.stderr}`);
+  const u = JSON.parse(readFileSync(out, 'utf8')) as { userCPUTime: number; systemCPUTime: number; maxRSS: number };
+  return { cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, wallMs, maxRssKiB: u.maxRSS };
+}
+
+interface ProcessRow {
+  label: string;
+  cpuMs: number;
+  wallMs: number;
+  maxRssKiB: number;
+}
+
+/** Best of `runs` whole processes for each command, run in turn so load changes hit all alike. */
+function wholeProcesses(file: string, dir: string, runs: number): ProcessRow[] {
+  const root = path.resolve(__dirname, '..');
+  const preload = path.join(dir, 'rusage-preload.js');
+  writeFileSync(
+    preload,
+    "process.on('exit', () => require('node:fs').writeFileSync(process.env.BENCH_RUSAGE_FILE, JSON.stringify(process.resourceUsage())));\n",
+  );
+  const lcovParseChild = path.join(dir, 'lcov-parse-child.js');
+  writeFileSync(
+    lcovParseChild,
+    [
+      "const lcovParse = require('lcov-parse');",
+      "const text = require('node:fs').readFileSync(process.argv[2], 'utf8');",
+      'lcovParse.source(text, (err, data) => {',
+      '  if (err) throw new Error(String(err));',
+      "  process.stdout.write(JSON.stringify({ records: data.length }) + '\\n');",
+      '});',
+      '',
+    ].join('\n'),
+  );
+  const compiled = transpileTree(path.join(root, 'src', 'cli', 'main.ts'), path.join(dir, 'cli-js'));
+  const nodePath = { ...process.env, NODE_PATH: path.join(root, 'node_modules') };
+  const bin = path.join(root, 'bin', 'tributary.js');
+  const binLabel = existsSync(path.join(root, 'dist', 'cli', 'main.js')) ? 'compiled dist/' : 'tsx, no dist/';
+  const commands: Array<[string, string[]]> = [
+    [`tributary parse --summary (bin/tributary.js: ${binLabel})`, [bin, 'parse', file, '--summary']],
+    ['tributary parse --summary (compiled JavaScript)', [compiled, 'parse', file, '--summary']],
+    ['lcov-parse (read file, parse)', [lcovParseChild, file]],
+    ['runtime baseline: node, nothing loaded', ['-e', '0']],
+  ];
+  const bestOf = commands.map(([label]) => ({ label, cpuMs: Infinity, wallMs: Infinity, maxRssKiB: 0 }));
+  for (let r = 0; r < runs; r++) {
+    commands.forEach(([, args], k) => {
+      const c = processCost(preload, args, nodePath);
+      const b = bestOf[k]!;
+      if (c.cpuMs < b.cpuMs) {
+        b.cpuMs = c.cpuMs;
+        b.maxRssKiB = c.maxRssKiB;
+      }
+      b.wallMs = Math.min(b.wallMs, c.wallMs);
+    });
+  }
+  return bestOf;
+}
+
+function printProcessRows(rows: ProcessRow[], bytes: number, runs: number): void {
+  const mb = bytes / 1e6;
+  const peer = rows.find((r) => r.label.startsWith('lcov-parse'))!;
+  console.log('');
+  console.log(`Whole processes on the ${mb.toFixed(1)} MB LCOV file: CPU time from the child's rusage (user + system), best of ${runs}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log('| process | best CPU ms | MB/s (CPU) | x lcov-parse (CPU) | best wall ms | maxRSS MiB |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    const parses = !r.label.startsWith('runtime');
+    const mbps = parses ? (mb / (r.cpuMs / 1000)).toFixed(0) : '';
+    const x = parses ? `${(peer.cpuMs / r.cpuMs).toFixed(1)}x` : '';
+    console.log(`| ${r.label} | ${r.cpuMs.toFixed(0)} | ${mbps} | ${x} | ${r.wallMs.toFixed(0)} | ${(r.maxRssKiB / 1024).toFixed(0)} |`);
+  }
 }
 
 /** Peak RSS (VmHWM) of the plain-node child streaming `file`; format 'none' parses nothing. */
@@ -208,11 +303,17 @@ function main(): void {
   // Peak RSS first, while this process is still small (see peakRss).
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-bench-'));
   const rssRows: [string, RssResult][] = [];
+  let processRows: ProcessRow[];
   let inputBytes: number;
   try {
     const file = path.join(dir, 'bench.lcov');
     spawnChild(['--child-write', file, String(mb)]);
     inputBytes = statSync(file).size;
+    processRows = wholeProcesses(file, dir, Math.min(runs, 3));
+    if (process.argv.includes('--process-only')) {
+      printProcessRows(processRows, inputBytes, Math.min(runs, 3));
+      return;
+    }
     rssRows.push(['runtime baseline (no parsing)', spawnChild(['--child-baseline'])]);
     rssRows.push(['ours (sink)', spawnChild(['--child-rss', file])]);
     rssRows.push(['ours + builder', spawnChild(['--child-rss', file, '--builder'])]);
@@ -281,6 +382,7 @@ function main(): void {
     const hwmCells = hwm === null ? '| n/a | n/a' : `| ${hwm.toFixed(0)} | ${(hwm / inputMiB).toFixed(2)}`;
     console.log(`| ${label} | ${mib.toFixed(0)} | ${(mib / inputMiB).toFixed(2)} ${hwmCells} |`);
   }
+  printProcessRows(processRows, inputBytes, Math.min(runs, 3));
 }
 
 if (process.argv.includes('--child-rss')) {

@@ -1,4 +1,5 @@
 import { cloverGenerator, type AttributeLookup } from '../detect';
+import { resized } from '../report';
 import type { ParserFactory } from '../types';
 import type { XmlAttributes } from './xml/attributes';
 import {
@@ -65,9 +66,7 @@ class HeldLines {
 
   push(n: number, value: number, branches: number, complexity: number): void {
     if (this.length * 4 + 4 > this.data.length) {
-      const grown = new Float64Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
+      this.data = resized(this.data, this.data.length * 2);
     }
     const at = this.length * 4;
     this.data[at] = n;

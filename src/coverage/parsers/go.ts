@@ -25,9 +25,15 @@
  * `end()` and each file is emitted once, in order of first appearance, lines ascending. The lines
  * blocks may claim in total are bounded (see `addBlock`), so a few bytes cannot expand into
  * millions of report lines beyond what `maxLineNumber` allows.
+ *
+ * One module on purpose (over the 400-line rule): the block-line fast path and the per-file
+ * span sweep are the hot loop over typed-array state of one class; shared byte helpers live in
+ * `bytes.ts`.
  */
 import { ReportParseError, type ParseErrorCode } from '../errors';
 import type { CoverageSink, ParserFactory, PartialSpan, PushParser } from '../types';
+import { resized } from '../report';
+import { stableOrder as importedStableOrder } from './bytes';
 import { LineSplitter, decodeUtf8 as importedDecodeUtf8, type LineHandler } from './line-splitter';
 import { ParseWarnings, type ParseWarningCode } from '../warnings';
 import { UINT_CLAMPED, badCountCode, describeBadUint, isMalformedNumber, parseUint as importedParseUint } from './numbers';
@@ -36,6 +42,7 @@ import { UINT_CLAMPED, badCountCode, describeBadUint, isMalformedNumber, parseUi
 // use on the hot path.
 const parseUint = importedParseUint;
 const decodeUtf8 = importedDecodeUtf8;
+const stableOrder = importedStableOrder;
 
 const FORMAT = 'go';
 const EXPECTED = 'expected <file>:<line>.<column>,<line>.<column> <statements> <count>';
@@ -52,12 +59,8 @@ class FileBlocks {
   add(sl: number, sc: number, el: number, ec: number, hits: number): void {
     const n = this.count;
     if (n === this.hits.length) {
-      const pos = new Int32Array(n * 8);
-      pos.set(this.pos);
-      this.pos = pos;
-      const h = new Float64Array(n * 2);
-      h.set(this.hits);
-      this.hits = h;
+      this.pos = resized(this.pos, n * 8);
+      this.hits = resized(this.hits, n * 2);
     }
     const p = n * 4;
     this.pos[p] = sl;
@@ -301,8 +304,8 @@ class GoParser implements PushParser, LineHandler {
         eLine[ne] = el; eStart[ne] = -1; eEnd[ne] = ec; eHits[ne++] = h;
       }
     }
-    const eo = this.sortByKey(eLine, ne, this.order);
-    const ro = this.sortByKey(rStart, nr, this.rOrder);
+    const eo = stableOrder(eLine, ne, this.keys, this.order);
+    const ro = stableOrder(rStart, nr, this.keys, this.rOrder);
 
     const activeEnd: number[] = [];
     const activeHits: number[] = [];
@@ -371,25 +374,6 @@ class GoParser implements PushParser, LineHandler {
     this.keys = new Float64Array(size);
     this.order = new Uint32Array(size);
     this.rOrder = new Uint32Array(size);
-  }
-
-  /** Indexes 0..total-1 ordered by `key`, stable, written into `order`. */
-  private sortByKey(key: Int32Array, total: number, order: Uint32Array): Uint32Array | number[] {
-    // Native typed-array sort of key * 2^26 + index; exact while both fit in 53 bits.
-    if (total < 1 << 26) {
-      let maxKey = 0;
-      for (let i = 0; i < total; i++) if (key[i]! > maxKey) maxKey = key[i]!;
-      if (maxKey < 1 << 26) {
-        const keys = this.keys.subarray(0, total);
-        for (let i = 0; i < total; i++) keys[i] = key[i]! * 67108864 + i;
-        keys.sort();
-        for (let i = 0; i < total; i++) order[i] = keys[i]! % 67108864;
-        return order;
-      }
-    }
-    const fallback = Array.from({ length: total }, (_, i) => i);
-    fallback.sort((a, b) => key[a]! - key[b]! || a - b);
-    return fallback;
   }
 
   private error(code: ParseErrorCode, reason: string, column: number | undefined, limit?: string): ReportParseError {

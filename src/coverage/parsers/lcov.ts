@@ -33,10 +33,16 @@
  * A record's lines are emitted at its end (BRDA may follow DA), in ascending line order (so a
  * sink storing lines in arrival order needs no sort). A repeated DA line is emitted twice and
  * merged by the sink.
+ *
+ * One module on purpose (over the 400-line rule): the per-line dispatch, the DA/BRDA fast paths
+ * and the record's typed-array state are the hot loop, and keeping them in one class keeps every
+ * field access monomorphic and every call inlinable; the shared byte helpers live in `bytes.ts`.
  */
 import { ReportParseError, type ParseErrorCode } from '../errors';
 import type { CoverageSink, FileSink, ParserFactory, PushParser } from '../types';
+import { resized } from '../report';
 import { ParseWarnings, type ParseWarningCode } from '../warnings';
+import { DigitRun, indexOf, lastIndexOf, stableOrder as importedStableOrder, trim } from './bytes';
 import { LineSplitter, decodeUtf8 as importedDecodeUtf8, type LineHandler } from './line-splitter';
 import {
   NOT_A_UINT,
@@ -51,6 +57,7 @@ import {
 // use on the hot path.
 const parseUint = importedParseUint;
 const decodeUtf8 = importedDecodeUtf8;
+const stableOrder = importedStableOrder;
 
 const FORMAT = 'lcov';
 
@@ -71,6 +78,7 @@ class LcovParser implements PushParser, LineHandler {
   private readonly maxLineNumber: number;
   private readonly maxHits: number;
   private readonly maxFiles: number;
+  private readonly digits = new DigitRun();
 
   /** True between `SF` and `end_of_record`. */
   private inRecord = false;
@@ -91,6 +99,7 @@ class LcovParser implements PushParser, LineHandler {
   private daSorted = true;
   // Scratch for sorting DA values; sized like daLines once needed.
   private sortKeys = new Float64Array(0);
+  private sortOrder = new Uint32Array(0);
   private spareLines = new Int32Array(0);
   private spareHits = new Float64Array(0);
   // BRDA entries of the open record, in input order: line, id, taken (0/1). Tools write a line's
@@ -185,22 +194,14 @@ class LcovParser implements PushParser, LineHandler {
   private da(b: Uint8Array, s: number, e: number): void {
     // Fast path for the overwhelmingly common `DA:<digits>,<digits>[,...]`; anything unusual
     // goes through `daSlow`, which accepts padding and explains errors.
-    let i = s + 3;
-    const lineStart = i;
-    let ln = 0;
-    for (; i < e; i++) {
-      const c = b[i]! - 0x30;
-      if (c < 0 || c > 9) break;
-      ln = ln * 10 + c;
-    }
+    const digits = this.digits;
+    const lineStart = s + 3;
+    let i = digits.scan(b, lineStart, e);
+    const ln = digits.value;
     if (i === lineStart || i === e || b[i] !== COMMA || i - lineStart > 15) return this.daSlow(b, s, e);
-    const hitStart = ++i;
-    let hits = 0;
-    for (; i < e; i++) {
-      const c = b[i]! - 0x30;
-      if (c < 0 || c > 9) break;
-      hits = hits * 10 + c;
-    }
+    const hitStart = i + 1;
+    i = digits.scan(b, hitStart, e);
+    const hits = digits.value;
     if (i === hitStart || (i < e && b[i] !== COMMA) || i - hitStart > 15) return this.daSlow(b, s, e);
     if (ln === 0 || ln > this.maxLineNumber) return this.daSlow(b, s, e);
     this.pushDa(ln, hits > this.maxHits ? this.clampHits(hits, hitStart - s + 1, 'DA') : hits);
@@ -228,12 +229,8 @@ class LcovParser implements PushParser, LineHandler {
     if (this.file === null) return;
     const n = this.daCount;
     if (n === this.daLines.length) {
-      const lines = new Int32Array(n * 2);
-      lines.set(this.daLines);
-      this.daLines = lines;
-      const hitsArr = new Float64Array(n * 2);
-      hitsArr.set(this.daHits);
-      this.daHits = hitsArr;
+      this.daLines = resized(this.daLines, n * 2);
+      this.daHits = resized(this.daHits, n * 2);
     }
     if (n > 0 && ln < this.daLines[n - 1]!) this.daSorted = false;
     this.daLines[n] = ln;
@@ -244,46 +241,31 @@ class LcovParser implements PushParser, LineHandler {
   private brda(b: Uint8Array, fieldsStart: number, e: number): void {
     // Fast path for `BRDA:<line>,<block>,<branch>,<taken>` with plain numbers (short block and
     // branch numbers without leading zeros, so their id text can be rebuilt from the number).
-    let i = fieldsStart;
-    let ln = 0;
-    for (; i < e; i++) {
-      const c = b[i]! - 0x30;
-      if (c < 0 || c > 9) break;
-      ln = ln * 10 + c;
-    }
+    const digits = this.digits;
+    let i = digits.scan(b, fieldsStart, e);
+    const ln = digits.value;
     if (i === fieldsStart || i - fieldsStart > 15 || i === e || b[i] !== COMMA) return this.brdaSlow(b, fieldsStart, e);
-    const blockStart = ++i;
-    let block = 0;
-    for (; i < e; i++) {
-      const c = b[i]! - 0x30;
-      if (c < 0 || c > 9) break;
-      block = block * 10 + c;
-    }
+    const blockStart = i + 1;
+    i = digits.scan(b, blockStart, e);
+    const block = digits.value;
     const blockLength = i - blockStart;
     if (blockLength === 0 || blockLength > 6 || i === e || b[i] !== COMMA || (blockLength > 1 && b[blockStart] === 0x30)) {
       return this.brdaSlow(b, fieldsStart, e);
     }
-    const branchStart = ++i;
-    let branch = 0;
-    for (; i < e; i++) {
-      const c = b[i]! - 0x30;
-      if (c < 0 || c > 9) break;
-      branch = branch * 10 + c;
-    }
+    const branchStart = i + 1;
+    i = digits.scan(b, branchStart, e);
+    const branch = digits.value;
     const branchLength = i - branchStart;
     if (branchLength === 0 || branchLength > 6 || i === e || b[i] !== COMMA || (branchLength > 1 && b[branchStart] === 0x30)) {
       return this.brdaSlow(b, fieldsStart, e);
     }
-    const takenStart = ++i;
+    const takenStart = i + 1;
     let taken: number;
     if (e - takenStart === 1 && b[takenStart] === DASH) taken = 0;
     else {
-      taken = 0;
-      for (; i < e; i++) {
-        const c = b[i]! - 0x30;
-        if (c < 0 || c > 9) break;
-        if (c !== 0) taken = 1;
-      }
+      i = digits.scan(b, takenStart, e);
+      // Any digit string of a non-zero value (an overlong one reaches Infinity) means taken.
+      taken = digits.value > 0 ? 1 : 0;
       if (i === takenStart || i !== e) return this.brdaSlow(b, fieldsStart, e);
     }
     if (ln === 0 || ln > this.maxLineNumber || !this.inRecord) return this.brdaSlow(b, fieldsStart, e);
@@ -362,15 +344,9 @@ class LcovParser implements PushParser, LineHandler {
 
   private growBranches(): void {
     const n = this.brLine.length * 2;
-    const line = new Int32Array(n);
-    line.set(this.brLine);
-    this.brLine = line;
-    const id = new Float64Array(n);
-    id.set(this.brId);
-    this.brId = id;
-    const taken = new Uint8Array(n);
-    taken.set(this.brTaken);
-    this.brTaken = taken;
+    this.brLine = resized(this.brLine, n);
+    this.brId = resized(this.brId, n);
+    this.brTaken = resized(this.brTaken, n);
   }
 
   /** Numeric id of the branch whose block is (c1, c2) and branch (c2, c3) in the line. */
@@ -519,18 +495,7 @@ class LcovParser implements PushParser, LineHandler {
       this.brSpareId = new Float64Array(size);
       this.brSpareTaken = new Uint8Array(size);
     }
-    let order: Uint32Array | number[];
-    if (this.maxLineNumber < 16777216 && n < 536870912) {
-      // Native sort of line * 2^29 + position: exact below 2^53, stable by construction.
-      const keys = this.brKeys.subarray(0, n);
-      for (let i = 0; i < n; i++) keys[i] = brLine[i]! * 536870912 + i;
-      keys.sort();
-      order = this.brOrder;
-      for (let i = 0; i < n; i++) order[i] = keys[i]! % 536870912;
-    } else {
-      order = Array.from({ length: n }, (_, i) => i);
-      order.sort((a, b) => brLine[a]! - brLine[b]! || a - b);
-    }
+    const order = stableOrder(brLine, n, this.brKeys, this.brOrder);
     const outLine = this.brSpareLine;
     const outId = this.brSpareId;
     const outTaken = this.brSpareTaken;
@@ -585,6 +550,7 @@ class LcovParser implements PushParser, LineHandler {
     const n = this.daCount;
     if (this.sortKeys.length < n || this.spareLines.length < n) {
       this.sortKeys = new Float64Array(this.daLines.length);
+      this.sortOrder = new Uint32Array(this.daLines.length);
       this.spareLines = new Int32Array(this.daLines.length);
       this.spareHits = new Float64Array(this.daLines.length);
     }
@@ -623,19 +589,8 @@ class LcovParser implements PushParser, LineHandler {
         lines[k] = from[b]!;
         hits[k] = fromHits[b]!;
       }
-    } else if (this.maxLineNumber < 16777216 && n < 536870912) {
-      // Native sort of line * 2^29 + position: exact below 2^53.
-      const keys = this.sortKeys.subarray(0, n);
-      for (let i = 0; i < n; i++) keys[i] = from[i]! * 536870912 + i;
-      keys.sort();
-      for (let i = 0; i < n; i++) {
-        const at = keys[i]! % 536870912;
-        lines[i] = from[at]!;
-        hits[i] = fromHits[at]!;
-      }
     } else {
-      const order = Array.from({ length: n }, (_, i) => i);
-      order.sort((a, b) => from[a]! - from[b]! || a - b);
+      const order = stableOrder(from, n, this.sortKeys, this.sortOrder);
       for (let i = 0; i < n; i++) {
         lines[i] = from[order[i]!]!;
         hits[i] = fromHits[order[i]!]!;
@@ -730,22 +685,6 @@ function isEndOfRecord(b: Uint8Array, s: number, e: number): boolean {
   for (let i = 0; i < word.length; i++) if (b[s + i] !== word.charCodeAt(i)) return false;
   for (let i = s + word.length; i < e; i++) if (b[i] !== 0x20 && b[i] !== 0x09) return false;
   return true;
-}
-
-function indexOf(b: Uint8Array, byte: number, from: number, to: number): number {
-  for (let i = from; i < to; i++) if (b[i] === byte) return i;
-  return -1;
-}
-
-function lastIndexOf(b: Uint8Array, byte: number, from: number, to: number): number {
-  for (let i = to - 1; i >= from; i--) if (b[i] === byte) return i;
-  return -1;
-}
-
-function trim(b: Uint8Array, s: number, e: number): [number, number] {
-  while (s < e && (b[s] === 0x20 || b[s] === 0x09)) s++;
-  while (e > s && (b[e - 1] === 0x20 || b[e - 1] === 0x09)) e--;
-  return [s, e];
 }
 
 export const createLcovParser: ParserFactory = (sink, ctx) =>

@@ -1,4 +1,5 @@
 import { ReportParseError } from '../errors';
+import { resized } from '../report';
 
 /**
  * Receives each complete line as a byte range of a buffer that is only valid during the call
@@ -109,9 +110,7 @@ export class LineSplitter {
     if (needed > this.carry.length) {
       let size = this.carry.length * 2;
       while (size < needed) size *= 2;
-      const grown = new Uint8Array(Math.min(size, this.maxLineBytes + 1));
-      grown.set(this.carry.subarray(0, this.carryLength));
-      this.carry = grown;
+      this.carry = resized(this.carry, Math.min(size, this.maxLineBytes + 1));
     }
     this.carry.set(chunk.subarray(start, end), this.carryLength);
     this.carryLength = needed;
