@@ -13,7 +13,7 @@ import { createActivities } from '../../src/activities';
 import type { BlobStore } from '../../src/storage/blob-store';
 import { keys } from '../../src/storage/blob-store';
 import { commitWorkflowId } from '../../src/workflows/commit-contracts';
-import { UPLOAD_MODES, type UploadMode } from '../../src/modes';
+import { UPLOAD_MODES, type UploadMode } from '../../src/vocabulary';
 import { databasesUnderTest } from '../support/database';
 import { corpusFiles, newSha, Pipeline, type CorpusFile } from '../support/pipeline';
 import { bundleWorkflows, createDevServerEnv } from '../support/temporal';
