@@ -66,7 +66,7 @@ export function publicUploadState(state: UploadState): PublicUploadState {
 }
 
 export function isTerminalUploadState(state: string): boolean {
-  return (TERMINAL_UPLOAD_STATES as readonly string[]).includes(state);
+  return isOneOf(TERMINAL_UPLOAD_STATES, state);
 }
 
 // --- commit states ----------------------------------------------------------------------------
@@ -79,7 +79,7 @@ export type PublicCommitState = z.infer<typeof PublicCommitStateSchema>;
 export const TERMINAL_COMMIT_STATES = ['complete', 'cancelled'] as const satisfies readonly PublicCommitState[];
 
 export function isTerminalCommitState(state: string): boolean {
-  return (TERMINAL_COMMIT_STATES as readonly string[]).includes(state);
+  return isOneOf(TERMINAL_COMMIT_STATES, state);
 }
 
 // --- outcomes ---------------------------------------------------------------------------------
@@ -96,6 +96,10 @@ export type ShadowProblem = (typeof SHADOW_PROBLEMS)[number];
 /** What a commit workflow writes to its `Outcome` search attribute. */
 export const WORKFLOW_OUTCOMES = ['success', 'partial', 'failed', 'cancelled'] as const;
 export type WorkflowOutcome = (typeof WORKFLOW_OUTCOMES)[number];
+
+function isOneOf(list: readonly string[], value: string): boolean {
+  return list.includes(value);
+}
 
 // --- bytes ------------------------------------------------------------------------------------
 

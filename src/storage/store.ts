@@ -10,12 +10,11 @@ import type { RepoSettings } from './rows';
 import { RunStore } from './runs';
 import { UploadStore, type RegisterUploadInput } from './uploads';
 
+// What callers of the store use besides it, so they need not know its modules.
 export { ConflictError, IdempotencyConflictError, NotFoundError, SupersededRunError } from './errors';
-export { RecordExperimentInput } from './experiments';
-export { SaveBatchReportInput, type SaveBatchOutcome } from './reports';
-export type { BatchClaim, ClaimedUpload, PersistedRunStart } from './runs';
-export { RepoSettingsSchema, type CommitReport, type CommitRow, type ExperimentRow, type RepoSettings, type Repository, type UploadRow } from './rows';
-export { BodyDigestSchema, digestsConflict, RegisterUploadInput, type RegisteredUpload } from './uploads';
+export type { SaveBatchOutcome } from './reports';
+export { RepoSettingsSchema, type UploadRow } from './rows';
+export { digestsConflict, type RegisteredUpload, type RegisterUploadInput } from './uploads';
 
 /**
  * Tributary's rows over one database, one aggregate per module: repositories (and their mode

@@ -8,7 +8,7 @@ import { ConflictError, IdempotencyConflictError } from './errors';
 import { toUpload, UPLOAD_SELECT, type UploadRecord, type UploadRow } from './rows';
 
 /** sha256 of a body as received, lower-case hex. */
-export const BodyDigestSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest');
+const BodyDigestSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest');
 
 /**
  * A key sent again answers its upload only with the same body; unknown digests (rows registered
