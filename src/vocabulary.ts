@@ -11,7 +11,12 @@ const SEGMENT = '[A-Za-z0-9][A-Za-z0-9._-]{0,99}';
 /** One half of a repository slug (owner or name), as it also appears in a URL path segment. */
 export const SLUG_SEGMENT = new RegExp(`^${SEGMENT}$`);
 export const RepoSlugSchema = z.string().regex(new RegExp(`^${SEGMENT}/${SEGMENT}$`), 'expected OWNER/NAME');
-export const CommitShaSchema = z.string().regex(/^[0-9a-f]{7,64}$/, 'expected a hex commit sha');
+const hexSha = (digits: string) => new RegExp(`^[${digits}]{7,64}$`);
+/** A commit sha as stored and compared: lower-case hex, abbreviated or full (SHA-1 or SHA-256). */
+export const COMMIT_SHA = hexSha('0-9a-f');
+/** What the gateway accepts in a path, lower-cased before use. */
+export const COMMIT_SHA_ANY_CASE = hexSha('0-9a-fA-F');
+export const CommitShaSchema = z.string().regex(COMMIT_SHA, 'expected a hex commit sha');
 export const UploadIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'expected an upload id');
 
 /** The most uploads one batch claims (and so one activity payload carries). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ParseWarningsSchema } from '../coverage/warnings';
-import { CommitShaSchema, SLUG_SEGMENT, UPLOAD_MODES, UploadIdSchema } from '../vocabulary';
+import { COMMIT_SHA_ANY_CASE, SLUG_SEGMENT, UPLOAD_MODES, UploadIdSchema } from '../vocabulary';
 import { ErrorBodySchema } from './errors';
 
 export const RepoParams = z.object({
@@ -11,8 +11,8 @@ export const RepoParams = z.object({
 /** Callers may send a sha in upper case; it is stored and compared in lower case. */
 export const Sha = z
   .string()
-  .transform((s) => s.toLowerCase())
-  .pipe(CommitShaSchema);
+  .regex(COMMIT_SHA_ANY_CASE, 'expected a hex commit sha')
+  .transform((s) => s.toLowerCase());
 
 export const CommitParams = RepoParams.extend({ sha: Sha });
 
