@@ -19,7 +19,7 @@ import { loadavg } from 'node:os';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { buildServer } from '../src/api/server';
 import { generateToken } from '../src/api/tokens';
-import { UPLOAD_MODES, type UploadMode } from '../src/modes';
+import { UPLOAD_MODES, type UploadMode } from '../src/vocabulary';
 import { databasesUnderTest } from '../test/support/database';
 import { corpusFiles, newSha, Pipeline, type CorpusFile } from '../test/support/pipeline';
 import { bundleWorkflows, createDevServerEnv } from '../test/support/temporal';

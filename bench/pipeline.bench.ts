@@ -24,12 +24,13 @@ import type { temporal } from '@temporalio/proto';
 import { createActivities } from '../src/activities';
 import { loadConfig } from '../src/config';
 import { createModeDecider } from '../src/flags/mode-flag';
-import type { UploadMode } from '../src/modes';
+import type { UploadMode } from '../src/vocabulary';
 import { registerUpload } from '../src/services/register-upload';
 import type { BlobStore } from '../src/storage/blob-store';
 import { openDatabase } from '../src/storage/database';
 import { FsBlobStore } from '../src/storage/fs-blob-store';
 import { Store } from '../src/storage/store';
+import { countUploadsByState } from '../test/support/upload-counts';
 import { SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
 import { temporalTools } from '../src/temporal/tools';
 import { commitWorkflowId } from '../src/workflows/commit-contracts';
@@ -203,7 +204,7 @@ async function main(): Promise<void> {
         }),
       );
       const registered = performance.now() - t0;
-      while ((await store.countUploadsByState(repo, sha)).merged < THROUGHPUT_UPLOADS) await sleep(20);
+      while ((await countUploadsByState(db, repo, sha)).merged < THROUGHPUT_UPLOADS) await sleep(20);
       const all = performance.now() - t0;
 
       const latencies: number[] = [];

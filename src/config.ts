@@ -4,9 +4,8 @@ import type { ParseLimits } from './coverage/limits';
 import { durationMs } from './duration';
 import { parseRolloutSpec, type Rollout } from './flags/rollout';
 
-import { UPLOAD_MODES, type UploadMode } from './modes';
+import { MAX_BATCH_UPLOADS, UPLOAD_MODES, type UploadMode } from './vocabulary';
 
-export { UPLOAD_MODES, type UploadMode } from './modes';
 
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -72,7 +71,7 @@ export const ConfigSchema = z
     TRIBUTARY_MAX_DEBOUNCE: durationMs.default(60_000),
     TRIBUTARY_IDLE_TIMEOUT: durationMs.default(3_600_000),
     TRIBUTARY_MAX_PARALLEL: z.coerce.number().int().min(1).max(1000).default(16),
-    TRIBUTARY_MAX_BATCH: z.coerce.number().int().min(1).max(1000).default(500),
+    TRIBUTARY_MAX_BATCH: z.coerce.number().int().min(1).max(MAX_BATCH_UPLOADS).default(500),
     TRIBUTARY_SHADOW_TIMEOUT: durationMs.default(600_000),
     // Together they bound a worker's parsing memory: slots x budget (8 x 96 MiB by default).
     TRIBUTARY_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(8),

@@ -37,6 +37,9 @@ async function startTemporal(config: Config): Promise<{ address: string; uiUrl?:
     return { address: server.address, uiUrl: server.uiUrl, stoppable: { name: 'Temporal dev server', stop: server.stop } };
   }
   // No Go toolchain on this machine: let the SDK download the dev server (needs internet access).
+  // @temporalio/testing is a development dependency: the main command runs from a checkout with
+  // them installed (scripts/setup.sh), while production images (npm prune --omit=dev) run only the
+  // worker and the gateway, which never get here.
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
   const env = await TestWorkflowEnvironment.createLocal({
     server: {

@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import { CommitShaSchema, RepoSlugSchema, UploadIdSchema } from '../ids';
-import { UPLOAD_MODES } from '../modes';
+import { CommitShaSchema, ExperimentOutcomeSchema, MAX_BATCH_UPLOADS, RepoSlugSchema, SHADOW_PROBLEMS, UploadIdSchema } from '../vocabulary';
 
 /**
  * Activity inputs and outputs. Activities validate their inputs with these schemas (a boundary
  * like any other); the workflow imports only the inferred types. Payloads carry ids, keys and
  * small summaries, never coverage data: the largest (a claimed batch) stays near 30 KiB.
  */
-export { CommitShaSchema, RepoSlugSchema, UploadIdSchema } from '../ids';
 const Session = z.number().int().nonnegative();
 /** A commit's batch: numbered by its claim in the database, unique across workflow runs. */
 const Batch = z.number().int().nonnegative().max(2_147_483_647);
@@ -25,8 +23,6 @@ export type Target = z.infer<typeof Target>;
 
 export const ResolveModeInput = z.object({ repo: RepoSlugSchema });
 export type ResolveModeInput = z.infer<typeof ResolveModeInput>;
-export const ModeDecision = z.object({ mode: z.enum(UPLOAD_MODES), reason: z.string() });
-export type ModeDecision = z.infer<typeof ModeDecision>;
 
 export const BatchUpload = z.object({ uploadId: UploadIdSchema, session: Session });
 export type BatchUpload = z.infer<typeof BatchUpload>;
@@ -37,14 +33,14 @@ export const ClaimUploadsInput = z.object({
   /** The claiming run and its own count of claims: a retried claim returns the same batch. */
   runId: RunId,
   runClaim: z.number().int().nonnegative().max(2_147_483_647),
-  limit: z.number().int().min(1).max(1000),
+  limit: z.number().int().min(1).max(MAX_BATCH_UPLOADS),
 });
 export type ClaimUploadsInput = z.infer<typeof ClaimUploadsInput>;
 
 export const ClaimedBatch = z.object({
   /** null when nothing was waiting. */
   batch: Batch.nullable(),
-  uploads: z.array(BatchUpload).max(1000),
+  uploads: z.array(BatchUpload).max(MAX_BATCH_UPLOADS),
 });
 export type ClaimedBatch = z.infer<typeof ClaimedBatch>;
 
@@ -65,8 +61,8 @@ export const StartRunInput = z.object({
   repo: RepoSlugSchema,
   sha: CommitShaSchema,
   runId: RunId,
-  /** The run's start time (ms since the epoch, from its history). */
-  runStartedAt: z.number().int().nonnegative(),
+  /** The run's start time (ms since the epoch, from its history); a run never takes over from a later one. */
+  runStartedAt: z.number().int().nonnegative().max(8.64e15),
 });
 export type StartRunInput = z.infer<typeof StartRunInput>;
 
@@ -128,7 +124,7 @@ export const FinishInput = z.object({
   baseKey: z.string().nullable(),
   /** Version the result is written as (commit target). */
   version: z.number().int().positive(),
-  uploads: z.array(BatchUpload).min(1).max(1000),
+  uploads: z.array(BatchUpload).min(1).max(MAX_BATCH_UPLOADS),
 });
 export type FinishInput = z.infer<typeof FinishInput>;
 
@@ -143,14 +139,10 @@ export const CommitRef = z.object({ repo: RepoSlugSchema, sha: CommitShaSchema }
 export type CommitRef = z.infer<typeof CommitRef>;
 
 export const FailUploadsInput = z.object({
-  uploadIds: z.array(UploadIdSchema).min(1).max(1000),
+  uploadIds: z.array(UploadIdSchema).min(1).max(MAX_BATCH_UPLOADS),
   error: UploadError,
 });
 export type FailUploadsInput = z.infer<typeof FailUploadsInput>;
-
-export const EXPERIMENT_OUTCOMES = ['match', 'mismatch', 'shadow_failed', 'shadow_timeout'] as const;
-export const ExperimentOutcome = z.enum(EXPERIMENT_OUTCOMES);
-export type ExperimentOutcome = z.infer<typeof ExperimentOutcome>;
 
 export const VerifyExperimentInput = z.object({
   repo: RepoSlugSchema,
@@ -160,14 +152,14 @@ export const VerifyExperimentInput = z.object({
   serialKey: z.string().nullable(),
   /** The shadow's report, or null when it failed or ran out of time. */
   shadowKey: z.string().nullable(),
-  shadowProblem: z.object({ outcome: z.enum(['shadow_failed', 'shadow_timeout']), message: z.string().max(2000) }).optional(),
+  shadowProblem: z.object({ outcome: z.enum(SHADOW_PROBLEMS), message: z.string().max(2000) }).optional(),
   serialMs: z.number().int().nonnegative(),
   shadowMs: z.number().int().nonnegative(),
 });
 export type VerifyExperimentInput = z.infer<typeof VerifyExperimentInput>;
 
 export const VerifyExperimentResult = z.object({
-  outcome: ExperimentOutcome,
+  outcome: ExperimentOutcomeSchema,
   differingFiles: z.number().int().nonnegative(),
   differingLines: z.number().int().nonnegative(),
   sample: z.array(z.string()).max(20),

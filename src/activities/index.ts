@@ -1,12 +1,12 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { NotFoundError, SupersededRunError } from '../storage/store';
+import { ModeDecisionSchema, OPEN_UPLOAD_STATES, type ModeDecision } from '../vocabulary';
 import type { ActivityDeps } from './deps';
 import {
   ClaimUploadsInput,
   ClaimedBatch,
   CommitRef,
   FailUploadsInput,
-  ModeDecision,
   ResolveModeInput,
   RunStart,
   StartRunInput,
@@ -24,7 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     /** The feature flag: the repository's mode and why, recorded in the workflow's history. */
     async resolveMode(input: ResolveModeInput): Promise<ModeDecision> {
       const { repo } = validateInput(ResolveModeInput, input, 'resolveMode');
-      return ModeDecision.parse(await deps.decideMode(repo));
+      return ModeDecisionSchema.parse(await deps.decideMode(repo));
     },
 
     /**
@@ -52,7 +52,7 @@ export function createActivities(deps: ActivityDeps) {
     /** On cancellation: every upload of the commit not yet merged or failed ends `cancelled`. */
     async cancelPendingUploads(input: CommitRef): Promise<number> {
       const { repo, sha } = validateInput(CommitRef, input, 'cancelPendingUploads');
-      const open = (await deps.store.listUploads(repo, sha)).filter((u) => ['uploaded', 'processing', 'processed'].includes(u.state));
+      const open = (await deps.store.listUploads(repo, sha)).filter((u) => (OPEN_UPLOAD_STATES as readonly string[]).includes(u.state));
       return open.length === 0 ? 0 : deps.store.markCancelled(open.map((u) => u.uploadId));
     },
 

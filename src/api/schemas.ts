@@ -1,27 +1,24 @@
 import { z } from 'zod';
 import { ParseWarningsSchema } from '../coverage/warnings';
-import { MODES } from '../storage/store';
+import { COMMIT_SHA_ANY_CASE, SLUG_SEGMENT, UPLOAD_MODES, UploadIdSchema } from '../vocabulary';
 import { ErrorBodySchema } from './errors';
 
-const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
 export const RepoParams = z.object({
-  owner: z.string().regex(SEGMENT, 'expected a repository owner'),
-  repo: z.string().regex(SEGMENT, 'expected a repository name'),
+  owner: z.string().regex(SLUG_SEGMENT, 'expected a repository owner'),
+  repo: z.string().regex(SLUG_SEGMENT, 'expected a repository name'),
 });
 
+/** Callers may send a sha in upper case; it is stored and compared in lower case. */
 export const Sha = z
   .string()
-  .regex(/^[0-9a-fA-F]{7,64}$/, 'expected a hex commit sha')
+  .regex(COMMIT_SHA_ANY_CASE, 'expected a hex commit sha')
   .transform((s) => s.toLowerCase());
 
 export const CommitParams = RepoParams.extend({ sha: Sha });
 
-export const UploadIdParam = z.object({
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'expected an upload id'),
-});
+export const UploadIdParam = z.object({ id: UploadIdSchema });
 
-export const ModeOrNull = z.enum(MODES).nullable();
+export const ModeOrNull = z.enum(UPLOAD_MODES).nullable();
 
 export const UploadErrorSchema = z.object({ code: z.string(), message: z.string() }).nullable();
 
@@ -33,8 +30,6 @@ export const UploadWarningsSchema = ParseWarningsSchema.describe(
   'lines the processor skipped or clamped: per code, the count and the first few positions in the upload',
 );
 
-export const PUBLIC_UPLOAD_STATES = ['uploaded', 'processing', 'merged', 'error', 'cancelled'] as const;
-export const PublicUploadState = z.enum(PUBLIC_UPLOAD_STATES);
 
 /** Error answers every route may give; routes add their own statuses to this. */
 export const errorResponses = {

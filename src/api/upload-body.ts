@@ -44,10 +44,6 @@ export function readBounded(stream: Readable, limit: number, reportedLimit = lim
   });
 }
 
-export function isGzip(bytes: Uint8Array): boolean {
-  return bytes.byteLength >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
 /**
  * A timer that fires when a body has sent nothing for `idleMs`: `touch()` on every chunk, `race()`
  * a read against it. Idle, not total: a large body arriving slowly but steadily is never cut.

@@ -1,18 +1,4 @@
-import type { UploadRow, UploadState } from '../storage/store';
-import type { PUBLIC_UPLOAD_STATES } from './schemas';
-
-export type PublicUploadState = (typeof PUBLIC_UPLOAD_STATES)[number];
-
-/** `processed` is an internal step: to callers the upload is still processing until merged. */
-export function publicState(state: UploadState): PublicUploadState {
-  return state === 'processed' ? 'processing' : state;
-}
-
-export const TERMINAL_UPLOAD_STATES: ReadonlySet<UploadState> = new Set(['merged', 'error', 'cancelled']);
-
-export function isTerminal(state: UploadState): boolean {
-  return TERMINAL_UPLOAD_STATES.has(state);
-}
+import type { UploadRow } from '../storage/store';
 
 export function uploadError(u: UploadRow): { code: string; message: string } | null {
   if (u.errorCode === null && u.errorMessage === null) return null;

@@ -1,15 +1,10 @@
 import { z } from 'zod';
+import { PublicUploadStateSchema } from '../vocabulary';
 
 /**
  * The gateway's answers as the CLI reads them: only the fields it uses are required, unknown
  * fields pass, so a newer server does not break an older client.
  */
-export const UPLOAD_STATES = ['uploaded', 'processing', 'merged', 'error', 'cancelled'] as const;
-export type UploadState = (typeof UPLOAD_STATES)[number];
-export const TERMINAL_UPLOAD_STATES: readonly UploadState[] = ['merged', 'error', 'cancelled'];
-
-export const TERMINAL_COMMIT_STATES = ['complete', 'cancelled'] as const;
-
 const ErrorInfo = z.object({ code: z.string(), message: z.string() }).nullable().optional();
 
 /** Codes and position fields are open: a newer server may add some. */
@@ -67,7 +62,7 @@ export const UploadStatusSchema = z.object({
   repo: z.string().optional(),
   sha: z.string().optional(),
   session: z.number().int().nullable().optional(),
-  state: z.enum(UPLOAD_STATES),
+  state: PublicUploadStateSchema,
   error: ErrorInfo,
   warnings: WarningsInfo,
   timings: z.record(z.string(), z.string().nullable()).optional(),

@@ -1,12 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CommitStatusSchema,
-  TERMINAL_COMMIT_STATES,
-  TERMINAL_UPLOAD_STATES,
   UploadStatusSchema,
   type CommitStatus,
   type UploadStatus,
 } from './api-schemas';
+import { isTerminalCommitState, isTerminalUploadState } from '../vocabulary';
 import { Backoff, type HttpClient } from './http-client';
 
 /** The longest wait the server honours for one long-poll. */
@@ -72,14 +71,6 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
   return results;
 }
 
-export function isTerminalUpload(state: string): boolean {
-  return (TERMINAL_UPLOAD_STATES as readonly string[]).includes(state);
-}
-
-export function isTerminalCommit(state: string): boolean {
-  return (TERMINAL_COMMIT_STATES as readonly string[]).includes(state);
-}
-
 export function followUpload(
   client: HttpClient,
   token: string,
@@ -90,7 +81,7 @@ export function followUpload(
   return follow(
     async (wait) => (await client.json(UploadStatusSchema, `/api/v1/uploads/${encodeURIComponent(id)}`, { token, query: { wait } })).value,
     (a, b) => a.state === b.state && a.session === b.session,
-    (s) => isTerminalUpload(s.state),
+    (s) => isTerminalUploadState(s.state),
     onChange,
     options,
   );
@@ -116,7 +107,7 @@ export function followCommit(
   return follow(
     async (wait) => (await client.json(CommitStatusSchema, commitPath(slug, sha), { token, query: { wait } })).value,
     (a, b) => a.state === b.state,
-    (c) => isTerminalCommit(c.state),
+    (c) => isTerminalCommitState(c.state),
     onChange,
     options,
   );

@@ -1,19 +1,13 @@
 import { Command, Option } from 'commander';
-import {
-  FORMATS,
-  ReportParseError,
-  addSessionWarnings,
-  createPathResolver,
-  formatWarnings,
-  mergeReports,
-  parseReport,
-  toParseJson,
-  toSummaryJson,
-  type CoverageReport,
-  type CoverageTotals,
-  type FormatName,
-  type ParseReportResult,
-} from '../coverage';
+import { ReportParseError } from '../coverage/errors';
+import { addSessionWarnings, toParseJson, toSummaryJson } from '../coverage/json-output';
+import { mergeReports } from '../coverage/merge';
+import { parseReport, type ParseReportResult } from '../coverage/parse';
+import { createPathResolver } from '../coverage/paths';
+import type { CoverageReport } from '../coverage/report';
+import type { CoverageTotals } from '../coverage/totals';
+import { FORMATS, type FormatName } from '../coverage/types';
+import { formatWarnings } from '../coverage/warnings';
 import { ConfigError, loadParseLimits, type ConfiguredParseLimits } from '../config';
 import { UsageError, type CliIo } from './io';
 

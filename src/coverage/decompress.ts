@@ -2,14 +2,11 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ReportParseError } from './errors';
 import type { ParseLimits } from './limits';
+import { isGzip } from '../vocabulary';
 
 export interface DecompressContext {
   fileName: string;
   limits: ParseLimits;
-}
-
-export function isGzip(head: Uint8Array): boolean {
-  return head.byteLength >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 }
 
 /**

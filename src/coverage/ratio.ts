@@ -23,10 +23,3 @@ function fixed5HalfEven(v: number): string {
   if (last % 2 === 0) return (v < 0 ? '-' : '') + digits;
   return v.toFixed(5);
 }
-
-/** Display form: `decimals` places, rounded down (Codecov's default display rounding). */
-export function displayRatio(x: number, y: number, decimals = 2): string {
-  if (y === 0) return (0).toFixed(decimals);
-  const scale = 10 ** decimals;
-  return (Math.floor(((x / y) * 100 + 1e-9) * scale) / scale).toFixed(decimals);
-}

@@ -512,8 +512,3 @@ export class CoverageReport {
   }
 }
 
-/** An empty report with the given sessions. */
-export function emptyReport(sessions: Iterable<Session> = []): CoverageReport {
-  return new CoverageReport([], sessions);
-}
-

@@ -28,6 +28,7 @@ import { Readable } from 'node:stream';
 import { createGunzip, crc32, gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { ReportParseError, type ParseErrorCode } from './errors';
+import { isGzip } from '../vocabulary';
 import { DEFAULT_LIMITS } from './limits';
 import {
   ColumnSlab,
@@ -673,10 +674,6 @@ function readExtras(r: ByteReader, version: number): LineExtras {
 
 function readU32(b: Uint8Array, at: number): number {
   return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
-}
-
-function isGzip(b: Uint8Array): boolean {
-  return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
 /** Checks the magic bytes; returns the report's version. */

@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { OpenFeature } from '@openfeature/server-sdk';
-import type { UploadMode } from '../modes';
-import { UPLOAD_MODES } from '../modes';
+import { UPLOAD_MODES, type ModeDecision, type UploadMode } from '../vocabulary';
 import { ModeProvider, UPLOAD_MODE_FLAG, type ModeProviderOptions } from './mode-provider';
-
-export interface ModeDecision {
-  mode: UploadMode;
-  /** Why, in words an operator reads in the workflow's history and details. */
-  reason: string;
-}
 
 export type ModeDecider = (repository: string) => Promise<ModeDecision>;
 

@@ -1,6 +1,6 @@
 import type { EvaluationContext, JsonValue, Provider, ResolutionDetails } from '@openfeature/server-sdk';
 import { ErrorCode, StandardResolutionReasons } from '@openfeature/server-sdk';
-import { UPLOAD_MODES, type UploadMode } from '../modes';
+import { UPLOAD_MODES, type UploadMode } from '../vocabulary';
 import { decideRollout, type Rollout } from './rollout';
 
 export const UPLOAD_MODE_FLAG = 'upload-mode';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { UPLOAD_MODES, type UploadMode } from '../modes';
+import { UPLOAD_MODES, type UploadMode } from '../vocabulary';
 
 /**
  * Proportions of repositories per mode, e.g. { experiment: 0.1, serial: 0.05 }. A repository is in

@@ -3,8 +3,8 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { BlobStore } from '../storage/blob-store';
 import { keys } from '../storage/blob-store';
-import { digestsConflict, IdempotencyConflictError, type IdempotencyScope, type RegisteredUpload as StoredUpload, type Store, type UploadRow } from '../storage/store';
-import { CommitShaSchema, RepoSlugSchema } from '../activities/contracts';
+import { digestsConflict, IdempotencyConflictError, type RegisteredUpload as StoredUpload, type Store, type UploadRow } from '../storage/store';
+import { CommitShaSchema, RepoSlugSchema, type IdempotencyScope } from '../vocabulary';
 import { commitWorkflowId, uploadSignal, type CommitWorkflowInput } from '../workflows/commit-contracts';
 import { CommitSha, RepoSlug } from '../temporal/search-attributes';
 

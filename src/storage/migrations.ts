@@ -149,6 +149,12 @@ export const MIGRATIONS: readonly Migration[] = [
     id: '0006_upload_warnings',
     statements: [`ALTER TABLE uploads ADD COLUMN warnings jsonb NOT NULL DEFAULT '[]'`],
   },
+  {
+    // Nothing ever maintained it (every commit stayed 'pending'); the API derives a commit's
+    // state from its uploads and workflow instead.
+    id: '0007_drop_commit_state',
+    statements: [`ALTER TABLE commits DROP COLUMN state`],
+  },
 ];
 
 /**

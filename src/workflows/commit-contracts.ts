@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { UploadMode } from '../modes';
-import type { BatchUpload, ExperimentOutcome, ReportTotalsJson } from '../activities/contracts';
+import type { ExperimentOutcome, UploadMode } from '../vocabulary';
+import type { BatchUpload, ReportTotalsJson } from '../activities/contracts';
 
 /** Workflow id of a commit's single writer. */
 export function commitWorkflowId(repo: string, sha: string): string {

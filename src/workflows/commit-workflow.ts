@@ -11,7 +11,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BatchUpload, ExperimentOutcome, ModeDecision, ProcessSummary, RunStart } from '../activities/contracts';
+import type { BatchUpload, ProcessSummary, RunStart } from '../activities/contracts';
+import type { ExperimentOutcome, ModeDecision, ShadowProblem, WorkflowOutcome } from '../vocabulary';
 import { ExperimentOutcome as ExperimentOutcomeAttr, Outcome, UploadCount, UploadMode } from '../temporal/search-attributes';
 import { quick } from './activity-proxies';
 import { runParallel, runSerial, type BatchOutcome, type PathContext } from './batch-paths';
@@ -200,7 +201,7 @@ async function processBatch(
   const started = Date.now();
   let shadowDone = false;
   let shadowKey: string | null = null;
-  let shadowProblem: { outcome: 'shadow_failed' | 'shadow_timeout'; message: string } | undefined;
+  let shadowProblem: { outcome: ShadowProblem; message: string } | undefined;
   let shadowMs = 0;
   const shadowScope = new CancellationScope();
   const shadow = shadowScope
@@ -259,7 +260,7 @@ function tally(state: CommitProgress, outcome: ExperimentOutcome): void {
   else e.firstProblem ??= outcome;
 }
 
-function outcomeOf(s: CommitProgress): string {
+function outcomeOf(s: CommitProgress): WorkflowOutcome {
   if (s.errors === 0) return 'success';
   return s.merged === 0 ? 'failed' : 'partial';
 }

@@ -14,7 +14,7 @@ import { createActivities } from '../../src/activities';
 import type { BlobStore } from '../../src/storage/blob-store';
 import { keys } from '../../src/storage/blob-store';
 import { commitWorkflowId } from '../../src/workflows/commit-contracts';
-import { UPLOAD_MODES, type UploadMode } from '../../src/modes';
+import { UPLOAD_MODES, type UploadMode } from '../../src/vocabulary';
 import { S3BlobStore } from '../../src/storage/s3-blob-store';
 import { databasesUnderTest } from '../support/database';
 import { corpusFiles, newSha, Pipeline, type CorpusFile } from '../support/pipeline';

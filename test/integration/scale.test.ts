@@ -12,6 +12,7 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { commitWorkflowId } from '../../src/workflows/commit-contracts';
 import { databasesUnderTest } from '../support/database';
 import { newSha, Pipeline } from '../support/pipeline';
+import { countUploadsByState } from '../support/upload-counts';
 import { bundleWorkflows, createDevServerEnv } from '../support/temporal';
 
 const UPLOADS = Number(process.env.SCALE_UPLOADS ?? 10_000);
@@ -79,7 +80,7 @@ describe(`a commit with ${UPLOADS} uploads on the dev server`, () => {
         assert.equal(result.merged, UPLOADS);
         assert.equal(result.errors, 0);
         assert.equal(result.totals?.sessions, UPLOADS, 'every upload is one session, counted once');
-        const states = await p.store.countUploadsByState(repo, sha);
+        const states = await countUploadsByState(p.db, repo, sha);
         assert.equal(states.merged, UPLOADS);
 
         let runs = 0;

@@ -7,6 +7,7 @@ import { sqlState, UNIQUE_VIOLATION } from '../../src/storage/database';
 import { runMigrations } from '../../src/storage/migrations';
 import { ConflictError, IdempotencyConflictError, NotFoundError, Store, SupersededRunError, type RegisterUploadInput } from '../../src/storage/store';
 import { databasesUnderTest, type TestDatabase } from '../support/database';
+import { countUploadsByState } from '../support/upload-counts';
 
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 
@@ -41,7 +42,7 @@ for (const target of databasesUnderTest()) {
     }
 
     describe('repositories', () => {
-      test('are created, read and updated; a taken slug is a ConflictError', async () => {
+      test('are created and read; a taken slug is a ConflictError', async () => {
         const created = await store.createRepository('octo/widgets', 'h1', { fixes: ['a/::b/'] });
         assert.equal(created.slug, 'octo/widgets');
         assert.equal(typeof created.id, 'number');
@@ -52,11 +53,6 @@ for (const target of databasesUnderTest()) {
         await assert.rejects(store.createRepository('octo/widgets', 'h2'), ConflictError);
         assert.equal((await store.getRepository('octo/widgets'))?.uploadTokenHash, 'h1');
         assert.equal(await store.getRepository('octo/nothing'), null);
-
-        const updated = await store.updateRepositorySettings('octo/widgets', { ignore: ['vendor/**'] });
-        assert.deepEqual(updated.settings, { ignore: ['vendor/**'] });
-        assert.deepEqual((await store.getRepository('octo/widgets'))?.settings, { ignore: ['vendor/**'] });
-        await assert.rejects(store.updateRepositorySettings('octo/nothing', {}), NotFoundError);
       });
 
       test('invalid input is refused before it reaches the database', async () => {
@@ -146,7 +142,6 @@ for (const target of databasesUnderTest()) {
 
         const commit = await store.getCommit(repo, SHA);
         assert.equal(commit?.nextSession, 3);
-        assert.equal(commit?.state, 'pending');
         assert.equal(commit?.repo, repo);
         assert.deepEqual(
           (await store.listUploads(repo, SHA)).map((u) => [u.uploadId, u.session]),
@@ -407,7 +402,7 @@ for (const target of databasesUnderTest()) {
         const claims = await Promise.all(Array.from({ length: 8 }, () => claim(repo, 'r1', 0, 4)));
         for (const c of claims) assert.deepEqual(c, claims[0]);
         assert.deepEqual(sessionsOf(claims[0]!), [0, 1, 2, 3]);
-        const counts = await store.countUploadsByState(repo, SHA);
+        const counts = await countUploadsByState(db, repo, SHA);
         assert.equal(counts.processing, 4);
         assert.equal(counts.uploaded, 2);
       });
@@ -463,7 +458,7 @@ for (const target of databasesUnderTest()) {
         const mergedAt = (await store.getUpload(id(3)))?.mergedAt?.getTime();
         assert.equal(await store.saveBatchReport(r2Save), 'saved');
         assert.equal((await store.getUpload(id(3)))?.mergedAt?.getTime(), mergedAt, 'a retried save keeps merged_at');
-        assert.deepEqual(await store.countUploadsByState(repo, SHA), { uploaded: 0, processing: 0, processed: 0, merged: 4, error: 0, cancelled: 0 });
+        assert.deepEqual(await countUploadsByState(db, repo, SHA), { uploaded: 0, processing: 0, processed: 0, merged: 4, error: 0, cancelled: 0 });
         const saved = await store.getCommitReport(repo, SHA);
         assert.equal(saved?.version, 2);
         assert.equal(saved?.reportKey, 'r/v2-b2');
@@ -550,7 +545,7 @@ for (const target of databasesUnderTest()) {
         assert.equal(await store.markMerged([id(3)]), 0);
         assert.equal(await store.markMerged([]), 0);
 
-        assert.deepEqual(await store.countUploadsByState(repo, SHA), {
+        assert.deepEqual(await countUploadsByState(db, repo, SHA), {
           uploaded: 1,
           processing: 0,
           processed: 0,
@@ -561,50 +556,41 @@ for (const target of databasesUnderTest()) {
       });
 
       test('counts are all zero for an unknown commit', async () => {
-        const counts = await store.countUploadsByState('acme/none', SHA);
+        const counts = await countUploadsByState(db, 'acme/none', SHA);
         assert.deepEqual(counts, { uploaded: 0, processing: 0, processed: 0, merged: 0, error: 0, cancelled: 0 });
       });
     });
 
     describe('commits', () => {
-      test('state is set and read; unknown commits are null', async () => {
+      test('are read; unknown commits are null', async () => {
         const repo = await newRepo();
         assert.equal(await store.getCommit(repo, SHA), null);
-        await store.setCommitState(repo, SHA, 'processing');
-        const c = await store.getCommit(repo, SHA);
-        assert.equal(c?.state, 'processing');
-        assert.equal(c?.nextSession, 0);
         await store.registerUpload(upload(repo, `${repo.replace('/', '-')}-0`));
-        await store.setCommitState(repo, SHA, 'complete');
         const after = await store.getCommit(repo, SHA);
-        assert.equal(after?.state, 'complete');
         assert.equal(after?.nextSession, 1);
         assert.ok(after && after.updatedAt.getTime() >= after.createdAt.getTime());
       });
     });
 
     describe('commit reports', () => {
-      test('versions only move forward; an equal version replaces (a retried save)', async () => {
+      test('are read back as saved; none before the first save; totals must be JSON', async () => {
         const repo = await newRepo();
+        const id = `${repo.replace('/', '-')}-0`;
         assert.equal(await store.getCommitReport(repo, SHA), null);
         const totals = (lines: number) => ({ files: 1, lines, coverage: '50.00' });
-        assert.equal(await store.saveCommitReport({ repo, sha: SHA, version: 1, reportKey: 'r/1', totals: totals(1) }), true);
-        assert.equal(await store.saveCommitReport({ repo, sha: SHA, version: 3, reportKey: 'r/3', totals: totals(3) }), true);
-        assert.equal(await store.saveCommitReport({ repo, sha: SHA, version: 2, reportKey: 'r/2', totals: totals(2) }), false);
-        let saved = await store.getCommitReport(repo, SHA);
-        assert.equal(saved?.version, 3);
-        assert.equal(saved?.reportKey, 'r/3');
-        assert.deepEqual(saved?.totals, totals(3));
+        await store.registerUpload(upload(repo, id));
+        await store.startRun({ repo, sha: SHA, runId: 'r1', runStartedAt: Date.parse('2025-01-01T00:00:00Z') });
+        await store.claimUploads({ repo, sha: SHA, runId: 'r1', runClaim: 0, limit: 1 });
+        assert.equal(await store.saveBatchReport({ repo, sha: SHA, batch: 0, version: 1, reportKey: 'r/1', totals: totals(1), uploadIds: [id] }), 'saved');
+        const saved = await store.getCommitReport(repo, SHA);
+        assert.equal(saved?.version, 1);
+        assert.equal(saved?.reportKey, 'r/1');
+        assert.deepEqual(saved?.totals, totals(1));
         assert.ok(saved?.updatedAt instanceof Date);
 
-        assert.equal(await store.saveCommitReport({ repo, sha: SHA, version: 3, reportKey: 'r/3b', totals: totals(33) }), true);
-        saved = await store.getCommitReport(repo, SHA);
-        assert.equal(saved?.reportKey, 'r/3b');
-        assert.deepEqual(saved?.totals, totals(33));
-
-        await assert.rejects(store.saveCommitReport({ repo, sha: SHA, version: 4, reportKey: 'r/4', totals: undefined }), ZodError);
+        await assert.rejects(store.saveBatchReport({ repo, sha: SHA, batch: 0, version: 2, reportKey: 'r/2', totals: undefined, uploadIds: [id] }), ZodError);
         await assert.rejects(
-          store.saveCommitReport({ repo: 'acme/unknown', sha: SHA, version: 1, reportKey: 'k', totals: {} }),
+          store.saveBatchReport({ repo: 'acme/unknown', sha: SHA, batch: 0, version: 1, reportKey: 'k', totals: {}, uploadIds: [id] }),
           NotFoundError,
         );
       });

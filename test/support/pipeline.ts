@@ -14,7 +14,7 @@ import { createActivities, type ActivityDeps, type Activities } from '../../src/
 import { loadConfig, type Config } from '../../src/config';
 import { readReport, serializeReport } from '../../src/coverage/serialize';
 import { createModeDecider } from '../../src/flags/mode-flag';
-import type { UploadMode } from '../../src/modes';
+import type { UploadMode } from '../../src/vocabulary';
 import { registerUpload, type UploadMetadata } from '../../src/services/register-upload';
 import type { BlobStore } from '../../src/storage/blob-store';
 import type { Database } from '../../src/storage/database';

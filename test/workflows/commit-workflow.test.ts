@@ -11,7 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import type { BatchUpload, FinishInput, ProcessUploadInput } from '../../src/activities/contracts';
-import type { UploadMode } from '../../src/modes';
+import type { UploadMode } from '../../src/vocabulary';
 import { commitWorkflowId, progressQuery, uploadSignal, type CommitSettings } from '../../src/workflows/commit-contracts';
 import type { commitWorkflow } from '../../src/workflows';
 import { bundleWorkflows, createTimeSkippingEnv } from '../support/temporal';

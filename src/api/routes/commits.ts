@@ -6,28 +6,34 @@ import { readReport } from '../../coverage/serialize';
 import { warningCount } from '../../coverage/warnings';
 import { UploadMode } from '../../temporal/search-attributes';
 import { commitWorkflowId } from '../../workflows/commit-contracts';
-import { EXPERIMENT_OUTCOMES, type ExperimentOutcome, type Store, type UploadRow } from '../../storage/store';
+import type { Store, UploadRow } from '../../storage/store';
+import {
+  ExperimentOutcomeSchema,
+  isTerminalUploadState as isTerminal,
+  PublicCommitStateSchema,
+  publicUploadState as publicState,
+  PublicUploadStateSchema,
+  type ExperimentOutcome,
+  type PublicCommitState,
+} from '../../vocabulary';
 import { notFound } from '../errors';
 import { WaitSchema } from '../long-poll';
-import { bearerSecurity, CommitParams, errorResponses, PublicUploadState, UploadErrorSchema, UploadWarningsSchema } from '../schemas';
+import { bearerSecurity, CommitParams, errorResponses, UploadErrorSchema, UploadWarningsSchema } from '../schemas';
 import type { RouteContext, ZodApp } from '../server';
-import { commitPath, isTerminal, publicState, uploadError } from '../views';
-
-export const COMMIT_STATES = ['pending', 'processing', 'complete', 'cancelled'] as const;
-type PublicCommitState = (typeof COMMIT_STATES)[number];
+import { commitPath, uploadError } from '../views';
 
 const CommitStatusSchema = z.object({
   repo: z.string(),
   sha: z.string(),
-  state: z.enum(COMMIT_STATES),
+  state: PublicCommitStateSchema,
   totals: ReportTotalsSchema.nullable(),
   mode: z.string().nullable(),
-  experimentOutcome: z.enum(EXPERIMENT_OUTCOMES).nullable(),
+  experimentOutcome: ExperimentOutcomeSchema.nullable(),
   uploads: z.array(
     z.object({
       uploadId: z.string(),
       session: z.number().int(),
-      state: PublicUploadState,
+      state: PublicUploadStateSchema,
       error: UploadErrorSchema,
       warnings: z.number().int().nonnegative().describe('lines the processor skipped or clamped; the details are on the upload'),
     }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ConflictError, NotFoundError, RepoSettingsSchema, RepoSlugSchema } from '../../storage/store';
+import { ConflictError, NotFoundError, RepoSettingsSchema } from '../../storage/store';
+import { RepoSlugSchema } from '../../vocabulary';
 import { ApiError, ErrorBodySchema, notFound } from '../errors';
 import { bearerSecurity, errorResponses, ModeOrNull, RepoParams } from '../schemas';
 import type { RouteContext, ZodApp } from '../server';

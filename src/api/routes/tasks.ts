@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from 'zod';
-import { EXPERIMENT_OUTCOMES, MODES, RepoSlugSchema } from '../../storage/store';
+import { EXPERIMENT_OUTCOMES, RepoSlugSchema, UPLOAD_MODES, WORKFLOW_OUTCOMES } from '../../vocabulary';
 import { CommitSha, ExperimentOutcome, Outcome, RepoSlug, UploadCount, UploadMode } from '../../temporal/search-attributes';
 import { notFound } from '../errors';
 import { bearerSecurity, errorResponses, Sha } from '../schemas';
@@ -19,9 +19,6 @@ const STATUSES = {
 type Status = keyof typeof STATUSES;
 const STATUS_NAMES = Object.keys(STATUSES) as [Status, ...Status[]];
 
-/** The values the workflow writes to its Outcome search attribute. */
-export const OUTCOMES = ['success', 'partial', 'failed', 'cancelled'] as const;
-
 const FROM_SDK_STATUS: Record<string, Status> = {
   RUNNING: 'running',
   COMPLETED: 'completed',
@@ -35,9 +32,9 @@ const FROM_SDK_STATUS: Record<string, Status> = {
 const TasksQuery = z.object({
   repo: RepoSlugSchema.optional(),
   commit: Sha.optional(),
-  mode: z.enum(MODES).optional(),
+  mode: z.enum(UPLOAD_MODES).optional(),
   status: z.enum(STATUS_NAMES).optional(),
-  outcome: z.enum(OUTCOMES).optional(),
+  outcome: z.enum(WORKFLOW_OUTCOMES).optional(),
   experimentOutcome: z.enum(EXPERIMENT_OUTCOMES).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),

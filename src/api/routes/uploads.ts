@@ -8,11 +8,12 @@ import { ConflictError, IdempotencyConflictError } from '../../storage/store';
 import { assertCanSee } from '../auth';
 import { ApiError, badRequest, ErrorBodySchema, notFound, payloadTooLarge, unauthorized, unsupportedMediaType } from '../errors';
 import { WaitSchema } from '../long-poll';
-import { BodyIdleTimer, isGzip, readBounded } from '../upload-body';
+import { BodyIdleTimer, readBounded } from '../upload-body';
 import { addField, collectQuery, parseMetadata, UploadQuerySchema, type RawFields } from '../upload-metadata';
-import { bearerSecurity, CommitParams, errorResponses, PublicUploadState, UploadErrorSchema, UploadIdParam, UploadWarningsSchema } from '../schemas';
+import { bearerSecurity, CommitParams, errorResponses, UploadErrorSchema, UploadIdParam, UploadWarningsSchema } from '../schemas';
 import type { RouteContext, ZodApp } from '../server';
-import { commitPath, isTerminal, publicState, uploadError, uploadPath, uploadTimings } from '../views';
+import { commitPath, uploadError, uploadPath, uploadTimings } from '../views';
+import { isGzip, isTerminalUploadState as isTerminal, publicUploadState as publicState, PublicUploadStateSchema } from '../../vocabulary';
 
 const IdempotencyKeySchema = z.string().min(1).max(400).optional();
 
@@ -34,7 +35,7 @@ const UploadStatusSchema = z.object({
   repo: z.string(),
   sha: z.string(),
   session: z.number().int(),
-  state: PublicUploadState,
+  state: PublicUploadStateSchema,
   error: UploadErrorSchema,
   warnings: UploadWarningsSchema,
   timings: z.object({

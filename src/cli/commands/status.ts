@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { describeWarning } from '../../coverage/warnings';
 import { UploadStatusSchema, type UploadStatus } from '../api-schemas';
 import { statusLines } from '../display';
-import { followUpload, isTerminalUpload } from '../follow';
+import { followUpload } from '../follow';
+import { isTerminalUploadState } from '../../vocabulary';
 import type { CliIo } from '../io';
 import { dash, json, table } from '../output';
 import { addServerOptions, EXIT, runServerCommand, type ServerOptions } from '../server-context';
@@ -36,7 +37,7 @@ export function registerStatusCommand(program: Command, io: CliIo): void {
       if (options.json) io.stdout(json(status));
       else io.stdout(describe(status));
       if (status.state === 'error' || status.state === 'cancelled') return EXIT.failed;
-      if (options.await && !isTerminalUpload(status.state)) {
+      if (options.await && !isTerminalUploadState(status.state)) {
         io.stderr(`error: gave up waiting after ${options.waitTimeout}: the upload is ${status.state}\n`);
         return EXIT.failed;
       }

@@ -4,7 +4,7 @@ import type { CliIo } from '../io';
 import { dash, table } from '../output';
 import { addServerOptions, EXIT, runServerCommand, type ServerOptions } from '../server-context';
 import { check, IsoTimeSchema, PositiveIntSchema, ShaSchema, SlugSchema, TASK_STATUSES } from '../validate';
-import { UPLOAD_MODES } from '../../modes';
+import { UPLOAD_MODES } from '../../vocabulary';
 
 interface TasksOptions extends ServerOptions {
   repo?: string;

@@ -7,7 +7,8 @@ import { describeWarning } from '../../coverage/warnings';
 import { PostedUploadsSchema, type CommitStatus, type PostedUpload, type UploadStatus } from '../api-schemas';
 import { sendProgress, statusLines } from '../display';
 import { ApiError } from '../http-client';
-import { commitPath, followCommit, followUpload, getCommit, isTerminalCommit, isTerminalUpload, mapBounded } from '../follow';
+import { commitPath, followCommit, followUpload, getCommit, mapBounded } from '../follow';
+import { isTerminalCommitState, isTerminalUploadState } from '../../vocabulary';
 import { UsageError, type CliIo } from '../io';
 import { dash, json, totalsTable } from '../output';
 import { addServerOptions, EXIT, runServerCommand, type ServerContext, type ServerOptions } from '../server-context';
@@ -158,7 +159,7 @@ async function runUpload(ctx: ServerContext, files: string[], options: UploadOpt
   );
   lines?.done();
 
-  const pendingUploads = finals.filter((f) => !isTerminalUpload(f.state));
+  const pendingUploads = finals.filter((f) => !isTerminalUploadState(f.state));
   // The commit completes once its report is saved, which may trail the last upload a little.
   const commit =
     pendingUploads.length === 0
@@ -177,7 +178,7 @@ async function runUpload(ctx: ServerContext, files: string[], options: UploadOpt
     if (commit.totals) io.stdout(`\n${totalsTable(commit.totals)}`);
     if (commit.mode) io.stdout(`mode ${commit.mode}${commit.experimentOutcome ? `, experiment ${commit.experimentOutcome}` : ''}\n`);
   }
-  if (pendingUploads.length > 0 || !isTerminalCommit(commit.state)) {
+  if (pendingUploads.length > 0 || !isTerminalCommitState(commit.state)) {
     io.stderr(`error: gave up waiting after ${options.waitTimeout}: ${pendingUploads.length} upload(s) not finished, commit ${commit.state}\n`);
     return EXIT.failed;
   }

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import { decompressInput, isGzip } from '../../../src/coverage/decompress';
+import { decompressInput } from '../../../src/coverage/decompress';
+import { isGzip } from '../../../src/vocabulary';
 import { ReportParseError } from '../../../src/coverage/errors';
 import { resolveLimits, type ParseLimits } from '../../../src/coverage/limits';
 

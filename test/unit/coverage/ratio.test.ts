@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { displayRatio, ratio } from '../../../src/coverage/ratio';
+import { ratio } from '../../../src/coverage/ratio';
 
 describe('ratio', () => {
   // Expected strings are Python's `"%.5f" % round(x / y * 100, 5)` (Codecov's ratio).
@@ -24,13 +24,4 @@ describe('ratio', () => {
   for (const [x, y, want] of cases) {
     test(`ratio(${x}, ${y}) = ${want}`, () => assert.equal(ratio(x, y), want));
   }
-});
-
-describe('displayRatio', () => {
-  test('rounds down to two decimals', () => {
-    assert.equal(displayRatio(2, 3), '66.66');
-    assert.equal(displayRatio(1, 3), '33.33');
-    assert.equal(displayRatio(3, 3), '100.00');
-    assert.equal(displayRatio(0, 0), '0.00');
-  });
 });

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createModeDecider } from '../../../src/flags/mode-flag';
 import { decideRollout, parseRolloutSpec, rolloutBucket } from '../../../src/flags/rollout';
-import type { UploadMode } from '../../../src/config';
+import type { UploadMode } from '../../../src/vocabulary';
 
 const repos = Array.from({ length: 2000 }, (_, i) => `org${i % 37}/repo-${i}`);
 

@@ -1,0 +1,51 @@
+import { CommitShaSchema, RepoSlugSchema } from '../vocabulary';
+import type { Queryable } from './database';
+import { NotFoundError } from './errors';
+import { toCommit, type CommitRecord, type CommitRow } from './rows';
+
+/**
+ * The commit row every aggregate hangs from: reads, and the helpers the other aggregates' writes
+ * share (a commit row is created on first use, and locked to order one commit's writers).
+ */
+
+export async function getCommit(q: Queryable, repo: string, sha: string): Promise<CommitRow | null> {
+  const [row] = await q.query<CommitRecord>(
+    `SELECT c.*, r.slug FROM commits c JOIN repositories r ON r.id = c.repository_id WHERE r.slug = $1 AND c.sha = $2`,
+    [RepoSlugSchema.parse(repo), CommitShaSchema.parse(sha)],
+  );
+  return row === undefined ? null : toCommit(row);
+}
+
+export async function repositoryIdOf(q: Queryable, slug: string): Promise<number> {
+  const [row] = await q.query<{ id: number }>(`SELECT id FROM repositories WHERE slug = $1`, [slug]);
+  if (row === undefined) throw new NotFoundError(`repository ${slug} does not exist`);
+  return row.id;
+}
+
+/** The commit's id, creating its row when needed. */
+export async function ensureCommit(q: Queryable, repo: string, sha: string): Promise<number> {
+  const repositoryId = await repositoryIdOf(q, repo);
+  await q.query(`INSERT INTO commits (repository_id, sha) VALUES ($1, $2) ON CONFLICT (repository_id, sha) DO NOTHING`, [
+    repositoryId,
+    sha,
+  ]);
+  const [row] = await q.query<{ id: number }>(`SELECT id FROM commits WHERE repository_id = $1 AND sha = $2`, [
+    repositoryId,
+    sha,
+  ]);
+  if (row === undefined) throw new Error(`commit ${repo}@${sha} vanished while being written`);
+  return row.id;
+}
+
+/**
+ * Locks an existing commit's row until the transaction ends: claims, run starts and finishers of
+ * one commit queue here. Undefined when the commit does not exist.
+ */
+export async function lockCommit(tx: Queryable, repo: string, sha: string): Promise<{ id: number; run_id: string | null } | undefined> {
+  const [commit] = await tx.query<{ id: number; run_id: string | null }>(
+    `SELECT c.id, c.run_id FROM commits c JOIN repositories r ON r.id = c.repository_id
+     WHERE r.slug = $1 AND c.sha = $2 FOR UPDATE OF c`,
+    [repo, sha],
+  );
+  return commit;
+}

@@ -1,0 +1,269 @@
+import { z } from 'zod';
+import { ParseWarningsSchema, type ParseWarning } from '../coverage/warnings';
+import {
+  ExperimentOutcomeSchema,
+  IdempotencyScopeSchema,
+  UploadStateSchema,
+  type ExperimentOutcome,
+  type IdempotencyScope,
+  type UploadState,
+} from '../vocabulary';
+
+/**
+ * The store's rows as callers see them, and their mappers from the records the drivers return
+ * (snake_case, int8 already numbers, see database.ts; timestamps as Date or text by driver).
+ */
+
+export const RepoSettingsSchema = z.object({
+  /** Path fixes applied to every upload of the repository. */
+  fixes: z.array(z.string()).optional(),
+  /** Path patterns left out of its reports. */
+  ignore: z.array(z.string()).optional(),
+});
+export type RepoSettings = z.infer<typeof RepoSettingsSchema>;
+
+export interface Repository {
+  id: number;
+  slug: string;
+  uploadTokenHash: string;
+  settings: RepoSettings;
+  createdAt: Date;
+}
+
+export interface CommitRow {
+  id: number;
+  repositoryId: number;
+  repo: string;
+  sha: string;
+  /** The session the next registered upload gets (= uploads registered so far). */
+  nextSession: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface UploadRow {
+  /** The upload's id (the `id` column); `uploadId` is the same value. */
+  id: string;
+  uploadId: string;
+  commitId: number;
+  repo: string;
+  sha: string;
+  session: number;
+  state: UploadState;
+  errorCode: string | null;
+  errorMessage: string | null;
+  /** The commit's batch that claimed the upload last (null while it waits). */
+  batch: number | null;
+  idempotencyKey: string | null;
+  idempotencyScope: IdempotencyScope | null;
+  bodyDigest: string | null;
+  flags: string[];
+  name: string | null;
+  build: string | null;
+  job: string | null;
+  branch: string | null;
+  ciUrl: string | null;
+  formatHint: string | null;
+  rawKey: string;
+  rawBytes: number;
+  intermediateKey: string | null;
+  pathFixes: string[];
+  repoFilesKey: string | null;
+  /** Per-line anomalies the processor skipped or clamped; empty until processed, or none. */
+  warnings: ParseWarning[];
+  createdAt: Date;
+  processingStartedAt: Date | null;
+  processedAt: Date | null;
+  mergedAt: Date | null;
+}
+
+export interface CommitReport {
+  version: number;
+  reportKey: string;
+  totals: unknown;
+  updatedAt: Date;
+}
+
+export interface ExperimentRow {
+  batch: number;
+  outcome: ExperimentOutcome;
+  differingFiles: number | null;
+  differingLines: number | null;
+  sample: unknown;
+  serialMs: number | null;
+  shadowMs: number | null;
+  createdAt: Date;
+}
+
+type Timestamp = Date | string;
+
+export interface RepositoryRecord {
+  id: number;
+  slug: string;
+  upload_token_hash: string;
+  settings: unknown;
+  created_at: Timestamp;
+}
+
+export interface CommitRecord {
+  id: number;
+  repository_id: number;
+  slug: string;
+  sha: string;
+  next_session: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface UploadRecord {
+  id: string;
+  commit_id: number;
+  slug: string;
+  sha: string;
+  session: number;
+  state: string;
+  error_code: string | null;
+  error_message: string | null;
+  batch: number | null;
+  idempotency_key: string | null;
+  idempotency_scope: string | null;
+  body_sha256: string | null;
+  flags: string[] | null;
+  name: string | null;
+  build: string | null;
+  job: string | null;
+  branch: string | null;
+  ci_url: string | null;
+  format_hint: string | null;
+  raw_key: string;
+  raw_bytes: number | string;
+  intermediate_key: string | null;
+  path_fixes: string[] | null;
+  repo_files_key: string | null;
+  warnings: unknown;
+  created_at: Timestamp;
+  processing_started_at: Timestamp | null;
+  processed_at: Timestamp | null;
+  merged_at: Timestamp | null;
+}
+
+export interface CommitReportRecord {
+  version: number;
+  report_key: string;
+  totals: unknown;
+  updated_at: Timestamp;
+}
+
+export interface ExperimentRecord {
+  batch: number;
+  outcome: string;
+  differing_files: number | null;
+  differing_lines: number | null;
+  sample: unknown;
+  serial_ms: number | null;
+  shadow_ms: number | null;
+  created_at: Timestamp;
+}
+
+/** Uploads with their commit's slug and sha, as UploadRecord expects them. */
+export const UPLOAD_SELECT = `
+  SELECT u.*, r.slug, c.sha
+  FROM uploads u
+  JOIN commits c ON c.id = u.commit_id
+  JOIN repositories r ON r.id = c.repository_id`;
+
+export function toDate(v: Timestamp): Date {
+  return v instanceof Date ? v : new Date(v);
+}
+
+function toDateOrNull(v: Timestamp | null): Date | null {
+  return v === null ? null : toDate(v);
+}
+
+/** count(*) and int8 columns: numbers when they fit (database.ts), checked here. */
+export function toNumber(v: number | string): number {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isSafeInteger(n)) throw new Error(`integer out of range: ${String(v)}`);
+  return n;
+}
+
+export function toRepository(r: RepositoryRecord): Repository {
+  return {
+    id: r.id,
+    slug: r.slug,
+    uploadTokenHash: r.upload_token_hash,
+    // Stored settings passed this schema on the way in; parsing again keeps the type honest.
+    settings: RepoSettingsSchema.parse(r.settings ?? {}),
+    createdAt: toDate(r.created_at),
+  };
+}
+
+export function toCommit(r: CommitRecord): CommitRow {
+  return {
+    id: r.id,
+    repositoryId: r.repository_id,
+    repo: r.slug,
+    sha: r.sha,
+    nextSession: r.next_session,
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
+  };
+}
+
+export function toUpload(r: UploadRecord): UploadRow {
+  return {
+    id: r.id,
+    uploadId: r.id,
+    commitId: r.commit_id,
+    repo: r.slug,
+    sha: r.sha,
+    session: r.session,
+    state: UploadStateSchema.parse(r.state),
+    errorCode: r.error_code,
+    errorMessage: r.error_message,
+    batch: r.batch,
+    idempotencyKey: r.idempotency_key,
+    idempotencyScope: r.idempotency_scope === null ? null : IdempotencyScopeSchema.parse(r.idempotency_scope),
+    bodyDigest: r.body_sha256,
+    flags: r.flags ?? [],
+    name: r.name,
+    build: r.build,
+    job: r.job,
+    branch: r.branch,
+    ciUrl: r.ci_url,
+    formatHint: r.format_hint,
+    rawKey: r.raw_key,
+    rawBytes: toNumber(r.raw_bytes),
+    intermediateKey: r.intermediate_key,
+    pathFixes: r.path_fixes ?? [],
+    repoFilesKey: r.repo_files_key,
+    warnings: storedWarnings(r.warnings),
+    createdAt: toDate(r.created_at),
+    processingStartedAt: toDateOrNull(r.processing_started_at),
+    processedAt: toDateOrNull(r.processed_at),
+    mergedAt: toDateOrNull(r.merged_at),
+  };
+}
+
+/** Stored warnings passed the schema on the way in; an unreadable value shows as none. */
+function storedWarnings(v: unknown): ParseWarning[] {
+  const parsed = ParseWarningsSchema.safeParse(typeof v === 'string' ? JSON.parse(v) : (v ?? []));
+  return parsed.success ? parsed.data : [];
+}
+
+export function toCommitReport(r: CommitReportRecord): CommitReport {
+  return { version: r.version, reportKey: r.report_key, totals: r.totals, updatedAt: toDate(r.updated_at) };
+}
+
+export function toExperiment(r: ExperimentRecord): ExperimentRow {
+  return {
+    batch: r.batch,
+    outcome: ExperimentOutcomeSchema.parse(r.outcome),
+    differingFiles: r.differing_files,
+    differingLines: r.differing_lines,
+    sample: r.sample,
+    serialMs: r.serial_ms,
+    shadowMs: r.shadow_ms,
+    createdAt: toDate(r.created_at),
+  };
+}

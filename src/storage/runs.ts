@@ -1,0 +1,142 @@
+import { ClaimUploadsInput, StartRunInput, type RunStart } from '../activities/contracts';
+import type { UploadState } from '../vocabulary';
+import { ensureCommit, lockCommit } from './commits';
+import type { Database } from './database';
+import { SupersededRunError } from './errors';
+import { toNumber } from './rows';
+
+export interface ClaimedUpload {
+  uploadId: string;
+  session: number;
+  rawKey: string;
+  rawBytes: number;
+  formatHint: string | null;
+}
+
+/** What a claim took: its batch (numbered per commit, across runs) and uploads, by session. */
+export interface BatchClaim {
+  /** null when nothing was waiting (no batch is allocated then). */
+  batch: number | null;
+  uploads: ClaimedUpload[];
+}
+
+/** Where a new run starts from, as persisted: the activity's RunStart before its totals are checked. */
+export type PersistedRunStart = Omit<RunStart, 'totals'> & { totals: unknown };
+
+/**
+ * The workflow runs of a commit: which run owns it (`commits.run_id`), and the batches its claims
+ * take (`batch_claims`). Every write locks the commit row, so one commit's run starts, claims and
+ * finishers are ordered.
+ */
+export class RunStore {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Makes `runId` the run that owns the commit's claims, and returns where it starts from: the
+   * saved report and the upload counts. Only one run of a commit's workflow is open at a time, so
+   * uploads left 'processing' or 'processed' by any other run are orphans (a run terminated or
+   * timed out mid-batch): they go back to 'uploaded', without their processing times, for this
+   * run to claim. Merged and failed uploads are never touched. A run that started before the
+   * current owner is a dead one still executing (SupersededRunError). Repeating it is harmless.
+   */
+  async startRun(raw: StartRunInput): Promise<PersistedRunStart> {
+    const input = StartRunInput.parse(raw);
+    const startedAt = new Date(input.runStartedAt).toISOString();
+    return this.db.transaction(async (tx) => {
+      const commitId = await ensureCommit(tx, input.repo, input.sha);
+      // The row lock orders this with claims and finishers of the commit until commit.
+      const owned = await tx.query(
+        `UPDATE commits SET run_id = $2, run_started_at = $3::timestamptz
+         WHERE id = $1 AND (run_id = $2 OR run_started_at IS NULL OR run_started_at < $3::timestamptz)
+         RETURNING id`,
+        [commitId, input.runId, startedAt],
+      );
+      if (owned.length === 0) {
+        throw new SupersededRunError(`run ${input.runId} of ${input.repo}@${input.sha} started before the commit's current run`);
+      }
+      const released = await tx.query(
+        `UPDATE uploads SET state = 'uploaded', batch = NULL, intermediate_key = NULL,
+           processing_started_at = NULL, processed_at = NULL
+         WHERE commit_id = $1 AND state IN ('processing', 'processed')
+           AND (batch IS NULL OR batch NOT IN (SELECT batch FROM batch_claims WHERE commit_id = $1 AND run_id = $2))
+         RETURNING id`,
+        [commitId, input.runId],
+      );
+      const [report] = await tx.query<{ version: number; report_key: string; totals: unknown }>(
+        `SELECT version, report_key, totals FROM commit_reports WHERE commit_id = $1`,
+        [commitId],
+      );
+      const counts = await tx.query<{ state: string; n: number | string }>(
+        `SELECT state, count(*) AS n FROM uploads WHERE commit_id = $1 GROUP BY state`,
+        [commitId],
+      );
+      const count = (state: UploadState) => toNumber(counts.find((c) => c.state === state)?.n ?? 0);
+      return {
+        version: report?.version ?? 0,
+        reportKey: report?.report_key ?? null,
+        totals: report?.totals ?? null,
+        merged: count('merged'),
+        errors: count('error'),
+        waiting: count('uploaded'),
+        released: released.length,
+      };
+    });
+  }
+
+  /**
+   * Claims up to `limit` waiting uploads (lowest sessions first) for the run that owns the commit
+   * (see startRun): they move to 'processing' under a new batch, numbered per commit across runs.
+   * The claim is keyed by the run and its claim count, so a retried claim returns exactly the
+   * same batch and uploads, and claims nothing more; nothing waiting allocates no batch. A run
+   * that no longer owns the commit claims nothing (SupersededRunError).
+   */
+  async claimUploads(raw: ClaimUploadsInput): Promise<BatchClaim> {
+    const input = ClaimUploadsInput.parse(raw);
+    return this.db.transaction(async (tx) => {
+      // The lock serialises identical claims, so two cannot both find no claim and claim twice.
+      const commit = await lockCommit(tx, input.repo, input.sha);
+      if (commit === undefined) return { batch: null, uploads: [] };
+      if (commit.run_id !== input.runId) {
+        throw new SupersededRunError(`run ${input.runId} does not own ${input.repo}@${input.sha} (run ${commit.run_id ?? 'none'} does)`);
+      }
+      const [earlier] = await tx.query<{ batch: number }>(
+        `SELECT batch FROM batch_claims WHERE commit_id = $1 AND run_id = $2 AND run_claim = $3`,
+        [commit.id, input.runId, input.runClaim],
+      );
+      let batch = earlier?.batch;
+      if (batch === undefined) {
+        const waiting = await tx.query<{ id: string }>(
+          `SELECT id FROM uploads WHERE commit_id = $1 AND state = 'uploaded' ORDER BY session LIMIT $2`,
+          [commit.id, input.limit],
+        );
+        if (waiting.length === 0) return { batch: null, uploads: [] };
+        const [next] = await tx.query<{ batch: number }>(
+          `INSERT INTO batch_claims (commit_id, batch, run_id, run_claim)
+           SELECT $1, coalesce(max(batch) + 1, 0), $2, $3 FROM batch_claims WHERE commit_id = $1
+           RETURNING batch`,
+          [commit.id, input.runId, input.runClaim],
+        );
+        batch = next.batch;
+        await tx.query(
+          `UPDATE uploads SET state = 'processing', batch = $2, processing_started_at = now() WHERE id = ANY($1::text[])`,
+          [waiting.map((w) => w.id), batch],
+        );
+      }
+      type ClaimRecord = { id: string; session: number; raw_key: string; raw_bytes: number | string; format_hint: string | null };
+      const rows = await tx.query<ClaimRecord>(
+        `SELECT id, session, raw_key, raw_bytes, format_hint FROM uploads WHERE commit_id = $1 AND batch = $2 ORDER BY session`,
+        [commit.id, batch],
+      );
+      return {
+        batch,
+        uploads: rows.map((r) => ({
+          uploadId: r.id,
+          session: r.session,
+          rawKey: r.raw_key,
+          rawBytes: toNumber(r.raw_bytes),
+          formatHint: r.format_hint,
+        })),
+      };
+    });
+  }
+}

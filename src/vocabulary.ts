@@ -1,0 +1,114 @@
+import { z } from 'zod';
+
+/**
+ * The names that cross layers (database, activities, workflows, the gateway, the CLI), each
+ * defined once here. Pure values and zod schemas: workflows import only its types.
+ */
+
+// --- identifiers ------------------------------------------------------------------------------
+
+const SEGMENT = '[A-Za-z0-9][A-Za-z0-9._-]{0,99}';
+/** One half of a repository slug (owner or name), as it also appears in a URL path segment. */
+export const SLUG_SEGMENT = new RegExp(`^${SEGMENT}$`);
+export const RepoSlugSchema = z.string().regex(new RegExp(`^${SEGMENT}/${SEGMENT}$`), 'expected OWNER/NAME');
+const hexSha = (digits: string) => new RegExp(`^[${digits}]{7,64}$`);
+/** A commit sha as stored and compared: lower-case hex, abbreviated or full (SHA-1 or SHA-256). */
+export const COMMIT_SHA = hexSha('0-9a-f');
+/** What the gateway accepts in a path, lower-cased before use. */
+export const COMMIT_SHA_ANY_CASE = hexSha('0-9a-fA-F');
+export const CommitShaSchema = z.string().regex(COMMIT_SHA, 'expected a hex commit sha');
+export const UploadIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'expected an upload id');
+
+/** The most uploads one batch claims (and so one activity payload carries). */
+export const MAX_BATCH_UPLOADS = 1000;
+
+/**
+ * Where an idempotency key lives: a raw upload's key, or a multipart part's (the request's key +
+ * ":" + the part's index). One key per scope and commit; the scopes never meet.
+ */
+export const IDEMPOTENCY_SCOPES = ['raw', 'multipart'] as const;
+export const IdempotencyScopeSchema = z.enum(IDEMPOTENCY_SCOPES);
+export type IdempotencyScope = z.infer<typeof IdempotencyScopeSchema>;
+
+// --- modes ------------------------------------------------------------------------------------
+
+/** How a commit's uploads are processed (see README). */
+export const UPLOAD_MODES = ['serial', 'parallel', 'experiment'] as const;
+export const UploadModeSchema = z.enum(UPLOAD_MODES);
+export type UploadMode = z.infer<typeof UploadModeSchema>;
+
+/** The `upload-mode` flag's answer for a repository, recorded in the workflow's history. */
+export const ModeDecisionSchema = z.object({
+  mode: UploadModeSchema,
+  /** Why, in words an operator reads in the workflow's history and details. */
+  reason: z.string(),
+});
+export type ModeDecision = z.infer<typeof ModeDecisionSchema>;
+
+// --- upload states ----------------------------------------------------------------------------
+
+/** An upload's stored state (`uploads.state`); only moves forward, except a dead run's release. */
+export const UPLOAD_STATES = ['uploaded', 'processing', 'processed', 'merged', 'error', 'cancelled'] as const;
+export const UploadStateSchema = z.enum(UPLOAD_STATES);
+export type UploadState = z.infer<typeof UploadStateSchema>;
+
+/** The states an upload is still on its way in: what a cancellation ends. */
+export const OPEN_UPLOAD_STATES = ['uploaded', 'processing', 'processed'] as const satisfies readonly UploadState[];
+
+/**
+ * An upload's state as the API shows it: `processed` is an internal step, so to callers the
+ * upload is still processing until merged.
+ */
+export const PUBLIC_UPLOAD_STATES = ['uploaded', 'processing', 'merged', 'error', 'cancelled'] as const;
+export const PublicUploadStateSchema = z.enum(PUBLIC_UPLOAD_STATES);
+export type PublicUploadState = z.infer<typeof PublicUploadStateSchema>;
+
+/** Public upload states after which nothing changes any more. */
+export const TERMINAL_UPLOAD_STATES = ['merged', 'error', 'cancelled'] as const satisfies readonly PublicUploadState[];
+
+export function publicUploadState(state: UploadState): PublicUploadState {
+  return state === 'processed' ? 'processing' : state;
+}
+
+export function isTerminalUploadState(state: string): boolean {
+  return isOneOf(TERMINAL_UPLOAD_STATES, state);
+}
+
+// --- commit states ----------------------------------------------------------------------------
+
+/** A commit's state as the API derives it from its uploads and workflow (nothing stores it). */
+export const PUBLIC_COMMIT_STATES = ['pending', 'processing', 'complete', 'cancelled'] as const;
+export const PublicCommitStateSchema = z.enum(PUBLIC_COMMIT_STATES);
+export type PublicCommitState = z.infer<typeof PublicCommitStateSchema>;
+
+export const TERMINAL_COMMIT_STATES = ['complete', 'cancelled'] as const satisfies readonly PublicCommitState[];
+
+export function isTerminalCommitState(state: string): boolean {
+  return isOneOf(TERMINAL_COMMIT_STATES, state);
+}
+
+// --- outcomes ---------------------------------------------------------------------------------
+
+/** How an experiment batch compared (stored per batch; the `ExperimentOutcome` search attribute). */
+export const EXPERIMENT_OUTCOMES = ['match', 'mismatch', 'shadow_failed', 'shadow_timeout'] as const;
+export const ExperimentOutcomeSchema = z.enum(EXPERIMENT_OUTCOMES);
+export type ExperimentOutcome = z.infer<typeof ExperimentOutcomeSchema>;
+
+/** The experiment outcomes that mean the shadow gave no report to compare. */
+export const SHADOW_PROBLEMS = ['shadow_failed', 'shadow_timeout'] as const satisfies readonly ExperimentOutcome[];
+export type ShadowProblem = (typeof SHADOW_PROBLEMS)[number];
+
+/** What a commit workflow writes to its `Outcome` search attribute. */
+export const WORKFLOW_OUTCOMES = ['success', 'partial', 'failed', 'cancelled'] as const;
+export type WorkflowOutcome = (typeof WORKFLOW_OUTCOMES)[number];
+
+function isOneOf(list: readonly string[], value: string): boolean {
+  return list.includes(value);
+}
+
+// --- bytes ------------------------------------------------------------------------------------
+
+/** Whether the bytes start with the gzip magic (uploads, raw bodies and stored reports alike). */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.byteLength >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
