@@ -7,10 +7,11 @@ import { warningCount } from '../../coverage/warnings';
 import { UploadMode } from '../../temporal/search-attributes';
 import { commitWorkflowId } from '../../workflows/commit-contracts';
 import { EXPERIMENT_OUTCOMES, type ExperimentOutcome, type Store, type UploadRow } from '../../storage/store';
+import { repositoryAccess } from '../auth';
 import { notFound } from '../errors';
 import { WaitSchema } from '../long-poll';
 import { bearerSecurity, CommitParams, errorResponses, PublicUploadState, UploadErrorSchema, UploadWarningsSchema } from '../schemas';
-import type { RouteContext, ZodApp } from '../server';
+import type { RoutePlugin } from '../server';
 import { commitPath, isTerminal, publicState, uploadError } from '../views';
 
 export const COMMIT_STATES = ['pending', 'processing', 'complete', 'cancelled'] as const;
@@ -111,17 +112,13 @@ function experimentOutcome(outcomes: readonly ExperimentOutcome[]): ExperimentOu
   return outcomes.find((o) => o !== 'match') ?? 'match';
 }
 
-export function registerCommitRoutes(app: ZodApp, ctx: RouteContext): void {
+export const commitRoutes: RoutePlugin = async (app, { ctx }) => {
   const { store, blobs, client } = ctx.deps;
-  const repoAccess = async (request: Parameters<typeof ctx.auth.requireRepository>[0]) => {
-    const p = request.params as { owner?: string; repo?: string };
-    await ctx.auth.requireRepository(request, `${p.owner}/${p.repo}`);
-  };
 
   app.get(
-    '/api/v1/repos/:owner/:repo/commits/:sha',
+    '/repos/:owner/:repo/commits/:sha',
     {
-      onRequest: repoAccess,
+      onRequest: repositoryAccess,
       schema: {
         summary: "A commit's state, totals, uploads, mode and experiment outcome; ?wait= long-polls for complete",
         tags: ['commits'],
@@ -158,9 +155,9 @@ export function registerCommitRoutes(app: ZodApp, ctx: RouteContext): void {
   );
 
   app.get(
-    '/api/v1/repos/:owner/:repo/commits/:sha/report',
+    '/repos/:owner/:repo/commits/:sha/report',
     {
-      onRequest: repoAccess,
+      onRequest: repositoryAccess,
       schema: {
         summary: 'The merged report, in the shape of `tributary parse --json`; ?file= for one file',
         description:
@@ -189,4 +186,4 @@ export function registerCommitRoutes(app: ZodApp, ctx: RouteContext): void {
       return { ...json, files: { [file]: one } };
     },
   );
-}
+};
