@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from '../storage/store';
 import { forbidden, notFound, unauthorized } from './errors';
+import { repoSlugOf } from './schemas';
 import { hashesEqual, hashToken } from './tokens';
 
 /** Who is calling: the admin, the holder of a repository's upload token, or nobody known. */
@@ -73,8 +74,7 @@ export async function adminOnly(request: FastifyRequest): Promise<void> {
  */
 export async function repositoryAccess(request: FastifyRequest): Promise<void> {
   const caller = knownCaller(request);
-  const p = request.params as { owner?: string; repo?: string };
-  if (caller.kind === 'repository' && caller.slug !== `${p.owner}/${p.repo}`) throw forbidden();
+  if (caller.kind === 'repository' && caller.slug !== repoSlugOf(request.params as { owner?: string; repo?: string })) throw forbidden();
 }
 
 /** For resources found by id (uploads): another repository's resource looks exactly like none. */

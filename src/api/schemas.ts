@@ -17,6 +17,11 @@ export const Sha = z
 
 export const CommitParams = RepoParams.extend({ sha: Sha });
 
+/** The repository a route's `:owner/:repo` names, as the store spells it. */
+export function repoSlugOf(params: { owner?: string; repo?: string }): string {
+  return `${params.owner}/${params.repo}`;
+}
+
 export const UploadIdParam = z.object({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'expected an upload id'),
 });

@@ -9,8 +9,8 @@ import { commitWorkflowId } from '../../workflows/commit-contracts';
 import { EXPERIMENT_OUTCOMES, type ExperimentOutcome, type Store, type UploadRow } from '../../storage/store';
 import { repositoryAccess } from '../auth';
 import { notFound } from '../errors';
-import { WaitSchema } from '../long-poll';
-import { bearerSecurity, CommitParams, errorResponses, PublicUploadState, UploadErrorSchema, UploadWarningsSchema } from '../schemas';
+import { WaitQuery } from '../long-poll';
+import { bearerSecurity, CommitParams, errorResponses, repoSlugOf, PublicUploadState, UploadErrorSchema, UploadWarningsSchema } from '../schemas';
 import type { RoutePlugin } from '../server';
 import { commitPath, isTerminal, publicState, uploadError } from '../views';
 
@@ -124,12 +124,12 @@ export const commitRoutes: RoutePlugin = async (app, { ctx }) => {
         tags: ['commits'],
         security: bearerSecurity,
         params: CommitParams,
-        querystring: z.object({ wait: WaitSchema }),
+        querystring: WaitQuery,
         response: { 200: CommitStatusSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const repo = `${request.params.owner}/${request.params.repo}`;
+      const repo = repoSlugOf(request.params);
       const { sha } = request.params;
       if ((await store.getCommit(repo, sha)) === null) throw notFound('commit');
       const done = (s: CommitSnapshot) => s.state === 'complete' || s.state === 'cancelled';
@@ -171,7 +171,7 @@ export const commitRoutes: RoutePlugin = async (app, { ctx }) => {
       },
     },
     async (request) => {
-      const repo = `${request.params.owner}/${request.params.repo}`;
+      const repo = repoSlugOf(request.params);
       const [saved, uploads] = await Promise.all([store.getCommitReport(repo, request.params.sha), store.listUploads(repo, request.params.sha)]);
       if (saved === null) throw notFound('report');
       const bytes = await blobs.get(saved.reportKey);

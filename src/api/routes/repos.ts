@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { RepoSettingsSchema, RepoSlugSchema } from '../../storage/store';
 import { adminOnly } from '../auth';
 import { ErrorBodySchema } from '../errors';
-import { bearerSecurity, errorResponses, ModeOrNull, RepoParams } from '../schemas';
+import { bearerSecurity, errorResponses, ModeOrNull, RepoParams, repoSlugOf } from '../schemas';
 import type { RoutePlugin } from '../server';
 import { generateToken, hashToken } from '../tokens';
 
@@ -48,7 +48,7 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
       },
     },
     async (request) => {
-      const slug = `${request.params.owner}/${request.params.repo}`;
+      const slug = repoSlugOf(request.params);
       await store.setModeOverride(slug, request.body.mode);
       return { slug, mode: request.body.mode };
     },

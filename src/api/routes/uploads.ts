@@ -6,10 +6,10 @@ import { registerUploads, type RegisteredUpload, type RegisterUploadRequest } fr
 import { assertCanSee, knownCaller, repositoryAccess } from '../auth';
 import { ErrorBodySchema, notFound } from '../errors';
 import { partKey } from '../idempotency';
-import { WaitSchema } from '../long-poll';
+import { WaitQuery } from '../long-poll';
 import { idempotencyKeyOf, readUploadBody, type ReceivedUpload } from '../upload-request';
 import { collectQuery, parseMetadata, UploadQuerySchema } from '../upload-metadata';
-import { bearerSecurity, CommitParams, errorResponses, PublicUploadState, UploadErrorSchema, UploadIdParam, UploadWarningsSchema } from '../schemas';
+import { bearerSecurity, CommitParams, errorResponses, repoSlugOf, PublicUploadState, UploadErrorSchema, UploadIdParam, UploadWarningsSchema } from '../schemas';
 import type { RouteContext, RoutePlugin } from '../server';
 import { commitPath, isTerminal, publicState, uploadError, uploadPath, uploadTimings } from '../views';
 
@@ -111,7 +111,7 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
         },
       },
       async (request, reply) => {
-        const repo = `${request.params.owner}/${request.params.repo}`;
+        const repo = repoSlugOf(request.params);
         const { sha } = request.params;
         const key = idempotencyKeyOf(request);
         const received = await readUploadBody(request, collectQuery(request.query), limits);
@@ -129,7 +129,7 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
         tags: ['uploads'],
         security: bearerSecurity,
         params: UploadIdParam,
-        querystring: z.object({ wait: WaitSchema }),
+        querystring: WaitQuery,
         response: { 200: UploadStatusSchema, ...errorResponses },
       },
     },
