@@ -110,7 +110,7 @@ export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  // Not global: the plugin would append its hook after each route's auth hook; ours runs first.
+  // Not global: the plugin would append its hook after the API's authentication hook; ours runs first.
   await app.register(rateLimit, { global: false });
   const adminTokenHash = hashToken(deps.adminToken);
   const auth = createAuthenticator(app, deps.store, adminTokenHash);
