@@ -16,7 +16,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { buildServer } from '../src/api/server';
 import { generateToken } from '../src/api/tokens';
 import { UPLOAD_MODES, type UploadMode } from '../src/vocabulary';
@@ -76,8 +75,7 @@ async function pool<T, R>(items: readonly T[], limit: number, deadline: number, 
 }
 
 async function main(): Promise<void> {
-  // The workers' INFO lines would bury the table.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // The workers log at WARN (test/support/temporal installs the runtime so): INFO lines would bury the table.
   const url = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL;
   if (url) process.env.TEST_DATABASE_URL = url;
   const targets = databasesUnderTest();

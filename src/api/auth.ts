@@ -1,10 +1,19 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from '../storage/store';
 import { forbidden, notFound, unauthorized } from './errors';
+import { repoSlugOf } from './schemas';
 import { hashesEqual, hashToken } from './tokens';
 
 /** Who is calling: the admin, the holder of a repository's upload token, or nobody known. */
 export type Caller = { kind: 'admin' } | { kind: 'repository'; slug: string } | { kind: 'unknown' };
+export type KnownCaller = Exclude<Caller, { kind: 'unknown' }>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who the request's token belongs to, once asked (null before, and on routes that never ask). */
+    caller: Caller | null;
+  }
+}
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -16,28 +25,16 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 }
 
 export interface Authenticator {
-  /** 401 without a token; otherwise who the token belongs to (possibly nobody). */
-  identify(request: FastifyRequest): Promise<Caller>;
-  /** The admin, or 401 / 403. */
-  requireAdmin(request: FastifyRequest): Promise<void>;
   /**
-   * The admin, or the upload token of `slug`; else 401 (unknown token) or 403 (a token of another
-   * repository, whether `slug` exists or not, so nothing is revealed). Resolves to the caller.
+   * 401 without a token; otherwise who the token belongs to (possibly nobody), kept on
+   * `request.caller`: the rate limit and the API's authentication both ask, the database once.
    */
-  requireRepository(request: FastifyRequest, slug: string): Promise<Caller>;
+  identify(request: FastifyRequest): Promise<Caller>;
 }
 
-export function createAuthenticator(store: Store, adminTokenHash: string): Authenticator {
-  // Hooks and handlers of one request ask more than once; the database is asked once.
-  const known = new WeakMap<FastifyRequest, Promise<Caller>>();
-  const identify = (request: FastifyRequest): Promise<Caller> => {
-    let caller = known.get(request);
-    if (caller === undefined) {
-      caller = lookUp(request);
-      known.set(request, caller);
-    }
-    return caller;
-  };
+/** Decorates every request of `app` with its `caller`, resolved by `identify`. */
+export function createAuthenticator(app: FastifyInstance, store: Store, adminTokenHash: string): Authenticator {
+  app.decorateRequest('caller', null);
   const lookUp = async (request: FastifyRequest): Promise<Caller> => {
     const token = bearerToken(request);
     if (token === undefined) throw unauthorized();
@@ -50,24 +47,39 @@ export function createAuthenticator(store: Store, adminTokenHash: string): Authe
     return { kind: 'unknown' };
   };
   return {
-    identify,
-    async requireAdmin(request) {
-      const caller = await identify(request);
-      if (caller.kind === 'unknown') throw unauthorized();
-      if (caller.kind !== 'admin') throw forbidden();
-    },
-    async requireRepository(request, slug) {
-      const caller = await identify(request);
-      if (caller.kind === 'unknown') throw unauthorized();
-      if (caller.kind === 'repository' && caller.slug !== slug) throw forbidden();
-      return caller;
+    async identify(request) {
+      // A request's hooks run one after the other, so nothing asks while a look-up is under way.
+      request.caller ??= await lookUp(request);
+      return request.caller;
     },
   };
 }
 
+/** The caller the API's authentication hook let through; 401 for a request it did not. */
+export function knownCaller(request: FastifyRequest): KnownCaller {
+  const caller = request.caller;
+  if (caller === null || caller.kind === 'unknown') throw unauthorized();
+  return caller;
+}
+
+/** A route hook: the admin, or 403. */
+export async function adminOnly(request: FastifyRequest): Promise<void> {
+  if (knownCaller(request).kind !== 'admin') throw forbidden();
+}
+
+/**
+ * A route hook for routes under /repos/:owner/:repo: the admin, or the upload token of that
+ * repository; a token of another one is 403 whether the repository exists or not, so nothing is
+ * revealed.
+ */
+export async function repositoryAccess(request: FastifyRequest): Promise<void> {
+  const caller = knownCaller(request);
+  if (caller.kind === 'repository' && caller.slug !== repoSlugOf(request.params as { owner?: string; repo?: string })) throw forbidden();
+}
+
 /** For resources found by id (uploads): another repository's resource looks exactly like none. */
-export function assertCanSee(caller: Caller, slug: string, what: string): void {
+export function assertCanSee(caller: KnownCaller, slug: string, what: string): void {
   if (caller.kind === 'admin') return;
-  if (caller.kind === 'repository' && caller.slug === slug) return;
+  if (caller.slug === slug) return;
   throw notFound(what);
 }

@@ -1,7 +1,11 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyContextConfig, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z, ZodError } from 'zod';
+import { UnknownRepositoryError } from '../services/register-upload';
 import { unavailableDependency, type Dependency } from '../shared/dependency-errors';
+import { ConflictError, IdempotencyConflictError, NotFoundError } from '../storage/store';
+import { splitPartKey } from './idempotency';
 
 /** The body of every error answer: `{"error": {"code", "message", "field"?}}`. */
 export const ErrorBodySchema = z.object({
@@ -45,6 +49,43 @@ export const RETRY_AFTER_SECONDS = 5;
 export const unavailable = (dependency: Dependency) =>
   new ApiError(503, 'unavailable', `the ${dependency === 'Temporal' ? 'Temporal server' : dependency} is unreachable; retry in ${RETRY_AFTER_SECONDS} s`);
 
+declare module 'fastify' {
+  /**
+   * What a route tells the error handler about its domain errors, as its `config`: the store's
+   * errors name no HTTP field, and one kind of error means another resource on each route.
+   */
+  interface FastifyContextConfig {
+    /** What a NotFoundError or WorkflowNotFoundError of this route did not find. */
+    missing?: string;
+    /** The request field a ConflictError of this route is about. */
+    conflictField?: string;
+  }
+}
+export type DomainErrorContext = Pick<FastifyContextConfig, 'missing' | 'conflictField'>;
+
+function idempotencyConflict(err: IdempotencyConflictError): ApiError {
+  const multipart = err.scope === 'multipart';
+  const { key, part } = multipart ? splitPartKey(err.idempotencyKey) : { key: err.idempotencyKey, part: '' };
+  const what = multipart ? `file part ${part} (key ${JSON.stringify(err.idempotencyKey)})` : 'an upload';
+  return new ApiError(
+    409,
+    'idempotency_conflict',
+    `Idempotency-Key ${JSON.stringify(key)} was already used on this commit for ${what} with a different body ` +
+      `(upload ${err.uploadId}); a retry must send the same bytes, a new upload needs a new key`,
+    'Idempotency-Key',
+  );
+}
+
+/** The domain's errors as answers; undefined for an error that is none of them. */
+function domainError(err: unknown, context: DomainErrorContext): ApiError | undefined {
+  if (err instanceof UnknownRepositoryError) return notFound('repository');
+  if (err instanceof NotFoundError || err instanceof WorkflowNotFoundError) return notFound(context.missing);
+  // The subclass first: a key reused with another body says which key and which part.
+  if (err instanceof IdempotencyConflictError) return idempotencyConflict(err);
+  if (err instanceof ConflictError) return new ApiError(409, 'conflict', err.message, context.conflictField);
+  return undefined;
+}
+
 /** The first path segment of a validation issue: the query parameter, body property or path parameter. */
 function fieldOf(path: readonly PropertyKey[] | string, context?: string): string {
   const segments = typeof path === 'string' ? path.split('/').filter(Boolean) : path.map(String);
@@ -52,8 +93,10 @@ function fieldOf(path: readonly PropertyKey[] | string, context?: string): strin
 }
 
 /** Turns anything thrown in a route into an ApiError; unknown errors become 500s (logged, not shown). */
-export function toApiError(err: unknown): ApiError {
+export function toApiError(err: unknown, context: DomainErrorContext = {}): ApiError {
   if (err instanceof ApiError) return err;
+  const domain = domainError(err, context);
+  if (domain !== undefined) return domain;
   if (hasZodFastifySchemaValidationErrors(err)) {
     const first = err.validation[0];
     const field = fieldOf(first?.instancePath ?? '', err.validationContext);
@@ -92,7 +135,7 @@ export function toApiError(err: unknown): ApiError {
 }
 
 export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  const api = toApiError(err);
+  const api = toApiError(err, request.routeOptions.config);
   // A dependency that is down is an operational state, not a bug: a warning, once per request.
   if (api.statusCode === 503) request.log.warn({ err }, api.message);
   else if (api.statusCode >= 500) request.log.error({ err }, 'request failed');

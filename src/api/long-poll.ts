@@ -23,6 +23,9 @@ export const WaitSchema = z
   })
   .describe('long-poll up to this long (e.g. 30s; at most 60s) for a terminal state');
 
+/** The query of a route that long-polls. */
+export const WaitQuery = z.object({ wait: WaitSchema });
+
 const FIRST_DELAY_MS = 100;
 const MAX_DELAY_MS = 1_000;
 

@@ -18,6 +18,11 @@ export const CommitParams = RepoParams.extend({ sha: Sha });
 
 export const UploadIdParam = z.object({ id: UploadIdSchema });
 
+/** The repository a route's `:owner/:repo` names, as the store spells it. */
+export function repoSlugOf(params: { owner?: string; repo?: string }): string {
+  return `${params.owner}/${params.repo}`;
+}
+
 export const ModeOrNull = z.enum(UPLOAD_MODES).nullable();
 
 export const UploadErrorSchema = z.object({ code: z.string(), message: z.string() }).nullable();

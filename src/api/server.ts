@@ -1,6 +1,7 @@
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyPluginAsync,
   type FastifyReply,
   type FastifyRequest,
   type RawReplyDefaultExpression,
@@ -24,11 +25,9 @@ import { GatewayMetrics } from './metrics';
 import { registerRateLimits } from './rate-limit';
 import { hashToken } from './tokens';
 import { idleGuardedBody } from './upload-body';
-import { registerRepoRoutes } from './routes/repos';
-import { registerUploadRoutes } from './routes/uploads';
-import { registerCommitRoutes } from './routes/commits';
-import { registerTaskRoutes } from './routes/tasks';
-import { registerHealthRoutes } from './routes/health';
+import { API_PREFIX } from './views';
+import { apiRoutes } from './routes/api';
+import { healthRoutes } from './routes/health';
 
 export interface GatewayDeps {
   config: Config;
@@ -57,6 +56,9 @@ export interface RouteContext {
 
 /** The Fastify instance with zod schemas typing every route. */
 export type ZodApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+/** A group of routes, registered as a plugin with the context they share. */
+export type RoutePlugin = FastifyPluginAsync<{ ctx: RouteContext }, RawServerDefault, ZodTypeProvider>;
 
 /** The HTTP gateway (not listening yet): `await app.listen({ host, port })`. */
 export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
@@ -108,10 +110,10 @@ export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  // Not global: the plugin would append its hook after each route's auth hook; ours runs first.
+  // Not global: the plugin would append its hook after the API's authentication hook; ours runs first.
   await app.register(rateLimit, { global: false });
   const adminTokenHash = hashToken(deps.adminToken);
-  const auth = createAuthenticator(deps.store, adminTokenHash);
+  const auth = createAuthenticator(app, deps.store, adminTokenHash);
   registerRateLimits(app, auth, adminTokenHash, deps.config.api.rateLimitPerMinute);
 
   // Multipart bodies are read by the upload route straight from the request, with a timer of its own.
@@ -148,10 +150,8 @@ export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
     },
   };
   const typed = app.withTypeProvider<ZodTypeProvider>();
-  registerHealthRoutes(typed, ctx);
-  registerRepoRoutes(typed, ctx);
-  await registerUploadRoutes(typed, ctx);
-  registerCommitRoutes(typed, ctx);
-  registerTaskRoutes(typed, ctx);
+  // Health routes stay at the root, unauthenticated: probes and scrapers carry no token.
+  await typed.register(healthRoutes, { ctx });
+  await typed.register(apiRoutes, { ctx, prefix: API_PREFIX });
   return app;
 }

@@ -16,10 +16,13 @@ export function uploadTimings(u: UploadRow) {
   };
 }
 
+/** Where every route but the health routes and the docs is served. */
+export const API_PREFIX = '/api/v1';
+
 export function commitPath(repo: string, sha: string): string {
-  return `/api/v1/repos/${repo}/commits/${sha}`;
+  return `${API_PREFIX}/repos/${repo}/commits/${sha}`;
 }
 
 export function uploadPath(uploadId: string): string {
-  return `/api/v1/uploads/${uploadId}`;
+  return `${API_PREFIX}/uploads/${uploadId}`;
 }

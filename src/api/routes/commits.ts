@@ -16,10 +16,11 @@ import {
   type ExperimentOutcome,
   type PublicCommitState,
 } from '../../vocabulary';
+import { repositoryAccess } from '../auth';
 import { notFound } from '../errors';
-import { WaitSchema } from '../long-poll';
-import { bearerSecurity, CommitParams, errorResponses, UploadErrorSchema, UploadWarningsSchema } from '../schemas';
-import type { RouteContext, ZodApp } from '../server';
+import { WaitQuery } from '../long-poll';
+import { bearerSecurity, CommitParams, errorResponses, repoSlugOf, UploadErrorSchema, UploadWarningsSchema } from '../schemas';
+import type { RoutePlugin } from '../server';
 import { commitPath, uploadError } from '../views';
 
 const CommitStatusSchema = z.object({
@@ -117,28 +118,24 @@ function experimentOutcome(outcomes: readonly ExperimentOutcome[]): ExperimentOu
   return outcomes.find((o) => o !== 'match') ?? 'match';
 }
 
-export function registerCommitRoutes(app: ZodApp, ctx: RouteContext): void {
+export const commitRoutes: RoutePlugin = async (app, { ctx }) => {
   const { store, blobs, client } = ctx.deps;
-  const repoAccess = async (request: Parameters<typeof ctx.auth.requireRepository>[0]) => {
-    const p = request.params as { owner?: string; repo?: string };
-    await ctx.auth.requireRepository(request, `${p.owner}/${p.repo}`);
-  };
 
   app.get(
-    '/api/v1/repos/:owner/:repo/commits/:sha',
+    '/repos/:owner/:repo/commits/:sha',
     {
-      onRequest: repoAccess,
+      onRequest: repositoryAccess,
       schema: {
         summary: "A commit's state, totals, uploads, mode and experiment outcome; ?wait= long-polls for complete",
         tags: ['commits'],
         security: bearerSecurity,
         params: CommitParams,
-        querystring: z.object({ wait: WaitSchema }),
+        querystring: WaitQuery,
         response: { 200: CommitStatusSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const repo = `${request.params.owner}/${request.params.repo}`;
+      const repo = repoSlugOf(request.params);
       const { sha } = request.params;
       if ((await store.getCommit(repo, sha)) === null) throw notFound('commit');
       const done = (s: CommitSnapshot) => s.state === 'complete' || s.state === 'cancelled';
@@ -164,9 +161,9 @@ export function registerCommitRoutes(app: ZodApp, ctx: RouteContext): void {
   );
 
   app.get(
-    '/api/v1/repos/:owner/:repo/commits/:sha/report',
+    '/repos/:owner/:repo/commits/:sha/report',
     {
-      onRequest: repoAccess,
+      onRequest: repositoryAccess,
       schema: {
         summary: 'The merged report, in the shape of `tributary parse --json`; ?file= for one file',
         description:
@@ -180,7 +177,7 @@ export function registerCommitRoutes(app: ZodApp, ctx: RouteContext): void {
       },
     },
     async (request) => {
-      const repo = `${request.params.owner}/${request.params.repo}`;
+      const repo = repoSlugOf(request.params);
       const [saved, uploads] = await Promise.all([store.getCommitReport(repo, request.params.sha), store.listUploads(repo, request.params.sha)]);
       if (saved === null) throw notFound('report');
       const bytes = await blobs.get(saved.reportKey);
@@ -195,4 +192,4 @@ export function registerCommitRoutes(app: ZodApp, ctx: RouteContext): void {
       return { ...json, files: { [file]: one } };
     },
   );
-}
+};

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { keys } from '../../storage/blob-store';
 import { RETRY_AFTER_SECONDS } from '../errors';
-import type { RouteContext, ZodApp } from '../server';
+import type { RoutePlugin } from '../server';
 
 const CHECK_TIMEOUT_MS = 3_000;
 
@@ -20,7 +20,8 @@ async function check(probe: () => Promise<unknown>): Promise<string> {
   }
 }
 
-export function registerHealthRoutes(app: ZodApp, ctx: RouteContext): void {
+/** Liveness, readiness and metrics, at the root and without authentication. */
+export const healthRoutes: RoutePlugin = async (app, { ctx }) => {
   const { client, db, blobs } = ctx.deps;
 
   app.get(
@@ -60,4 +61,4 @@ export function registerHealthRoutes(app: ZodApp, ctx: RouteContext): void {
     const text = await ctx.metrics.registry.metrics();
     return reply.type(ctx.metrics.registry.contentType).send(text);
   });
-}
+};

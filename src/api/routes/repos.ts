@@ -1,19 +1,20 @@
 import { z } from 'zod';
-import { ConflictError, NotFoundError, RepoSettingsSchema } from '../../storage/store';
+import { RepoSettingsSchema } from '../../storage/store';
 import { RepoSlugSchema } from '../../vocabulary';
-import { ApiError, ErrorBodySchema, notFound } from '../errors';
-import { bearerSecurity, errorResponses, ModeOrNull, RepoParams } from '../schemas';
-import type { RouteContext, ZodApp } from '../server';
+import { adminOnly } from '../auth';
+import { ErrorBodySchema } from '../errors';
+import { bearerSecurity, errorResponses, ModeOrNull, RepoParams, repoSlugOf } from '../schemas';
+import type { RoutePlugin } from '../server';
 import { generateToken, hashToken } from '../tokens';
 
-export function registerRepoRoutes(app: ZodApp, ctx: RouteContext): void {
+export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
   const { store, config } = ctx.deps;
-  const adminOnly = async (request: Parameters<typeof ctx.auth.requireAdmin>[0]) => ctx.auth.requireAdmin(request);
 
   app.post(
-    '/api/v1/repos',
+    '/repos',
     {
       onRequest: adminOnly,
+      config: { conflictField: 'slug' },
       schema: {
         summary: 'Create a repository (admin); answers its upload token, once',
         tags: ['repositories'],
@@ -28,20 +29,16 @@ export function registerRepoRoutes(app: ZodApp, ctx: RouteContext): void {
     },
     async (request, reply) => {
       const uploadToken = generateToken();
-      try {
-        const repo = await store.createRepository(request.body.slug, hashToken(uploadToken), request.body.settings ?? {});
-        return reply.code(201).send({ slug: repo.slug, uploadToken });
-      } catch (err) {
-        if (err instanceof ConflictError) throw new ApiError(409, 'conflict', `repository ${request.body.slug} already exists`, 'slug');
-        throw err;
-      }
+      const repo = await store.createRepository(request.body.slug, hashToken(uploadToken), request.body.settings ?? {});
+      return reply.code(201).send({ slug: repo.slug, uploadToken });
     },
   );
 
   app.put(
-    '/api/v1/repos/:owner/:repo/mode',
+    '/repos/:owner/:repo/mode',
     {
       onRequest: adminOnly,
+      config: { missing: 'repository' },
       schema: {
         summary: "Set (or, with null, clear) the repository's mode override (admin)",
         tags: ['repositories'],
@@ -52,19 +49,14 @@ export function registerRepoRoutes(app: ZodApp, ctx: RouteContext): void {
       },
     },
     async (request) => {
-      const slug = `${request.params.owner}/${request.params.repo}`;
-      try {
-        await store.setModeOverride(slug, request.body.mode);
-      } catch (err) {
-        if (err instanceof NotFoundError) throw notFound('repository');
-        throw err;
-      }
+      const slug = repoSlugOf(request.params);
+      await store.setModeOverride(slug, request.body.mode);
       return { slug, mode: request.body.mode };
     },
   );
 
   app.get(
-    '/api/v1/flags',
+    '/flags',
     {
       onRequest: adminOnly,
       schema: {
@@ -87,4 +79,4 @@ export function registerRepoRoutes(app: ZodApp, ctx: RouteContext): void {
       overrides: await store.listModeOverrides(),
     }),
   );
-}
+};

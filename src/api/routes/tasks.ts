@@ -1,10 +1,10 @@
-import { WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
+import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from 'zod';
 import { EXPERIMENT_OUTCOMES, RepoSlugSchema, UPLOAD_MODES, WORKFLOW_OUTCOMES } from '../../vocabulary';
 import { CommitSha, ExperimentOutcome, Outcome, RepoSlug, UploadCount, UploadMode } from '../../temporal/search-attributes';
-import { notFound } from '../errors';
+import { adminOnly } from '../auth';
 import { bearerSecurity, errorResponses, Sha } from '../schemas';
-import type { RouteContext, ZodApp } from '../server';
+import type { RoutePlugin } from '../server';
 
 /** Workflow statuses as the API spells them, and as Temporal's visibility queries do. */
 const STATUSES = {
@@ -89,12 +89,11 @@ function toTask(info: WorkflowExecutionInfo): z.infer<typeof TaskSchema> {
   };
 }
 
-export function registerTaskRoutes(app: ZodApp, ctx: RouteContext): void {
+export const taskRoutes: RoutePlugin = async (app, { ctx }) => {
   const { client } = ctx.deps;
-  const adminOnly = async (request: Parameters<typeof ctx.auth.requireAdmin>[0]) => ctx.auth.requireAdmin(request);
 
   app.get(
-    '/api/v1/tasks',
+    '/tasks',
     {
       onRequest: adminOnly,
       schema: {
@@ -116,9 +115,11 @@ export function registerTaskRoutes(app: ZodApp, ctx: RouteContext): void {
   );
 
   app.post(
-    '/api/v1/tasks/:workflowId/cancel',
+    '/tasks/:workflowId/cancel',
     {
       onRequest: adminOnly,
+      // Unknown, or already closed: either way there is nothing running to cancel.
+      config: { missing: 'task' },
       schema: {
         summary: 'Cancel a commit workflow: its uploads not yet merged or failed end cancelled (admin)',
         tags: ['tasks'],
@@ -129,14 +130,8 @@ export function registerTaskRoutes(app: ZodApp, ctx: RouteContext): void {
     },
     async (request, reply) => {
       const { workflowId } = request.params;
-      try {
-        await client.workflow.getHandle(workflowId).cancel();
-      } catch (err) {
-        // Unknown, or already closed: either way there is nothing running to cancel.
-        if (err instanceof WorkflowNotFoundError) throw notFound('task');
-        throw err;
-      }
+      await client.workflow.getHandle(workflowId).cancel();
       return reply.code(202).send({ workflowId, cancelRequested: true as const });
     },
   );
-}
+};

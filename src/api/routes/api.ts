@@ -1,0 +1,21 @@
+import { unauthorized } from '../errors';
+import type { RoutePlugin } from '../server';
+import { commitRoutes } from './commits';
+import { repoRoutes } from './repos';
+import { taskRoutes } from './tasks';
+import { uploadRoutes } from './uploads';
+
+/**
+ * Every route under the API prefix. All of them need a known caller: resolved here, after the
+ * root's rate limit (which may already have asked) and before each route's own check (admin, or
+ * this repository) and before any body is read.
+ */
+export const apiRoutes: RoutePlugin = async (app, { ctx }) => {
+  app.addHook('onRequest', async (request) => {
+    if ((await ctx.auth.identify(request)).kind === 'unknown') throw unauthorized();
+  });
+  await app.register(repoRoutes, { ctx });
+  await app.register(uploadRoutes, { ctx });
+  await app.register(commitRoutes, { ctx });
+  await app.register(taskRoutes, { ctx });
+};

@@ -1,0 +1,65 @@
+/**
+ * The OpenAPI document at /docs/json lists exactly the operations the gateway serves, each with
+ * its tag, its security and its answers: the list below was recorded from the gateway before its
+ * routes became plugins, so a route lost, moved or re-tagged by a refactor fails here.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { call, openHarness, type Harness } from './harness';
+
+const BEARER = [{ bearer: [] }];
+
+/** method, path, tag, security (null: none), response statuses. */
+const RECORDED: ReadonlyArray<readonly [string, string, string, typeof BEARER | null, readonly string[]]> = [
+  ['GET', '/healthz', 'health', null, ['200']],
+  ['GET', '/readyz', 'health', null, ['200', '503']],
+  ['POST', '/api/v1/repos', 'repositories', BEARER, ['201', '400', '401', '403', '404', '409', '429']],
+  ['PUT', '/api/v1/repos/{owner}/{repo}/mode', 'repositories', BEARER, ['200', '400', '401', '403', '404', '429']],
+  ['GET', '/api/v1/flags', 'repositories', BEARER, ['200', '400', '401', '403', '404', '429']],
+  ['POST', '/api/v1/repos/{owner}/{repo}/commits/{sha}/uploads', 'uploads', BEARER, ['202', '400', '401', '403', '404', '409', '413', '415', '429']],
+  ['GET', '/api/v1/uploads/{id}', 'uploads', BEARER, ['200', '400', '401', '403', '404', '429']],
+  ['GET', '/api/v1/repos/{owner}/{repo}/commits/{sha}', 'commits', BEARER, ['200', '400', '401', '403', '404', '429']],
+  ['GET', '/api/v1/repos/{owner}/{repo}/commits/{sha}/report', 'commits', BEARER, ['200', '400', '401', '403', '404', '429']],
+  ['GET', '/api/v1/tasks', 'tasks', BEARER, ['200', '400', '401', '403', '404', '429']],
+  ['POST', '/api/v1/tasks/{workflowId}/cancel', 'tasks', BEARER, ['202', '400', '401', '403', '404', '429']],
+];
+
+interface Operation {
+  tags?: string[];
+  security?: unknown;
+  responses?: Record<string, unknown>;
+}
+
+let h: Harness;
+let doc: { paths: Record<string, Record<string, Operation>>; components?: { securitySchemes?: unknown } };
+
+before(async () => {
+  h = await openHarness();
+  const res = await call(h.gateway.base, 'GET', '/docs/json');
+  assert.equal(res.status, 200);
+  doc = res.body;
+});
+after(async () => {
+  await h?.close();
+});
+
+describe('the OpenAPI document', () => {
+  test('lists the same (method, path) pairs as before the routes became plugins', () => {
+    const listed = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`));
+    assert.deepEqual(listed.sort(), RECORDED.map(([method, path]) => `${method} ${path}`).sort());
+  });
+
+  test('every operation keeps its tag, its security and its answers', () => {
+    for (const [method, path, tag, security, statuses] of RECORDED) {
+      const op = doc.paths[path]?.[method.toLowerCase()];
+      assert.ok(op, `${method} ${path} is documented`);
+      assert.deepEqual(op.tags, [tag], `${method} ${path} tag`);
+      assert.deepEqual(op.security, security ?? undefined, `${method} ${path} security`);
+      assert.deepEqual(Object.keys(op.responses ?? {}).sort(), [...statuses].sort(), `${method} ${path} answers`);
+    }
+  });
+
+  test('the bearer scheme is the one security scheme', () => {
+    assert.deepEqual(doc.components?.securitySchemes, { bearer: { type: 'http', scheme: 'bearer' } });
+  });
+});
