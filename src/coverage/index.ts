@@ -25,8 +25,7 @@ export {
   serializeReportChunks,
   compressReport,
   readReport,
-  readReportStream,
-  openReportStream,
+  readReportHeader,
   type ReadOptions,
-  type ReportStream,
-} from './serialize';
+  type ReportHeader,
+} from './report-format';
