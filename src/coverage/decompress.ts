@@ -30,9 +30,13 @@ function decompressedTooLarge(file: string, format: string, maxBytes: number): R
   });
 }
 
+function errorCode(err: unknown): string | undefined {
+  return err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
+}
+
 function corruptGzip(err: unknown, file: string, format: string, offset?: number): ReportParseError {
   const message = err instanceof Error ? err.message : String(err);
-  const truncated = (err as { code?: unknown }).code === 'Z_BUF_ERROR' || /unexpected end/i.test(message);
+  const truncated = errorCode(err) === 'Z_BUF_ERROR' || /unexpected end/i.test(message);
   return new ReportParseError({
     code: truncated ? 'truncated' : 'invalid_syntax',
     file,
@@ -50,8 +54,7 @@ export function gunzipCapped(bytes: Uint8Array, maxBytes: number, file: string, 
   try {
     return gunzipSync(bytes, { maxOutputLength: maxBytes });
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw decompressedTooLarge(file, format, maxBytes);
+    if (errorCode(err) === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw decompressedTooLarge(file, format, maxBytes);
     throw corruptGzip(err, file, format);
   }
 }
