@@ -23,7 +23,7 @@ import { crc32, gzipSync } from 'node:zlib';
 import { createSessionBuilder } from '../src/coverage/builder';
 import { mergeReports } from '../src/coverage/merge';
 import type { CoverageReport } from '../src/coverage/report';
-import { mergeSerializedReports, readReport, serializeReport } from '../src/coverage/serialize';
+import { mergeSerializedReports, readReport, serializeReport } from '../src/coverage/report-format';
 import { reportTotals } from '../src/coverage/totals';
 
 function arg(name: string, fallback: number): number {

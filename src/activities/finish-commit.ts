@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { gzipSync } from 'node:zlib';
 import { filterSessions } from '../coverage/merge';
-import { mergeSerializedReports, openReportStream, readReport, serializeReport } from '../coverage/serialize';
+import { mergeSerializedReports, readReport, readReportHeader, serializeReport } from '../coverage/report-format';
 import { mapWindowed } from '../shared/map-windowed';
 import { keys } from '../storage/blob-store';
 import type { ActivityDeps } from './deps';
@@ -78,14 +78,10 @@ export function createFinishCommit(deps: ActivityDeps) {
   async function readBase(baseKey: string, batchSessions: Set<number>): Promise<Uint8Array> {
     const bytes = await deps.blobs.get(baseKey);
     if (bytes === null) throw new Error(`base report ${baseKey} is missing`);
-    // The header alone says whether the slow path is needed.
-    const head = await openReportStream(once(bytes), { name: baseKey });
-    if (!head.sessions.some((s) => batchSessions.has(s.id))) return bytes;
-    return serializeReport(filterSessions(readReport(bytes), (s) => !batchSessions.has(s.id)));
+    // The header alone says whether the slow path is needed; either way the report is inflated
+    // only here, and the merge takes the plain bytes.
+    const head = readReportHeader(bytes, { name: baseKey });
+    if (!head.sessions.some((s) => batchSessions.has(s.id))) return head.bytes;
+    return serializeReport(filterSessions(readReport(head.bytes, { name: baseKey }), (s) => !batchSessions.has(s.id)));
   }
 }
-
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield bytes;
-}
-

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { compressReport } from '../coverage/serialize';
+import { compressReport } from '../coverage/report-format';
 import { isReportParseError, type ReportParseError } from '../coverage/errors';
 import { parseReport } from '../coverage/parse';
 import { createPathResolver } from '../coverage/paths';

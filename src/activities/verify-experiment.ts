@@ -1,5 +1,5 @@
 import { compareReports } from '../coverage/compare';
-import { readReport } from '../coverage/serialize';
+import { readReport } from '../coverage/report-format';
 import type { ActivityDeps } from './deps';
 import { VerifyExperimentInput, type VerifyExperimentResult } from './contracts';
 import { validateInput } from './validate';

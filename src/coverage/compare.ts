@@ -1,5 +1,5 @@
 import type { CoverageReport, FileCoverage } from './report';
-import { serializeReport } from './serialize';
+import { serializeReport } from './report-format';
 import { reportTotals } from './totals';
 
 export interface ReportDifference {

@@ -1,12 +1,59 @@
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { ReportParseError } from './errors';
 import type { ParseLimits } from './limits';
 import { isGzip } from '../vocabulary';
 
+/**
+ * The capped gunzip, in the two forms its callers need: `decompressInput` streams untrusted
+ * uploads (larger than memory should hold, so never inflated whole, and bounded by ratio too);
+ * `gunzipCapped` inflates a stored report that is read whole anyway, in one native call that
+ * stops at the cap. Both name the limit and classify corrupt data the same way.
+ */
+
 export interface DecompressContext {
   fileName: string;
   limits: ParseLimits;
+}
+
+function decompressedTooLarge(file: string, format: string, maxBytes: number): ReportParseError {
+  return new ReportParseError({
+    code: 'limit_exceeded',
+    file,
+    format,
+    offset: maxBytes,
+    reason: `decompressed input larger than maxDecompressedBytes (${maxBytes} bytes)`,
+    limit: 'maxDecompressedBytes',
+  });
+}
+
+function errorCode(err: unknown): string | undefined {
+  return err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
+}
+
+function corruptGzip(err: unknown, file: string, format: string, offset?: number): ReportParseError {
+  const message = err instanceof Error ? err.message : String(err);
+  const truncated = errorCode(err) === 'Z_BUF_ERROR' || /unexpected end/i.test(message);
+  return new ReportParseError({
+    code: truncated ? 'truncated' : 'invalid_syntax',
+    file,
+    format,
+    offset,
+    reason: `corrupt gzip data: ${message}`,
+  });
+}
+
+/**
+ * Gunzips a whole buffer, inflating at most `maxBytes`. `format` is the one errors name: the
+ * caller knows what the compressed bytes were meant to be.
+ */
+export function gunzipCapped(bytes: Uint8Array, maxBytes: number, file: string, format: string): Uint8Array {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: maxBytes });
+  } catch (err) {
+    if (errorCode(err) === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw decompressedTooLarge(file, format, maxBytes);
+    throw corruptGzip(err, file, format);
+  }
 }
 
 /**
@@ -81,7 +128,7 @@ async function* gunzip(input: AsyncGenerator<Uint8Array>, ctx: DecompressContext
   );
   readable.on('error', (err) => inflater.destroy(err));
   readable.pipe(inflater);
-  const { maxCompressionRatio, compressionRatioFloorBytes } = ctx.limits;
+  const { maxCompressionRatio, compressionRatioFloorBytes, maxDecompressedBytes } = ctx.limits;
   let total = 0;
   try {
     for await (const chunk of inflater as AsyncIterable<Buffer>) {
@@ -98,29 +145,13 @@ async function* gunzip(input: AsyncGenerator<Uint8Array>, ctx: DecompressContext
           limit: 'maxCompressionRatio',
         });
       }
-      if (total > ctx.limits.maxDecompressedBytes) {
-        throw new ReportParseError({
-          code: 'limit_exceeded',
-          file: ctx.fileName,
-          format: 'gzip',
-          offset: ctx.limits.maxDecompressedBytes,
-          reason: `decompressed input larger than maxDecompressedBytes (${ctx.limits.maxDecompressedBytes} bytes)`,
-          limit: 'maxDecompressedBytes',
-        });
-      }
+      if (total > maxDecompressedBytes) throw decompressedTooLarge(ctx.fileName, 'gzip', maxDecompressedBytes);
       yield chunk;
     }
   } catch (err) {
     if (sourceError) throw sourceError;
     if (err instanceof ReportParseError) throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    throw new ReportParseError({
-      code: /unexpected end/i.test(message) ? 'truncated' : 'invalid_syntax',
-      file: ctx.fileName,
-      format: 'gzip',
-      offset: total,
-      reason: `corrupt gzip data: ${message}`,
-    });
+    throw corruptGzip(err, ctx.fileName, 'gzip', total);
   } finally {
     readable.unpipe(inflater);
     readable.destroy();

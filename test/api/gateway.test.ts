@@ -11,7 +11,7 @@ import { readdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { toParseJson } from '../../src/coverage/json-output';
-import { readReport } from '../../src/coverage/serialize';
+import { readReport } from '../../src/coverage/report-format';
 import { buildServer } from '../../src/api/server';
 import { commitWorkflowId } from '../../src/workflows/commit-contracts';
 import { runParse } from '../../src/cli/parse-command';

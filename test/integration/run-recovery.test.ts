@@ -15,7 +15,7 @@ import type { Activities } from '../../src/activities';
 import { readFileChunks } from '../../src/cli/io';
 import { runParse } from '../../src/cli/parse-command';
 import { toParseJson } from '../../src/coverage/json-output';
-import { readReport } from '../../src/coverage/serialize';
+import { readReport } from '../../src/coverage/report-format';
 import type { UploadRow } from '../../src/storage/store';
 import { commitWorkflowId, type CommitWorkflowInput } from '../../src/workflows/commit-contracts';
 import type { commitWorkflow } from '../../src/workflows';

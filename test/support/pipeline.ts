@@ -12,7 +12,7 @@ import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps, type Activities } from '../../src/activities';
 import { loadConfig, type Config } from '../../src/config';
-import { readReport, serializeReport } from '../../src/coverage/serialize';
+import { readReport, serializeReport } from '../../src/coverage/report-format';
 import { createModeDecider } from '../../src/flags/mode-flag';
 import type { UploadMode } from '../../src/vocabulary';
 import { registerUpload, type UploadMetadata } from '../../src/services/register-upload';

@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { ReportTotalsSchema } from '../../activities/contracts';
 import { addSessionWarnings, toParseJson } from '../../coverage/json-output';
-import { readReport } from '../../coverage/serialize';
+import { readReport } from '../../coverage/report-format';
 import { warningCount } from '../../coverage/warnings';
 import { UploadMode } from '../../temporal/search-attributes';
 import { commitWorkflowId } from '../../workflows/commit-contracts';

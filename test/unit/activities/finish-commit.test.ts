@@ -13,7 +13,7 @@ import { createFinishCommit } from '../../../src/activities/finish-commit';
 import type { ActivityDeps } from '../../../src/activities/deps';
 import type { FinishInput, FinishResult } from '../../../src/activities/contracts';
 import { parseReport } from '../../../src/coverage/parse';
-import { compressReport, readReport, serializeReport } from '../../../src/coverage/serialize';
+import { compressReport, readReport, serializeReport } from '../../../src/coverage/report-format';
 import { keys } from '../../../src/storage/blob-store';
 import { FsBlobStore } from '../../../src/storage/fs-blob-store';
 import type { SaveBatchOutcome, Store } from '../../../src/storage/store';

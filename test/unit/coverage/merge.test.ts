@@ -4,7 +4,7 @@ import { createSessionBuilder } from '../../../src/coverage/builder';
 import { toParseJson } from '../../../src/coverage/json-output';
 import { ReportMergeError, filterSessions, mergeReports } from '../../../src/coverage/merge';
 import { CoverageReport, FileCoverage } from '../../../src/coverage/report';
-import { serializeReport } from '../../../src/coverage/serialize';
+import { serializeReport } from '../../../src/coverage/report-format';
 import type { LineValue } from '../../../src/coverage/types';
 
 function session(id: number, lines: Record<string, Array<[number, LineValue, string[]?]>>): CoverageReport {

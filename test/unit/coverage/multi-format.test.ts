@@ -13,7 +13,7 @@ import { mergeReports } from '../../../src/coverage/merge';
 import { parseReport } from '../../../src/coverage/parse';
 import { createPathResolver } from '../../../src/coverage/paths';
 import type { CoverageReport } from '../../../src/coverage/report';
-import { mergeSerializedReports, serializeReport } from '../../../src/coverage/serialize';
+import { mergeSerializedReports, serializeReport } from '../../../src/coverage/report-format';
 import { fileTotals, reportTotals } from '../../../src/coverage/totals';
 import { classifyValue, type LineClass } from '../../../src/coverage/values';
 import type { FormatName } from '../../../src/coverage/types';

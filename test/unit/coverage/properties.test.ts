@@ -6,7 +6,7 @@ import { toParseJson } from '../../../src/coverage/json-output';
 import { mergeReports } from '../../../src/coverage/merge';
 import { ratio } from '../../../src/coverage/ratio';
 import { CoverageReport, FileCoverage } from '../../../src/coverage/report';
-import { compressReport, mergeSerializedReports, readReport, serializeReport } from '../../../src/coverage/serialize';
+import { compressReport, mergeSerializedReports, readReport, serializeReport } from '../../../src/coverage/report-format';
 import { fileTotals, reportTotals } from '../../../src/coverage/totals';
 import type { Generator, LineExtras, LineType, LineValue } from '../../../src/coverage/types';
 import { branchScheme, classifyValue, foldSessionValues, type LineClass, type SessionEntry } from '../../../src/coverage/values';

@@ -12,12 +12,11 @@ import {
   REPORT_FORMAT,
   compressReport,
   mergeSerializedReports,
-  openReportStream,
   readReport,
-  readReportStream,
+  readReportHeader,
   serializeReport,
   serializeReportChunks,
-} from '../../../src/coverage/serialize';
+} from '../../../src/coverage/report-format';
 
 function sample(): CoverageReport {
   return new CoverageReport(
@@ -37,10 +36,6 @@ function sample(): CoverageReport {
       { id: 0, format: 'lcov', file: 'lcov.info', time: '2026-01-01T00:00:00Z' },
     ],
   );
-}
-
-async function* chunked(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
-  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 }
 
 function assertSameReport(a: CoverageReport, b: CoverageReport): void {
@@ -135,47 +130,48 @@ describe('serializeReport / readReport', () => {
   });
 });
 
-describe('openReportStream', () => {
-  test('reads file by file from small chunks, plain and gzip', async () => {
+describe('readReportHeader', () => {
+  test('reads the sessions and file count, plain and gzip, and hands back the plain bytes', () => {
     const r = sample();
-    for (const bytes of [serializeReport(r), compressReport(r)]) {
-      for (const size of [1, 3, 64, 1 << 20]) {
-        const s = await openReportStream(chunked(bytes, size));
-        assert.deepEqual(s.sessions, r.sessions);
-        assert.equal(s.fileCount, 2);
-        const paths: string[] = [];
-        for await (const f of s.files()) paths.push(f.path);
-        assert.deepEqual(paths, r.paths());
-      }
+    const plain = serializeReport(r);
+    for (const bytes of [plain, compressReport(r)]) {
+      const h = readReportHeader(bytes, { name: 'base' });
+      assert.deepEqual(h.sessions, r.sessions);
+      assert.equal(h.fileCount, 2);
+      assert.equal(h.version, 2);
+      assert.equal(h.name, 'base');
+      assert.deepEqual(Buffer.from(h.bytes), Buffer.from(plain));
+      assertSameReport(r, readReport(h.bytes));
     }
-    assertSameReport(r, await readReportStream(chunked(compressReport(r), 7)));
   });
 
-  test('truncation and corruption reject with typed errors', async () => {
+  test('truncation and corruption give typed errors', () => {
     const good = serializeReport(sample());
-    for (const n of [0, 3, 5, 9, good.length - 5, good.length - 1]) {
-      await assert.rejects(readReportStream(chunked(good.subarray(0, n), 4)), ReportParseError);
-    }
+    for (const n of [0, 3, 5, 9]) expectParseError(() => readReportHeader(good.subarray(0, n)));
+    // The header read leaves the checksum to the readers, which check it.
     const bad = good.slice();
     bad[good.length - 2] = bad[good.length - 2]! ^ 1;
-    await assert.rejects(readReportStream(chunked(bad, 16)), /checksum/);
+    assert.deepEqual(readReportHeader(bad).sessions, sample().sessions);
+    assert.throws(() => readReport(bad), /checksum/);
+    assert.throws(() => mergeSerializedReports([bad]), /checksum/);
   });
 
-  test('a gzip bomb stops at maxBytes', async () => {
+  test('a gzip bomb stops at maxBytes', () => {
     const isLimit = (err: unknown) =>
       err instanceof ReportParseError && err.code === 'limit_exceeded' && err.limit === 'maxDecompressedBytes';
-    // A valid large report: the running decompressed-size count trips.
+    // A valid large report: the decompressed size is capped.
     const lines: Array<[number, Array<{ sessionId: number; value: number }>]> = [];
     for (let i = 1; i <= 20000; i++) lines.push([i, [{ sessionId: 0, value: i }]]);
     const big = compressReport(new CoverageReport([FileCoverage.fromEntries('big', lines)], [{ id: 0 }]));
-    await assert.rejects(readReportStream(chunked(big, 1024), { maxBytes: 16 * 1024 }), isLimit);
-    // A record announcing more than the bound is refused before it is buffered.
+    assert.throws(() => readReportHeader(big, { maxBytes: 16 * 1024 }), isLimit);
+    // A record announcing more than the report holds is refused.
     const oneFile = new CoverageReport([FileCoverage.fromEntries('x', [[1, [{ sessionId: 0, value: 1 }]]])], [{ id: 0 }]);
     const header = [...serializeReportChunks(oneFile)].slice(0, 1);
     const huge = gzipSync(Buffer.concat([...header, Buffer.from([0x80, 0x80, 0x80, 0x40]), Buffer.alloc(4 * 1024 * 1024)]));
-    await assert.rejects(readReportStream(chunked(huge, 1024), { maxBytes: 1024 * 1024 }), isLimit);
+    assert.throws(() => readReportHeader(huge, { maxBytes: 1024 * 1024 }), isLimit);
+    expectParseError(() => readReport(huge), 'truncated');
     // Zeros are not a report at all.
-    await assert.rejects(readReportStream(chunked(gzipSync(Buffer.alloc(8 * 1024 * 1024)), 1024)), ReportParseError);
+    expectParseError(() => readReportHeader(gzipSync(Buffer.alloc(8 * 1024 * 1024))), 'invalid_syntax');
   });
 });
 
@@ -251,14 +247,23 @@ describe('robustness (fast-check)', () => {
     );
   });
 
-  test('the stream reader equals the whole reader for any chunking', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 200 }), fc.boolean(), async (size, gzip) => {
-        const bytes = gzip ? compressReport(sample(), 1) : good;
-        const a = await readReportStream(chunked(bytes, size));
-        assert.deepEqual(Buffer.from(serializeReport(a)), Buffer.from(good));
+  test('the header read agrees with the whole reader on mutated reports', () => {
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 3 }), fc.boolean(), (ms, gzip) => {
+        const bad = mutate(good, ms);
+        const input = gzip ? gzipSync(bad, { level: 1 }) : bad;
+        let whole: CoverageReport | undefined;
+        onlyTyped(() => (whole = readReport(input)));
+        onlyTyped(() => {
+          const h = readReportHeader(input);
+          if (whole !== undefined) {
+            assert.deepEqual(h.sessions, whole.sessions);
+            assert.equal(h.fileCount, whole.fileCount);
+          }
+        });
+        if (whole !== undefined) assert.doesNotThrow(() => readReportHeader(input));
       }),
-      { numRuns: 60 },
+      { numRuns: 300 },
     );
   });
 
@@ -295,9 +300,12 @@ describe('version 1 reports (before branch schemes)', () => {
     }
   });
 
-  test('streams and merges like a current one; rewritten as version 2 it reads back equal', async () => {
+  test('its header reads and it merges like a current one; rewritten as version 2 it reads back equal', () => {
     const whole = readReport(v1);
-    assertSameReport(whole, await readReportStream(chunked(v1, 7)));
+    const h = readReportHeader(v1);
+    assert.equal(h.version, 1);
+    assert.deepEqual(h.sessions, whole.sessions);
+    assert.equal(h.fileCount, whole.fileCount);
     assertSameReport(whole, readReport(mergeSerializedReports([v1]).bytes));
     const v2 = serializeReport(whole);
     assert.equal(v2[4], 2);
