@@ -73,6 +73,9 @@ interface CommitSnapshot {
   totals: z.infer<typeof ReportTotalsSchema> | null;
   reportSaved: boolean;
   state: PublicCommitState;
+  /** Read only once the uploads are done (null before): the workflow's mode and the verdicts. */
+  mode: string | null;
+  experiments: ExperimentOutcome[];
 }
 
 /**
@@ -91,15 +94,23 @@ export function commitState(uploads: readonly UploadRow[], reportSaved: boolean)
   return uploads.every((u) => u.state === 'uploaded') ? 'pending' : 'processing';
 }
 
-async function snapshot(store: Store, repo: string, sha: string): Promise<CommitSnapshot> {
+async function snapshot(store: Store, client: Client, repo: string, sha: string): Promise<CommitSnapshot> {
   const [uploads, report] = await Promise.all([store.listUploads(repo, sha), store.getCommitReport(repo, sha)]);
   const totals = report === null ? null : ReportTotalsSchema.safeParse(report.totals);
-  return {
-    uploads,
-    totals: totals?.success ? totals.data : null,
-    reportSaved: report !== null,
-    state: commitState(uploads, report !== null),
-  };
+  let state = commitState(uploads, report !== null);
+  let mode: string | null = null;
+  let experiments: ExperimentOutcome[] = [];
+  if (state === 'complete') {
+    // In experiment mode the real (serial) path marks its uploads merged before the shadow's
+    // comparison is recorded: the commit is complete only once its last batch has its verdict,
+    // so a client waiting for `complete` also gets the experiment's outcome.
+    const [m, rows] = await Promise.all([workflowMode(client, repo, sha), store.listExperiments(repo, sha)]);
+    mode = m;
+    experiments = rows.map((e) => e.outcome);
+    const lastBatch = Math.max(-1, ...uploads.map((u) => u.batch ?? -1));
+    if (mode === 'experiment' && lastBatch >= 0 && !rows.some((e) => e.batch === lastBatch)) state = 'processing';
+  }
+  return { uploads, totals: totals?.success ? totals.data : null, reportSaved: report !== null, state, mode, experiments };
 }
 
 /** The latest mode the commit's workflow ran a batch in; null when it never did or is unknown. */
@@ -139,15 +150,18 @@ export const commitRoutes: RoutePlugin = async (app, { ctx }) => {
       const { sha } = request.params;
       if ((await store.getCommit(repo, sha)) === null) throw notFound('commit');
       const done = (s: CommitSnapshot) => s.state === 'complete' || s.state === 'cancelled';
-      const snap = await ctx.poll(reply, () => snapshot(store, repo, sha), done, request.query.wait);
-      const [mode, experiments] = await Promise.all([workflowMode(client, repo, sha), store.listExperiments(repo, sha)]);
+      const snap = await ctx.poll(reply, () => snapshot(store, client, repo, sha), done, request.query.wait);
+      const [mode, experiments] =
+        snap.state === 'complete'
+          ? [snap.mode, snap.experiments]
+          : await Promise.all([workflowMode(client, repo, sha), store.listExperiments(repo, sha).then((rows) => rows.map((e) => e.outcome))]);
       return {
         repo,
         sha,
         state: snap.state,
         totals: snap.totals,
         mode,
-        experimentOutcome: experimentOutcome(experiments.map((e) => e.outcome)),
+        experimentOutcome: experimentOutcome(experiments),
         uploads: snap.uploads.map((u) => ({
           uploadId: u.uploadId,
           session: u.session,
