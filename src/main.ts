@@ -9,7 +9,7 @@ import { devServerDbFile, startDevServer, type RunningDevServer } from './tempor
 import { connectWorker } from './temporal/connection';
 import { temporalTools } from './temporal/tools';
 import { SEARCH_ATTRIBUTES } from './temporal/search-attributes';
-import { createWorker } from './worker';
+import { createWorker, runWorker } from './worker';
 import { databaseDown, databaseLabel, waitFor } from './shared/wait-for';
 import { openAppContext } from './app-context';
 import { Client } from '@temporalio/client';
@@ -70,11 +70,8 @@ async function main(stack: StopStack): Promise<void> {
   const connection = await waitFor(() => connectWorker(config, temporal.address), { ...bound, what: `Temporal at ${temporal.address}` });
   stack.push('worker connection', () => connection.close());
   const worker = await createWorker({ connection, config, deps: app });
-  const running = worker.run();
-  stack.push('worker', async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
-  });
+  const { running, stop } = runWorker(worker);
+  stack.push('worker', stop);
 
   // The gateway goes last so it stops first: no new uploads arrive while the rest shuts down.
   const clientConnection = await waitFor(() => connectClient(config, temporal.address), { ...bound, what: `Temporal at ${temporal.address}` });

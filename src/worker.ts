@@ -27,6 +27,20 @@ export async function createWorker({ connection, config, deps, overrides }: Work
   });
 }
 
+/** Runs `worker`; `stop` shuts it down gracefully and waits for it, however it came to stop. */
+export function runWorker(worker: Worker): { running: Promise<void>; stop(): Promise<void> } {
+  const running = worker.run();
+  // Awaited later (once the rest has started): a failure meanwhile must not count as unhandled.
+  running.catch(() => undefined);
+  return {
+    running,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}
+
 /** Entry point for a standalone worker process (production: many of these, any machines). */
 async function main(stack: StopStack): Promise<void> {
   const config = loadConfig();
@@ -45,11 +59,8 @@ async function main(stack: StopStack): Promise<void> {
   const connection = await waitFor(() => connectWorker(config, address), { what: `Temporal at ${address}`, timeoutMs: config.startupTimeoutMs });
   stack.push('worker connection', () => connection.close());
   const worker = await createWorker({ connection, config, deps: app });
-  const running = worker.run();
-  stack.push('worker', async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
-  });
+  const { running, stop } = runWorker(worker);
+  stack.push('worker', stop);
   console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${address}`);
   await running;
   await stack.unwind('worker stopped');
