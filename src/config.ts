@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ParseLimits } from './coverage/limits';
 import { durationMs } from './duration';
 import { parseRolloutSpec, type Rollout } from './flags/rollout';
+import { resolveTemporalConnection, TEMPORAL_ADDRESS_PATTERN, type TemporalConnectionSettings } from './temporal/profile';
 
 import { MAX_BATCH_UPLOADS, UPLOAD_MODES, type UploadMode } from './vocabulary';
 
@@ -55,14 +56,23 @@ export function loadParseLimits(env: Readonly<Record<string, string | undefined>
 export const ConfigSchema = z
   .object({
     TRIBUTARY_DATA_DIR: z.string().min(1).default('.data'),
-    TEMPORAL_ADDRESS: z
-      .string()
-      .regex(/^[^\s:]+:\d+$/, 'expected host:port, e.g. temporal.example.com:7233')
-      .optional(),
-    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_ADDRESS: z.string().regex(TEMPORAL_ADDRESS_PATTERN, 'expected host:port, e.g. temporal.example.com:7233').optional(),
+    // Unset: the profile's, else `default` (resolved with the profile below).
+    TEMPORAL_NAMESPACE: z.string().min(1).optional(),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('tributary'),
     TEMPORAL_TLS: booleanFromEnv.default(false),
     TEMPORAL_API_KEY: z.string().min(1).optional(),
+    // A profile of a TOML client-config file, as the Temporal CLI and SDKs read it.
+    TEMPORAL_PROFILE: z.string().min(1).optional(),
+    TEMPORAL_CONFIG_FILE: z.string().min(1).optional(),
+    // mTLS and a private CA: a file path or the PEM itself (not both).
+    TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
+    TEMPORAL_TLS_CLIENT_CERT_DATA: z.string().min(1).optional(),
+    TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
+    TEMPORAL_TLS_CLIENT_KEY_DATA: z.string().min(1).optional(),
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
+    TEMPORAL_TLS_SERVER_CA_CERT_DATA: z.string().min(1).optional(),
+    TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
     TEMPORAL_DEV_PORT: port.default(7233),
     TEMPORAL_UI_PORT: port.default(8233),
     TEMPORAL_CLI_PATH: z.string().min(1).optional(),
@@ -128,6 +138,18 @@ export const ConfigSchema = z
     message: 'S3_BUCKET is required when TRIBUTARY_BLOB_STORE is s3',
     path: ['S3_BUCKET'],
   })
+  .refine((c) => c.TEMPORAL_TLS_CLIENT_CERT_PATH === undefined || c.TEMPORAL_TLS_CLIENT_CERT_DATA === undefined, {
+    message: 'set TEMPORAL_TLS_CLIENT_CERT_PATH or TEMPORAL_TLS_CLIENT_CERT_DATA, not both',
+    path: ['TEMPORAL_TLS_CLIENT_CERT_DATA'],
+  })
+  .refine((c) => c.TEMPORAL_TLS_CLIENT_KEY_PATH === undefined || c.TEMPORAL_TLS_CLIENT_KEY_DATA === undefined, {
+    message: 'set TEMPORAL_TLS_CLIENT_KEY_PATH or TEMPORAL_TLS_CLIENT_KEY_DATA, not both',
+    path: ['TEMPORAL_TLS_CLIENT_KEY_DATA'],
+  })
+  .refine((c) => c.TEMPORAL_TLS_SERVER_CA_CERT_PATH === undefined || c.TEMPORAL_TLS_SERVER_CA_CERT_DATA === undefined, {
+    message: 'set TEMPORAL_TLS_SERVER_CA_CERT_PATH or TEMPORAL_TLS_SERVER_CA_CERT_DATA, not both',
+    path: ['TEMPORAL_TLS_SERVER_CA_CERT_DATA'],
+  })
   // A key id without its secret (or the reverse) is a half-done deployment, not a request for
   // the SDK's default credential chain.
   .refine((c) => (c.S3_ACCESS_KEY_ID === undefined) === (c.S3_SECRET_ACCESS_KEY === undefined), {
@@ -138,13 +160,9 @@ export const ConfigSchema = z
 export interface Config {
   dataDir: string;
   blobDir: string;
-  temporal: {
-    /** An existing server; undefined means the embedded dev server. */
-    address?: string;
-    namespace: string;
+  /** Connection settings: our variables over the profile (`src/temporal/profile.ts`). */
+  temporal: TemporalConnectionSettings & {
     taskQueue: string;
-    tls: boolean;
-    apiKey?: string;
     devPort: number;
     uiPort: number;
     cliPath?: string;
@@ -231,17 +249,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`));
   }
   const c = parsed.data;
+  const connection = resolveTemporalConnection(c, present, cwd);
+  if (!connection.ok) throw new ConfigError(connection.issues);
   const dataDir = path.resolve(cwd, c.TRIBUTARY_DATA_DIR);
   const blobDir = path.join(dataDir, 'blobs');
   return {
     dataDir,
     blobDir,
     temporal: {
-      address: c.TEMPORAL_ADDRESS,
-      namespace: c.TEMPORAL_NAMESPACE,
+      ...connection.settings,
       taskQueue: c.TEMPORAL_TASK_QUEUE,
-      tls: c.TEMPORAL_TLS,
-      apiKey: c.TEMPORAL_API_KEY,
       devPort: c.TEMPORAL_DEV_PORT,
       uiPort: c.TEMPORAL_UI_PORT,
       cliPath: c.TEMPORAL_CLI_PATH,

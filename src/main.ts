@@ -4,24 +4,20 @@
  * then a worker and the HTTP gateway; prints where everything is; stops it all on Ctrl-C or SIGTERM.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { ConfigError, loadConfig, type Config } from './config';
+import { loadConfig, type Config } from './config';
 import { devServerDbFile, startDevServer, type RunningDevServer } from './temporal/dev-server';
 import { connectWorker } from './temporal/connection';
 import { temporalTools } from './temporal/tools';
 import { SEARCH_ATTRIBUTES } from './temporal/search-attributes';
-import { createWorker } from './worker';
-import { DependencyWaitError, databaseDown, databaseLabel, waitFor } from './shared/wait-for';
+import { createWorker, runWorker } from './worker';
+import { databaseDown, databaseLabel, waitFor } from './shared/wait-for';
 import { openAppContext } from './app-context';
 import { Client } from '@temporalio/client';
 import { connectClient } from './temporal/connection';
 import { describeAdminToken, ensureAdminToken } from './api/admin-token';
 import { startGateway } from './api/gateway';
 import { ensurePrivateDirSync, tightenFile } from './private-files';
-
-interface Stoppable {
-  name: string;
-  stop(): Promise<void>;
-}
+import { runProcess, type StopStack, type Stoppable } from './lifecycle';
 
 async function startTemporal(config: Config): Promise<{ address: string; uiUrl?: string; stoppable?: Stoppable }> {
   if (config.temporal.address) return { address: config.temporal.address };
@@ -62,80 +58,45 @@ async function startTemporal(config: Config): Promise<{ address: string; uiUrl?:
   };
 }
 
-async function main(): Promise<void> {
+async function main(stack: StopStack): Promise<void> {
   const config = loadConfig();
   ensurePrivateDirSync(config.dataDir);
   // The SDK's own signal handling would stop the worker only; we stop everything in order.
   Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(config.logLevel) });
   // Unwound in reverse on shutdown: gateway, worker, connections, the database, then the server.
-  const started: Stoppable[] = [];
-  let stopping = false;
-  const stopAll = async (reason: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${reason}: stopping…`);
-    for (const s of started.reverse()) {
-      try {
-        await s.stop();
-        console.log(`  stopped ${s.name}`);
-      } catch (err) {
-        console.error(`  could not stop ${s.name}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
-  };
-  const exitOnSignal = (signal: NodeJS.Signals) => {
-    void stopAll(signal).then(() => process.exit(0));
-  };
-  process.on('SIGINT', exitOnSignal);
-  process.on('SIGTERM', exitOnSignal);
+  const temporal = await startTemporal(config);
+  if (temporal.stoppable) stack.push(temporal.stoppable.name, temporal.stoppable.stop);
+  // An existing server (TEMPORAL_ADDRESS) and PostgreSQL may come up after us: wait for them.
+  const bound = { timeoutMs: config.startupTimeoutMs };
+  const app = await waitFor(() => openAppContext(config), { ...bound, what: databaseLabel(config.database.url), retryable: databaseDown });
+  stack.push('database', () => app.close());
+  const connection = await waitFor(() => connectWorker(config, temporal.address), { ...bound, what: `Temporal at ${temporal.address}` });
+  stack.push('worker connection', () => connection.close());
+  const worker = await createWorker({ connection, config, deps: app });
+  const { running, stop } = runWorker(worker);
+  stack.push('worker', stop);
 
-  try {
-    const temporal = await startTemporal(config);
-    if (temporal.stoppable) started.push(temporal.stoppable);
-    // An existing server (TEMPORAL_ADDRESS) and PostgreSQL may come up after us: wait for them.
-    const bound = { timeoutMs: config.startupTimeoutMs };
-    const app = await waitFor(() => openAppContext(config), { ...bound, what: databaseLabel(config.database.url), retryable: databaseDown });
-    started.push({ name: 'database', stop: () => app.close() });
-    const connection = await waitFor(() => connectWorker(config, temporal.address), { ...bound, what: `Temporal at ${temporal.address}` });
-    started.push({ name: 'worker connection', stop: () => connection.close() });
-    const worker = await createWorker({ connection, config, deps: app });
-    const running = worker.run();
-    started.push({
-      name: 'worker',
-      stop: async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running;
-      },
-    });
+  // The gateway goes last so it stops first: no new uploads arrive while the rest shuts down.
+  const clientConnection = await waitFor(() => connectClient(config, temporal.address), { ...bound, what: `Temporal at ${temporal.address}` });
+  stack.push('client connection', () => clientConnection.close());
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const admin = await ensureAdminToken(config);
+  const gateway = await startGateway({ config, app, client, adminToken: admin.token });
+  stack.push('gateway', gateway.stop);
 
-    // The gateway goes last so it stops first: no new uploads arrive while the rest shuts down.
-    const clientConnection = await waitFor(() => connectClient(config, temporal.address), { ...bound, what: `Temporal at ${temporal.address}` });
-    started.push({ name: 'client connection', stop: () => clientConnection.close() });
-    const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-    const admin = await ensureAdminToken(config);
-    const gateway = await startGateway({ config, app, client, adminToken: admin.token });
-    started.push({ name: 'gateway', stop: gateway.stop });
-
-    console.log('Tributary is running.');
-    console.log(`  API:          ${gateway.url}/api/v1`);
-    console.log(`  API docs:     ${gateway.url}/docs`);
-    console.log(`  Admin token:  ${describeAdminToken(admin)}`);
-    console.log(`  Temporal:     ${temporal.address} (namespace ${config.temporal.namespace})`);
-    if (temporal.uiUrl) console.log(`  Web UI:       ${temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
-    console.log(`  Task queue:   ${config.temporal.taskQueue}`);
-    console.log(`  Data folder:  ${config.dataDir}`);
-    console.log(`  Database:     ${config.database.url ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.database.dir}`}`);
-    console.log(`  Blob store:   ${config.blobs.kind === 's3' ? `S3 bucket ${config.blobs.s3?.bucket}` : config.blobs.dir}`);
-    console.log('Press Ctrl-C to stop.');
-    await running;
-    if (!stopping) await stopAll('worker stopped');
-  } catch (err) {
-    await stopAll('error');
-    throw err;
-  }
+  console.log('Tributary is running.');
+  console.log(`  API:          ${gateway.url}/api/v1`);
+  console.log(`  API docs:     ${gateway.url}/docs`);
+  console.log(`  Admin token:  ${describeAdminToken(admin)}`);
+  console.log(`  Temporal:     ${temporal.address} (namespace ${config.temporal.namespace}${config.temporal.profile ? `, profile ${config.temporal.profile}` : ''})`);
+  if (temporal.uiUrl) console.log(`  Web UI:       ${temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
+  console.log(`  Task queue:   ${config.temporal.taskQueue}`);
+  console.log(`  Data folder:  ${config.dataDir}`);
+  console.log(`  Database:     ${config.database.url ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.database.dir}`}`);
+  console.log(`  Blob store:   ${config.blobs.kind === 's3' ? `S3 bucket ${config.blobs.s3?.bucket}` : config.blobs.dir}`);
+  console.log('Press Ctrl-C to stop.');
+  await running;
+  await stack.unwind('worker stopped');
 }
 
-main().catch((err) => {
-  console.error(err instanceof ConfigError || err instanceof DependencyWaitError ? err.message : err instanceof Error ? (err.stack ?? err.message) : err);
-  process.exit(1);
-});
+runProcess(main);

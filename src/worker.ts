@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { openAppContext } from './app-context';
-import { loadConfig, type Config } from './config';
+import { ConfigError, loadConfig, type Config } from './config';
+import { runProcess, type StopStack } from './lifecycle';
 import { databaseDown, databaseLabel, waitFor } from './shared/wait-for';
 import { connectWorker } from './temporal/connection';
 
@@ -30,29 +31,44 @@ export async function createWorker({ connection, config, deps, overrides }: Work
   });
 }
 
+/** Runs `worker`; `stop` shuts it down gracefully and waits for it, however it came to stop. */
+export function runWorker(worker: Worker): { running: Promise<void>; stop(): Promise<void> } {
+  const running = worker.run();
+  // Awaited later (once the rest has started): a failure meanwhile must not count as unhandled.
+  running.catch(() => undefined);
+  return {
+    running,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}
+
 /** Entry point for a standalone worker process (production: many of these, any machines). */
-async function main(): Promise<void> {
+async function main(stack: StopStack): Promise<void> {
   const config = loadConfig();
   if (!config.temporal.address) {
-    throw new Error('set TEMPORAL_ADDRESS to run a standalone worker (`npm start` runs the embedded stack instead)');
+    throw new ConfigError(['TEMPORAL_ADDRESS: set it (or a profile with an address) to run a standalone worker; `npm start` runs the embedded stack instead']);
   }
   const address = config.temporal.address;
+  // The stack stops the worker on SIGINT / SIGTERM (gracefully, then the connection and the database).
+  Runtime.install({ shutdownSignals: [] });
   const app = await waitFor(() => openAppContext(config), {
     what: databaseLabel(config.database.url),
     timeoutMs: config.startupTimeoutMs,
     retryable: databaseDown,
   });
+  stack.push('database', () => app.close());
   const connection = await waitFor(() => connectWorker(config, address), { what: `Temporal at ${address}`, timeoutMs: config.startupTimeoutMs });
+  stack.push('worker connection', () => connection.close());
   const worker = await createWorker({ connection, config, deps: app });
-  console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
-  await worker.run(); // the SDK shuts the worker down gracefully on SIGINT / SIGTERM
-  await connection.close();
-  await app.close();
+  const { running, stop } = runWorker(worker);
+  stack.push('worker', stop);
+  console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${address}`);
+  await running;
+  await stack.unwind('worker stopped');
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
-}
+// The signals the SDK would stop a worker on by itself.
+if (require.main === module) runProcess(main, { signals: ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'] });

@@ -5,8 +5,9 @@
 import { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { openAppContext, type AppContext } from '../app-context';
-import { ConfigError, loadConfig, type Config } from '../config';
-import { DependencyWaitError, databaseDown, databaseLabel, waitFor } from '../shared/wait-for';
+import { loadConfig, type Config } from '../config';
+import { runProcess, type StopStack } from '../lifecycle';
+import { databaseDown, databaseLabel, waitFor } from '../shared/wait-for';
 import { connectClient } from '../temporal/connection';
 import { describeAdminToken, ensureAdminToken } from './admin-token';
 import { buildServer } from './server';
@@ -39,7 +40,7 @@ export async function startGateway(opts: { config: Config; app: AppContext; clie
   return { app, url: config.api.publicUrl ?? `http://${host}:${port}`, stop: () => app.close() };
 }
 
-async function main(): Promise<void> {
+async function main(stack: StopStack): Promise<void> {
   const config = loadConfig();
   ensurePrivateDirSync(config.dataDir);
   const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
@@ -48,31 +49,14 @@ async function main(): Promise<void> {
     timeoutMs: config.startupTimeoutMs,
     retryable: databaseDown,
   });
+  stack.push('database', () => context.close());
   const connection = await waitFor(() => connectClient(config, address), { what: `Temporal at ${address}`, timeoutMs: config.startupTimeoutMs });
+  stack.push('client connection', () => connection.close());
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const admin = await ensureAdminToken(config);
   const gateway = await startGateway({ config, app: context, client, adminToken: admin.token });
+  stack.push('gateway', gateway.stop);
   console.log(`Tributary gateway on ${gateway.url} (API docs ${gateway.url}/docs), admin token ${describeAdminToken(admin)}`);
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: stopping the gateway…`);
-    void (async () => {
-      await gateway.stop();
-      await connection.close();
-      await context.close();
-      process.exit(0);
-    })();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err instanceof ConfigError || err instanceof DependencyWaitError ? err.message : err instanceof Error ? (err.stack ?? err.message) : err);
-    process.exit(1);
-  });
-}
+if (require.main === module) runProcess(main);

@@ -6,6 +6,7 @@ import { keys } from '../storage/blob-store';
 import { digestsConflict, IdempotencyConflictError, type RegisteredUpload as StoredUpload, type Store, type UploadRow } from '../storage/store';
 import { CommitShaSchema, RepoSlugSchema, type IdempotencyScope } from '../vocabulary';
 import { commitWorkflowId, uploadSignal, type CommitWorkflowInput } from '../workflows/commit-contracts';
+import { commitWorkflow } from '../workflows/commit-workflow';
 import { CommitSha, RepoSlug } from '../temporal/search-attributes';
 
 export interface UploadMetadata {
@@ -188,7 +189,7 @@ export async function nudgeCommitWorkflow(deps: Pick<RegistrationDeps, 'client' 
       shadowTimeoutMs: pipeline.shadowTimeoutMs,
     },
   };
-  await deps.client.workflow.signalWithStart('commitWorkflow', {
+  await deps.client.workflow.signalWithStart(commitWorkflow, {
     workflowId,
     taskQueue: temporal.taskQueue,
     args: [args],

@@ -2,14 +2,17 @@ import { Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type Con
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import type { Config } from '../config';
 
-type Shared = Pick<ConnectionOptions & NativeConnectionOptions, 'address' | 'tls' | 'apiKey'>;
+export type SharedConnectionOptions = Pick<ConnectionOptions & NativeConnectionOptions, 'address' | 'tls' | 'apiKey' | 'metadata'>;
 type Interceptor = NonNullable<ConnectionOptions['interceptors']>[number];
 
-function options(config: Config, address: string): Shared {
+/** What the client and the worker connection share: address, TLS (mTLS, CA, server name), API key. */
+export function connectionOptions(config: Config, address: string): SharedConnectionOptions {
+  const t = config.temporal;
   return {
     address,
-    tls: config.temporal.tls || Boolean(config.temporal.apiKey) ? {} : undefined,
-    apiKey: config.temporal.apiKey,
+    tls: t.tls ? (t.tlsConfig ?? {}) : undefined,
+    apiKey: t.apiKey,
+    ...(t.metadata && Object.keys(t.metadata).length > 0 ? { metadata: t.metadata } : {}),
   };
 }
 
@@ -30,7 +33,7 @@ function boundedRetries(ms: number): Interceptor {
  */
 export function connectClient(config: Config, address: string): Promise<Connection> {
   return Connection.connect({
-    ...options(config, address),
+    ...connectionOptions(config, address),
     connectTimeout: config.dependencyTimeoutMs,
     interceptors: [boundedRetries(config.dependencyTimeoutMs)],
     channelArgs: { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 5_000 },
@@ -38,5 +41,5 @@ export function connectClient(config: Config, address: string): Promise<Connecti
 }
 
 export function connectWorker(config: Config, address: string): Promise<NativeConnection> {
-  return NativeConnection.connect(options(config, address));
+  return NativeConnection.connect(connectionOptions(config, address));
 }

@@ -1,10 +1,12 @@
 /**
- * The two ways a batch of uploads becomes a new version of a report, shared by the commit
- * workflow and the experiment's shadow. Deterministic orchestration only.
+ * The three ways a batch of uploads becomes a new version of a report (serial, parallel, and the
+ * experiment: serial for real, parallel as a shadow child, compared), and the shadow workflow
+ * itself. Deterministic orchestration only.
  */
-import { log } from '@temporalio/workflow';
-import type { BatchUpload, ProcessSummary, ReportTotalsJson, Target } from '../activities/contracts';
+import { CancellationScope, ParentClosePolicy, condition, isCancellation, log, startChild, workflowInfo } from '@temporalio/workflow';
+import type { BatchUpload, ProcessSummary, ReportTotalsJson, Target, VerifyExperimentResult } from '../activities/contracts';
 import { heavy, quick } from './activity-proxies';
+import type { ShadowResult, ShadowWorkflowInput } from './commit-contracts';
 import { mapWindowed } from '../shared/map-windowed';
 
 /** Rounds of re-processing when intermediates go missing before the finisher reads them. */
@@ -16,6 +18,17 @@ export interface PathContext {
   target: Target;
   maxParallel: number;
   onProcessed?: (summary: ProcessSummary) => void;
+}
+
+/** The report a batch merges into, and the version its first merge writes. */
+export interface VersionBase {
+  baseKey: string | null;
+  nextVersion: number;
+}
+
+/** On top of the saved version `savedVersion` (0: none yet); the one place a version is counted up. */
+export function versionAfter(baseKey: string | null, savedVersion: number): VersionBase {
+  return { baseKey, nextVersion: savedVersion + 1 };
 }
 
 export interface MergedVersion {
@@ -39,14 +52,13 @@ function processOne(ctx: PathContext, u: BatchUpload): Promise<ProcessSummary> {
 }
 
 /**
- * Merges `uploads` into `baseKey` as `version`. When the finisher says intermediates are missing,
+ * Merges `uploads` into `base.baseKey` as `base.nextVersion`. When the finisher says intermediates are missing,
  * their processors run again (a missing raw upload then becomes an upload error) and the merge is
  * retried; uploads that keep disappearing are failed rather than blocking the commit.
  */
-export async function finishWithBacktracking(
+async function finishWithBacktracking(
   ctx: PathContext,
-  baseKey: string | null,
-  version: number,
+  { baseKey, nextVersion: version }: VersionBase,
   uploads: BatchUpload[],
 ): Promise<{ merged: MergedVersion | null; mergedUploads: BatchUpload[]; errored: number }> {
   let pending = uploads;
@@ -82,12 +94,7 @@ export async function finishWithBacktracking(
 }
 
 /** Parallel: every processor in a bounded window, then one finisher for the whole batch. */
-export async function runParallel(
-  ctx: PathContext,
-  baseKey: string | null,
-  version: number,
-  uploads: BatchUpload[],
-): Promise<BatchOutcome> {
+export async function runParallel(ctx: PathContext, base: VersionBase, uploads: BatchUpload[]): Promise<BatchOutcome> {
   const summaries = await mapWindowed(uploads, ctx.maxParallel, async (u) => {
     const s = await processOne(ctx, u);
     ctx.onProcessed?.(s);
@@ -96,7 +103,7 @@ export async function runParallel(
   const ok = uploads.filter((_, i) => !summaries[i]?.error);
   const erroredUploads = uploads.length - ok.length;
   if (ok.length === 0) return { merged: null, versionsWritten: 0, mergedUploads: 0, erroredUploads };
-  const fin = await finishWithBacktracking(ctx, baseKey, version, ok);
+  const fin = await finishWithBacktracking(ctx, base, ok);
   return {
     merged: fin.merged,
     versionsWritten: fin.merged ? 1 : 0,
@@ -106,14 +113,9 @@ export async function runParallel(
 }
 
 /** Serial: one upload after the other, each merged into the report as it goes. */
-export async function runSerial(
-  ctx: PathContext,
-  baseKey: string | null,
-  version: number,
-  uploads: BatchUpload[],
-): Promise<BatchOutcome> {
+export async function runSerial(ctx: PathContext, base: VersionBase, uploads: BatchUpload[]): Promise<BatchOutcome> {
   let current: MergedVersion | null = null;
-  let key = baseKey;
+  let key = base.baseKey;
   let written = 0;
   let mergedUploads = 0;
   let erroredUploads = 0;
@@ -124,7 +126,7 @@ export async function runSerial(
       erroredUploads++;
       continue;
     }
-    const fin = await finishWithBacktracking(ctx, key, version + written, [u]);
+    const fin = await finishWithBacktracking(ctx, { baseKey: key, nextVersion: base.nextVersion + written }, [u]);
     erroredUploads += fin.errored;
     if (fin.merged) {
       current = fin.merged;
@@ -134,4 +136,87 @@ export async function runSerial(
     }
   }
   return { merged: current, versionsWritten: written, mergedUploads, erroredUploads };
+}
+
+export interface ExperimentRun {
+  /** The serial path's outcome: what the commit keeps. */
+  real: BatchOutcome;
+  verdict: VerifyExperimentResult;
+}
+
+/**
+ * Experiment: the serial path is the real one; the parallel path runs as a shadow child over the
+ * same uploads from the same base version, and may only cost `shadowTimeoutMs` of extra waiting.
+ * The shadow failing or timing out is a verdict, never a failure of the batch.
+ */
+export async function runExperiment(ctx: PathContext, base: VersionBase, uploads: BatchUpload[], shadowTimeoutMs: number): Promise<ExperimentRun> {
+  const batchNo = ctx.target.batch;
+  const started = Date.now();
+  let shadowDone = false;
+  let shadowKey: string | null = null;
+  let shadowProblem: { outcome: 'shadow_failed' | 'shadow_timeout'; message: string } | undefined;
+  let shadowMs = 0;
+  const shadowScope = new CancellationScope();
+  const shadow = shadowScope
+    .run(async () => {
+      const child = await startChild(shadowParallelWorkflow, {
+        workflowId: `${workflowInfo().workflowId}:shadow:${batchNo}`,
+        // The shadow's input names the saved version, as the histories of running shadows hold it.
+        args: [{ repo: ctx.repo, sha: ctx.sha, batch: batchNo, baseKey: base.baseKey, baseVersion: base.nextVersion - 1, uploads, maxParallel: ctx.maxParallel }],
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        staticSummary: `shadow (parallel) of batch ${batchNo}`,
+      });
+      return child.result();
+    })
+    .then(
+      (r) => {
+        shadowKey = r.reportKey;
+      },
+      (err: unknown) => {
+        if (!isCancellation(err)) shadowProblem = { outcome: 'shadow_failed', message: messageOf(err) };
+      },
+    )
+    .finally(() => {
+      shadowDone = true;
+      shadowMs = Date.now() - started;
+    });
+
+  const real = await runSerial(ctx, base, uploads);
+  const serialMs = Date.now() - started;
+  if (!(await condition(() => shadowDone, shadowTimeoutMs))) {
+    shadowScope.cancel();
+    await shadow;
+    shadowProblem = { outcome: 'shadow_timeout', message: `the shadow had not finished ${shadowTimeoutMs} ms after the serial path` };
+  }
+  const verdict = await quick.verifyExperiment.executeWithOptions({ summary: `compare serial and parallel, batch ${batchNo}` }, [
+    {
+      repo: ctx.repo,
+      sha: ctx.sha,
+      batch: batchNo,
+      serialKey: real.merged?.reportKey ?? null,
+      shadowKey: shadowProblem ? null : shadowKey,
+      shadowProblem,
+      serialMs,
+      shadowMs,
+    },
+  ]);
+  return { real, verdict };
+}
+
+/**
+ * The experiment's shadow: the parallel path over the same raw uploads as the real (serial) batch,
+ * from the same base version, writing only under the scratch prefix and nothing in the database.
+ */
+export async function shadowParallelWorkflow(input: ShadowWorkflowInput): Promise<ShadowResult> {
+  const outcome = await runParallel(
+    { repo: input.repo, sha: input.sha, target: { kind: 'scratch', batch: input.batch }, maxParallel: input.maxParallel },
+    versionAfter(input.baseKey, input.baseVersion),
+    input.uploads,
+  );
+  return { reportKey: outcome.merged?.reportKey ?? null };
+}
+
+function messageOf(err: unknown): string {
+  const e = err as { message?: string; cause?: { message?: string } };
+  return [e.message, e.cause?.message].filter(Boolean).join(': ').slice(0, 2000) || String(err);
 }

@@ -1,21 +1,9 @@
-import {
-  CancellationScope,
-  ParentClosePolicy,
-  condition,
-  continueAsNew,
-  isCancellation,
-  log,
-  setCurrentDetails,
-  setHandler,
-  startChild,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { BatchUpload, ProcessSummary, RunStart } from '../activities/contracts';
-import type { ExperimentOutcome, ModeDecision, ShadowProblem, WorkflowOutcome } from '../vocabulary';
+import { CancellationScope, condition, continueAsNew, isCancellation, log, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { BatchUpload, ProcessSummary, RunStart, VerifyExperimentResult } from '../activities/contracts';
+import type { ExperimentOutcome, ModeDecision, WorkflowOutcome } from '../vocabulary';
 import { ExperimentOutcome as ExperimentOutcomeAttr, Outcome, UploadCount, UploadMode } from '../temporal/search-attributes';
 import { quick } from './activity-proxies';
-import { runParallel, runSerial, type BatchOutcome, type PathContext } from './batch-paths';
+import { runExperiment, runParallel, runSerial, versionAfter, type BatchOutcome, type PathContext, type VersionBase } from './batch-paths';
 import {
   type CommitCarry,
   type CommitProgress,
@@ -24,7 +12,6 @@ import {
   progressQuery,
   uploadSignal,
 } from './commit-contracts';
-import { shadowParallelWorkflow } from './shadow-workflow';
 
 const DEFAULT_MAX_BATCH = 500;
 const DEFAULT_SHADOW_TIMEOUT_MS = 10 * 60_000;
@@ -137,7 +124,7 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
           describe(state, repo, sha);
         },
       };
-      const outcome = await processBatch(decision, ctx, batchNo, reportKey ?? null, state.version, claimed, settings.shadowTimeoutMs ?? DEFAULT_SHADOW_TIMEOUT_MS, state);
+      const outcome = await runBatch(decision.mode, ctx, versionAfter(reportKey ?? null, state.version), claimed);
 
       state.version += outcome.versionsWritten;
       if (outcome.merged) {
@@ -158,6 +145,32 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
         await continueAsNew<typeof commitWorkflow>({ repo, sha, settings, carry: summary() });
       }
     }
+  }
+
+  async function runBatch(mode: ModeDecision['mode'], ctx: PathContext, base: VersionBase, uploads: BatchUpload[]): Promise<BatchOutcome> {
+    switch (mode) {
+      case 'serial':
+        return runSerial(ctx, base, uploads);
+      case 'parallel':
+        return runParallel(ctx, base, uploads);
+      case 'experiment': {
+        const { real, verdict } = await runExperiment(ctx, base, uploads, settings.shadowTimeoutMs ?? DEFAULT_SHADOW_TIMEOUT_MS);
+        recordVerdict(ctx.target.batch, verdict);
+        return real;
+      }
+      default: {
+        // A mode this code does not know fails the workflow task (retried), not the workflow:
+        // a worker that knows it can pick the batch up.
+        const unknown: never = mode;
+        throw new Error(`unknown upload mode ${String(unknown)}`);
+      }
+    }
+  }
+
+  function recordVerdict(batch: number, verdict: VerifyExperimentResult): void {
+    tally(state, verdict.outcome);
+    if (verdict.outcome !== 'match') log.warn('experiment did not match', { batch, ...verdict });
+    upsertSearchAttributes([{ key: ExperimentOutcomeAttr, value: state.experiment.firstProblem ?? 'match' }]);
   }
 
   /**
@@ -183,75 +196,6 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
   }
 }
 
-async function processBatch(
-  decision: ModeDecision,
-  ctx: PathContext,
-  batchNo: number,
-  baseKey: string | null,
-  baseVersion: number,
-  uploads: BatchUpload[],
-  shadowTimeoutMs: number,
-  state: CommitProgress,
-): Promise<BatchOutcome> {
-  if (decision.mode === 'parallel') return runParallel(ctx, baseKey, baseVersion + 1, uploads);
-  if (decision.mode === 'serial') return runSerial(ctx, baseKey, baseVersion + 1, uploads);
-
-  // Experiment: the serial path is the real one; the parallel path runs as a shadow child over the
-  // same uploads from the same base version, and may only cost `shadowTimeoutMs` of extra waiting.
-  const started = Date.now();
-  let shadowDone = false;
-  let shadowKey: string | null = null;
-  let shadowProblem: { outcome: ShadowProblem; message: string } | undefined;
-  let shadowMs = 0;
-  const shadowScope = new CancellationScope();
-  const shadow = shadowScope
-    .run(async () => {
-      const child = await startChild(shadowParallelWorkflow, {
-        workflowId: `${workflowInfo().workflowId}:shadow:${batchNo}`,
-        args: [{ repo: ctx.repo, sha: ctx.sha, batch: batchNo, baseKey, baseVersion, uploads, maxParallel: ctx.maxParallel }],
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        staticSummary: `shadow (parallel) of batch ${batchNo}`,
-      });
-      return child.result();
-    })
-    .then(
-      (r) => {
-        shadowKey = r.reportKey;
-      },
-      (err: unknown) => {
-        if (!isCancellation(err)) shadowProblem = { outcome: 'shadow_failed', message: messageOf(err) };
-      },
-    )
-    .finally(() => {
-      shadowDone = true;
-      shadowMs = Date.now() - started;
-    });
-
-  const real = await runSerial(ctx, baseKey, baseVersion + 1, uploads);
-  const serialMs = Date.now() - started;
-  if (!(await condition(() => shadowDone, shadowTimeoutMs))) {
-    shadowScope.cancel();
-    await shadow;
-    shadowProblem = { outcome: 'shadow_timeout', message: `the shadow had not finished ${shadowTimeoutMs} ms after the serial path` };
-  }
-  const verdict = await quick.verifyExperiment.executeWithOptions({ summary: `compare serial and parallel, batch ${batchNo}` }, [
-    {
-      repo: ctx.repo,
-      sha: ctx.sha,
-      batch: batchNo,
-      serialKey: real.merged?.reportKey ?? null,
-      shadowKey: shadowProblem ? null : shadowKey,
-      shadowProblem,
-      serialMs,
-      shadowMs,
-    },
-  ]);
-  tally(state, verdict.outcome);
-  if (verdict.outcome !== 'match') log.warn('experiment did not match', { batch: batchNo, ...verdict });
-  upsertSearchAttributes([{ key: ExperimentOutcomeAttr, value: state.experiment.firstProblem ?? 'match' }]);
-  return real;
-}
-
 function tally(state: CommitProgress, outcome: ExperimentOutcome): void {
   const e = state.experiment;
   e.batches++;
@@ -263,11 +207,6 @@ function tally(state: CommitProgress, outcome: ExperimentOutcome): void {
 function outcomeOf(s: CommitProgress): WorkflowOutcome {
   if (s.errors === 0) return 'success';
   return s.merged === 0 ? 'failed' : 'partial';
-}
-
-function messageOf(err: unknown): string {
-  const e = err as { message?: string; cause?: { message?: string } };
-  return [e.message, e.cause?.message].filter(Boolean).join(': ').slice(0, 2000) || String(err);
 }
 
 /** Waits until no upload has arrived for `quietMs`, but never longer than `maxMs` in all. */

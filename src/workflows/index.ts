@@ -1,3 +1,3 @@
 // The worker's workflow bundle: every workflow type the task queue serves.
 export { commitWorkflow } from './commit-workflow';
-export { shadowParallelWorkflow } from './shadow-workflow';
+export { shadowParallelWorkflow } from './batch-paths';

@@ -18,7 +18,7 @@ import { toParseJson } from '../../src/coverage/json-output';
 import { readReport } from '../../src/coverage/report-format';
 import type { UploadRow } from '../../src/storage/store';
 import { commitWorkflowId, type CommitWorkflowInput } from '../../src/workflows/commit-contracts';
-import type { commitWorkflow } from '../../src/workflows';
+import { commitWorkflow } from '../../src/workflows';
 import { databasesUnderTest } from '../support/database';
 import { CORPUS, corpusFiles, newSha, Pipeline, type CorpusFile } from '../support/pipeline';
 import { bundleWorkflows, createDevServerEnv } from '../support/temporal';
@@ -216,7 +216,7 @@ for (const target of databasesUnderTest()) {
           assert.deepEqual((await p.store.listUploads(repo, sha)).map((r) => r.state), ['processed', 'processed', 'processed']);
 
           // Started again as an operator (or a sweep) would: no signal, no new upload.
-          const handle = await env.client.workflow.start<typeof commitWorkflow>('commitWorkflow', {
+          const handle = await env.client.workflow.start(commitWorkflow, {
             workflowId: id,
             taskQueue: p.config.temporal.taskQueue,
             args: [workflowArgs(repo, sha)],

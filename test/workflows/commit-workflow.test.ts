@@ -13,7 +13,7 @@ import type { Activities } from '../../src/activities';
 import type { BatchUpload, FinishInput, ProcessUploadInput } from '../../src/activities/contracts';
 import type { UploadMode } from '../../src/vocabulary';
 import { commitWorkflowId, progressQuery, uploadSignal, type CommitSettings } from '../../src/workflows/commit-contracts';
-import type { commitWorkflow } from '../../src/workflows';
+import { commitWorkflow } from '../../src/workflows';
 import { bundleWorkflows, createTimeSkippingEnv } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -146,7 +146,7 @@ function newSha(): string {
 
 async function start(fake: FakeCommit, taskQueue: string, overrides: Partial<CommitSettings> = {}, sha = newSha()) {
   const uploadId = fake.add();
-  return env.client.workflow.signalWithStart<typeof commitWorkflow, [{ uploadId: string }]>('commitWorkflow', {
+  return env.client.workflow.signalWithStart(commitWorkflow, {
     workflowId: commitWorkflowId('acme/app', sha),
     taskQueue,
     args: [{ repo: 'acme/app', sha, settings: { ...settings, ...overrides } }],
