@@ -2,6 +2,7 @@ import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from 'zod';
 import { EXPERIMENT_OUTCOMES, RepoSlugSchema, UPLOAD_MODES, WORKFLOW_OUTCOMES } from '../../vocabulary';
 import { CommitSha, ExperimentOutcome, Outcome, RepoSlug, UploadCount, UploadMode } from '../../temporal/search-attributes';
+import { commitWorkflow } from '../../workflows';
 import { adminOnly } from '../auth';
 import { bearerSecurity, errorResponses, Sha } from '../schemas';
 import type { RoutePlugin } from '../server';
@@ -59,7 +60,7 @@ const TaskSchema = z.object({
 const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 export function visibilityQuery(q: z.infer<typeof TasksQuery>): string {
-  const terms = [`WorkflowType = 'commitWorkflow'`];
+  const terms = [`WorkflowType = '${commitWorkflow.name}'`];
   if (q.repo) terms.push(`${RepoSlug.name} = ${quote(q.repo)}`);
   if (q.commit) terms.push(`${CommitSha.name} = ${quote(q.commit)}`);
   if (q.mode) terms.push(`${UploadMode.name} = ${quote(q.mode)}`);
