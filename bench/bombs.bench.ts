@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const env = await createDevServerEnv();
   try {
     for (let r = 0; r < runs; r++) {
-      results.push(await runBombs({ env, database: await postgres.create(), bombs, logFile: path.join(workDir, `worker-${r}.log`), workerEnv: passThrough }));
+      results.push(await runBombs({ env, database: await postgres.create(), bombs, logFile: path.join(workDir, `worker-${r}.log`), workerEnv: passThrough, pipelineEnv: pipelineSettings(passThrough) }));
       console.error(`run ${r + 1}/${runs} done`);
     }
   } finally {
@@ -69,3 +69,8 @@ main().catch((err) => {
   console.error(err);
   process.exit(1);
 });
+
+/** The commit workflows' batching settings, when the run sets them (e.g. TRIBUTARY_DEBOUNCE=0). */
+function pipelineSettings(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => ['TRIBUTARY_DEBOUNCE', 'TRIBUTARY_MAX_DEBOUNCE', 'TRIBUTARY_IDLE_TIMEOUT'].includes(k)));
+}

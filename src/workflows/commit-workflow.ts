@@ -211,6 +211,8 @@ function outcomeOf(s: CommitProgress): WorkflowOutcome {
 
 /** Waits until no upload has arrived for `quietMs`, but never longer than `maxMs` in all. */
 async function debounce(arrivals: () => number, quietMs: number, maxMs: number): Promise<void> {
+  // No quiet time configured: the batch starts at once, without a timer (and its latency).
+  if (quietMs <= 0) return;
   let waited = 0;
   while (waited < maxMs) {
     const before = arrivals();

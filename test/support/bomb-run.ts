@@ -48,6 +48,8 @@ export interface BombRunOptions {
   database: TestDatabase;
   bombs: Bomb[];
   logFile: string;
+  /** Pipeline settings (the commit workflows' debounce and idle time) over the defaults above. */
+  pipelineEnv?: Record<string, string>;
   /** Extra worker environment (limits, slots); the defaults are production's. */
   workerEnv?: Record<string, string>;
 }
@@ -60,7 +62,7 @@ export async function runBombs(opts: BombRunOptions): Promise<BombRun> {
     connection: opts.env.nativeConnection,
     bundle: await bundleWorkflows(),
     database: opts.database,
-    env: { TRIBUTARY_DEBOUNCE: '200ms', TRIBUTARY_MAX_DEBOUNCE: '1s', TRIBUTARY_IDLE_TIMEOUT: '2s' },
+    env: { TRIBUTARY_DEBOUNCE: '200ms', TRIBUTARY_MAX_DEBOUNCE: '1s', TRIBUTARY_IDLE_TIMEOUT: '2s', ...opts.pipelineEnv },
   });
   const worker = spawnWorker(
     {
