@@ -5,6 +5,7 @@ import { openDatabase, type Database } from './storage/database';
 import { openBlobStore } from './storage/open-blob-store';
 import { Store } from './storage/store';
 import { ensurePrivateDir } from './private-files';
+import { databaseDown, databaseLabel, waitFor } from './shared/wait-for';
 
 /** The long-lived dependencies of a Tributary process, opened once from the configuration. */
 export interface AppContext {
@@ -36,4 +37,9 @@ export async function openAppContext(config: Config): Promise<AppContext> {
     decideMode,
     close: () => db.close(),
   };
+}
+
+/** openAppContext, waiting (up to TRIBUTARY_STARTUP_TIMEOUT) while the database cannot be reached. */
+export function openAppContextWhenReady(config: Config): Promise<AppContext> {
+  return waitFor(() => openAppContext(config), { what: databaseLabel(config.database.url), timeoutMs: config.startupTimeoutMs, retryable: databaseDown });
 }

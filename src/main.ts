@@ -6,14 +6,12 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, type Config } from './config';
 import { devServerDbFile, startDevServer, type RunningDevServer } from './temporal/dev-server';
-import { connectWorker } from './temporal/connection';
+import { connectClient, connectWhenReady, connectWorker } from './temporal/connection';
 import { temporalTools } from './temporal/tools';
 import { SEARCH_ATTRIBUTES } from './temporal/search-attributes';
 import { createWorker, runWorker } from './worker';
-import { databaseDown, databaseLabel, waitFor } from './shared/wait-for';
-import { openAppContext } from './app-context';
+import { openAppContextWhenReady } from './app-context';
 import { Client } from '@temporalio/client';
-import { connectClient } from './temporal/connection';
 import { describeAdminToken, ensureAdminToken } from './api/admin-token';
 import { startGateway } from './api/gateway';
 import { ensurePrivateDirSync, tightenFile } from './private-files';
@@ -67,17 +65,16 @@ async function main(stack: StopStack): Promise<void> {
   const temporal = await startTemporal(config);
   if (temporal.stoppable) stack.push(temporal.stoppable.name, temporal.stoppable.stop);
   // An existing server (TEMPORAL_ADDRESS) and PostgreSQL may come up after us: wait for them.
-  const bound = { timeoutMs: config.startupTimeoutMs };
-  const app = await waitFor(() => openAppContext(config), { ...bound, what: databaseLabel(config.database.url), retryable: databaseDown });
+  const app = await openAppContextWhenReady(config);
   stack.push('database', () => app.close());
-  const connection = await waitFor(() => connectWorker(config, temporal.address), { ...bound, what: `Temporal at ${temporal.address}` });
+  const connection = await connectWhenReady(config, temporal.address, connectWorker);
   stack.push('worker connection', () => connection.close());
   const worker = await createWorker({ connection, config, deps: app });
   const { running, stop } = runWorker(worker);
   stack.push('worker', stop);
 
   // The gateway goes last so it stops first: no new uploads arrive while the rest shuts down.
-  const clientConnection = await waitFor(() => connectClient(config, temporal.address), { ...bound, what: `Temporal at ${temporal.address}` });
+  const clientConnection = await connectWhenReady(config, temporal.address, connectClient);
   stack.push('client connection', () => clientConnection.close());
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const admin = await ensureAdminToken(config);

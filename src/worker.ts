@@ -1,11 +1,10 @@
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
-import { openAppContext } from './app-context';
+import { openAppContextWhenReady } from './app-context';
 import { ConfigError, loadConfig, type Config } from './config';
 import { runProcess, type StopStack } from './lifecycle';
-import { databaseDown, databaseLabel, waitFor } from './shared/wait-for';
-import { connectWorker } from './temporal/connection';
+import { connectWhenReady, connectWorker } from './temporal/connection';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -54,13 +53,9 @@ async function main(stack: StopStack): Promise<void> {
   const address = config.temporal.address;
   // The stack stops the worker on SIGINT / SIGTERM (gracefully, then the connection and the database).
   Runtime.install({ shutdownSignals: [] });
-  const app = await waitFor(() => openAppContext(config), {
-    what: databaseLabel(config.database.url),
-    timeoutMs: config.startupTimeoutMs,
-    retryable: databaseDown,
-  });
+  const app = await openAppContextWhenReady(config);
   stack.push('database', () => app.close());
-  const connection = await waitFor(() => connectWorker(config, address), { what: `Temporal at ${address}`, timeoutMs: config.startupTimeoutMs });
+  const connection = await connectWhenReady(config, address, connectWorker);
   stack.push('worker connection', () => connection.close());
   const worker = await createWorker({ connection, config, deps: app });
   const { running, stop } = runWorker(worker);

@@ -4,11 +4,10 @@
  */
 import { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { openAppContext, type AppContext } from '../app-context';
+import { openAppContextWhenReady, type AppContext } from '../app-context';
 import { loadConfig, type Config } from '../config';
 import { runProcess, type StopStack } from '../lifecycle';
-import { databaseDown, databaseLabel, waitFor } from '../shared/wait-for';
-import { connectClient } from '../temporal/connection';
+import { connectClient, connectWhenReady } from '../temporal/connection';
 import { describeAdminToken, ensureAdminToken } from './admin-token';
 import { buildServer } from './server';
 import { ensurePrivateDirSync } from '../private-files';
@@ -44,13 +43,9 @@ async function main(stack: StopStack): Promise<void> {
   const config = loadConfig();
   ensurePrivateDirSync(config.dataDir);
   const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
-  const context = await waitFor(() => openAppContext(config), {
-    what: databaseLabel(config.database.url),
-    timeoutMs: config.startupTimeoutMs,
-    retryable: databaseDown,
-  });
+  const context = await openAppContextWhenReady(config);
   stack.push('database', () => context.close());
-  const connection = await waitFor(() => connectClient(config, address), { what: `Temporal at ${address}`, timeoutMs: config.startupTimeoutMs });
+  const connection = await connectWhenReady(config, address, connectClient);
   stack.push('client connection', () => connection.close());
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const admin = await ensureAdminToken(config);

@@ -1,6 +1,7 @@
 import { Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import type { Config } from '../config';
+import { waitFor } from '../shared/wait-for';
 
 export type SharedConnectionOptions = Pick<ConnectionOptions & NativeConnectionOptions, 'address' | 'tls' | 'apiKey' | 'metadata'>;
 type Interceptor = NonNullable<ConnectionOptions['interceptors']>[number];
@@ -42,4 +43,9 @@ export function connectClient(config: Config, address: string): Promise<Connecti
 
 export function connectWorker(config: Config, address: string): Promise<NativeConnection> {
   return NativeConnection.connect(connectionOptions(config, address));
+}
+
+/** A connection made by `connect`, waiting (up to TRIBUTARY_STARTUP_TIMEOUT) until Temporal answers. */
+export function connectWhenReady<C>(config: Config, address: string, connect: (config: Config, address: string) => Promise<C>): Promise<C> {
+  return waitFor(() => connect(config, address), { what: `Temporal at ${address}`, timeoutMs: config.startupTimeoutMs });
 }
