@@ -7,27 +7,15 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { newSha } from '../support/pipeline';
+import { freePort } from '../support/ports';
 
 const root = path.resolve(__dirname, '../..');
 let dataDir: string;
 let child: ChildProcess | undefined;
 let output = '';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const addr = server.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves once the output matches, or rejects when the process ends first or `ms` pass. */
 function waitForOutput(pattern: RegExp, ms: number): Promise<RegExpMatchArray> {

@@ -9,7 +9,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -26,6 +25,7 @@ import { newSha } from '../support/pipeline';
 import { TcpForwarder } from '../support/tcp-forwarder';
 import { spawnWorker } from '../support/worker-process';
 import { call, openHarness, type Answer, type Gateway, type Harness } from './harness';
+import { freePort } from '../support/ports';
 
 const ROOT = path.resolve(__dirname, '../..');
 const REPORT = Buffer.from('SF:src/a.ts\nDA:1,1\nDA:2,0\nend_of_record\n');
@@ -352,18 +352,6 @@ describe('dependencies down', () => {
 });
 
 describe('processes started before Temporal', () => {
-  async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const addr = server.address();
-        const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-        server.close(() => resolve(port));
-      });
-    });
-  }
-
   async function until(read: () => Promise<string> | string, pattern: RegExp, what: string, ms = 60_000): Promise<RegExpMatchArray> {
     const end = Date.now() + ms;
     for (;;) {

@@ -6,12 +6,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { newSha } from '../support/pipeline';
 import { call, openHarness, type Harness } from './harness';
+import { runNode, type ChildResult } from '../support/run-child';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -28,19 +28,10 @@ after(async () => {
 });
 
 /** The `tributary` command line as a child process (no saved credentials, no admin-token file). */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH, HOME: scratch, TRIBUTARY_CONFIG_DIR: path.join(scratch, 'config'), TRIBUTARY_DATA_DIR: scratch },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+function cli(args: string[]): Promise<ChildResult> {
+  return runNode(['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, HOME: scratch, TRIBUTARY_CONFIG_DIR: path.join(scratch, 'config'), TRIBUTARY_DATA_DIR: scratch },
   });
 }
 

@@ -5,7 +5,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { readFileChunks, type CliIo } from '../../src/cli/io';
 import { Backoff, HttpClient, retryAfterMs } from '../../src/cli/http-client';
 import { followUpload } from '../../src/cli/follow';
 import { ADMIN_TOKEN, REPORT_TEXT, StandInGateway } from './stand-in-gateway';
+import { runNode, type ChildResult } from '../support/run-child';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const SHA = 'abcdef0123456789abcdef0123456789abcdef01';
@@ -535,16 +535,8 @@ describe('as a process', () => {
   });
 });
 
-function spawnCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function spawnCli(args: string[], env: NodeJS.ProcessEnv): Promise<ChildResult> {
+  return runNode(['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, env });
 }
 
 /** A port nothing listens on: bound, then released. */

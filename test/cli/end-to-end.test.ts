@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import { buildServer } from '../../src/api/server';
 import { databasesUnderTest } from '../support/database';
 import { CORPUS, newSha, Pipeline } from '../support/pipeline';
 import { bundleWorkflows, createDevServerEnv } from '../support/temporal';
+import { runNode } from '../support/run-child';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const FILES = readdirSync(path.join(CORPUS, 'negotiator-nyc'))
@@ -45,15 +46,7 @@ interface Result {
 
 /** The built binary as a child process with stdout on a pipe (so: plain output). */
 function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/tributary.js', ...args], { cwd: REPO_ROOT, env: { ...cliEnv, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNode(['bin/tributary.js', ...args], { cwd: REPO_ROOT, env: { ...cliEnv, ...extraEnv } });
 }
 
 /** `{"files":…,"totals":…` exactly as printed, without the sessions that follow. */

@@ -8,7 +8,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -21,6 +20,7 @@ import { databasesUnderTest, type TestDatabase } from '../support/database';
 import { corpusFiles, newSha, Pipeline, type CorpusFile } from '../support/pipeline';
 import { bundleWorkflows, createDevServerEnv } from '../support/temporal';
 import { spawnWorker } from '../support/worker-process';
+import { freePort } from '../support/ports';
 
 const postgres = databasesUnderTest().find((d) => d.kind === 'postgres');
 if (!postgres) {
@@ -68,17 +68,6 @@ async function waitUntil(what: string, fn: () => Promise<boolean>, timeoutMs = 6
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 interface Setup {
