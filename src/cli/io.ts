@@ -18,6 +18,12 @@ export class UsageError extends Error {
 }
 
 export function processIo(): CliIo {
+  // A reader that stops early (`tributary report … | head`) closes the pipe: that is not an error
+  // of ours, so end quietly instead of dying on an unhandled EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   return {
     stdout: (text) => {
       process.stdout.write(text);

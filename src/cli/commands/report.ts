@@ -31,7 +31,8 @@ export function registerReportCommand(program: Command, io: CliIo): void {
         io.stdout(response.text.endsWith('\n') ? response.text : `${response.text}\n`);
         return EXIT.ok;
       }
-      io.stdout(totalsTable(value.totals));
+      // The report's totals (the `parse --json` shape) do not count sessions; its session list does.
+      io.stdout(totalsTable({ ...value.totals, sessions: value.totals.sessions ?? value.sessions?.length }));
       const files = Object.entries(value.files).sort(([a], [b]) => a.localeCompare(b));
       if (files.length > 0) {
         const rows = files.map(([file, f]) => [coverageText(f.totals.coverage), String(f.totals.lines), String(f.totals.hits), String(f.totals.misses), String(f.totals.partials), file]);
