@@ -95,7 +95,11 @@ export function commitState(uploads: readonly UploadRow[], reportSaved: boolean)
 }
 
 async function snapshot(store: Store, client: Client, repo: string, sha: string): Promise<CommitSnapshot> {
-  const [uploads, report] = await Promise.all([store.listUploads(repo, sha), store.getCommitReport(repo, sha)]);
+  // Uploads first, the report after, never at once: a finisher marks its uploads merged and saves
+  // the report in one transaction, so a report read after the uploads is at least as new as they
+  // say. Read together, a merged upload could be shown beside the report from before its merge.
+  const uploads = await store.listUploads(repo, sha);
+  const report = await store.getCommitReport(repo, sha);
   const totals = report === null ? null : ReportTotalsSchema.safeParse(report.totals);
   let state = commitState(uploads, report !== null);
   let mode: string | null = null;
