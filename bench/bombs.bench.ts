@@ -70,7 +70,10 @@ main().catch((err) => {
   process.exit(1);
 });
 
-/** The commit workflows' batching settings, when the run sets them (e.g. TRIBUTARY_DEBOUNCE=0). */
+/** The commit workflows' batching settings: production's debounce (0) unless the run sets them. */
 function pipelineSettings(env: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => ['TRIBUTARY_DEBOUNCE', 'TRIBUTARY_MAX_DEBOUNCE', 'TRIBUTARY_IDLE_TIMEOUT'].includes(k)));
+  return {
+    TRIBUTARY_DEBOUNCE: '0',
+    ...Object.fromEntries(Object.entries(env).filter(([k]) => ['TRIBUTARY_DEBOUNCE', 'TRIBUTARY_MAX_DEBOUNCE', 'TRIBUTARY_IDLE_TIMEOUT'].includes(k))),
+  };
 }

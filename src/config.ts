@@ -77,7 +77,8 @@ export const ConfigSchema = z
     TEMPORAL_UI_PORT: port.default(8233),
     TEMPORAL_CLI_PATH: z.string().min(1).optional(),
     TRIBUTARY_DEFAULT_MODE: z.enum(UPLOAD_MODES).default('parallel'),
-    TRIBUTARY_DEBOUNCE: durationMs.default(5_000),
+    // 0: an idle commit's first upload is claimed at once; later ones batch while a batch runs.
+    TRIBUTARY_DEBOUNCE: durationMs.default(0),
     TRIBUTARY_MAX_DEBOUNCE: durationMs.default(60_000),
     TRIBUTARY_IDLE_TIMEOUT: durationMs.default(3_600_000),
     TRIBUTARY_MAX_PARALLEL: z.coerce.number().int().min(1).max(1000).default(16),
@@ -85,6 +86,8 @@ export const ConfigSchema = z
     TRIBUTARY_SHADOW_TIMEOUT: durationMs.default(600_000),
     // Together they bound a worker's parsing memory: slots x budget (8 x 96 MiB by default).
     TRIBUTARY_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(8),
+    // The quick steps and small finishers: their own slots, so they never queue behind parsing.
+    TRIBUTARY_WORKER_LOCAL_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(16),
     ...ParseLimitsEnvSchema.shape,
     TRIBUTARY_ROLLOUT: z
       .string()
@@ -177,6 +180,8 @@ export interface Config {
     shadowTimeoutMs: number;
     /** Activities one worker runs at once (`maxConcurrentActivityTaskExecutions`). */
     activitySlots: number;
+    /** Local activities one worker runs at once (`maxConcurrentLocalActivityExecutions`). */
+    localActivitySlots: number;
   };
   /** Limits of every upload's parse in the processor (the rest are ParseLimits' defaults). */
   parseLimits: ConfiguredParseLimits;
@@ -272,6 +277,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBatch: c.TRIBUTARY_MAX_BATCH,
       shadowTimeoutMs: c.TRIBUTARY_SHADOW_TIMEOUT,
       activitySlots: c.TRIBUTARY_WORKER_ACTIVITY_SLOTS,
+      localActivitySlots: c.TRIBUTARY_WORKER_LOCAL_ACTIVITY_SLOTS,
     },
     parseLimits: parseLimitsOf(c),
     flags: {

@@ -26,6 +26,7 @@ export async function createWorker({ connection, config, deps, overrides }: Work
     workflowsPath: path.join(__dirname, 'workflows'),
     activities: createActivities({ ...deps, limits: { ...config.parseLimits, ...deps.limits } }),
     maxConcurrentActivityTaskExecutions: config.pipeline.activitySlots,
+    maxConcurrentLocalActivityExecutions: config.pipeline.localActivitySlots,
     ...overrides,
   });
 }

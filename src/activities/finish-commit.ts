@@ -49,7 +49,7 @@ export function createFinishCommit(deps: ActivityDeps) {
     const partials: Uint8Array[] = [];
     for (let i = 0; i < blobs.length; i += fanIn) {
       partials.push(mergeSerializedReports(blobs.slice(i, i + fanIn) as Uint8Array[], { name: `batch of v${version}` }).bytes);
-      Context.current().heartbeat({ merged: Math.min(i + fanIn, uploads.length), of: uploads.length });
+      if (!Context.current().info.isLocal) Context.current().heartbeat({ merged: Math.min(i + fanIn, uploads.length), of: uploads.length });
     }
     const merged = mergeSerializedReports(base ? [base, ...partials] : partials, { name: `v${version}` });
     const totals = merged.totals;

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { BlobStore } from '../storage/blob-store';
 import { keys } from '../storage/blob-store';
-import { digestsConflict, IdempotencyConflictError, type RegisteredUpload as StoredUpload, type Store, type UploadRow } from '../storage/store';
+import { digestsConflict, IdempotencyConflictError, NotFoundError, type RegisteredUpload as StoredUpload, type Store, type UploadRow } from '../storage/store';
 import { CommitShaSchema, RepoSlugSchema, type IdempotencyScope } from '../vocabulary';
 import { commitWorkflowId, uploadSignal, type CommitWorkflowInput } from '../workflows/commit-contracts';
 import { commitWorkflow } from '../workflows/commit-workflow';
@@ -70,30 +70,41 @@ export async function registerUpload(deps: RegistrationDeps, req: RegisterUpload
 /**
  * Registers the uploads of one request in order (sessions follow it). Every idempotency key is
  * checked first, so a request reusing a key with another body is refused before any of its
- * uploads is stored.
+ * uploads is registered; the bodies are written to the blob store meanwhile (each under its own
+ * fresh key, removed again when the request is refused or answered from an earlier upload).
  */
 export async function registerUploads(deps: RegistrationDeps, reqs: readonly RegisterUploadRequest[]): Promise<RegisteredUpload[]> {
-  const prepared: Prepared[] = [];
-  const known = new Set<string>();
-  for (const req of reqs) {
-    const p = prepare(req);
-    if (!known.has(p.repo)) {
-      if (!(await deps.store.getRepository(p.repo))) throw new UnknownRepositoryError(p.repo);
-      known.add(p.repo);
-    }
-    if (p.key !== undefined) {
-      p.existing = await deps.store.findUploadByIdempotencyKey(p.repo, p.sha, p.scope, p.key);
-      if (p.existing && digestsConflict(p.existing.bodyDigest, p.digest)) {
-        throw new IdempotencyConflictError(p.key, p.scope, p.existing.uploadId);
-      }
-    }
-    prepared.push(p);
+  const prepared = reqs.map(prepare);
+  const writes = prepared.map((p) => writeBlobs(deps.blobs, p));
+  let checked: (UploadRow | null)[];
+  try {
+    checked = await Promise.all(prepared.map((p) => (p.key === undefined ? null : deps.store.findUploadByIdempotencyKey(p.repo, p.sha, p.scope, p.key))));
+    prepared.forEach((p, i) => {
+      const existing = checked[i];
+      if (existing && digestsConflict(existing.bodyDigest, p.digest)) throw new IdempotencyConflictError(p.key!, p.scope, existing.uploadId);
+    });
+  } catch (err) {
+    await Promise.all(writes.map((w) => w.then((b) => discard(deps.blobs, b.written), () => undefined)));
+    throw err;
   }
   const answers: RegisteredUpload[] = [];
-  for (const p of prepared) {
-    // A retry already registered: nothing is written again, but the workflow is nudged, in case
-    // the first attempt's nudge is what failed.
-    const registered: StoredUpload = p.existing ? { uploadId: p.existing.uploadId, session: p.existing.session, created: false } : await storeNew(deps, p);
+  for (const [i, p] of prepared.entries()) {
+    const existing = checked[i];
+    let registered: StoredUpload;
+    if (existing) {
+      // A retry already registered: nothing is written again, but the workflow is nudged, in case
+      // the first attempt's nudge is what failed.
+      void writes[i]!.then((b) => discard(deps.blobs, b.written), () => undefined);
+      registered = { uploadId: existing.uploadId, session: existing.session, created: false };
+    } else {
+      try {
+        registered = await storeNew(deps, p, await writes[i]!);
+      } catch (err) {
+        // The uploads after a failed one are not registered: their blobs go too.
+        await Promise.all(writes.slice(i + 1).map((w) => w.then((b) => discard(deps.blobs, b.written), () => undefined)));
+        throw err;
+      }
+    }
     const workflowId = await nudgeCommitWorkflow(deps, p.repo, p.sha, registered.uploadId);
     answers.push({ ...registered, workflowId });
   }
@@ -107,7 +118,6 @@ interface Prepared {
   key: string | undefined;
   scope: IdempotencyScope;
   digest: string;
-  existing?: UploadRow | null;
 }
 
 function prepare(req: RegisterUploadRequest): Prepared {
@@ -122,30 +132,43 @@ function prepare(req: RegisterUploadRequest): Prepared {
   };
 }
 
+interface WrittenBlobs {
+  uploadId: string;
+  rawKey: string;
+  repoFilesKey?: string;
+  written: string[];
+}
+
 /**
- * Writes the blobs under keys of this attempt alone (a fresh upload id), then registers the row
- * pointing at them. An existing upload's blobs are therefore never overwritten: when a concurrent
- * twin registered first, or registration fails, this attempt's blobs are removed again.
+ * Writes the blobs under keys of this attempt alone (a fresh upload id), so an existing upload's
+ * blobs are never overwritten: when a concurrent twin registered first, or registration fails,
+ * they are removed again. A failed write removes what it wrote and rejects.
  */
-async function storeNew(deps: RegistrationDeps, p: Prepared): Promise<StoredUpload> {
-  const { req } = p;
+async function writeBlobs(blobs: BlobStore, p: Prepared): Promise<WrittenBlobs> {
   const uploadId = randomUUID();
   const rawKey = keys.raw(uploadId);
-  const written: string[] = [rawKey];
-  let repoFilesKey: string | undefined;
+  const files = p.req.repoFiles && p.req.repoFiles.length > 0 ? p.req.repoFiles : undefined;
+  const repoFilesKey = files ? keys.repoFiles(uploadId) : undefined;
+  const written = repoFilesKey ? [rawKey, repoFilesKey] : [rawKey];
+  try {
+    await Promise.all([blobs.put(rawKey, p.req.body), files && repoFilesKey ? blobs.put(repoFilesKey, Buffer.from(files.join('\n'))) : undefined]);
+  } catch (err) {
+    await discard(blobs, written);
+    throw err;
+  }
+  return { uploadId, rawKey, repoFilesKey, written };
+}
+
+/** Registers the row pointing at blobs already written (the database is the last step). */
+async function storeNew(deps: RegistrationDeps, p: Prepared, blobs: WrittenBlobs): Promise<StoredUpload> {
+  const { req } = p;
   let registered: StoredUpload;
   try {
-    await deps.blobs.put(rawKey, req.body);
-    if (req.repoFiles && req.repoFiles.length > 0) {
-      repoFilesKey = keys.repoFiles(uploadId);
-      written.push(repoFilesKey);
-      await deps.blobs.put(repoFilesKey, Buffer.from(req.repoFiles.join('\n')));
-    }
     registered = await deps.store.registerUpload({
       repo: p.repo,
       sha: p.sha,
-      uploadId,
-      rawKey,
+      uploadId: blobs.uploadId,
+      rawKey: blobs.rawKey,
       rawBytes: req.body.byteLength,
       idempotencyKey: p.key,
       idempotencyScope: p.key === undefined ? undefined : p.scope,
@@ -158,13 +181,15 @@ async function storeNew(deps: RegistrationDeps, p: Prepared): Promise<StoredUplo
       ciUrl: req.ciUrl,
       formatHint: req.formatHint,
       pathFixes: req.pathFixes,
-      repoFilesKey,
+      repoFilesKey: blobs.repoFilesKey,
     });
   } catch (err) {
-    await discard(deps.blobs, written);
+    await discard(deps.blobs, blobs.written);
+    // The registration's one statement finds the repository: none means it does not exist.
+    if (err instanceof NotFoundError) throw new UnknownRepositoryError(p.repo);
     throw err;
   }
-  if (registered.uploadId !== uploadId) await discard(deps.blobs, written);
+  if (registered.uploadId !== blobs.uploadId) await discard(deps.blobs, blobs.written);
   return registered;
 }
 
@@ -173,8 +198,71 @@ async function discard(blobs: BlobStore, blobKeys: readonly string[]): Promise<v
   await Promise.allSettled(blobKeys.map((k) => blobs.delete(k)));
 }
 
-/** Starts the commit's workflow if it is not running, and tells it an upload is waiting. */
+/** Upload ids one signal carries at most (the payload stays small). */
+const MAX_IDS_PER_NUDGE = 100;
+
+interface PendingNudge {
+  uploadIds: string[];
+  done: Promise<void>;
+  settle(err?: unknown): void;
+}
+
+/** Per client, the commits whose signal is in flight, each with the nudges waiting behind it. */
+const inFlight = new WeakMap<Client, Map<string, PendingNudge[]>>();
+
+/**
+ * Starts the commit's workflow if it is not running, and tells it an upload is waiting. Resolves
+ * once a signal sent after this call has been accepted. While a signal to the commit is in flight,
+ * uploads registered meanwhile wait for the next one, which carries all their ids: one
+ * signal-with-start per round trip instead of one per upload, and never a nudge sent before its
+ * upload was registered.
+ */
 export async function nudgeCommitWorkflow(deps: Pick<RegistrationDeps, 'client' | 'config'>, repo: string, sha: string, uploadId: string): Promise<string> {
+  const workflowId = commitWorkflowId(repo, sha);
+  let perClient = inFlight.get(deps.client);
+  if (perClient === undefined) inFlight.set(deps.client, (perClient = new Map()));
+  const slot = `${deps.config.temporal.taskQueue}\n${workflowId}`;
+  let queue = perClient.get(slot);
+  const idle = queue === undefined;
+  if (queue === undefined) perClient.set(slot, (queue = []));
+  let last = queue.at(-1);
+  if (last === undefined || last.uploadIds.length >= MAX_IDS_PER_NUDGE) queue.push((last = pendingNudge()));
+  last.uploadIds.push(uploadId);
+  if (idle) void sendNudges(deps, repo, sha, perClient, slot, queue);
+  await last.done;
+  return workflowId;
+}
+
+function pendingNudge(): PendingNudge {
+  let settle!: (err?: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    settle = (err) => (err === undefined ? resolve() : reject(err));
+  });
+  return { uploadIds: [], done, settle };
+}
+
+async function sendNudges(
+  deps: Pick<RegistrationDeps, 'client' | 'config'>,
+  repo: string,
+  sha: string,
+  perClient: Map<string, PendingNudge[]>,
+  slot: string,
+  queue: PendingNudge[],
+): Promise<void> {
+  // The first nudge is taken only once this one is sent: uploads arriving meanwhile join the next.
+  for (let next = queue[0]; next !== undefined; next = queue[0]) {
+    try {
+      await signalWithStart(deps, repo, sha, next.uploadIds);
+      next.settle();
+    } catch (err) {
+      next.settle(err);
+    }
+    queue.shift();
+  }
+  perClient.delete(slot);
+}
+
+async function signalWithStart(deps: Pick<RegistrationDeps, 'client' | 'config'>, repo: string, sha: string, uploadIds: string[]): Promise<void> {
   const { pipeline, temporal } = deps.config;
   const workflowId = commitWorkflowId(repo, sha);
   const args: CommitWorkflowInput = {
@@ -194,12 +282,11 @@ export async function nudgeCommitWorkflow(deps: Pick<RegistrationDeps, 'client' 
     taskQueue: temporal.taskQueue,
     args: [args],
     signal: uploadSignal,
-    signalArgs: [{ uploadId }],
+    signalArgs: [{ uploadId: uploadIds[0]!, more: uploadIds.length > 1 ? uploadIds.slice(1) : undefined }],
     typedSearchAttributes: [
       { key: RepoSlug, value: repo },
       { key: CommitSha, value: sha },
     ],
     staticSummary: `Coverage of ${repo} @ ${sha.slice(0, 12)}`,
   });
-  return workflowId;
 }

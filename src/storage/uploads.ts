@@ -2,9 +2,8 @@ import { z } from 'zod';
 import { ParseWarningsSchema, type ParseWarning } from '../coverage/warnings';
 import { CommitShaSchema, IdempotencyScopeSchema, RepoSlugSchema, UploadIdSchema, type IdempotencyScope } from '../vocabulary';
 import { UploadIdList } from './columns';
-import { repositoryIdOf } from './commits';
 import { sqlState, UNIQUE_VIOLATION, type Database, type Queryable } from './database';
-import { ConflictError, IdempotencyConflictError } from './errors';
+import { ConflictError, IdempotencyConflictError, NotFoundError } from './errors';
 import { toUpload, UPLOAD_SELECT, type UploadRecord, type UploadRow } from './rows';
 
 /** sha256 of a body as received, lower-case hex. */
@@ -58,7 +57,7 @@ export interface RegisteredUpload {
   created: boolean;
 }
 
-/** How often registerUpload re-runs after losing a uniqueness race (the re-run finds the winner). */
+/** How often registerUpload runs again when refused as a duplicate without finding the holder. */
 const REGISTER_ATTEMPTS = 3;
 
 /**
@@ -80,11 +79,9 @@ export class UploadStore {
     const input = RegisterUploadInput.parse(raw);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((tx) => registerOnce(tx, input));
+        return await registerOnce(this.db, input);
       } catch (err) {
-        // A concurrent twin committed the same upload id or key between our check and our insert
-        // (only possible across commits; within a commit the row lock orders us, and the unique
-        // constraints back that up). Run again: the check now sees it.
+        // Refused as a duplicate, but the twin that holds the id or key was not found: run again.
         if (sqlState(err) === UNIQUE_VIOLATION && attempt < REGISTER_ATTEMPTS) continue;
         throw err;
       }
@@ -172,51 +169,38 @@ export async function mergeUploads(q: Queryable, ids: readonly string[]): Promis
   return rows.length;
 }
 
-async function registerOnce(tx: Queryable, input: z.output<typeof RegisterUploadInput>): Promise<RegisteredUpload> {
-  const repositoryId = await repositoryIdOf(tx, input.repo);
-  // Upserting the commit row takes its row lock until commit: registrations of one commit queue
-  // here, and (read committed) every statement below sees all registrations that went before.
-  const [commit] = await tx.query<{ id: number }>(
-    `INSERT INTO commits (repository_id, sha) VALUES ($1, $2)
-     ON CONFLICT (repository_id, sha) DO UPDATE SET updated_at = now()
-     RETURNING id`,
-    [repositoryId, input.sha],
-  );
+/**
+ * One statement, so the commit row is locked only while it runs (no client round trip in
+ * between): upsert the commit while counting up its session counter, and insert the upload with
+ * the session it returned. Sessions therefore follow the order in which registrations reach the
+ * row, and a statement that fails (a repeated upload id or key) rolls its count back with it, so
+ * sessions stay dense.
+ */
+const REGISTER_SQL = `
+  WITH c AS (
+    INSERT INTO commits (repository_id, sha, next_session)
+    SELECT id, $2, 1 FROM repositories WHERE slug = $1
+    ON CONFLICT (repository_id, sha) DO UPDATE SET next_session = commits.next_session + 1, updated_at = now()
+    RETURNING id, next_session - 1 AS session
+  )
+  INSERT INTO uploads
+    (id, commit_id, session, state, idempotency_key, flags, name, build, job, branch, ci_url,
+     format_hint, raw_key, raw_bytes, path_fixes, repo_files_key, idempotency_scope, body_sha256)
+  SELECT $3::text, c.id, c.session, 'uploaded', $4::text, $5::text[], $6::text, $7::text, $8::text, $9::text, $10::text,
+    $11::text, $12::text, $13::bigint, $14::text[], $15::text, $16::text, $17::text
+  FROM c
+  RETURNING session`;
+
+async function registerOnce(q: Queryable, input: z.output<typeof RegisterUploadInput>): Promise<RegisteredUpload> {
   const key = input.idempotencyKey;
   const scope = key === undefined ? null : (input.idempotencyScope ?? 'raw');
-  const [existing] = await tx.query<{ id: string; session: number; commit_id: number; body_sha256: string | null }>(
-    `SELECT id, session, commit_id, body_sha256 FROM uploads
-     WHERE id = $1 OR (commit_id = $2 AND idempotency_scope = $3 AND idempotency_key = $4)
-     ORDER BY (id = $1) DESC LIMIT 1`,
-    [input.uploadId, commit.id, scope, key ?? null],
-  );
-  if (existing !== undefined) {
-    if (existing.commit_id !== commit.id) {
-      throw new ConflictError(`upload id ${input.uploadId} is already registered for another commit`);
-    }
-    // Thrown inside the transaction: the commit row's touch rolls back with it.
-    if (digestsConflict(existing.body_sha256, input.bodyDigest)) {
-      if (existing.id === input.uploadId || key === undefined || scope === null) {
-        throw new ConflictError(`upload id ${input.uploadId} is already registered with a different body`);
-      }
-      throw new IdempotencyConflictError(key, scope, existing.id);
-    }
-    return { uploadId: existing.id, session: existing.session, created: false };
-  }
-  const [{ session }] = await tx.query<{ session: number }>(
-    `UPDATE commits SET next_session = next_session + 1 WHERE id = $1 RETURNING next_session - 1 AS session`,
-    [commit.id],
-  );
-  await tx.query(
-    `INSERT INTO uploads
-       (id, commit_id, session, state, idempotency_key, flags, name, build, job, branch, ci_url,
-        format_hint, raw_key, raw_bytes, path_fixes, repo_files_key, idempotency_scope, body_sha256)
-     VALUES ($1, $2, $3, 'uploaded', $4, $5::text[], $6, $7, $8, $9, $10, $11, $12, $13, $14::text[], $15, $16, $17)`,
-    [
+  let inserted: { session: number } | undefined;
+  try {
+    [inserted] = await q.query<{ session: number }>(REGISTER_SQL, [
+      input.repo,
+      input.sha,
       input.uploadId,
-      commit.id,
-      session,
-      input.idempotencyKey ?? null,
+      key ?? null,
       input.flags ?? [],
       input.name ?? null,
       input.build ?? null,
@@ -230,7 +214,36 @@ async function registerOnce(tx: Queryable, input: z.output<typeof RegisterUpload
       input.repoFilesKey ?? null,
       scope,
       input.bodyDigest ?? null,
-    ],
+    ]);
+  } catch (err) {
+    if (sqlState(err) !== UNIQUE_VIOLATION) throw err;
+    // The upload id or the key is taken: answer from the registration that holds it.
+    const earlier = await findEarlier(q, input, scope);
+    if (earlier === undefined) throw err; // its holder is not visible yet: the caller runs again
+    return earlier;
+  }
+  if (inserted === undefined) throw new NotFoundError(`repository ${input.repo} does not exist`);
+  return { uploadId: input.uploadId, session: inserted.session, created: true };
+}
+
+/** The registration holding this upload id, else this key on the commit; conflicts if the body differs. */
+async function findEarlier(q: Queryable, input: z.output<typeof RegisterUploadInput>, scope: IdempotencyScope | null): Promise<RegisteredUpload | undefined> {
+  const key = input.idempotencyKey;
+  const [existing] = await q.query<{ id: string; session: number; same_commit: boolean; body_sha256: string | null }>(
+    `SELECT u.id, u.session, u.commit_id IS NOT DISTINCT FROM c.id AS same_commit, u.body_sha256
+     FROM uploads u
+     LEFT JOIN (SELECT c.id FROM commits c JOIN repositories r ON r.id = c.repository_id WHERE r.slug = $1 AND c.sha = $2) c ON true
+     WHERE u.id = $3 OR (u.commit_id = c.id AND u.idempotency_scope = $4 AND u.idempotency_key = $5)
+     ORDER BY (u.id = $3) DESC LIMIT 1`,
+    [input.repo, input.sha, input.uploadId, scope, key ?? null],
   );
-  return { uploadId: input.uploadId, session, created: true };
+  if (existing === undefined) return undefined;
+  if (!existing.same_commit) throw new ConflictError(`upload id ${input.uploadId} is already registered for another commit`);
+  if (digestsConflict(existing.body_sha256, input.bodyDigest)) {
+    if (existing.id === input.uploadId || key === undefined || scope === null) {
+      throw new ConflictError(`upload id ${input.uploadId} is already registered with a different body`);
+    }
+    throw new IdempotencyConflictError(key, scope, existing.id);
+  }
+  return { uploadId: existing.id, session: existing.session, created: false };
 }

@@ -1,4 +1,4 @@
-import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 const retry: RetryPolicy = {
@@ -14,3 +14,22 @@ export const quick = proxyActivities<Activities>({ startToCloseTimeout: '30s', r
 
 /** Parsing and merging: bounded by the report size, heartbeating as they go. */
 export const heavy = proxyActivities<Activities>({ startToCloseTimeout: '15m', heartbeatTimeout: '30s', retry });
+
+/**
+ * The quick steps as local activities (runs recorded with the `LOCAL_STEPS` patch): they run in
+ * the worker that holds the workflow task, with no task-queue round trip, on the worker's own
+ * local-activity slots, so they never wait behind parsing for an activity slot.
+ */
+export const localQuick = proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry });
+
+/** The finisher of a small batch as a local activity (merging a few intermediates into the base). */
+export const localFinish = proxyLocalActivities<Activities>({ startToCloseTimeout: '15m', retry });
+
+/**
+ * Patch id gating local activities for the quick steps and small finishers: histories recorded
+ * before it replay with regular activities, runs started after it use local ones.
+ */
+export const LOCAL_STEPS = 'local-quick-steps';
+
+/** Largest batch whose finisher runs as a local activity. */
+export const LOCAL_FINISH_MAX_UPLOADS = 16;

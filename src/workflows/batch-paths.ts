@@ -5,7 +5,7 @@
  */
 import { CancellationScope, ParentClosePolicy, condition, isCancellation, log, startChild, workflowInfo } from '@temporalio/workflow';
 import type { BatchUpload, ProcessSummary, ReportTotalsJson, Target, VerifyExperimentResult } from '../activities/contracts';
-import { heavy, quick } from './activity-proxies';
+import { heavy, LOCAL_FINISH_MAX_UPLOADS, localFinish, localQuick, quick } from './activity-proxies';
 import type { ShadowResult, ShadowWorkflowInput } from './commit-contracts';
 import { mapWindowed } from '../shared/map-windowed';
 
@@ -17,6 +17,8 @@ export interface PathContext {
   sha: string;
   target: Target;
   maxParallel: number;
+  /** Quick steps and small finishers as local activities (the run took the LOCAL_STEPS patch). */
+  localSteps?: boolean;
   onProcessed?: (summary: ProcessSummary) => void;
 }
 
@@ -64,7 +66,8 @@ async function finishWithBacktracking(
   let pending = uploads;
   let errored = 0;
   for (let round = 0; pending.length > 0; round++) {
-    const res = await heavy.finishCommit.executeWithOptions(
+    const finisher = ctx.localSteps && pending.length <= LOCAL_FINISH_MAX_UPLOADS ? localFinish : heavy;
+    const res = await finisher.finishCommit.executeWithOptions(
       { summary: `merge ${pending.length} upload${pending.length === 1 ? '' : 's'} into v${version}` },
       [{ repo: ctx.repo, sha: ctx.sha, target: ctx.target, baseKey, version, uploads: pending }],
     );
@@ -75,7 +78,7 @@ async function finishWithBacktracking(
     if (round >= MAX_BACKTRACK_ROUNDS) {
       log.warn('intermediate reports keep disappearing; failing those uploads', { missing: res.missing });
       if (ctx.target.kind === 'commit') {
-        await quick.failUploads({
+        await (ctx.localSteps ? localQuick : quick).failUploads({
           uploadIds: lost.map((u) => u.uploadId),
           error: { code: 'unknown_processing', message: `its intermediate report disappeared ${round + 1} times before the merge` },
         });

@@ -58,6 +58,8 @@ export interface CommitWorkflowInput {
 /** A nudge: the upload itself is in the database, which is the queue. */
 export interface UploadSignal {
   uploadId: string;
+  /** Further uploads registered while the previous signal was in flight, nudged by this one. */
+  more?: string[];
 }
 
 export type CommitPhase = 'waiting' | 'debouncing' | 'processing' | 'closed';

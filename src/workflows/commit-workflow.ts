@@ -1,8 +1,8 @@
-import { CancellationScope, condition, continueAsNew, isCancellation, log, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, continueAsNew, isCancellation, log, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { BatchUpload, ProcessSummary, RunStart, VerifyExperimentResult } from '../activities/contracts';
 import type { ExperimentOutcome, ModeDecision, WorkflowOutcome } from '../vocabulary';
 import { ExperimentOutcome as ExperimentOutcomeAttr, Outcome, UploadCount, UploadMode } from '../temporal/search-attributes';
-import { quick } from './activity-proxies';
+import { LOCAL_STEPS, localQuick, quick } from './activity-proxies';
 import { runExperiment, runParallel, runSerial, versionAfter, type BatchOutcome, type PathContext, type VersionBase } from './batch-paths';
 import {
   type CommitCarry,
@@ -37,12 +37,16 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
   let nudges = 0;
   let handled = 0;
   let runClaims = 0;
+  // Decided once, before the first command: a run keeps the kind of activity it started with.
+  const localSteps = patched(LOCAL_STEPS);
+  const steps = localSteps ? localQuick : quick;
 
-  setHandler(uploadSignal, ({ uploadId }) => {
-    if (seen.has(uploadId)) return; // redelivered
-    seen.add(uploadId);
+  setHandler(uploadSignal, ({ uploadId, more }) => {
+    const fresh = [uploadId, ...(more ?? [])].filter((id) => !seen.has(id)); // others: redelivered
+    if (fresh.length === 0) return;
+    for (const id of fresh) seen.add(id);
     nudges++;
-    state.received++;
+    state.received += fresh.length;
   });
   setHandler(progressQuery, () => ({ ...state, experiment: { ...state.experiment } }));
   const summary = (): CommitCarry => ({
@@ -63,7 +67,7 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
     if (isCancellation(err)) {
       // Co-operative cancellation: what was not merged yet ends `cancelled`, then the run ends.
       await CancellationScope.nonCancellable(async () => {
-        await quick.cancelPendingUploads({ repo, sha });
+        await steps.cancelPendingUploads({ repo, sha });
         upsertSearchAttributes([{ key: Outcome, value: 'cancelled' }]);
       });
       state.phase = 'closed';
@@ -92,7 +96,7 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
       }
       handled = nudges;
 
-      const claim = await quick.claimUploads.executeWithOptions({ summary: `claim the next batch (claim ${runClaims} of this run)` }, [
+      const claim = await steps.claimUploads.executeWithOptions({ summary: `claim the next batch (claim ${runClaims} of this run)` }, [
         { repo, sha, runId: workflowInfo().runId, runClaim: runClaims++, limit: maxBatch },
       ]);
       const claimed = claim.uploads;
@@ -100,7 +104,7 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
       if (claim.batch === null) continue; // nothing was waiting
       const batchNo = claim.batch;
 
-      const decision = await quick.resolveMode({ repo });
+      const decision = await steps.resolveMode({ repo });
       state.mode = decision.mode;
       state.modeReason = decision.reason;
       state.phase = 'processing';
@@ -114,6 +118,7 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
         sha,
         target: { kind: 'commit', batch: batchNo },
         maxParallel: settings.maxParallel,
+        localSteps,
         onProcessed: (s: ProcessSummary) => {
           state.batch = { done: (state.batch?.done ?? 0) + 1, total: claimed.length };
           if (s.error) log.info('upload error', { uploadId: s.uploadId, code: s.error.code });
@@ -179,7 +184,7 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
    */
   async function startFromDatabase(): Promise<RunStart> {
     const info = workflowInfo();
-    const run = await quick.startRun.executeWithOptions({ summary: 'start from the saved report' }, [
+    const run = await steps.startRun.executeWithOptions({ summary: 'start from the saved report' }, [
       { repo, sha, runId: info.runId, runStartedAt: info.runStartTime.getTime() },
     ]);
     if (input.carry && input.carry.version !== run.version) {

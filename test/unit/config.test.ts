@@ -42,7 +42,7 @@ describe('config', () => {
     assert.equal(c.temporal.uiPort, 8233);
     assert.equal(c.temporal.tls, false);
     assert.equal(c.pipeline.defaultMode, 'parallel');
-    assert.equal(c.pipeline.debounceMs, 5000);
+    assert.equal(c.pipeline.debounceMs, 0);
     assert.equal(c.pipeline.idleTimeoutMs, 3_600_000);
   });
 

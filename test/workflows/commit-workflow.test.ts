@@ -182,6 +182,24 @@ describe('commit workflow (time-skipping)', () => {
     });
   });
 
+  test('without a debounce an idle commit claims at once; one signal nudges for several uploads, each counted once', async () => {
+    const fake = new FakeCommit('parallel');
+    await withWorker(fake.activities(), async (taskQueue) => {
+      const handle = await start(fake, taskQueue, { debounceMs: 0 });
+      for (let i = 0; i < 50 && (await handle.query(progressQuery)).batches < 1; i++) await env.sleep(100);
+      assert.equal((await handle.query(progressQuery)).batches, 1, 'the first upload was merged on its own');
+      const [a, b] = [fake.add(), fake.add()];
+      // What a gateway sends for uploads registered while its previous signal was in flight.
+      await handle.signal(uploadSignal, { uploadId: a, more: [b] });
+      await handle.signal(uploadSignal, { uploadId: b, more: [a] }); // redelivered ids count once
+      const result = await handle.result();
+      assert.equal(result.received, 3);
+      assert.equal(result.merged, 3);
+      assert.equal(result.batches, 2);
+      assert.deepEqual(fake.calls.filter((c) => c.startsWith('claim')), ['claim:u0', 'claim:u1,u2']);
+    });
+  });
+
   test('serial mode merges one upload after the other; a later upload starts a second batch', async () => {
     const fake = new FakeCommit('serial');
     await withWorker(fake.activities(), async (taskQueue) => {

@@ -1,8 +1,9 @@
 /**
  * Histories of a commit workflow per mode (and the experiment's shadow), recorded before the batch
  * paths were refactored (`test/support/commit-histories.ts`), must replay with today's code, and a
- * fresh run must schedule the same activities and child with the same inputs in the same order:
- * workflows already running when a worker is upgraded continue on the new code.
+ * fresh run must make the same calls (activities, child) in the same order, with the same inputs,
+ * the quick steps local since the `local-quick-steps` patch (see `localSinceThePatch`): workflows
+ * already running when a worker is upgraded continue on the new code.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,14 +36,51 @@ function recorded(mode: string): { commit: History; shadow?: History } {
 // Ids of the run and the workflow task's clock differ between runs; everything else must not.
 const VARYING = new Set(['runId', 'runStartedAt', 'serialMs', 'shadowMs']);
 
-/** The commands a history records, each with its decoded input, in order. */
-function commands(history: History): string[] {
-  const decode = (payloads: { data?: Uint8Array | null }[] | null | undefined) =>
-    (payloads ?? []).map((p) => JSON.stringify(JSON.parse(Buffer.from(p.data ?? []).toString('utf8')), (k, v: unknown) => (VARYING.has(k) ? '…' : v)));
+const decode = (payloads: { data?: Uint8Array | null }[] | null | undefined) =>
+  (payloads ?? []).map((p) => JSON.stringify(JSON.parse(Buffer.from(p.data ?? []).toString('utf8')), (k, v: unknown) => (VARYING.has(k) ? '…' : v)));
+
+/**
+ * Since the `local-quick-steps` patch a fresh commit run takes the quick steps, and finishers of
+ * batches up to 16 uploads, as local activities: the same calls, recorded as markers (name and
+ * result) instead of scheduled activities, after the patch's marker. The recorded histories (no
+ * patch) still replay on the old branch, which is what Temporal's versioning asks; a fresh run is
+ * compared with the recording with those activities written as local ones, their results
+ * (which follow from their inputs, the in-memory activities being deterministic) standing in for
+ * the inputs a marker does not keep.
+ */
+const LOCAL_STEPS = new Set(['startRun', 'claimUploads', 'resolveMode', 'failUploads', 'cancelPendingUploads']);
+function localSinceThePatch(name: string, input: unknown): boolean {
+  if (LOCAL_STEPS.has(name)) return true;
+  const finish = input as { target?: { kind?: string }; uploads?: unknown[] };
+  return name === 'finishCommit' && finish.target?.kind === 'commit' && (finish.uploads?.length ?? Infinity) <= 16;
+}
+
+/**
+ * The commands a history records, each with its decoded input, in order. Activities for which
+ * `asLocal` holds are written as a local activity would record them: name and result.
+ */
+function commands(history: History, asLocal: (name: string, input: unknown) => boolean = () => false): string[] {
   const out: string[] = [];
+  const localAt = new Map<string, number>();
   for (const e of history.events ?? []) {
     const a = e.activityTaskScheduledEventAttributes;
-    if (a) out.push(`activity ${a.activityType?.name} ${decode(a.input?.payloads)}`);
+    if (a) {
+      const name = a.activityType?.name ?? '';
+      const input = decode(a.input?.payloads);
+      if (asLocal(name, JSON.parse(input[0] ?? 'null'))) {
+        localAt.set(String(e.eventId), out.length);
+        out.push(`local ${name}`);
+      } else out.push(`activity ${name} ${input}`);
+    }
+    const done = e.activityTaskCompletedEventAttributes;
+    const at = done ? localAt.get(String(done.scheduledEventId)) : undefined;
+    if (done && at !== undefined) out[at] += ` → ${decode(done.result?.payloads)}`;
+    const m = e.markerRecordedEventAttributes;
+    if (m?.markerName === 'core_local_activity') {
+      const data = JSON.parse(Buffer.from(m.details?.data?.payloads?.[0]?.data ?? []).toString('utf8')) as { activity_type: string };
+      out.push(`local ${data.activity_type} → ${decode(m.details?.result?.payloads)}`);
+    }
+    if (m?.markerName === 'core_patch') out.push(`patch ${decode(m.details?.['patch-data']?.payloads)}`);
     const c = e.startChildWorkflowExecutionInitiatedEventAttributes;
     if (c) out.push(`child ${c.workflowType?.name} ${c.workflowId?.split(':').slice(-2).join(':')} ${decode(c.input?.payloads)}`);
     if (e.timerStartedEventAttributes) out.push(`timer ${Number(e.timerStartedEventAttributes.startToFireTimeout?.seconds ?? 0)}s`);
@@ -67,8 +105,13 @@ describe('commit workflow histories recorded before the batch-paths refactor', (
     test(`${mode}: a fresh run makes the recorded commands with the recorded inputs`, async () => {
       const before = recorded(mode);
       const now = await recordMode(env, bundle, mode);
-      const expected = commands(before.commit);
-      assert.ok(expected.some((c) => c.startsWith('activity finishCommit')), 'the recording merged something');
+      assert.ok(commands(before.commit).some((c) => c.startsWith('activity finishCommit')), 'the recording merged something');
+      const expected = [
+        'patch {"id":"local-quick-steps","deprecated":false}',
+        // The patch marks the run in the TemporalChangeVersion search attribute.
+        'upsert TemporalChangeVersion',
+        ...commands(before.commit, localSinceThePatch),
+      ];
       assert.deepEqual(commands(now.commit), expected);
       if (before.shadow) assert.deepEqual(commands(now.shadow!), commands(before.shadow));
     });
