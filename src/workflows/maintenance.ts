@@ -49,6 +49,8 @@ export interface GcWorkflowInput {
   verbose: boolean;
   /** Keys listed per page (1000 at most). */
   pageSize?: number;
+  /** The time lifetimes are measured to (ms since the epoch); the workflow's start by default. */
+  now?: number;
   /** Where a continued sweep resumes, and what it found so far. */
   resume?: { now: number; prefix: GcPrefix; after: string | null; summary: GcSummary };
 }
@@ -82,7 +84,7 @@ export const GC_MAX_KEYS = 5_000;
  * page, all measured to one time. Long sweeps continue-as-new with their position and counts.
  */
 export async function gcWorkflow(input: GcWorkflowInput): Promise<GcSummary> {
-  const now = input.resume?.now ?? Date.now();
+  const now = input.resume?.now ?? input.now ?? Date.now();
   const summary: GcSummary = input.resume?.summary ?? {
     dryRun: input.dryRun,
     now,
