@@ -76,7 +76,6 @@ for (const store of stores) {
         const at = (msBefore: number) => new Date(now - msBefore).toISOString();
         const repo = await p.repo(`gc/${store.kind}-${target.kind}`, 'parallel');
         const sha = newSha();
-        const [owner, name] = repo.split('/') as [string, string];
         const put = (key: string) => p.blobs.put(key, Buffer.from(`blob ${key}`));
         const register = async (uploadId: string) => {
           await p.store.registerUpload({ repo, sha, uploadId, rawKey: keys.raw(uploadId), rawBytes: 10, repoFilesKey: keys.repoFiles(uploadId) });
