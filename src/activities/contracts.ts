@@ -205,10 +205,13 @@ export const GcPrefixSchema = z.enum(GC_PREFIXES);
 /** Keys a verbose page answers at most (one page lists at most 1000). */
 export const GC_MAX_PAGE = 1000;
 
+/** Where a sweep is: the prefix and the listing cursor in it (the last key of the previous page). */
+export const GcPosition = z.object({ prefix: GcPrefixSchema, after: z.string().min(1).max(1024).nullable() });
+export type GcPosition = z.infer<typeof GcPosition>;
+
 export const GcPageInput = z.object({
-  prefix: GcPrefixSchema,
-  /** The listing cursor (the last key of the previous page); null for the first page. */
-  after: z.string().min(1).max(1024).nullable(),
+  /** null: the sweep's first page. */
+  position: GcPosition.nullable(),
   pageSize: z.number().int().min(1).max(GC_MAX_PAGE),
   dryRun: z.boolean(),
   /** Answer the keys that go (or would go), not only their counts. */
@@ -230,6 +233,7 @@ export const GcPageResult = z.object({
   keptBytes: Count,
   byReason: z.partialRecord(GcReasonSchema, Count),
   keys: z.array(z.string()).max(GC_MAX_PAGE),
-  next: z.string().nullable(),
+  /** The next page (in this prefix, or the next prefix's first); null when the sweep is done. */
+  next: GcPosition.nullable(),
 });
 export type GcPageResult = z.infer<typeof GcPageResult>;

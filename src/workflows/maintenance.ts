@@ -1,8 +1,8 @@
 import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { MaintenanceActivities } from '../activities';
-import type { GcPageResult } from '../activities/contracts';
+import type { GcPageResult, GcPosition } from '../activities/contracts';
 import type { RetentionPolicy } from '../config';
-import { GC_PREFIXES, type GcPrefix } from '../storage/blob-store';
+import type { GcPrefix } from '../storage/blob-store';
 import type { GcReason } from '../storage/gc-plan';
 
 /** Sweeps page through the database or a listing; each page heartbeats. */
@@ -52,7 +52,7 @@ export interface GcWorkflowInput {
   /** The time lifetimes are measured to (ms since the epoch); the workflow's start by default. */
   now?: number;
   /** Where a continued sweep resumes, and what it found so far. */
-  resume?: { now: number; prefix: GcPrefix; after: string | null; summary: GcSummary };
+  resume?: { now: number; position: GcPosition; summary: GcSummary };
 }
 
 export interface GcPrefixSummary {
@@ -85,44 +85,33 @@ export const GC_MAX_KEYS = 5_000;
  */
 export async function gcWorkflow(input: GcWorkflowInput): Promise<GcSummary> {
   const now = input.resume?.now ?? input.now ?? Date.now();
-  const summary: GcSummary = input.resume?.summary ?? {
-    dryRun: input.dryRun,
-    now,
-    prefixes: GC_PREFIXES.map((prefix) => ({ prefix, listed: 0, deleted: 0, deletedBytes: 0, kept: 0, keptBytes: 0, byReason: {}, keys: [], keysOmitted: 0 })),
-  };
+  const summary: GcSummary = input.resume?.summary ?? { dryRun: input.dryRun, now, prefixes: [] };
   let keysHeld = summary.prefixes.reduce((n, p) => n + p.keys.length, 0);
-  const start = input.resume ? GC_PREFIXES.indexOf(input.resume.prefix) : 0;
-  for (let i = Math.max(0, start); i < GC_PREFIXES.length; i++) {
-    const prefix = GC_PREFIXES[i]!;
-    const into = summary.prefixes[i]!;
-    let after = input.resume && i === start ? input.resume.after : null;
-    do {
-      const page: GcPageResult = await sweep.gcPage({
-        prefix,
-        after,
-        pageSize: input.pageSize ?? 1000,
-        dryRun: input.dryRun,
-        verbose: input.verbose,
-        policy: input.policy,
-        now,
-      });
-      into.listed += page.listed;
-      into.deleted += page.deleted;
-      into.deletedBytes += page.deletedBytes;
-      into.kept += page.kept;
-      into.keptBytes += page.keptBytes;
-      for (const [reason, n] of Object.entries(page.byReason) as [keyof GcPrefixSummary['byReason'], number][]) {
-        into.byReason[reason] = (into.byReason[reason] ?? 0) + n;
-      }
-      const room = Math.max(0, GC_MAX_KEYS - keysHeld);
-      into.keys.push(...page.keys.slice(0, room));
-      into.keysOmitted += Math.max(0, page.keys.length - room);
-      keysHeld += Math.min(room, page.keys.length);
-      after = page.next;
-      if (after !== null && workflowInfo().continueAsNewSuggested) {
-        await continueAsNew<typeof gcWorkflow>({ ...input, resume: { now, prefix, after, summary } });
-      }
-    } while (after !== null);
-  }
+  // The activity names the next page (and the order of the prefixes): null is the first.
+  let position: GcPosition | null = input.resume?.position ?? null;
+  do {
+    const page: GcPageResult = await sweep.gcPage({ position, pageSize: input.pageSize ?? 1000, dryRun: input.dryRun, verbose: input.verbose, policy: input.policy, now });
+    let into = summary.prefixes.find((p) => p.prefix === page.prefix);
+    if (into === undefined) {
+      into = { prefix: page.prefix, listed: 0, deleted: 0, deletedBytes: 0, kept: 0, keptBytes: 0, byReason: {}, keys: [], keysOmitted: 0 };
+      summary.prefixes.push(into);
+    }
+    into.listed += page.listed;
+    into.deleted += page.deleted;
+    into.deletedBytes += page.deletedBytes;
+    into.kept += page.kept;
+    into.keptBytes += page.keptBytes;
+    for (const [reason, n] of Object.entries(page.byReason) as [keyof GcPrefixSummary['byReason'], number][]) {
+      into.byReason[reason] = (into.byReason[reason] ?? 0) + n;
+    }
+    const room = Math.max(0, GC_MAX_KEYS - keysHeld);
+    into.keys.push(...page.keys.slice(0, room));
+    into.keysOmitted += Math.max(0, page.keys.length - room);
+    keysHeld += Math.min(room, page.keys.length);
+    position = page.next;
+    if (position !== null && workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof gcWorkflow>({ ...input, resume: { now, position, summary } });
+    }
+  } while (position !== null);
   return summary;
 }
