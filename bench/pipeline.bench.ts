@@ -52,6 +52,7 @@ function withReadLatency(inner: BlobStore, ms: number): BlobStore {
     put: (k, b) => inner.put(k, b),
     delete: (k) => inner.delete(k),
     exists: (k) => inner.exists(k),
+    list: (prefix, page) => inner.list(prefix, page),
     get: async (k) => {
       await sleep(ms);
       return inner.get(k);

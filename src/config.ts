@@ -127,6 +127,17 @@ export const ConfigSchema = z
     TRIBUTARY_DEPENDENCY_TIMEOUT: positiveDuration.default(5_000),
     // 0: wait for ever (a supervisor that restarts the process would only do the same, louder).
     TRIBUTARY_STARTUP_TIMEOUT: durationMs.default(300_000),
+    // Longer than the longest debounce and a claim's round trip, so a healthy run is never nudged.
+    TRIBUTARY_RECONCILE_AFTER: positiveDuration.default(120_000),
+    TRIBUTARY_RECONCILE_EVERY: positiveDuration.default(60_000),
+    TRIBUTARY_GC_EVERY: positiveDuration.default(3_600_000),
+    TRIBUTARY_RAW_RETENTION: positiveDuration.default(30 * 86_400_000),
+    // Long enough for a retried finisher (or an experiment's shadow) to find what it reads.
+    TRIBUTARY_INTERMEDIATE_GRACE: durationMs.default(3_600_000),
+    TRIBUTARY_SCRATCH_GRACE: durationMs.default(3_600_000),
+    TRIBUTARY_REPORT_GRACE: durationMs.default(3_600_000),
+    // Blobs no row refers to: a registration or finisher may still be writing them.
+    TRIBUTARY_ORPHAN_GRACE: positiveDuration.default(86_400_000),
   })
   // Node refuses a header timeout above the request timeout; say so in our own words.
   .refine((c) => c.TRIBUTARY_API_HEADERS_TIMEOUT <= c.TRIBUTARY_API_REQUEST_TIMEOUT, {
@@ -136,6 +147,16 @@ export const ConfigSchema = z
   .refine((c) => c.TRIBUTARY_MAX_DEBOUNCE >= c.TRIBUTARY_DEBOUNCE, {
     message: 'TRIBUTARY_MAX_DEBOUNCE must be at least TRIBUTARY_DEBOUNCE',
     path: ['TRIBUTARY_MAX_DEBOUNCE'],
+  })
+  // An experiment's shadow reads the version its batch started from while the serial path
+  // supersedes it; the report grace must outlast that wait.
+  .refine((c) => c.TRIBUTARY_REPORT_GRACE >= c.TRIBUTARY_SHADOW_TIMEOUT, {
+    message: 'TRIBUTARY_REPORT_GRACE must be at least TRIBUTARY_SHADOW_TIMEOUT',
+    path: ['TRIBUTARY_REPORT_GRACE'],
+  })
+  .refine((c) => c.TRIBUTARY_ORPHAN_GRACE >= c.TRIBUTARY_API_REQUEST_TIMEOUT, {
+    message: 'TRIBUTARY_ORPHAN_GRACE must be at least TRIBUTARY_API_REQUEST_TIMEOUT (an upload may still be arriving)',
+    path: ['TRIBUTARY_ORPHAN_GRACE'],
   })
   .refine((c) => c.TRIBUTARY_BLOB_STORE !== 's3' || c.S3_BUCKET !== undefined, {
     message: 'S3_BUCKET is required when TRIBUTARY_BLOB_STORE is s3',
@@ -208,6 +229,30 @@ export interface Config {
   dependencyTimeoutMs: number;
   /** How long a process waits at start for Temporal and the database; 0 is for ever. */
   startupTimeoutMs: number;
+  maintenance: MaintenanceConfig;
+}
+
+/** The schedules the workers keep (src/temporal/schedules.ts) and what they act on. */
+export interface MaintenanceConfig {
+  /** Open uploads older than this with no live run holding them are released and re-nudged. */
+  reconcileAfterMs: number;
+  reconcileEveryMs: number;
+  gcEveryMs: number;
+  retention: RetentionPolicy;
+}
+
+/** How long each kind of blob outlives what made it garbage (src/storage/gc-plan.ts). */
+export interface RetentionPolicy {
+  /** Raw uploads (and their file lists) of finished uploads, from their registration. */
+  rawMs: number;
+  /** Intermediate reports, once their upload is merged (or failed, cancelled). */
+  intermediateGraceMs: number;
+  /** Experiment scratch, once the batch's verification is recorded. */
+  scratchGraceMs: number;
+  /** Superseded report versions, once a later version is saved. */
+  reportGraceMs: number;
+  /** Blobs no row refers to, from their last write. */
+  orphanGraceMs: number;
 }
 
 export interface ApiConfig {
@@ -316,6 +361,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     dependencyTimeoutMs: c.TRIBUTARY_DEPENDENCY_TIMEOUT,
     startupTimeoutMs: c.TRIBUTARY_STARTUP_TIMEOUT,
+    maintenance: {
+      reconcileAfterMs: c.TRIBUTARY_RECONCILE_AFTER,
+      reconcileEveryMs: c.TRIBUTARY_RECONCILE_EVERY,
+      gcEveryMs: c.TRIBUTARY_GC_EVERY,
+      retention: {
+        rawMs: c.TRIBUTARY_RAW_RETENTION,
+        intermediateGraceMs: c.TRIBUTARY_INTERMEDIATE_GRACE,
+        scratchGraceMs: c.TRIBUTARY_SCRATCH_GRACE,
+        reportGraceMs: c.TRIBUTARY_REPORT_GRACE,
+        orphanGraceMs: c.TRIBUTARY_ORPHAN_GRACE,
+      },
+    },
   };
 }
 

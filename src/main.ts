@@ -9,7 +9,7 @@ import { devServerDbFile, startDevServer, type RunningDevServer } from './tempor
 import { connectClient, connectWhenReady, connectWorker } from './temporal/connection';
 import { temporalTools } from './temporal/tools';
 import { SEARCH_ATTRIBUTES } from './temporal/search-attributes';
-import { createWorker, runWorker } from './worker';
+import { createWorker, runWorker, startWorkerMaintenance } from './worker';
 import { openAppContextWhenReady } from './app-context';
 import { Client } from '@temporalio/client';
 import { describeAdminToken, ensureAdminToken } from './api/admin-token';
@@ -69,14 +69,15 @@ async function main(stack: StopStack): Promise<void> {
   stack.push('database', () => app.close());
   const connection = await connectWhenReady(config, temporal.address, connectWorker);
   stack.push('worker connection', () => connection.close());
-  const worker = await createWorker({ connection, config, deps: app });
-  const { running, stop } = runWorker(worker);
-  stack.push('worker', stop);
-
-  // The gateway goes last so it stops first: no new uploads arrive while the rest shuts down.
   const clientConnection = await connectWhenReady(config, temporal.address, connectClient);
   stack.push('client connection', () => clientConnection.close());
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const worker = await createWorker({ connection, config, deps: { ...app, temporal: { client, config } } });
+  const { running, stop } = runWorker(worker);
+  stack.push('worker', stop);
+  await startWorkerMaintenance(client, config);
+
+  // The gateway goes last so it stops first: no new uploads arrive while the rest shuts down.
   const admin = await ensureAdminToken(config);
   const gateway = await startGateway({ config, app, client, adminToken: admin.token });
   stack.push('gateway', gateway.stop);

@@ -1,10 +1,12 @@
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from './activities';
+import { Client } from '@temporalio/client';
+import { createActivities, createMaintenanceActivities, type ActivityDeps } from './activities';
 import { openAppContextWhenReady } from './app-context';
 import { ConfigError, loadConfig, type Config } from './config';
 import { runProcess, type StopStack } from './lifecycle';
-import { connectWhenReady, connectWorker } from './temporal/connection';
+import { connectClient, connectWhenReady, connectWorker } from './temporal/connection';
+import { startMaintenance } from './temporal/schedules';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -19,12 +21,13 @@ export interface WorkerSetup {
  * Its activity slots times the parse budget bound what its processors can hold at once.
  */
 export async function createWorker({ connection, config, deps, overrides }: WorkerSetup): Promise<Worker> {
+  const withLimits: ActivityDeps = { ...deps, limits: { ...config.parseLimits, ...deps.limits } };
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: path.join(__dirname, 'workflows'),
-    activities: createActivities({ ...deps, limits: { ...config.parseLimits, ...deps.limits } }),
+    activities: { ...createActivities(withLimits), ...createMaintenanceActivities(withLimits) },
     maxConcurrentActivityTaskExecutions: config.pipeline.activitySlots,
     maxConcurrentLocalActivityExecutions: config.pipeline.localActivitySlots,
     ...overrides,
@@ -45,6 +48,19 @@ export function runWorker(worker: Worker): { running: Promise<void>; stop(): Pro
   };
 }
 
+/**
+ * The maintenance schedules (reconcile, gc) of a worker that has started. A failure is reported,
+ * not fatal: processing uploads does not depend on them, and the next worker start applies them
+ * again.
+ */
+export async function startWorkerMaintenance(client: Client, config: Config): Promise<void> {
+  try {
+    await startMaintenance(client, config);
+  } catch (err) {
+    console.error(`could not apply the maintenance schedules (tributary-reconcile, tributary-gc): ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 /** Entry point for a standalone worker process (production: many of these, any machines). */
 async function main(stack: StopStack): Promise<void> {
   const config = loadConfig();
@@ -58,9 +74,13 @@ async function main(stack: StopStack): Promise<void> {
   stack.push('database', () => app.close());
   const connection = await connectWhenReady(config, address, connectWorker);
   stack.push('worker connection', () => connection.close());
-  const worker = await createWorker({ connection, config, deps: app });
+  const clientConnection = await connectWhenReady(config, address, connectClient);
+  stack.push('client connection', () => clientConnection.close());
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const worker = await createWorker({ connection, config, deps: { ...app, temporal: { client, config } } });
   const { running, stop } = runWorker(worker);
   stack.push('worker', stop);
+  await startWorkerMaintenance(client, config);
   console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${address}`);
   await running;
   await stack.unwind('worker stopped');

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { GC_PREFIXES } from '../storage/blob-store';
+import { GC_REASONS } from '../storage/gc-plan';
 import { CommitShaSchema, ExperimentOutcomeSchema, MAX_BATCH_UPLOADS, RepoSlugSchema, SHADOW_PROBLEMS, UploadIdSchema } from '../vocabulary';
 
 /**
@@ -165,3 +167,73 @@ export const VerifyExperimentResult = z.object({
   sample: z.array(z.string()).max(20),
 });
 export type VerifyExperimentResult = z.infer<typeof VerifyExperimentResult>;
+
+const Count = z.number().int().nonnegative();
+const CommitId = z.number().int().nonnegative();
+
+export const ReconcileInput = z.object({
+  /** Uploads waiting or claimed for longer than this are stuck unless a live run holds them. */
+  olderThanMs: z.number().int().nonnegative().max(365 * 86_400_000),
+  /** The page's cursor: commits after this id. */
+  afterCommitId: CommitId,
+  limit: z.number().int().min(1).max(1000),
+});
+export type ReconcileInput = z.infer<typeof ReconcileInput>;
+
+export const ReconcileResult = z.object({
+  /** Commits with stale uploads looked at. */
+  examined: Count,
+  /** Uploads released from claims of runs that no longer exist. */
+  released: Count,
+  /** Commit workflows signalled-with-start. */
+  nudged: Count,
+  /** The next page's cursor, null when this page was the last. */
+  next: CommitId.nullable(),
+});
+export type ReconcileResult = z.infer<typeof ReconcileResult>;
+
+const Ms = z.number().int().nonnegative().max(10 * 365 * 86_400_000);
+export const RetentionPolicySchema = z.object({
+  rawMs: Ms,
+  intermediateGraceMs: Ms,
+  scratchGraceMs: Ms,
+  reportGraceMs: Ms,
+  orphanGraceMs: Ms,
+});
+
+export const GcPrefixSchema = z.enum(GC_PREFIXES);
+/** Keys a verbose page answers at most (one page lists at most 1000). */
+export const GC_MAX_PAGE = 1000;
+
+/** Where a sweep is: the prefix and the listing cursor in it (the last key of the previous page). */
+export const GcPosition = z.object({ prefix: GcPrefixSchema, after: z.string().min(1).max(1024).nullable() });
+export type GcPosition = z.infer<typeof GcPosition>;
+
+export const GcPageInput = z.object({
+  /** null: the sweep's first page. */
+  position: GcPosition.nullable(),
+  pageSize: z.number().int().min(1).max(GC_MAX_PAGE),
+  dryRun: z.boolean(),
+  /** Answer the keys that go (or would go), not only their counts. */
+  verbose: z.boolean(),
+  policy: RetentionPolicySchema,
+  /** The sweep's time (ms since the epoch): one for every page of a sweep. */
+  now: z.number().int().nonnegative().max(8.64e15),
+});
+export type GcPageInput = z.infer<typeof GcPageInput>;
+
+export const GcReasonSchema = z.enum(GC_REASONS);
+
+export const GcPageResult = z.object({
+  prefix: GcPrefixSchema,
+  listed: Count,
+  deleted: Count,
+  deletedBytes: Count,
+  kept: Count,
+  keptBytes: Count,
+  byReason: z.partialRecord(GcReasonSchema, Count),
+  keys: z.array(z.string()).max(GC_MAX_PAGE),
+  /** The next page (in this prefix, or the next prefix's first); null when the sweep is done. */
+  next: GcPosition.nullable(),
+});
+export type GcPageResult = z.infer<typeof GcPageResult>;

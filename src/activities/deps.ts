@@ -1,5 +1,6 @@
 import type { ParseLimits } from '../coverage/limits';
 import type { ModeDecider } from '../flags/mode-flag';
+import type { RegistrationDeps } from '../services/register-upload';
 import type { BlobStore } from '../storage/blob-store';
 import type { Store } from '../storage/store';
 
@@ -11,4 +12,9 @@ export interface ActivityDeps {
   limits?: Partial<ParseLimits>;
   /** Intermediate reports merged per group before the groups are merged (tree-merge fan-in). */
   mergeFanIn?: number;
+  /**
+   * The Temporal client the reconciler describes and nudges commit workflows with, and the
+   * configuration a nudge starts them with; workers have it, the other activities need none.
+   */
+  temporal?: Pick<RegistrationDeps, 'client' | 'config'>;
 }

@@ -12,7 +12,9 @@ import {
   StartRunInput,
 } from './contracts';
 import { createFinishCommit } from './finish-commit';
+import { createGcPage } from './gc';
 import { createProcessUpload } from './process-upload';
+import { createReconcile } from './reconcile';
 import { RUN_SUPERSEDED, validateInput } from './validate';
 import { createVerifyExperiment } from './verify-experiment';
 
@@ -63,6 +65,21 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * The activities of the maintenance schedules (src/workflows/maintenance.ts), apart from the
+ * commit workflow's so a stand-in for those needs none of these. Workers register both.
+ */
+export function createMaintenanceActivities(deps: ActivityDeps) {
+  return {
+    /** The reconcile schedule's step: stuck uploads are released and their workflows nudged. */
+    reconcile: createReconcile(deps),
+    /** The gc schedule's step: one listed page of a blob prefix, planned and applied. */
+    gcPage: createGcPage(deps),
+  };
+}
+
+export type MaintenanceActivities = ReturnType<typeof createMaintenanceActivities>;
 
 /** A superseded run or an unknown repository will not get better on retry. */
 async function refusingDeadRuns<T>(fn: () => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { processIo, type CliIo } from './io';
 import { registerParseCommand } from './parse-command';
 import { registerCancelCommand } from './commands/cancel';
+import { registerGcCommand } from './commands/gc';
 import { registerModeCommand } from './commands/mode';
 import { registerRepoCommand } from './commands/repo';
 import { registerReportCommand } from './commands/report';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerReportCommand,
   registerTasksCommand,
   registerCancelCommand,
+  registerGcCommand,
 ];
 
 export function buildProgram(io: CliIo = processIo()): Command {

@@ -8,7 +8,32 @@ export interface BlobStore {
   get(key: string): Promise<Uint8Array | null>;
   delete(key: string): Promise<void>;
   exists(key: string): Promise<boolean>;
+  /**
+   * One page of the keys under `prefix`, in key order, after `after` (exclusive); `next` is the
+   * cursor of the following page, null when this one is the last. Only the retention sweep lists.
+   */
+  list(prefix: string, page?: ListPage): Promise<BlobPage>;
 }
+
+export interface ListPage {
+  after?: string;
+  /** At most this many keys (the store may answer fewer); 1000 by default, S3's page size. */
+  limit?: number;
+}
+
+export interface ListedBlob {
+  key: string;
+  size: number;
+  /** The last write. */
+  modifiedAt: Date;
+}
+
+export interface BlobPage {
+  blobs: ListedBlob[];
+  next: string | null;
+}
+
+export const DEFAULT_LIST_LIMIT = 1000;
 
 export const BLOB_PREFIXES = {
   raw: 'raw',
@@ -16,6 +41,10 @@ export const BLOB_PREFIXES = {
   report: 'reports',
   scratch: 'scratch',
 } as const;
+
+/** The prefixes retention sweeps (src/storage/gc-plan.ts), in the order a sweep takes them. */
+export const GC_PREFIXES = [BLOB_PREFIXES.raw, BLOB_PREFIXES.intermediate, BLOB_PREFIXES.scratch, BLOB_PREFIXES.report] as const;
+export type GcPrefix = (typeof GC_PREFIXES)[number];
 
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 

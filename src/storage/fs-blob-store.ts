@@ -1,7 +1,7 @@
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { BlobStore } from './blob-store';
+import { DEFAULT_LIST_LIMIT, type BlobPage, type BlobStore, type ListedBlob, type ListPage } from './blob-store';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private-files';
 
 /** The embedded blob store: one file per key under a root folder, readable by its owner only. */
@@ -43,6 +43,49 @@ export class FsBlobStore implements BlobStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw err;
+    }
+  }
+
+  /**
+   * Walks the prefix's folder on every page: the embedded store holds one machine's blobs, and a
+   * walk keeps no cursor state between pages. Half-written `.tmp` files are listed like any blob,
+   * so a write that crashed is swept as an orphan.
+   */
+  async list(prefix: string, page: ListPage = {}): Promise<BlobPage> {
+    const limit = Math.max(1, page.limit ?? DEFAULT_LIST_LIMIT);
+    const slash = prefix.lastIndexOf('/');
+    const base = slash < 0 ? '' : prefix.slice(0, slash);
+    const keys: string[] = [];
+    await this.walk(base, keys);
+    const wanted = keys
+      .filter((k) => k.startsWith(prefix) && (page.after === undefined || k > page.after))
+      .sort();
+    const chosen = wanted.slice(0, limit);
+    const blobs: ListedBlob[] = [];
+    for (const key of chosen) {
+      try {
+        const s = await stat(this.pathOf(key));
+        blobs.push({ key, size: s.size, modifiedAt: s.mtime });
+      } catch (err) {
+        // Deleted since the walk: not listed.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    return { blobs, next: wanted.length > limit ? chosen[chosen.length - 1]! : null };
+  }
+
+  private async walk(dir: string, out: string[]): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(dir === '' ? path.resolve(this.root) : this.pathOf(dir), { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const e of entries) {
+      const key = dir === '' ? e.name : `${dir}/${e.name}`;
+      if (e.isDirectory()) await this.walk(key, out);
+      else if (e.isFile()) out.push(key);
     }
   }
 }

@@ -155,6 +155,12 @@ export const MIGRATIONS: readonly Migration[] = [
     id: '0007_drop_commit_state',
     statements: [`ALTER TABLE commits DROP COLUMN state`],
   },
+  {
+    // Retention deletes the raw upload of a finished upload after its lifetime; the row keeps
+    // when, so a later re-verification skips it instead of failing on a missing blob.
+    id: '0008_raw_retention',
+    statements: [`ALTER TABLE uploads ADD COLUMN raw_deleted_at timestamptz`],
+  },
 ];
 
 /**

@@ -75,6 +75,8 @@ export interface UploadRow {
   processingStartedAt: Date | null;
   processedAt: Date | null;
   mergedAt: Date | null;
+  /** When retention deleted the raw upload (and its file list); null while it is kept. */
+  rawDeletedAt: Date | null;
 }
 
 export interface CommitReport {
@@ -145,6 +147,7 @@ export interface UploadRecord {
   processing_started_at: Timestamp | null;
   processed_at: Timestamp | null;
   merged_at: Timestamp | null;
+  raw_deleted_at: Timestamp | null;
 }
 
 export interface CommitReportRecord {
@@ -242,6 +245,7 @@ export function toUpload(r: UploadRecord): UploadRow {
     processingStartedAt: toDateOrNull(r.processing_started_at),
     processedAt: toDateOrNull(r.processed_at),
     mergedAt: toDateOrNull(r.merged_at),
+    rawDeletedAt: toDateOrNull(r.raw_deleted_at),
   };
 }
 

@@ -1,7 +1,7 @@
 import { ClaimUploadsInput, StartRunInput, type RunStart } from '../activities/contracts';
 import type { UploadState } from '../vocabulary';
 import { ensureCommit, lockCommit } from './commits';
-import type { Database } from './database';
+import type { Database, Queryable } from './database';
 import { SupersededRunError } from './errors';
 import { toNumber } from './rows';
 
@@ -54,14 +54,7 @@ export class RunStore {
       if (owned.length === 0) {
         throw new SupersededRunError(`run ${input.runId} of ${input.repo}@${input.sha} started before the commit's current run`);
       }
-      const released = await tx.query(
-        `UPDATE uploads SET state = 'uploaded', batch = NULL, intermediate_key = NULL,
-           processing_started_at = NULL, processed_at = NULL
-         WHERE commit_id = $1 AND state IN ('processing', 'processed')
-           AND (batch IS NULL OR batch NOT IN (SELECT batch FROM batch_claims WHERE commit_id = $1 AND run_id = $2))
-         RETURNING id`,
-        [commitId, input.runId],
-      );
+      const released = await releaseClaims(tx, commitId, { allBut: input.runId });
       const [report] = await tx.query<{ version: number; report_key: string; totals: unknown }>(
         `SELECT version, report_key, totals FROM commit_reports WHERE commit_id = $1`,
         [commitId],
@@ -78,7 +71,7 @@ export class RunStore {
         merged: count('merged'),
         errors: count('error'),
         waiting: count('uploaded'),
-        released: released.length,
+        released,
       };
     });
   }
@@ -139,4 +132,33 @@ export class RunStore {
       };
     });
   }
+}
+
+/**
+ * Which in-flight uploads of a commit go back to 'uploaded': every claim but the one run's (a
+ * run start: only one run is open at a time, so the others no longer exist), or the claims of the
+ * named runs only (the reconciler: runs it saw were not the open one, so a run that starts and
+ * claims meanwhile is never touched).
+ */
+export type ClaimRelease = { allBut: string } | { ofRuns: readonly string[] };
+
+/**
+ * The one orphan release: the uploads lose their batch, intermediate and processing times, for
+ * the next run to claim. Call it with the commit row locked (claims and finishers queue there).
+ * Merged and failed uploads are never touched. Returns how many moved.
+ */
+export async function releaseClaims(tx: Queryable, commitId: number, which: ClaimRelease): Promise<number> {
+  const [runFilter, runs] =
+    'allBut' in which
+      ? [`(batch IS NULL OR batch NOT IN (SELECT batch FROM batch_claims WHERE commit_id = $1 AND run_id = ANY($2::text[])))`, [which.allBut]]
+      : [`batch IN (SELECT batch FROM batch_claims WHERE commit_id = $1 AND run_id = ANY($2::text[]))`, [...which.ofRuns]];
+  if (runs.length === 0) return 0;
+  const released = await tx.query(
+    `UPDATE uploads SET state = 'uploaded', batch = NULL, intermediate_key = NULL,
+       processing_started_at = NULL, processed_at = NULL
+     WHERE commit_id = $1 AND state IN ('processing', 'processed') AND ${runFilter}
+     RETURNING id`,
+    [commitId, runs],
+  );
+  return released.length;
 }

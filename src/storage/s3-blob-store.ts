@@ -3,12 +3,13 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { S3Config } from '../config';
-import type { BlobStore } from './blob-store';
+import { DEFAULT_LIST_LIMIT, type BlobPage, type BlobStore, type ListPage } from './blob-store';
 
 export const S3BlobStoreOptions = z.object({
   endpoint: z.url().optional(),
@@ -80,6 +81,22 @@ export class S3BlobStore implements BlobStore {
       throw err;
     }
     return false;
+  }
+
+  /** One ListObjectsV2 request: S3 answers in key order and pages by StartAfter. */
+  async list(prefix: string, page: ListPage = {}): Promise<BlobPage> {
+    const out = await this.client.send(
+      new ListObjectsV2Command({
+        Bucket: this.bucket,
+        Prefix: prefix,
+        StartAfter: page.after,
+        MaxKeys: Math.min(DEFAULT_LIST_LIMIT, Math.max(1, page.limit ?? DEFAULT_LIST_LIMIT)),
+      }),
+    );
+    const blobs = (out.Contents ?? [])
+      .filter((o) => o.Key !== undefined)
+      .map((o) => ({ key: o.Key!, size: o.Size ?? 0, modifiedAt: o.LastModified ?? new Date(0) }));
+    return { blobs, next: out.IsTruncated && blobs.length > 0 ? blobs[blobs.length - 1]!.key : null };
   }
 
   /** Releases the client's sockets. */

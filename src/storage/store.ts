@@ -4,6 +4,7 @@ import type { IdempotencyScope, UploadMode } from '../vocabulary';
 import { getCommit } from './commits';
 import type { Database } from './database';
 import { ExperimentStore, type RecordExperimentInput } from './experiments';
+import { MaintenanceStore, type FindStaleInput, type ReleaseClaimsInput } from './maintenance';
 import { ReportStore, type SaveBatchReportInput } from './reports';
 import { RepositoryStore } from './repositories';
 import type { RepoSettings } from './rows';
@@ -14,12 +15,13 @@ import { UploadStore, type RegisterUploadInput } from './uploads';
 export { ConflictError, IdempotencyConflictError, NotFoundError, SupersededRunError } from './errors';
 export type { SaveBatchOutcome } from './reports';
 export { RepoSettingsSchema, type UploadRow } from './rows';
+export type { StaleCommit } from './maintenance';
 export { digestsConflict, type RegisteredUpload, type RegisterUploadInput } from './uploads';
 
 /**
  * Tributary's rows over one database, one aggregate per module: repositories (and their mode
  * overrides), uploads (registration, reads, state changes), runs (ownership and batch claims),
- * reports and experiments. This facade keeps one object for callers (the gateway, the activities,
+ * reports, experiments, and the maintenance schedules' reads and marks. This facade keeps one object for callers (the gateway, the activities,
  * tests and benches take a `Store`), and each method is the aggregate's own. Every method
  * validates its input and is safe to retry: registrations are idempotent by upload id and
  * idempotency key, claims by run and claim count, state changes only move forward.
@@ -30,6 +32,7 @@ export class Store {
   private readonly runs: RunStore;
   private readonly reports: ReportStore;
   private readonly experiments: ExperimentStore;
+  private readonly maintenance: MaintenanceStore;
 
   constructor(private readonly db: Database) {
     this.repositories = new RepositoryStore(db);
@@ -37,6 +40,7 @@ export class Store {
     this.runs = new RunStore(db);
     this.reports = new ReportStore(db);
     this.experiments = new ExperimentStore(db);
+    this.maintenance = new MaintenanceStore(db);
   }
 
   createRepository(slug: string, uploadTokenHash: string, settings?: RepoSettings) {
@@ -106,5 +110,18 @@ export class Store {
   }
   listExperiments(repo: string, sha: string) {
     return this.experiments.listExperiments(repo, sha);
+  }
+
+  findStaleCommits(input: FindStaleInput) {
+    return this.maintenance.findStaleCommits(input);
+  }
+  releaseClaimsOf(input: ReleaseClaimsInput) {
+    return this.maintenance.releaseClaimsOf(input);
+  }
+  blobReferences(keys: readonly string[]) {
+    return this.maintenance.blobReferences(keys);
+  }
+  markRawDeleted(uploadIds: readonly string[]) {
+    return this.maintenance.markRawDeleted(uploadIds);
   }
 }

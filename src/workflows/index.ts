@@ -1,3 +1,4 @@
 // The worker's workflow bundle: every workflow type the task queue serves.
 export { commitWorkflow } from './commit-workflow';
 export { shadowParallelWorkflow } from './batch-paths';
+export { gcWorkflow, reconcileWorkflow } from './maintenance';

@@ -93,6 +93,7 @@ describe('health, metrics and docs', () => {
         put: (k, b) => h.p.blobs.put(k, b),
         get: (k) => h.p.blobs.get(k),
         delete: (k) => h.p.blobs.delete(k),
+        list: (prefix, page) => h.p.blobs.list(prefix, page),
         exists: async () => {
           throw new Error('blob store down');
         },

@@ -1,0 +1,162 @@
+import type { RetentionPolicy } from '../config';
+import { COMMIT_SHA, SLUG_SEGMENT, TERMINAL_UPLOAD_STATES, UploadIdSchema, type UploadState } from '../vocabulary';
+import { BLOB_PREFIXES, type ListedBlob } from './blob-store';
+
+/**
+ * The retention planner: given the blobs that exist (a listed page), what the database says
+ * refers to them, the policy and the time, which blobs go. Pure, so every rule is tested on its
+ * own; the gc activity lists, asks the database and applies the plan.
+ */
+
+/** What a key names, read back from the shapes `keys` in blob-store.ts writes. */
+export type ParsedBlobKey =
+  | { kind: 'raw'; uploadId: string; part: 'body' | 'files' }
+  | { kind: 'intermediate'; uploadId: string }
+  | { kind: 'report'; repo: string; sha: string; version: number; batch: number }
+  | { kind: 'scratch'; repo: string; sha: string; batch: number }
+  /** Anything else under a swept prefix: a crashed write's `.tmp` file, a stray object. */
+  | { kind: 'unknown' };
+
+const isUploadId = (s: string | undefined): s is string => s !== undefined && UploadIdSchema.safeParse(s).success;
+const isSlugPart = (s: string | undefined): s is string => s !== undefined && SLUG_SEGMENT.test(s);
+const isSha = (s: string | undefined): s is string => s !== undefined && COMMIT_SHA.test(s);
+
+export function parseBlobKey(key: string): ParsedBlobKey {
+  const parts = key.split('/');
+  const [prefix] = parts;
+  if (prefix === BLOB_PREFIXES.raw && parts.length === 2) {
+    const name = parts[1]!;
+    if (isUploadId(name)) return { kind: 'raw', uploadId: name, part: 'body' };
+    const files = /^(.+)\.files$/.exec(name);
+    if (files && isUploadId(files[1])) return { kind: 'raw', uploadId: files[1], part: 'files' };
+  }
+  if (prefix === BLOB_PREFIXES.intermediate && parts.length === 2 && isUploadId(parts[1])) {
+    return { kind: 'intermediate', uploadId: parts[1] };
+  }
+  if (prefix === BLOB_PREFIXES.report && parts.length === 5) {
+    const [, owner, name, sha, file] = parts;
+    const m = /^v(\d{1,9})-b(\d{1,9})$/.exec(file!);
+    if (isSlugPart(owner) && isSlugPart(name) && isSha(sha) && m) {
+      return { kind: 'report', repo: `${owner}/${name}`, sha, version: Number(m[1]), batch: Number(m[2]) };
+    }
+  }
+  if (prefix === BLOB_PREFIXES.scratch && parts.length >= 6) {
+    const [, owner, name, sha, batchDir] = parts;
+    const m = /^batch-(\d{1,9})$/.exec(batchDir!);
+    const rest = parts.slice(5);
+    const shaped = (rest.length === 1 && rest[0] === 'report') || (rest.length === 2 && rest[0] === 'intermediate' && isUploadId(rest[1]));
+    if (isSlugPart(owner) && isSlugPart(name) && isSha(sha) && m && shaped) {
+      return { kind: 'scratch', repo: `${owner}/${name}`, sha, batch: Number(m[1]) };
+    }
+  }
+  return { kind: 'unknown' };
+}
+
+export const commitRef = (repo: string, sha: string) => `${repo}@${sha}`;
+export const batchRef = (repo: string, sha: string, batch: number) => `${repo}@${sha}#${batch}`;
+
+export interface UploadReference {
+  state: UploadState;
+  rawKey: string;
+  repoFilesKey: string | null;
+  createdAt: Date;
+  /** When it became merged (or last moved before failing or being cancelled); null while open. */
+  finishedAt: Date | null;
+}
+
+export interface SavedReportReference {
+  version: number;
+  reportKey: string;
+  savedAt: Date;
+}
+
+/** What the database holds about the blobs of one page. */
+export interface BlobReferences {
+  uploads: ReadonlyMap<string, UploadReference>;
+  /** Per `commitRef`: the commit's saved (current) report. */
+  reports: ReadonlyMap<string, SavedReportReference>;
+  /** Per `batchRef`: when the experiment batch's verification was recorded. */
+  verifications: ReadonlyMap<string, Date>;
+}
+
+export const GC_REASONS = ['raw_expired', 'intermediate_done', 'scratch_verified', 'report_superseded', 'orphan'] as const;
+export type GcReason = (typeof GC_REASONS)[number];
+
+export interface PlannedDeletion {
+  key: string;
+  size: number;
+  reason: GcReason;
+  /** A raw upload's body: its row is marked (uploads.raw_deleted_at) once it is gone. */
+  rawOf?: string;
+}
+
+export interface GcPlan {
+  delete: PlannedDeletion[];
+  kept: number;
+  keptBytes: number;
+}
+
+const isTerminal = (state: UploadState) => (TERMINAL_UPLOAD_STATES as readonly string[]).includes(state);
+
+/**
+ * Each blob is kept unless a rule says it goes:
+ * - a raw upload (or its file list) of a finished upload, once `rawMs` passed since registration;
+ *   an open upload's raw blob is never deleted (it is still to be processed);
+ * - an intermediate report of a finished upload, `intermediateGraceMs` after it finished;
+ * - experiment scratch of a batch whose verification is recorded, `scratchGraceMs` after that;
+ * - a report version older than the commit's current one (or of its version but another batch:
+ *   a fenced-out finisher's), `reportGraceMs` after the current one was saved; the current
+ *   version is always kept, and a higher one (a finisher between its write and its save) is
+ *   left to the orphan rule;
+ * - a blob no row refers to, `orphanGraceMs` after its last write (a registration or finisher
+ *   may be between its write and its row).
+ */
+export function planGc(blobs: readonly ListedBlob[], refs: BlobReferences, policy: RetentionPolicy, now: Date): GcPlan {
+  const t = now.getTime();
+  const past = (since: Date, ms: number) => since.getTime() + ms <= t;
+  const plan: GcPlan = { delete: [], kept: 0, keptBytes: 0 };
+  for (const blob of blobs) {
+    const decision = decide(blob);
+    if (decision === null) {
+      plan.kept++;
+      plan.keptBytes += blob.size;
+    } else {
+      plan.delete.push({ key: blob.key, size: blob.size, ...decision });
+    }
+  }
+  return plan;
+
+  function decide(blob: ListedBlob): Pick<PlannedDeletion, 'reason' | 'rawOf'> | null {
+    const orphan = () => (past(blob.modifiedAt, policy.orphanGraceMs) ? { reason: 'orphan' as const } : null);
+    const parsed = parseBlobKey(blob.key);
+    switch (parsed.kind) {
+      case 'raw': {
+        const upload = refs.uploads.get(parsed.uploadId);
+        const own = parsed.part === 'body' ? upload?.rawKey : upload?.repoFilesKey;
+        // A registration attempt that lost to a twin drew its own id: no row names its blob.
+        if (upload === undefined || own !== blob.key) return orphan();
+        if (!isTerminal(upload.state) || !past(upload.createdAt, policy.rawMs)) return null;
+        return parsed.part === 'body' ? { reason: 'raw_expired', rawOf: parsed.uploadId } : { reason: 'raw_expired' };
+      }
+      case 'intermediate': {
+        const upload = refs.uploads.get(parsed.uploadId);
+        if (upload === undefined) return orphan();
+        if (!isTerminal(upload.state) || upload.finishedAt === null) return null;
+        return past(upload.finishedAt, policy.intermediateGraceMs) ? { reason: 'intermediate_done' } : null;
+      }
+      case 'scratch': {
+        const verifiedAt = refs.verifications.get(batchRef(parsed.repo, parsed.sha, parsed.batch));
+        if (verifiedAt === undefined) return orphan();
+        return past(verifiedAt, policy.scratchGraceMs) ? { reason: 'scratch_verified' } : null;
+      }
+      case 'report': {
+        const saved = refs.reports.get(commitRef(parsed.repo, parsed.sha));
+        if (saved === undefined || parsed.version > saved.version) return orphan();
+        if (saved.reportKey === blob.key) return null;
+        return past(saved.savedAt, policy.reportGraceMs) ? { reason: 'report_superseded' } : null;
+      }
+      case 'unknown':
+        return orphan();
+    }
+  }
+}

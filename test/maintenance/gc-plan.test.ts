@@ -1,0 +1,116 @@
+/** The retention planner's rules, one by one, on hand-made listings and references. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RetentionPolicy } from '../../src/config';
+import { keys } from '../../src/storage/blob-store';
+import { batchRef, commitRef, parseBlobKey, planGc, type BlobReferences, type UploadReference } from '../../src/storage/gc-plan';
+
+const H = 3_600_000;
+const D = 24 * H;
+const NOW = new Date('2026-03-01T12:00:00Z');
+const ago = (ms: number) => new Date(NOW.getTime() - ms);
+const policy: RetentionPolicy = { rawMs: 30 * D, intermediateGraceMs: H, scratchGraceMs: H, reportGraceMs: H, orphanGraceMs: D };
+const SHA = 'a'.repeat(40);
+const blob = (key: string, modifiedMsAgo = 0, size = 10) => ({ key, size, modifiedAt: ago(modifiedMsAgo) });
+const upload = (id: string, over: Partial<UploadReference>): [string, UploadReference] => [
+  id,
+  { state: 'merged', rawKey: keys.raw(id), repoFilesKey: null, createdAt: ago(40 * D), finishedAt: ago(2 * H), ...over },
+];
+const none: BlobReferences = { uploads: new Map(), reports: new Map(), verifications: new Map() };
+const decisions = (plan: ReturnType<typeof planGc>) => Object.fromEntries(plan.delete.map((d) => [d.key, d.reason]));
+
+test('keys are read back in the shapes they are written', () => {
+  assert.deepEqual(parseBlobKey(keys.raw('u1')), { kind: 'raw', uploadId: 'u1', part: 'body' });
+  assert.deepEqual(parseBlobKey(keys.repoFiles('u1')), { kind: 'raw', uploadId: 'u1', part: 'files' });
+  assert.deepEqual(parseBlobKey(keys.intermediate('u1')), { kind: 'intermediate', uploadId: 'u1' });
+  assert.deepEqual(parseBlobKey(keys.commitReport('o/r', SHA, 3, 7)), { kind: 'report', repo: 'o/r', sha: SHA, version: 3, batch: 7 });
+  assert.deepEqual(parseBlobKey(keys.scratchReport('o/r', SHA, 2)), { kind: 'scratch', repo: 'o/r', sha: SHA, batch: 2 });
+  assert.deepEqual(parseBlobKey(keys.scratchIntermediate('o/r', SHA, 2, 'u1')), { kind: 'scratch', repo: 'o/r', sha: SHA, batch: 2 });
+  assert.deepEqual(parseBlobKey('raw/u1.0f3c.tmp'), { kind: 'unknown' });
+  assert.deepEqual(parseBlobKey('reports/o/r/nothex/v1-b0'), { kind: 'unknown' });
+});
+
+test('raw uploads: a finished upload past its lifetime goes (body marked), an open or young one stays, a lost twin is an orphan', () => {
+  const refs: BlobReferences = {
+    ...none,
+    uploads: new Map([
+      upload('old', { repoFilesKey: keys.repoFiles('old') }),
+      upload('young', { createdAt: ago(29 * D) }),
+      upload('open', { state: 'uploaded', finishedAt: null }),
+      upload('failed', { state: 'error' }),
+    ]),
+  };
+  const plan = planGc(
+    [blob(keys.raw('old')), blob(keys.repoFiles('old')), blob(keys.raw('young')), blob(keys.raw('open')), blob(keys.raw('failed')), blob(keys.raw('twin'), 2 * D), blob(keys.raw('arriving'), 60_000)],
+    refs,
+    policy,
+    NOW,
+  );
+  assert.deepEqual(decisions(plan), { 'raw/old': 'raw_expired', 'raw/old.files': 'raw_expired', 'raw/failed': 'raw_expired', 'raw/twin': 'orphan' });
+  assert.deepEqual(plan.delete.filter((d) => d.rawOf).map((d) => d.rawOf), ['old', 'failed'], 'only bodies mark their upload');
+  assert.equal(plan.kept, 3);
+  assert.equal(plan.keptBytes, 30);
+});
+
+test('intermediates: gone a grace after their upload finished, never while it is open', () => {
+  const refs: BlobReferences = {
+    ...none,
+    uploads: new Map([upload('done', {}), upload('recent', { finishedAt: ago(10 * 60_000) }), upload('claimed', { state: 'processed', finishedAt: null })]),
+  };
+  const plan = planGc([blob(keys.intermediate('done')), blob(keys.intermediate('recent')), blob(keys.intermediate('claimed'), 3 * D), blob(keys.intermediate('nobody'), 2 * D)], refs, policy, NOW);
+  assert.deepEqual(decisions(plan), { 'intermediate/done': 'intermediate_done', 'intermediate/nobody': 'orphan' });
+});
+
+test('report versions: the current one always stays; older ones go a grace after the current was saved; higher ones are left to the orphan rule', () => {
+  const old = commitRef('o/old', SHA);
+  const fresh = commitRef('o/fresh', SHA);
+  const refs: BlobReferences = {
+    ...none,
+    reports: new Map([
+      [old, { version: 3, reportKey: keys.commitReport('o/old', SHA, 3, 2), savedAt: ago(2 * H) }],
+      [fresh, { version: 2, reportKey: keys.commitReport('o/fresh', SHA, 2, 1), savedAt: ago(10 * 60_000) }],
+    ]),
+  };
+  const plan = planGc(
+    [
+      blob(keys.commitReport('o/old', SHA, 1, 0), 5 * D),
+      blob(keys.commitReport('o/old', SHA, 3, 2), 5 * D),
+      blob(keys.commitReport('o/old', SHA, 3, 9)), // a fenced-out finisher's, same version
+      blob(keys.commitReport('o/old', SHA, 4, 3)), // written, not yet saved
+      blob(keys.commitReport('o/fresh', SHA, 1, 0), 5 * D),
+      blob(keys.commitReport('o/fresh', SHA, 2, 1), 5 * D),
+      blob(keys.commitReport('o/unsaved', SHA, 1, 0), 2 * D),
+    ],
+    refs,
+    policy,
+    NOW,
+  );
+  assert.deepEqual(decisions(plan), {
+    [keys.commitReport('o/old', SHA, 1, 0)]: 'report_superseded',
+    [keys.commitReport('o/old', SHA, 3, 9)]: 'report_superseded',
+    [keys.commitReport('o/unsaved', SHA, 1, 0)]: 'orphan',
+  });
+});
+
+test('scratch: gone a grace after its verification is recorded; unverified scratch waits for the orphan rule', () => {
+  const refs: BlobReferences = { ...none, verifications: new Map([[batchRef('o/r', SHA, 1), ago(2 * H)], [batchRef('o/r', SHA, 2), ago(60_000)]]) };
+  const plan = planGc(
+    [
+      blob(keys.scratchReport('o/r', SHA, 1)),
+      blob(keys.scratchIntermediate('o/r', SHA, 1, 'u1')),
+      blob(keys.scratchReport('o/r', SHA, 2)),
+      blob(keys.scratchReport('o/r', SHA, 3), H),
+      blob(keys.scratchReport('o/r', SHA, 4), 2 * D),
+      blob('scratch/stray', 2 * D),
+    ],
+    refs,
+    policy,
+    NOW,
+  );
+  assert.deepEqual(decisions(plan), {
+    [keys.scratchReport('o/r', SHA, 1)]: 'scratch_verified',
+    [keys.scratchIntermediate('o/r', SHA, 1, 'u1')]: 'scratch_verified',
+    [keys.scratchReport('o/r', SHA, 4)]: 'orphan',
+    'scratch/stray': 'orphan',
+  });
+});
