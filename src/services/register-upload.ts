@@ -3,11 +3,11 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { BlobStore } from '../storage/blob-store';
 import { keys } from '../storage/blob-store';
-import { digestsConflict, IdempotencyConflictError, type RegisteredUpload as StoredUpload, type Store, type UploadRow } from '../storage/store';
+import { digestsConflict, IdempotencyConflictError, type CommitMetadata, type RegisteredUpload as StoredUpload, type Store, type UploadRow } from '../storage/store';
 import { CommitShaSchema, RepoSlugSchema, type IdempotencyScope } from '../vocabulary';
 import { commitWorkflowId, uploadSignal, type CommitWorkflowInput } from '../workflows/commit-contracts';
 import { commitWorkflow } from '../workflows/commit-workflow';
-import { CommitSha, RepoSlug } from '../temporal/search-attributes';
+import { Branch, CommitSha, PullRequest, RepoSlug } from '../temporal/search-attributes';
 
 export interface UploadMetadata {
   flags?: string[];
@@ -31,6 +31,11 @@ export interface RegisterUploadRequest extends UploadMetadata {
   idempotencyKey?: string;
   /** Raw uploads and multipart parts keep their keys apart; raw by default. */
   idempotencyScope?: IdempotencyScope;
+  /**
+   * What CI says about the commit, recorded before the upload (first value wins, later ones fill
+   * gaps); when given, the commit workflow is started with its Branch and PullRequest.
+   */
+  commit?: CommitMetadata;
 }
 
 export interface RegisteredUpload {
@@ -89,12 +94,20 @@ export async function registerUploads(deps: RegistrationDeps, reqs: readonly Reg
     }
     prepared.push(p);
   }
+  // Recorded once per commit of the request, after every key was checked: a refused request
+  // changes nothing but metadata it would have recorded anyway.
+  const metadata = new Map<string, CommitMetadata>();
+  for (const p of prepared) {
+    const commitKey = `${p.repo}@${p.sha}`;
+    if (p.req.commit === undefined || metadata.has(commitKey)) continue;
+    metadata.set(commitKey, await deps.store.recordCommitMetadata(p.repo, p.sha, p.req.commit));
+  }
   const answers: RegisteredUpload[] = [];
   for (const p of prepared) {
     // A retry already registered: nothing is written again, but the workflow is nudged, in case
     // the first attempt's nudge is what failed.
     const registered: StoredUpload = p.existing ? { uploadId: p.existing.uploadId, session: p.existing.session, created: false } : await storeNew(deps, p);
-    const workflowId = await nudgeCommitWorkflow(deps, p.repo, p.sha, registered.uploadId);
+    const workflowId = await nudgeCommitWorkflow(deps, p.repo, p.sha, registered.uploadId, metadata.get(`${p.repo}@${p.sha}`));
     answers.push({ ...registered, workflowId });
   }
   return answers;
@@ -174,7 +187,13 @@ async function discard(blobs: BlobStore, blobKeys: readonly string[]): Promise<v
 }
 
 /** Starts the commit's workflow if it is not running, and tells it an upload is waiting. */
-export async function nudgeCommitWorkflow(deps: Pick<RegistrationDeps, 'client' | 'config'>, repo: string, sha: string, uploadId: string): Promise<string> {
+export async function nudgeCommitWorkflow(
+  deps: Pick<RegistrationDeps, 'client' | 'config'>,
+  repo: string,
+  sha: string,
+  uploadId: string,
+  commit: CommitMetadata = {},
+): Promise<string> {
   const { pipeline, temporal } = deps.config;
   const workflowId = commitWorkflowId(repo, sha);
   const args: CommitWorkflowInput = {
@@ -195,9 +214,13 @@ export async function nudgeCommitWorkflow(deps: Pick<RegistrationDeps, 'client' 
     args: [args],
     signal: uploadSignal,
     signalArgs: [{ uploadId }],
+    // Set when the run starts (a running workflow keeps its own): the commit's metadata is
+    // recorded before its first upload, so the run that upload starts has them.
     typedSearchAttributes: [
       { key: RepoSlug, value: repo },
       { key: CommitSha, value: sha },
+      ...(commit.branch !== undefined ? [{ key: Branch, value: commit.branch }] : []),
+      ...(commit.pullRequest !== undefined ? [{ key: PullRequest, value: commit.pullRequest }] : []),
     ],
     staticSummary: `Coverage of ${repo} @ ${sha.slice(0, 12)}`,
   });
