@@ -121,6 +121,11 @@ export function pullNumber(v: string | undefined): number | undefined {
 /** The PUT path of a pending upload; the query carries `expires` and `signature`. */
 export const PUT_PATH_PREFIX = '/upload/put/';
 
+/** The key of the upload locations: the configured one, else derived from the admin token, which every gateway of a deployment shares. */
+export function uploadLocationSecret(configured: string | undefined, adminToken: string): string {
+  return configured ?? createHmac('sha256', adminToken).update('tributary codecov upload locations').digest('hex');
+}
+
 /** HMAC-SHA256 over the pending upload's id and expiry (unix seconds), hex. */
 export function signUploadLocation(secret: string, pendingId: string, expiresAtSec: number): string {
   return createHmac('sha256', secret).update(`${pendingId}.${expiresAtSec}`).digest('hex');

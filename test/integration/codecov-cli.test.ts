@@ -13,6 +13,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, copyFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { signUploadLocation, uploadLocationSecret } from '../../src/codecov/protocol';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
@@ -30,6 +32,7 @@ const REPO_ROOT = path.resolve(__dirname, '../..');
 const PYTHON = path.join(REPO_ROOT, '.tools/venv/bin/python3');
 const REPORTS = [path.join(CORPUS, 'negotiator-nyc/lcov.info'), path.join(CORPUS, 'tomli-misc/coverage-py.xml')];
 const ADMIN = 'admin-token-for-the-codecov-cli-test-0123456789';
+const MAX_UPLOAD_BYTES = 1024 * 1024;
 
 let env: TestWorkflowEnvironment;
 let p: Pipeline;
@@ -92,7 +95,7 @@ before(async () => {
   scratch = mkdtempSync(path.join(tmpdir(), 'tributary-codecov-'));
   const [devEnv, bundle] = await Promise.all([createDevServerEnv(), bundleWorkflows()]);
   env = devEnv;
-  p = await Pipeline.open({ client: env.client, connection: env.nativeConnection, bundle, database: await databasesUnderTest().at(-1)!.create() });
+  p = await Pipeline.open({ client: env.client, connection: env.nativeConnection, bundle, database: await databasesUnderTest().at(-1)!.create(), env: { TRIBUTARY_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) } });
   worker = await p.worker();
   running = worker.run();
   gateway = await buildServer({ config: p.config, store: p.store, blobs: p.blobs, db: p.db, client: env.client, adminToken: ADMIN, logLevel: false });
@@ -195,5 +198,58 @@ describe('the real codecov-cli against the real stack', () => {
     const missing = await codecov(['upload-coverage', '-t', ADMIN, '--git-service', 'github', '-r', 'acme/nothing-here', '-C', sha, '-f', 'coverage/0-lcov.info', '--disable-search', '-Z']);
     assert.notEqual(missing.code, 0);
     assert.match(missing.output, /repository acme\/nothing-here not found/);
+  });
+});
+
+describe('the upload location', () => {
+  test('a retried PUT or POST creates no second upload; another body, a forged or expired location and an oversized body are refused', async () => {
+    const repo = 'acme/cc-locations';
+    const token = `tok-${randomBytes(16).toString('hex')}`;
+    await p.store.createRepository(repo, hashToken(token));
+    const sha = randomBytes(20).toString('hex');
+    const announce = async () => {
+      const res = await fetch(`${baseUrl}/upload/github/acme::::cc-locations/upload-coverage`, {
+        method: 'POST',
+        headers: { authorization: `token ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ commitid: sha, branch: 'main', flags: ['a,b'], name: 'n', job_code: null, pullid: null }),
+      });
+      assert.equal(res.status, 201, await res.clone().text());
+      return new URL(((await res.json()) as { raw_upload_location: string }).raw_upload_location);
+    };
+    const payload = readFileSync(path.resolve(__dirname, '../fixtures/codecov/v1-payload.json'));
+    const put = (url: URL, body: Uint8Array) => fetch(url, { method: 'PUT', body });
+    const first = await announce();
+    const a = await put(first, payload);
+    assert.equal(a.status, 200, await a.clone().text());
+    const b = await put(first, payload);
+    assert.equal(b.status, 200);
+    const idsOf = async (r: Response) => ((await r.json()) as { uploads: { uploadId: string }[] }).uploads.map((u) => u.uploadId);
+    assert.deepEqual(await idsOf(b), await idsOf(a), 'the same PUT again answers the same uploads');
+    // A retried POST only announces another location: nothing is uploaded until a PUT to it.
+    await announce();
+    assert.equal((await p.store.listUploads(repo, sha)).length, 2);
+
+    const other = await put(first, Buffer.from('# path=x.info\nSF:a\nDA:1,1\nend_of_record\n<<<<<< EOF\n'));
+    assert.equal(other.status, 409, await other.clone().text());
+
+    const forged = new URL(first);
+    forged.searchParams.set('signature', '0'.repeat(64));
+    assert.equal((await put(forged, payload)).status, 403);
+    const id = first.pathname.split('/').at(-1)!;
+    const past = Math.floor(Date.now() / 1000) - 10;
+    const expired = new URL(first);
+    expired.searchParams.set('expires', String(past));
+    expired.searchParams.set('signature', signUploadLocation(uploadLocationSecret(undefined, ADMIN), id, past));
+    const refused = await put(expired, payload);
+    assert.equal(refused.status, 403);
+    assert.match(await refused.text(), /expired/);
+
+    const big = await put(await announce(), Buffer.alloc(MAX_UPLOAD_BYTES + 1, 0x41));
+    assert.equal(big.status, 413);
+    assert.equal((await p.store.listUploads(repo, sha)).length, 2, 'nothing refused was registered');
+    // Every accepted upload ends terminal (the capture's file list resolves only some of its paths).
+    const complete = await awaitComplete(repo, sha);
+    assert.equal(complete.uploads.length, 2);
+    assert.ok(complete.uploads.some((u) => u.state === 'merged'));
   });
 });

@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -18,6 +18,7 @@ import {
   UploadBodySchema,
   UploadCoverageBodySchema,
   uploadLocationPath,
+  uploadLocationSecret,
 } from '../../codecov/protocol';
 import { acceptCodecovPayload, PendingUploadUsedError } from '../../services/codecov-ingest';
 import type { CommitMetadata, PendingMetadata } from '../../storage/store';
@@ -50,8 +51,7 @@ const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 404: ErrorBodySchem
 
 export const codecovRoutes: RoutePlugin = async (app, { ctx }) => {
   const { store, blobs, client, config, adminToken } = ctx.deps;
-  // Unset: derived from the admin token, which every gateway of a deployment shares.
-  const secret = config.api.uploadUrlSecret ?? createHmac('sha256', adminToken).update('tributary codecov upload locations').digest('hex');
+  const secret = uploadLocationSecret(config.api.uploadUrlSecret, adminToken);
   const payloadLimits = { maxInflatedBytes: config.parseLimits.maxDecompressedBytes, maxFiles: 1000 };
 
   app.addHook('onRequest', async (request) => {
