@@ -28,3 +28,14 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
 fi
 
 node scripts/temporal-tools.mjs "$@"
+
+# The real Codecov uploader, pinned, for the drop-in test (test/integration/codecov-cli.test.ts),
+# in a virtualenv under the git-ignored tools folder; nothing to do when that version is there.
+CODECOV_CLI_VERSION=11.3.1
+venv=.tools/venv
+if ! "$venv/bin/python3" -c "import importlib.metadata as m, sys; sys.exit(m.version('codecov-cli') != '$CODECOV_CLI_VERSION')" 2>/dev/null; then
+  need python3 "Python 3.9 or later with venv: apt-get install python3-venv"
+  echo "[setup] installing codecov-cli $CODECOV_CLI_VERSION…" >&2
+  [ -x "$venv/bin/python3" ] || python3 -m venv "$venv"
+  "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check "codecov-cli==$CODECOV_CLI_VERSION"
+fi

@@ -120,6 +120,9 @@ export const ConfigSchema = z
     TRIBUTARY_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
     TRIBUTARY_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
     TRIBUTARY_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }).optional(),
+    // Signs the upload locations given to Codecov uploaders; unset, derived from the admin token.
+    TRIBUTARY_UPLOAD_URL_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+    TRIBUTARY_UPLOAD_URL_TTL: positiveDuration.default(15 * 60_000),
     // 256 MiB (the default upload limit) in 10 minutes needs about 450 KB/s: slower links need more.
     TRIBUTARY_API_REQUEST_TIMEOUT: positiveDuration.default(600_000),
     TRIBUTARY_API_BODY_IDLE_TIMEOUT: positiveDuration.default(30_000),
@@ -265,6 +268,10 @@ export interface ApiConfig {
   rateLimitPerMinute: number;
   /** Base of the URLs in responses; undefined means the request's own scheme and host. */
   publicUrl?: string;
+  /** HMAC key of the Codecov upload locations; undefined: derived from the admin token. */
+  uploadUrlSecret?: string;
+  /** How long an upload location answered to a Codecov uploader stays valid. */
+  uploadUrlTtlMs: number;
   /** The whole request (headers and body) must arrive within this. */
   requestTimeoutMs: number;
   /** A request body that sends nothing for this long is cut with 408. */
@@ -355,6 +362,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxUploadBytes: c.TRIBUTARY_MAX_UPLOAD_BYTES,
       rateLimitPerMinute: c.TRIBUTARY_RATE_LIMIT,
       publicUrl: c.TRIBUTARY_PUBLIC_URL?.replace(/\/+$/, ''),
+      uploadUrlSecret: c.TRIBUTARY_UPLOAD_URL_SECRET,
+      uploadUrlTtlMs: c.TRIBUTARY_UPLOAD_URL_TTL,
       requestTimeoutMs: c.TRIBUTARY_API_REQUEST_TIMEOUT,
       bodyIdleTimeoutMs: c.TRIBUTARY_API_BODY_IDLE_TIMEOUT,
       headersTimeoutMs: c.TRIBUTARY_API_HEADERS_TIMEOUT,

@@ -15,13 +15,24 @@ declare module 'fastify' {
   }
 }
 
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
+// `token` is the scheme the Codecov uploaders send; their legacy endpoint uses X-Upload-Token.
+const AUTHORIZATION = /^(?:Bearer|token)\s+(\S+)\s*$/i;
 
-/** The bearer token of the request, or undefined. */
+/**
+ * The request's token, or undefined: `Authorization: Bearer <T>` (or `token <T>`), else an
+ * `X-Upload-Token` header, else `?token=` on the routes whose config allows it (the legacy
+ * Codecov upload, whose old clients send nothing else).
+ */
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (typeof header !== 'string') return undefined;
-  return BEARER.exec(header)?.[1];
+  if (typeof header === 'string' && header.trim() !== '') return AUTHORIZATION.exec(header)?.[1];
+  const upload = request.headers['x-upload-token'];
+  if (typeof upload === 'string' && upload.trim() !== '') return upload.trim();
+  if (request.routeOptions.config?.tokenInQuery === true) {
+    const token = (request.query as { token?: unknown } | undefined)?.token;
+    if (typeof token === 'string' && token.trim() !== '') return token.trim();
+  }
+  return undefined;
 }
 
 export interface Authenticator {

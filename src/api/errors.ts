@@ -59,6 +59,8 @@ declare module 'fastify' {
     missing?: string;
     /** The request field a ConflictError of this route is about. */
     conflictField?: string;
+    /** The route takes its token from `?token=` too (see bearerToken). */
+    tokenInQuery?: boolean;
   }
 }
 export type DomainErrorContext = Pick<FastifyContextConfig, 'missing' | 'conflictField'>;

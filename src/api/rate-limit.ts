@@ -28,7 +28,7 @@ class KnownTokens {
 }
 
 /**
- * Rate limits for /api/, as a root onRequest hook so they run before any route's own hooks (the
+ * Rate limits for /api/ and the Codecov routes (/upload/), as a root onRequest hook so they run before any route's own hooks (the
  * plugin's global mode appends its hook after them, so authentication ran first):
  * - a request without a token, or whose token authenticates nobody, counts against its address;
  * - a request whose token authenticates counts against that token only;
@@ -46,7 +46,7 @@ export function registerRateLimits(app: FastifyInstance, auth: Authenticator, ad
   const known = new KnownTokens();
 
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
+    if (!request.url.startsWith('/api/') && !request.url.startsWith('/upload/')) return;
     const token = bearerToken(request);
     // The route's own hook answers 401 within the budget.
     if (token === undefined) return charge(byAddress, request, reply);

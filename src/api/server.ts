@@ -27,6 +27,7 @@ import { hashToken } from './tokens';
 import { idleGuardedBody } from './upload-body';
 import { API_PREFIX } from './views';
 import { apiRoutes } from './routes/api';
+import { codecovRoutes } from './routes/codecov';
 import { healthRoutes } from './routes/health';
 
 export interface GatewayDeps {
@@ -104,7 +105,12 @@ export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
         version: '1',
         description: 'Upload coverage reports for a commit, follow their processing, read the merged report.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          codecovToken: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`token <upload token>` as the Codecov uploaders send it (Bearer works too)' },
+        },
+      },
     },
     transform: jsonSchemaTransform,
   });
@@ -153,5 +159,7 @@ export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
   // Health routes stay at the root, unauthenticated: probes and scrapers carry no token.
   await typed.register(healthRoutes, { ctx });
   await typed.register(apiRoutes, { ctx, prefix: API_PREFIX });
+  // The Codecov uploaders' paths are fixed (/upload/…): a drop-in target needs them at the root.
+  await typed.register(codecovRoutes, { ctx });
   return app;
 }

@@ -3,11 +3,11 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { BlobStore } from '../storage/blob-store';
 import { keys } from '../storage/blob-store';
-import { digestsConflict, IdempotencyConflictError, NotFoundError, type RegisteredUpload as StoredUpload, type Store, type UploadRow } from '../storage/store';
+import { digestsConflict, IdempotencyConflictError, NotFoundError, type CommitMetadata, type RegisteredUpload as StoredUpload, type Store, type UploadRow } from '../storage/store';
 import { CommitShaSchema, RepoSlugSchema, type IdempotencyScope } from '../vocabulary';
 import { commitWorkflowId, uploadSignal, type CommitWorkflowInput } from '../workflows/commit-contracts';
 import { commitWorkflow } from '../workflows/commit-workflow';
-import { CommitSha, RepoSlug } from '../temporal/search-attributes';
+import { Branch, CommitSha, PullRequest, RepoSlug } from '../temporal/search-attributes';
 
 export interface UploadMetadata {
   flags?: string[];
@@ -31,6 +31,11 @@ export interface RegisterUploadRequest extends UploadMetadata {
   idempotencyKey?: string;
   /** Raw uploads and multipart parts keep their keys apart; raw by default. */
   idempotencyScope?: IdempotencyScope;
+  /**
+   * What CI says about the commit, recorded before the upload (first value wins, later ones fill
+   * gaps); when given, the commit workflow is started with its Branch and PullRequest.
+   */
+  commit?: CommitMetadata;
 }
 
 export interface RegisteredUpload {
@@ -87,6 +92,14 @@ export async function registerUploads(deps: RegistrationDeps, reqs: readonly Reg
     await Promise.all(writes.map((w) => w.then((b) => discard(deps.blobs, b.written), () => undefined)));
     throw err;
   }
+  // Recorded once per commit of the request, after every key was checked: a refused request
+  // changes nothing but metadata it would have recorded anyway.
+  const metadata = new Map<string, CommitMetadata>();
+  for (const p of prepared) {
+    const commitKey = `${p.repo}@${p.sha}`;
+    if (p.req.commit === undefined || metadata.has(commitKey)) continue;
+    metadata.set(commitKey, await deps.store.recordCommitMetadata(p.repo, p.sha, p.req.commit));
+  }
   const answers: RegisteredUpload[] = [];
   for (const [i, p] of prepared.entries()) {
     const existing = checked[i];
@@ -105,7 +118,7 @@ export async function registerUploads(deps: RegistrationDeps, reqs: readonly Reg
         throw err;
       }
     }
-    const workflowId = await nudgeCommitWorkflow(deps, p.repo, p.sha, registered.uploadId);
+    const workflowId = await nudgeCommitWorkflow(deps, p.repo, p.sha, registered.uploadId, metadata.get(`${p.repo}@${p.sha}`));
     answers.push({ ...registered, workflowId });
   }
   return answers;
@@ -203,6 +216,8 @@ const MAX_IDS_PER_NUDGE = 100;
 
 interface PendingNudge {
   uploadIds: string[];
+  /** The commit's metadata, for the search attributes of a run this signal starts. */
+  commit: CommitMetadata;
   done: Promise<void>;
   settle(err?: unknown): void;
 }
@@ -217,7 +232,13 @@ const inFlight = new WeakMap<Client, Map<string, PendingNudge[]>>();
  * signal-with-start per round trip instead of one per upload, and never a nudge sent before its
  * upload was registered.
  */
-export async function nudgeCommitWorkflow(deps: Pick<RegistrationDeps, 'client' | 'config'>, repo: string, sha: string, uploadId: string): Promise<string> {
+export async function nudgeCommitWorkflow(
+  deps: Pick<RegistrationDeps, 'client' | 'config'>,
+  repo: string,
+  sha: string,
+  uploadId: string,
+  commit: CommitMetadata = {},
+): Promise<string> {
   const workflowId = commitWorkflowId(repo, sha);
   let perClient = inFlight.get(deps.client);
   if (perClient === undefined) inFlight.set(deps.client, (perClient = new Map()));
@@ -228,6 +249,7 @@ export async function nudgeCommitWorkflow(deps: Pick<RegistrationDeps, 'client' 
   let last = queue.at(-1);
   if (last === undefined || last.uploadIds.length >= MAX_IDS_PER_NUDGE) queue.push((last = pendingNudge()));
   last.uploadIds.push(uploadId);
+  last.commit = { ...commit, ...last.commit };
   if (idle) void sendNudges(deps, repo, sha, perClient, slot, queue);
   await last.done;
   return workflowId;
@@ -238,7 +260,7 @@ function pendingNudge(): PendingNudge {
   const done = new Promise<void>((resolve, reject) => {
     settle = (err) => (err === undefined ? resolve() : reject(err));
   });
-  return { uploadIds: [], done, settle };
+  return { uploadIds: [], commit: {}, done, settle };
 }
 
 async function sendNudges(
@@ -252,7 +274,7 @@ async function sendNudges(
   // The first nudge is taken only once this one is sent: uploads arriving meanwhile join the next.
   for (let next = queue[0]; next !== undefined; next = queue[0]) {
     try {
-      await signalWithStart(deps, repo, sha, next.uploadIds);
+      await signalWithStart(deps, repo, sha, next.uploadIds, next.commit);
       next.settle();
     } catch (err) {
       next.settle(err);
@@ -262,7 +284,13 @@ async function sendNudges(
   perClient.delete(slot);
 }
 
-async function signalWithStart(deps: Pick<RegistrationDeps, 'client' | 'config'>, repo: string, sha: string, uploadIds: string[]): Promise<void> {
+async function signalWithStart(
+  deps: Pick<RegistrationDeps, 'client' | 'config'>,
+  repo: string,
+  sha: string,
+  uploadIds: string[],
+  commit: CommitMetadata,
+): Promise<void> {
   const { pipeline, temporal } = deps.config;
   const workflowId = commitWorkflowId(repo, sha);
   const args: CommitWorkflowInput = {
@@ -283,9 +311,13 @@ async function signalWithStart(deps: Pick<RegistrationDeps, 'client' | 'config'>
     args: [args],
     signal: uploadSignal,
     signalArgs: [{ uploadId: uploadIds[0]!, more: uploadIds.length > 1 ? uploadIds.slice(1) : undefined }],
+    // Set when the run starts (a running workflow keeps its own): the commit's metadata is
+    // recorded before its first upload, so the run that upload starts has them.
     typedSearchAttributes: [
       { key: RepoSlug, value: repo },
       { key: CommitSha, value: sha },
+      ...(commit.branch !== undefined ? [{ key: Branch, value: commit.branch }] : []),
+      ...(commit.pullRequest !== undefined ? [{ key: PullRequest, value: commit.pullRequest }] : []),
     ],
     staticSummary: `Coverage of ${repo} @ ${sha.slice(0, 12)}`,
   });

@@ -1,7 +1,7 @@
 import { CommitShaSchema, RepoSlugSchema } from '../vocabulary';
 import type { Queryable } from './database';
 import { NotFoundError } from './errors';
-import { toCommit, type CommitRecord, type CommitRow } from './rows';
+import { CommitMetadataSchema, toCommit, toCommitMetadata, type CommitMetadata, type CommitRecord, type CommitRow } from './rows';
 
 /**
  * The commit row every aggregate hangs from: reads, and the helpers the other aggregates' writes
@@ -48,4 +48,41 @@ export async function lockCommit(tx: Queryable, repo: string, sha: string): Prom
     [repo, sha],
   );
   return commit;
+}
+
+/**
+ * Records what CI says about a commit, creating its row when needed, and returns what is stored.
+ * The first upload that carries a value sets it; later non-empty values only fill gaps, so a
+ * re-run job or a late upload from another CI never rewrites where a commit came from. One
+ * statement: its row lock is held only for itself.
+ */
+export async function recordCommitMetadata(q: Queryable, repo: string, sha: string, raw: CommitMetadata): Promise<CommitMetadata> {
+  const m = CommitMetadataSchema.parse(raw);
+  const repositoryId = await repositoryIdOf(q, RepoSlugSchema.parse(repo));
+  const [row] = await q.query<Parameters<typeof toCommitMetadata>[0]>(
+    `INSERT INTO commits (repository_id, sha, branch, parent_sha, pull_request, ci_service, build, job, ci_url)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (repository_id, sha) DO UPDATE SET
+       branch = COALESCE(commits.branch, EXCLUDED.branch),
+       parent_sha = COALESCE(commits.parent_sha, EXCLUDED.parent_sha),
+       pull_request = COALESCE(commits.pull_request, EXCLUDED.pull_request),
+       ci_service = COALESCE(commits.ci_service, EXCLUDED.ci_service),
+       build = COALESCE(commits.build, EXCLUDED.build),
+       job = COALESCE(commits.job, EXCLUDED.job),
+       ci_url = COALESCE(commits.ci_url, EXCLUDED.ci_url)
+     RETURNING branch, parent_sha, pull_request, ci_service, build, job, ci_url`,
+    [
+      repositoryId,
+      CommitShaSchema.parse(sha),
+      m.branch ?? null,
+      m.parentSha ?? null,
+      m.pullRequest ?? null,
+      m.ciService ?? null,
+      m.build ?? null,
+      m.job ?? null,
+      m.ciUrl ?? null,
+    ],
+  );
+  if (row === undefined) throw new Error(`commit ${repo}@${sha} vanished while being written`);
+  return toCommitMetadata(row);
 }

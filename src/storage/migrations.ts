@@ -161,6 +161,32 @@ export const MIGRATIONS: readonly Migration[] = [
     id: '0008_raw_retention',
     statements: [`ALTER TABLE uploads ADD COLUMN raw_deleted_at timestamptz`],
   },
+  {
+    // Commit metadata (first upload that carries a value sets it; later ones only fill gaps), and
+    // the Codecov uploaders' pending uploads: registered by their POST, filled by the PUT to the
+    // signed location they were answered (single use: the digest of the body that filled it).
+    id: '0009_commit_metadata_codecov',
+    statements: [
+      `ALTER TABLE commits ADD COLUMN branch text`,
+      `ALTER TABLE commits ADD COLUMN parent_sha text`,
+      `ALTER TABLE commits ADD COLUMN pull_request integer CHECK (pull_request >= 0)`,
+      `ALTER TABLE commits ADD COLUMN ci_service text`,
+      `ALTER TABLE commits ADD COLUMN build text`,
+      `ALTER TABLE commits ADD COLUMN job text`,
+      `ALTER TABLE commits ADD COLUMN ci_url text`,
+      `CREATE TABLE pending_uploads (
+        id text PRIMARY KEY,
+        commit_id bigint NOT NULL REFERENCES commits (id) ON DELETE CASCADE,
+        metadata jsonb NOT NULL,
+        expires_at timestamptz NOT NULL,
+        body_sha256 text CHECK (body_sha256 ~ '^[0-9a-f]{64}$'),
+        upload_ids text[],
+        report_fixes jsonb,
+        received_at timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`,
+    ],
+  },
 ];
 
 /**

@@ -37,9 +37,22 @@ export interface CommitRow {
   sha: string;
   /** The session the next registered upload gets (= uploads registered so far). */
   nextSession: number;
+  metadata: CommitMetadata;
   createdAt: Date;
   updatedAt: Date;
 }
+
+/** What CI says about a commit; every field optional, kept from the first upload that gives it. */
+export const CommitMetadataSchema = z.object({
+  branch: z.string().min(1).max(1000).optional(),
+  parentSha: z.string().min(1).max(200).optional(),
+  pullRequest: z.number().int().nonnegative().max(2_147_483_647).optional(),
+  ciService: z.string().min(1).max(200).optional(),
+  build: z.string().min(1).max(10_000).optional(),
+  job: z.string().min(1).max(10_000).optional(),
+  ciUrl: z.string().min(1).max(10_000).optional(),
+});
+export type CommitMetadata = z.infer<typeof CommitMetadataSchema>;
 
 export interface UploadRow {
   /** The upload's id (the `id` column); `uploadId` is the same value. */
@@ -97,7 +110,7 @@ export interface ExperimentRow {
   createdAt: Date;
 }
 
-type Timestamp = Date | string;
+export type Timestamp = Date | string;
 
 export interface RepositoryRecord {
   id: number;
@@ -113,6 +126,13 @@ export interface CommitRecord {
   slug: string;
   sha: string;
   next_session: number;
+  branch?: string | null;
+  parent_sha?: string | null;
+  pull_request?: number | null;
+  ci_service?: string | null;
+  build?: string | null;
+  job?: string | null;
+  ci_url?: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -208,9 +228,22 @@ export function toCommit(r: CommitRecord): CommitRow {
     repo: r.slug,
     sha: r.sha,
     nextSession: r.next_session,
+    metadata: toCommitMetadata(r),
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
   };
+}
+
+export function toCommitMetadata(r: Pick<CommitRecord, 'branch' | 'parent_sha' | 'pull_request' | 'ci_service' | 'build' | 'job' | 'ci_url'>): CommitMetadata {
+  const m: CommitMetadata = {};
+  if (r.branch != null) m.branch = r.branch;
+  if (r.parent_sha != null) m.parentSha = r.parent_sha;
+  if (r.pull_request != null) m.pullRequest = r.pull_request;
+  if (r.ci_service != null) m.ciService = r.ci_service;
+  if (r.build != null) m.build = r.build;
+  if (r.job != null) m.job = r.job;
+  if (r.ci_url != null) m.ciUrl = r.ci_url;
+  return m;
 }
 
 export function toUpload(r: UploadRecord): UploadRow {

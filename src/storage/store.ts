@@ -1,21 +1,23 @@
 import type { ParseWarning } from '../coverage/warnings';
 import type { ClaimUploadsInput, StartRunInput } from '../activities/contracts';
 import type { IdempotencyScope, UploadMode } from '../vocabulary';
-import { getCommit } from './commits';
+import { getCommit, recordCommitMetadata } from './commits';
 import type { Database } from './database';
 import { ExperimentStore, type RecordExperimentInput } from './experiments';
 import { MaintenanceStore, type FindStaleInput, type ReleaseClaimsInput } from './maintenance';
 import { ReportStore, type SaveBatchReportInput } from './reports';
 import { RepositoryStore } from './repositories';
-import type { RepoSettings } from './rows';
+import type { CommitMetadata, RepoSettings } from './rows';
+import { PendingUploadStore, type PendingMetadata } from './pending-uploads';
 import { RunStore } from './runs';
 import { UploadStore, type RegisterUploadInput } from './uploads';
 
 // What callers of the store use besides it, so they need not know its modules.
 export { ConflictError, IdempotencyConflictError, NotFoundError, SupersededRunError } from './errors';
 export type { SaveBatchOutcome } from './reports';
-export { RepoSettingsSchema, type UploadRow } from './rows';
+export { CommitMetadataSchema, RepoSettingsSchema, type CommitMetadata, type UploadRow } from './rows';
 export type { StaleCommit } from './maintenance';
+export type { PendingMetadata, PendingUpload } from './pending-uploads';
 export { digestsConflict, type RegisteredUpload, type RegisterUploadInput } from './uploads';
 
 /**
@@ -33,6 +35,7 @@ export class Store {
   private readonly reports: ReportStore;
   private readonly experiments: ExperimentStore;
   private readonly maintenance: MaintenanceStore;
+  private readonly pending: PendingUploadStore;
 
   constructor(private readonly db: Database) {
     this.repositories = new RepositoryStore(db);
@@ -41,6 +44,7 @@ export class Store {
     this.reports = new ReportStore(db);
     this.experiments = new ExperimentStore(db);
     this.maintenance = new MaintenanceStore(db);
+    this.pending = new PendingUploadStore(db);
   }
 
   createRepository(slug: string, uploadTokenHash: string, settings?: RepoSettings) {
@@ -89,6 +93,19 @@ export class Store {
 
   getCommit(repo: string, sha: string) {
     return getCommit(this.db, repo, sha);
+  }
+  recordCommitMetadata(repo: string, sha: string, metadata: CommitMetadata) {
+    return recordCommitMetadata(this.db, repo, sha, metadata);
+  }
+
+  createPendingUpload(input: { id: string; repo: string; sha: string; metadata: PendingMetadata; expiresAt: Date }) {
+    return this.pending.createPendingUpload(input);
+  }
+  getPendingUpload(id: string) {
+    return this.pending.getPendingUpload(id);
+  }
+  fillPendingUpload(id: string, digest: string, uploadIds: string[], fixes: Record<string, { eof: number | null; lines: number[] }>) {
+    return this.pending.fillPendingUpload(id, digest, uploadIds, fixes);
   }
 
   startRun(input: StartRunInput) {

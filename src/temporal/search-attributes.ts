@@ -7,8 +7,11 @@ export const UploadMode = defineSearchAttributeKey('UploadMode', SearchAttribute
 export const UploadCount = defineSearchAttributeKey('UploadCount', SearchAttributeType.INT);
 export const Outcome = defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD);
 export const ExperimentOutcome = defineSearchAttributeKey('ExperimentOutcome', SearchAttributeType.KEYWORD);
+/** The commit's branch and pull request, as CI reported them when its workflow started. */
+export const Branch = defineSearchAttributeKey('Branch', SearchAttributeType.KEYWORD);
+export const PullRequest = defineSearchAttributeKey('PullRequest', SearchAttributeType.INT);
 
-export const SEARCH_ATTRIBUTES = [RepoSlug, CommitSha, UploadMode, UploadCount, Outcome, ExperimentOutcome];
+export const SEARCH_ATTRIBUTES = [RepoSlug, CommitSha, UploadMode, UploadCount, Outcome, ExperimentOutcome, Branch, PullRequest];
 
 const CLI_TYPE_NAMES: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', TEXT: 'Text', BOOL: 'Bool' };
 

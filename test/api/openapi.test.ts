@@ -8,9 +8,19 @@ import assert from 'node:assert/strict';
 import { call, openHarness, type Harness } from './harness';
 
 const BEARER = [{ bearer: [] }];
+const CODECOV = [{ codecovToken: [] }];
+const CC = ['201', '400', '401', '404', '429'];
 
 /** method, path, tag, security (null: none), response statuses. */
-const RECORDED: ReadonlyArray<readonly [string, string, string, typeof BEARER | null, readonly string[]]> = [
+const RECORDED: ReadonlyArray<readonly [string, string, string, typeof BEARER | typeof CODECOV | null, readonly string[]]> = [
+  ['POST', '/upload/{service}/{slug}/commits', 'codecov', CODECOV, CC],
+  ['POST', '/upload/{service}/{slug}/commits/{sha}/reports', 'codecov', CODECOV, CC],
+  ['POST', '/upload/{service}/{slug}/commits/{sha}/reports/{code}/uploads', 'codecov', CODECOV, CC],
+  ['POST', '/upload/{service}/{slug}/upload-coverage', 'codecov', CODECOV, CC],
+  ['POST', '/upload/{service}/{slug}/commits/{sha}/upload-complete', 'codecov', CODECOV, ['200', '400', '401', '404', '429']],
+  ['POST', '/upload/{service}/{slug}/commits/{sha}/empty-upload', 'codecov', CODECOV, ['200', '400', '401', '404', '429']],
+  ['POST', '/upload/v4', 'codecov', CODECOV, ['200', '400', '401', '404', '429']],
+  ['PUT', '/upload/put/{id}', 'codecov', null, ['200', '400', '403', '404', '409', '413']],
   ['GET', '/healthz', 'health', null, ['200']],
   ['GET', '/readyz', 'health', null, ['200', '503']],
   ['POST', '/api/v1/repos', 'repositories', BEARER, ['201', '400', '401', '403', '404', '409', '429']],
@@ -59,7 +69,9 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  test('the bearer scheme is the one security scheme', () => {
-    assert.deepEqual(doc.components?.securitySchemes, { bearer: { type: 'http', scheme: 'bearer' } });
+  test('the bearer scheme, and the Codecov uploaders\' token scheme', () => {
+    const schemes = doc.components?.securitySchemes as Record<string, unknown>;
+    assert.deepEqual(Object.keys(schemes).sort(), ['bearer', 'codecovToken']);
+    assert.deepEqual(schemes.bearer, { type: 'http', scheme: 'bearer' });
   });
 });

@@ -21,6 +21,8 @@ describe('gateway configuration', () => {
       maxUploadBytes: 256 * 1024 * 1024,
       rateLimitPerMinute: 600,
       publicUrl: undefined,
+      uploadUrlSecret: undefined,
+      uploadUrlTtlMs: 15 * 60_000,
       requestTimeoutMs: 600_000,
       bodyIdleTimeoutMs: 30_000,
       headersTimeoutMs: 30_000,
@@ -38,6 +40,8 @@ describe('gateway configuration', () => {
       TRIBUTARY_API_REQUEST_TIMEOUT: '30m',
       TRIBUTARY_API_BODY_IDLE_TIMEOUT: '1m',
       TRIBUTARY_API_HEADERS_TIMEOUT: '20s',
+      TRIBUTARY_UPLOAD_URL_SECRET: 's'.repeat(32),
+      TRIBUTARY_UPLOAD_URL_TTL: '2m',
     });
     assert.deepEqual(c.api, {
       host: '0.0.0.0',
@@ -46,6 +50,8 @@ describe('gateway configuration', () => {
       maxUploadBytes: 1048576,
       rateLimitPerMinute: 30,
       publicUrl: 'https://coverage.example.com',
+      uploadUrlSecret: 's'.repeat(32),
+      uploadUrlTtlMs: 120_000,
       requestTimeoutMs: 1_800_000,
       bodyIdleTimeoutMs: 60_000,
       headersTimeoutMs: 20_000,

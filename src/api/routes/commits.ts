@@ -6,7 +6,7 @@ import { readReport } from '../../coverage/report-format';
 import { warningCount } from '../../coverage/warnings';
 import { UploadMode } from '../../temporal/search-attributes';
 import { commitWorkflowId } from '../../workflows/commit-contracts';
-import type { Store, UploadRow } from '../../storage/store';
+import { CommitMetadataSchema, type Store, type UploadRow } from '../../storage/store';
 import {
   ExperimentOutcomeSchema,
   isTerminalUploadState as isTerminal,
@@ -30,6 +30,7 @@ const CommitStatusSchema = z.object({
   totals: ReportTotalsSchema.nullable(),
   mode: z.string().nullable(),
   experimentOutcome: ExperimentOutcomeSchema.nullable(),
+  metadata: CommitMetadataSchema.describe('what CI said about the commit: the first upload giving a value sets it, later ones fill gaps'),
   uploads: z.array(
     z.object({
       uploadId: z.string(),
@@ -152,7 +153,8 @@ export const commitRoutes: RoutePlugin = async (app, { ctx }) => {
     async (request, reply) => {
       const repo = repoSlugOf(request.params);
       const { sha } = request.params;
-      if ((await store.getCommit(repo, sha)) === null) throw notFound('commit');
+      const commit = await store.getCommit(repo, sha);
+      if (commit === null) throw notFound('commit');
       const done = (s: CommitSnapshot) => s.state === 'complete' || s.state === 'cancelled';
       const snap = await ctx.poll(reply, () => snapshot(store, client, repo, sha), done, request.query.wait);
       const [mode, experiments] =
@@ -166,6 +168,7 @@ export const commitRoutes: RoutePlugin = async (app, { ctx }) => {
         totals: snap.totals,
         mode,
         experimentOutcome: experimentOutcome(experiments),
+        metadata: commit.metadata,
         uploads: snap.uploads.map((u) => ({
           uploadId: u.uploadId,
           session: u.session,
