@@ -23,10 +23,28 @@ export interface UploadMetadata {
   repoFiles?: string[];
 }
 
+/**
+ * A body already written to its raw blob as it arrived (streamToRawBlob in src/api/upload-body.ts),
+ * under the upload id it will be registered with; not registered yet.
+ */
+export interface StoredRawBody {
+  uploadId: string;
+  rawKey: string;
+  bytes: number;
+  /** sha256 of the bytes as received, hex. */
+  digest: string;
+  /** The first bytes, to recognise the format (gzip) without reading the blob back. */
+  head: Buffer;
+}
+
 export interface RegisterUploadRequest extends UploadMetadata {
   repo: string;
   sha: string;
-  body: Uint8Array;
+  /**
+   * The report: bytes, or a raw blob written already. A stored body that does not become an
+   * upload (its key answered an earlier upload, or the request was refused) is deleted here.
+   */
+  body: Uint8Array | StoredRawBody;
   /** A client's key for retries: the same key with the same body answers with the same upload. */
   idempotencyKey?: string;
   /** Raw uploads and multipart parts keep their keys apart; raw by default. */
@@ -73,6 +91,19 @@ export async function registerUpload(deps: RegistrationDeps, req: RegisterUpload
  * uploads is stored.
  */
 export async function registerUploads(deps: RegistrationDeps, reqs: readonly RegisterUploadRequest[]): Promise<RegisteredUpload[]> {
+  const stored = reqs.map((r) => r.body).filter(isStoredBody);
+  const kept = new Set<string>();
+  try {
+    return await registerAll(deps, reqs, kept);
+  } finally {
+    // Streamed bodies were written before their keys could be checked (the digest is known only
+    // at the end): every one that did not become an upload goes again.
+    const refused = stored.filter((b) => !kept.has(b.uploadId));
+    await Promise.allSettled(refused.map((b) => deps.blobs.delete(b.rawKey)));
+  }
+}
+
+async function registerAll(deps: RegistrationDeps, reqs: readonly RegisterUploadRequest[], kept: Set<string>): Promise<RegisteredUpload[]> {
   const prepared: Prepared[] = [];
   const known = new Set<string>();
   for (const req of reqs) {
@@ -94,6 +125,7 @@ export async function registerUploads(deps: RegistrationDeps, reqs: readonly Reg
     // A retry already registered: nothing is written again, but the workflow is nudged, in case
     // the first attempt's nudge is what failed.
     const registered: StoredUpload = p.existing ? { uploadId: p.existing.uploadId, session: p.existing.session, created: false } : await storeNew(deps, p);
+    kept.add(registered.uploadId);
     const workflowId = await nudgeCommitWorkflow(deps, p.repo, p.sha, registered.uploadId);
     answers.push({ ...registered, workflowId });
   }
@@ -118,8 +150,12 @@ function prepare(req: RegisterUploadRequest): Prepared {
     // An empty key is no key, as the store reads it.
     key: req.idempotencyKey === '' ? undefined : req.idempotencyKey,
     scope: req.idempotencyScope ?? 'raw',
-    digest: createHash('sha256').update(req.body).digest('hex'),
+    digest: isStoredBody(req.body) ? req.body.digest : createHash('sha256').update(req.body).digest('hex'),
   };
+}
+
+export function isStoredBody(body: Uint8Array | StoredRawBody): body is StoredRawBody {
+  return !(body instanceof Uint8Array);
 }
 
 /**
@@ -129,13 +165,14 @@ function prepare(req: RegisterUploadRequest): Prepared {
  */
 async function storeNew(deps: RegistrationDeps, p: Prepared): Promise<StoredUpload> {
   const { req } = p;
-  const uploadId = randomUUID();
+  const body = req.body;
+  const uploadId = isStoredBody(body) ? body.uploadId : randomUUID();
   const rawKey = keys.raw(uploadId);
   const written: string[] = [rawKey];
   let repoFilesKey: string | undefined;
   let registered: StoredUpload;
   try {
-    await deps.blobs.put(rawKey, req.body);
+    if (!isStoredBody(body)) await deps.blobs.put(rawKey, body);
     if (req.repoFiles && req.repoFiles.length > 0) {
       repoFilesKey = keys.repoFiles(uploadId);
       written.push(repoFilesKey);
@@ -146,7 +183,7 @@ async function storeNew(deps: RegistrationDeps, p: Prepared): Promise<StoredUplo
       sha: p.sha,
       uploadId,
       rawKey,
-      rawBytes: req.body.byteLength,
+      rawBytes: isStoredBody(body) ? body.bytes : body.byteLength,
       idempotencyKey: p.key,
       idempotencyScope: p.key === undefined ? undefined : p.scope,
       bodyDigest: p.digest,
