@@ -555,6 +555,22 @@ describe('uploads, status and reports', () => {
     assert.equal(commit.body.totals?.sessions, 1, JSON.stringify(commit.body));
   });
 
+  test('GET /repos lists every repository for the admin, only its own for an upload token', async () => {
+    const tokenX = await createRepo('list/x');
+    await createRepo('list/y');
+    assert.equal((await call(base, 'PUT', '/api/v1/repos/list/y/mode', { token: admin, json: { mode: 'serial' } })).status, 200);
+    const all = await call(base, 'GET', '/api/v1/repos', { token: admin });
+    assert.equal(all.status, 200);
+    const slugs = (all.body.repos as { slug: string }[]).map((r) => r.slug);
+    assert.ok(slugs.includes('list/x') && slugs.includes('list/y'), slugs.join(', '));
+    assert.deepEqual([...slugs].sort(), slugs, 'by slug');
+    assert.equal((all.body.repos as { slug: string; mode: string | null }[]).find((r) => r.slug === 'list/y')?.mode, 'serial');
+    const own = await call(base, 'GET', '/api/v1/repos', { token: tokenX });
+    assert.equal(own.status, 200);
+    assert.deepEqual((own.body.repos as { slug: string }[]).map((r) => r.slug), ['list/x']);
+    assert.equal((await call(base, 'GET', '/api/v1/repos', { token: 'nobody-knows-this-token-0123456789' })).status, 401);
+  });
+
   test('bodies are streamed to storage; every refused request leaves no raw blob and no upload behind', async () => {
     const token = await createRepo('flow/refused');
     const sha = newSha();
