@@ -28,7 +28,7 @@ export function sinceTime(text: string, what: string, now = Date.now()): string 
   const ms = parseDuration(text);
   if (ms !== undefined && !/^\d+$/.test(text.trim())) return new Date(now - ms).toISOString();
   const iso = IsoTimeSchema.safeParse(text);
-  if (!iso.success) throw new UsageError(`${what}: expected an ISO 8601 time (2026-01-31T12:00:00Z) or a duration back from now (30m, 1h, 2d)`);
+  if (!iso.success) throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: expected an ISO 8601 time (2026-01-31T12:00:00Z) or a duration back from now (30m, 1h, 2d)`);
   return iso.data;
 }
 

@@ -267,7 +267,7 @@ describe('the tributary binary against the real gateway', () => {
 
     const bad = await cli(['tasks', '--since', 'yesterday']);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /--since: expected an ISO 8601 time .* or a duration back from now/);
+    assert.match(bad.stderr, /invalid --since "yesterday": expected an ISO 8601 time .* or a duration back from now/);
     const badPort = await cli(['tasks'], { TRIBUTARY_URL: '', TRIBUTARY_API_PORT: 'eighty' });
     assert.equal(badPort.code, 2);
     assert.match(badPort.stderr, /TRIBUTARY_API_PORT/);
