@@ -3,6 +3,7 @@
  * what a start brings up goes on a stack of named stoppables, unwound in reverse on SIGINT or
  * SIGTERM (exit 0) or when the start fails (exit 1, the error printed after the unwinding).
  */
+import { DatabaseLockedError } from './storage/pglite-lock';
 import { ConfigError } from './config';
 import { DependencyWaitError } from './shared/wait-for';
 
@@ -58,7 +59,7 @@ export class StopStack {
 
 /** What a failed start prints: our own errors as their message, anything else with its stack. */
 export function describeStartError(err: unknown): string {
-  if (err instanceof ConfigError || err instanceof DependencyWaitError) return err.message;
+  if (err instanceof ConfigError || err instanceof DependencyWaitError || err instanceof DatabaseLockedError) return err.message;
   return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
 

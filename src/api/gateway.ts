@@ -39,13 +39,33 @@ export async function startGateway(opts: { config: Config; app: AppContext; clie
   return { app, url: config.api.publicUrl ?? `http://${host}:${port}`, stop: () => app.close() };
 }
 
+/**
+ * What to set when the standalone gateway cannot start: it is the gateway alone, so the Temporal
+ * server (and, for workers to see its uploads, the database) must be given to it.
+ */
+export function standaloneHint(config: Config): string {
+  const lines = [
+    config.temporal.address === undefined
+      ? `The gateway alone starts no Temporal server: set TEMPORAL_ADDRESS=host:port to a running one (now: unset, so the dev server port ${config.temporal.devPort} on 127.0.0.1 was tried), or run \`npm start\`, which starts everything.`
+      : `Check that the Temporal server at TEMPORAL_ADDRESS=${config.temporal.address} is running (or TEMPORAL_CONFIG_FILE/TEMPORAL_PROFILE for a secured one).`,
+  ];
+  if (config.database.url === undefined) {
+    lines.push('Set DATABASE_URL=postgres://… as well: workers in other processes cannot share the gateway\'s embedded PGlite database.');
+  }
+  return lines.join('\n');
+}
+
 async function main(stack: StopStack): Promise<void> {
   const config = loadConfig();
   ensurePrivateDirSync(config.dataDir);
   const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
   const context = await openAppContextWhenReady(config);
   stack.push('database', () => context.close());
-  const connection = await connectWhenReady(config, address, connectClient);
+  const connection = await connectWhenReady(config, address, connectClient).catch((err: Error) => {
+    // Same error (its class decides how the start failure prints), with what to set.
+    err.message = `${err.message}\n${standaloneHint(config)}`;
+    throw err;
+  });
   stack.push('client connection', () => connection.close());
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const admin = await ensureAdminToken(config);

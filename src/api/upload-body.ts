@@ -1,5 +1,103 @@
-import { Transform, type Readable } from 'node:stream';
+import { createHash, randomUUID } from 'node:crypto';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { keys, type BlobStore } from '../storage/blob-store';
+import type { StoredRawBody } from '../services/register-upload';
 import { payloadTooLarge, requestTimeout } from './errors';
+
+/** How many first bytes of a body are kept to recognise its format (gzip's magic is two). */
+const HEAD_BYTES = 16;
+
+export interface StreamBodyOptions {
+  /** Bytes this body may still have; past it the write fails with 413. */
+  limit: number;
+  /** The limit the 413 names (the whole request's, when several parts share it). */
+  reportedLimit?: number;
+  /** Touched on every chunk; its abort (408) fails the write. */
+  idle?: BodyIdleTimer;
+}
+
+/**
+ * Streams one upload body to a new raw blob under a fresh upload id (keys.raw), counting and
+ * hashing it on the way: the one path from a request body to storage (raw bodies, multipart
+ * parts, and any route that takes reports). Memory stays at a few chunks whatever the size. Past
+ * `limit` it fails with 413 and the rest of the body is discarded unread, as readBounded does; on
+ * any failure nothing is left under the key. The blob is not registered: the caller hands it to
+ * registerUploads, or deletes it (discardRawBody) when it refuses the body after all.
+ */
+export async function streamToRawBlob(blobs: BlobStore, source: Readable, opts: StreamBodyOptions): Promise<StoredRawBody> {
+  const uploadId = randomUUID();
+  const rawKey = keys.raw(uploadId);
+  const hash = createHash('sha256');
+  const headChunks: Buffer[] = [];
+  let headBytes = 0;
+  let bytes = 0;
+  let failure: Error | undefined;
+  const sink = new PassThrough();
+
+  const detach = () => {
+    source.removeListener('data', onData);
+    source.removeListener('end', onEnd);
+    source.removeListener('error', fail);
+    opts.idle?.signal.removeEventListener('abort', onIdle);
+  };
+  const fail = (err: Error) => {
+    if (failure !== undefined) return;
+    failure = err;
+    detach();
+    // Drain instead of destroying: destroying a request destroys its socket before the answer.
+    source.on('error', () => undefined);
+    source.resume();
+    sink.destroy(err);
+  };
+  const onData = (chunk: Buffer | string) => {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    opts.idle?.touch();
+    bytes += buf.byteLength;
+    if (bytes > opts.limit) return fail(payloadTooLarge(opts.reportedLimit ?? opts.limit));
+    hash.update(buf);
+    if (headBytes < HEAD_BYTES) {
+      const piece = buf.subarray(0, HEAD_BYTES - headBytes);
+      headChunks.push(Buffer.from(piece));
+      headBytes += piece.byteLength;
+    }
+    // Backpressure: the request is read no faster than the store writes.
+    if (!sink.write(buf)) {
+      source.pause();
+      sink.once('drain', () => {
+        if (failure === undefined) source.resume();
+      });
+    }
+  };
+  const onEnd = () => {
+    detach();
+    sink.end();
+  };
+  const onIdle = () => fail(opts.idle?.signal.reason as Error);
+
+  if (opts.idle?.signal.aborted) throw opts.idle.signal.reason as Error;
+  opts.idle?.signal.addEventListener('abort', onIdle, { once: true });
+  source.on('data', onData);
+  source.on('end', onEnd);
+  source.on('error', fail);
+  try {
+    await blobs.put(rawKey, sink);
+  } catch (err) {
+    fail(err as Error);
+    // The store leaves nothing behind a failed put; this is for a store that could not tell.
+    await blobs.delete(rawKey).catch(() => undefined);
+    throw failure ?? err;
+  }
+  if (failure !== undefined) {
+    await blobs.delete(rawKey).catch(() => undefined);
+    throw failure;
+  }
+  return { uploadId, rawKey, bytes, digest: hash.digest('hex'), head: Buffer.concat(headChunks, headBytes) };
+}
+
+/** Best effort: a raw blob left behind is unreferenced garbage, never a wrong answer. */
+export async function discardRawBodies(blobs: BlobStore, bodies: readonly StoredRawBody[]): Promise<void> {
+  await Promise.allSettled(bodies.map((b) => blobs.delete(b.rawKey)));
+}
 
 /**
  * Reads a stream into memory, refusing (413) as soon as it passes `limit` bytes, so a body never

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
 import { Command, CommanderError } from 'commander';
 import { processIo, type CliIo } from './io';
 import { registerParseCommand } from './parse-command';
@@ -9,6 +12,13 @@ import { registerReportCommand } from './commands/report';
 import { registerStatusCommand } from './commands/status';
 import { registerTasksCommand } from './commands/tasks';
 import { registerUploadCommand } from './commands/upload';
+
+/** The version of package.json, found from this file in src/cli or dist/cli alike. */
+function packageVersion(): string {
+  const file = path.resolve(__dirname, '../../package.json');
+  const parsed = z.object({ version: z.string() }).safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  return parsed.success ? parsed.data.version : 'unknown';
+}
 
 /** Each subcommand lives in its own module and registers itself here. */
 export type RegisterCommand = (program: Command, io: CliIo) => void;
@@ -28,6 +38,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
 export function buildProgram(io: CliIo = processIo()): Command {
   const program = new Command('tributary')
     .description('Tributary: parse, merge and persist coverage reports')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     // Throw instead of exiting so usage errors map to exit code 2 in one place.

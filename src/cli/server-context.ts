@@ -4,9 +4,8 @@ import { Command, Option } from 'commander';
 import { loadUploadToken } from './credentials';
 import { ApiError, HttpClient, ServerUnreachableError } from './http-client';
 import { UsageError, type CliIo } from './io';
-import { check, RetriesSchema, UrlSchema } from './validate';
+import { check, PortSchema, RetriesSchema, UrlSchema } from './validate';
 
-export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
 /** Exit codes of every command that talks to the server. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
@@ -19,10 +18,22 @@ export interface ServerOptions {
   json?: boolean;
 }
 
+/**
+ * The gateway `npm start` runs on this machine, from the variables the server reads itself
+ * (TRIBUTARY_API_PORT; TRIBUTARY_API_HOST unless it listens on every address), so a CLI next to
+ * a server started with another port needs no --url.
+ */
+export function localServerUrl(env: Readonly<Record<string, string | undefined>>): string {
+  const port = env.TRIBUTARY_API_PORT ? check(PortSchema, env.TRIBUTARY_API_PORT, 'TRIBUTARY_API_PORT') : 8080;
+  const given = env.TRIBUTARY_API_HOST || '127.0.0.1';
+  const host = given === '0.0.0.0' || given === '::' ? '127.0.0.1' : given;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /** The flags every server command shares; each also has an environment variable. */
 export function addServerOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--url <url>', `server URL (env TRIBUTARY_URL, default ${DEFAULT_URL})`))
+    .addOption(new Option('--url <url>', `server URL (env TRIBUTARY_URL, default http://127.0.0.1:<TRIBUTARY_API_PORT or 8080>)`))
     .addOption(new Option('--token <token>', 'upload token of the repository (env TRIBUTARY_TOKEN)'))
     .addOption(new Option('--admin-token <token>', 'admin token (env TRIBUTARY_ADMIN_TOKEN, else <data folder>/admin-token)'))
     .addOption(new Option('--retries <n>', 'retries after connection errors and 5xx answers').default('4'))
@@ -38,7 +49,7 @@ export class ServerContext {
     readonly options: ServerOptions,
   ) {
     const env = io.env ?? {};
-    const url = check(UrlSchema, options.url ?? env.TRIBUTARY_URL ?? DEFAULT_URL, 'server URL');
+    const url = check(UrlSchema, options.url ?? (env.TRIBUTARY_URL || undefined) ?? localServerUrl(env), 'server URL');
     this.client = new HttpClient({
       baseUrl: url,
       retries: check(RetriesSchema, options.retries ?? '4', '--retries'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationMs } from '../duration';
+import { durationMs, parseDuration } from '../duration';
 import { UPLOAD_MODES } from '../vocabulary';
 import { UsageError } from './io';
 
@@ -17,6 +17,20 @@ export const FixRuleSchema = z.string().regex(/^.*::.*$/, 'expected "before::aft
 export const UrlSchema = z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' });
 
 export const IsoTimeSchema = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time, e.g. 2026-01-31T12:00:00Z' });
+
+export const PortSchema = z.coerce.number().int().min(1).max(65_535);
+
+/**
+ * A time given as ISO 8601 or as a duration back from now (`1h`, `30m`, `2d`, through
+ * src/duration.ts), as the ISO time the API takes.
+ */
+export function sinceTime(text: string, what: string, now = Date.now()): string {
+  const ms = parseDuration(text);
+  if (ms !== undefined && !/^\d+$/.test(text.trim())) return new Date(now - ms).toISOString();
+  const iso = IsoTimeSchema.safeParse(text);
+  if (!iso.success) throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: expected an ISO 8601 time (2026-01-31T12:00:00Z) or a duration back from now (30m, 1h, 2d)`);
+  return iso.data;
+}
 
 export const PositiveIntSchema = z.coerce.number().int().min(1).max(10_000);
 

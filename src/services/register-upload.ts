@@ -23,10 +23,28 @@ export interface UploadMetadata {
   repoFiles?: string[];
 }
 
+/**
+ * A body already written to its raw blob as it arrived (streamToRawBlob in src/api/upload-body.ts),
+ * under the upload id it will be registered with; not registered yet.
+ */
+export interface StoredRawBody {
+  uploadId: string;
+  rawKey: string;
+  bytes: number;
+  /** sha256 of the bytes as received, hex. */
+  digest: string;
+  /** The first bytes, to recognise the format (gzip) without reading the blob back. */
+  head: Buffer;
+}
+
 export interface RegisterUploadRequest extends UploadMetadata {
   repo: string;
   sha: string;
-  body: Uint8Array;
+  /**
+   * The report: bytes, or a raw blob written already. A stored body that does not become an
+   * upload (its key answered an earlier upload, or the request was refused) is deleted here.
+   */
+  body: Uint8Array | StoredRawBody;
   /** A client's key for retries: the same key with the same body answers with the same upload. */
   idempotencyKey?: string;
   /** Raw uploads and multipart parts keep their keys apart; raw by default. */
@@ -79,6 +97,19 @@ export async function registerUpload(deps: RegistrationDeps, req: RegisterUpload
  * fresh key, removed again when the request is refused or answered from an earlier upload).
  */
 export async function registerUploads(deps: RegistrationDeps, reqs: readonly RegisterUploadRequest[]): Promise<RegisteredUpload[]> {
+  const stored = reqs.map((r) => r.body).filter(isStoredBody);
+  const kept = new Set<string>();
+  try {
+    return await registerAll(deps, reqs, kept);
+  } finally {
+    // Streamed bodies were written before their keys could be checked (the digest is known only
+    // at the end): every one that did not become an upload goes again.
+    const refused = stored.filter((b) => !kept.has(b.uploadId));
+    await Promise.allSettled(refused.map((b) => deps.blobs.delete(b.rawKey)));
+  }
+}
+
+async function registerAll(deps: RegistrationDeps, reqs: readonly RegisterUploadRequest[], kept: Set<string>): Promise<RegisteredUpload[]> {
   const prepared = reqs.map(prepare);
   const writes = prepared.map((p) => writeBlobs(deps.blobs, p));
   let checked: (UploadRow | null)[];
@@ -118,6 +149,7 @@ export async function registerUploads(deps: RegistrationDeps, reqs: readonly Reg
         throw err;
       }
     }
+    kept.add(registered.uploadId);
     const workflowId = await nudgeCommitWorkflow(deps, p.repo, p.sha, registered.uploadId, metadata.get(`${p.repo}@${p.sha}`));
     answers.push({ ...registered, workflowId });
   }
@@ -141,8 +173,12 @@ function prepare(req: RegisterUploadRequest): Prepared {
     // An empty key is no key, as the store reads it.
     key: req.idempotencyKey === '' ? undefined : req.idempotencyKey,
     scope: req.idempotencyScope ?? 'raw',
-    digest: createHash('sha256').update(req.body).digest('hex'),
+    digest: isStoredBody(req.body) ? req.body.digest : createHash('sha256').update(req.body).digest('hex'),
   };
+}
+
+export function isStoredBody(body: Uint8Array | StoredRawBody): body is StoredRawBody {
+  return !(body instanceof Uint8Array);
 }
 
 interface WrittenBlobs {
@@ -158,13 +194,14 @@ interface WrittenBlobs {
  * they are removed again. A failed write removes what it wrote and rejects.
  */
 async function writeBlobs(blobs: BlobStore, p: Prepared): Promise<WrittenBlobs> {
-  const uploadId = randomUUID();
+  const body = p.req.body;
+  const uploadId = isStoredBody(body) ? body.uploadId : randomUUID();
   const rawKey = keys.raw(uploadId);
   const files = p.req.repoFiles && p.req.repoFiles.length > 0 ? p.req.repoFiles : undefined;
   const repoFilesKey = files ? keys.repoFiles(uploadId) : undefined;
   const written = repoFilesKey ? [rawKey, repoFilesKey] : [rawKey];
   try {
-    await Promise.all([blobs.put(rawKey, p.req.body), files && repoFilesKey ? blobs.put(repoFilesKey, Buffer.from(files.join('\n'))) : undefined]);
+    await Promise.all([isStoredBody(body) ? undefined : blobs.put(rawKey, body), files && repoFilesKey ? blobs.put(repoFilesKey, Buffer.from(files.join('\n'))) : undefined]);
   } catch (err) {
     await discard(blobs, written);
     throw err;
@@ -182,7 +219,7 @@ async function storeNew(deps: RegistrationDeps, p: Prepared, blobs: WrittenBlobs
       sha: p.sha,
       uploadId: blobs.uploadId,
       rawKey: blobs.rawKey,
-      rawBytes: req.body.byteLength,
+      rawBytes: isStoredBody(req.body) ? req.body.bytes : req.body.byteLength,
       idempotencyKey: p.key,
       idempotencyScope: p.key === undefined ? undefined : p.scope,
       bodyDigest: p.digest,

@@ -1,9 +1,18 @@
+import type { Readable } from 'node:stream';
+
+/** What a blob is written from: bytes in memory, or a stream (an upload body as it arrives). */
+export type BlobBody = Uint8Array | Readable;
+
 /**
  * Where raw uploads, intermediate reports and commit reports live. Keys are derived from ids
  * (upload ids, validated repository slugs and commit shas), never from names found in reports.
  */
 export interface BlobStore {
-  put(key: string, body: Uint8Array): Promise<void>;
+  /**
+   * Writes the blob whole or not at all: a stream that fails (or is destroyed by its producer)
+   * leaves nothing under `key`. A stream is consumed as it arrives, never buffered whole.
+   */
+  put(key: string, body: BlobBody): Promise<void>;
   /** Returns null when the key does not exist. */
   get(key: string): Promise<Uint8Array | null>;
   delete(key: string): Promise<void>;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { Pool, types as pgTypes, type CustomTypesConfig, type PoolClient } from 'pg';
 import { runMigrations } from './migrations';
+import { lockFolder, type FolderLock } from './pglite-lock';
 
 /** Anything SQL can be sent to: the database itself or an open transaction. */
 export interface Queryable {
@@ -172,11 +173,22 @@ function openPostgres(url: string, max: number, connectTimeoutMs: number): Datab
 // PGlite
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
-  if (dataDir !== undefined) await ensurePrivateDir(dataDir);
-  const pg = await PGlite.create({
-    dataDir,
-    parsers: { [pgliteTypes.INT8]: parseInt8 },
-  });
+  let lock: FolderLock | undefined;
+  if (dataDir !== undefined) {
+    await ensurePrivateDir(dataDir);
+    // Before PGlite touches the files: a second process must not even start recovery on them.
+    lock = await lockFolder(dataDir);
+  }
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create({
+      dataDir,
+      parsers: { [pgliteTypes.INT8]: parseInt8 },
+    });
+  } catch (err) {
+    await lock?.release();
+    throw err;
+  }
 
   // PGlite is one connection: a statement sent while another caller's transaction is open would
   // run inside it. Every top-level query and every transaction therefore waits its turn here.
@@ -212,7 +224,11 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
       // Let queued work finish first: closing under a running statement would fail it.
       await exclusive(async () => {
         closed = true;
-        await pg.close();
+        try {
+          await pg.close();
+        } finally {
+          await lock?.release();
+        }
       });
     },
   };

@@ -1,7 +1,9 @@
+import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_LIST_LIMIT, type BlobPage, type BlobStore, type ListedBlob, type ListPage } from './blob-store';
+import { DEFAULT_LIST_LIMIT, type BlobBody, type BlobPage, type BlobStore, type ListedBlob, type ListPage } from './blob-store';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private-files';
 
 /** The embedded blob store: one file per key under a root folder, readable by its owner only. */
@@ -14,13 +16,19 @@ export class FsBlobStore implements BlobStore {
     return p;
   }
 
-  async put(key: string, body: Uint8Array): Promise<void> {
+  async put(key: string, body: BlobBody): Promise<void> {
     const target = this.pathOf(key);
     await mkdir(path.dirname(target), { recursive: true, mode: PRIVATE_DIR_MODE });
     // Write-then-rename: a reader never sees half a blob, and a retried put simply replaces it.
     const tmp = `${target}.${randomUUID()}.tmp`;
-    await writeFile(tmp, body, { mode: PRIVATE_FILE_MODE });
-    await rename(tmp, target);
+    try {
+      if (body instanceof Uint8Array) await writeFile(tmp, body, { mode: PRIVATE_FILE_MODE });
+      else await pipeline(body, createWriteStream(tmp, { mode: PRIVATE_FILE_MODE }));
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
   }
 
   async get(key: string): Promise<Uint8Array | null> {

@@ -32,6 +32,16 @@ export class RepositoryStore {
     return row === undefined ? null : toRepository(row);
   }
 
+  /** Every repository (or only `only`) with its mode override, by slug. */
+  async listRepositories(only?: string): Promise<{ repository: Repository; mode: UploadMode | null }[]> {
+    const rows = await this.db.query<RepositoryRecord & { mode: string | null }>(
+      `SELECT r.*, o.mode FROM repositories r LEFT JOIN mode_overrides o ON o.repository_id = r.id
+       WHERE $1::text IS NULL OR r.slug = $1 ORDER BY r.slug`,
+      [only === undefined ? null : RepoSlugSchema.parse(only)],
+    );
+    return rows.map((r) => ({ repository: toRepository(r), mode: r.mode === null ? null : UploadModeSchema.parse(r.mode) }));
+  }
+
   /** The repository whose upload token has this hash (sha256 hex), if any. */
   async findRepositoryByTokenHash(uploadTokenHash: string): Promise<Repository | null> {
     const [row] = await this.db.query<RepositoryRecord>(`SELECT * FROM repositories WHERE upload_token_hash = $1`, [

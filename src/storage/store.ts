@@ -62,6 +62,10 @@ export class Store {
   getModeOverride(slug: string) {
     return this.repositories.getModeOverride(slug);
   }
+  listRepositories(only?: string) {
+    return this.repositories.listRepositories(only);
+  }
+
   listModeOverrides() {
     return this.repositories.listModeOverrides();
   }

@@ -78,6 +78,8 @@ export interface CommitProgress {
   batch?: { done: number; total: number };
   experiment: ExperimentTally;
   warned?: number;
+  /** The latest upload error, so the Web UI says why an upload failed. */
+  lastError?: { uploadId: string; code: string; message: string };
 }
 
 /** What a closed commit workflow returns: the same small summary it carries across runs. */

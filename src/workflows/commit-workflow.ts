@@ -121,7 +121,10 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
         localSteps,
         onProcessed: (s: ProcessSummary) => {
           state.batch = { done: (state.batch?.done ?? 0) + 1, total: claimed.length };
-          if (s.error) log.info('upload error', { uploadId: s.uploadId, code: s.error.code });
+          if (s.error) {
+            log.info('upload error', { uploadId: s.uploadId, code: s.error.code });
+            state.lastError = { uploadId: s.uploadId, ...s.error };
+          }
           if ((s.warnings ?? 0) > 0 && !warnedUploads.has(s.uploadId)) {
             warnedUploads.add(s.uploadId);
             state.warned = (state.warned ?? 0) + 1;
@@ -236,6 +239,7 @@ function describe(p: CommitProgress, repo: string, sha: string): void {
     `uploads: ${p.received} received · ${p.merged} merged · ${p.errors} errors · ${p.batches} batches · report v${p.version}`,
   ];
   if (p.warned) lines.push(`warnings: ${p.warned} upload${p.warned === 1 ? '' : 's'} with skipped or clamped lines (see each upload's status)`);
+  if (p.lastError) lines.push(`last error: upload ${p.lastError.uploadId}: ${p.lastError.code}: ${p.lastError.message.slice(0, 300)}`);
   if (p.totals) lines.push(`coverage: ${p.totals.coverage}% of ${p.totals.lines} lines in ${p.totals.files} files`);
   if (p.batch) lines.push(`batch: ${p.batch.done}/${p.batch.total} processed`);
   if (p.experiment.batches > 0) {

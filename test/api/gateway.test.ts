@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { readdir } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -553,6 +554,63 @@ describe('uploads, status and reports', () => {
     assert.deepEqual(added, [path.basename(rows[0]!.rawKey)], 'only the winner\'s blob is kept');
     const commit = await call(base, 'GET', `/api/v1/repos/flow/twins/commits/${sha}?wait=30s`, { token });
     assert.equal(commit.body.totals?.sessions, 1, JSON.stringify(commit.body));
+  });
+
+  test('GET /repos lists every repository for the admin, only its own for an upload token', async () => {
+    const tokenX = await createRepo('list/x');
+    await createRepo('list/y');
+    assert.equal((await call(base, 'PUT', '/api/v1/repos/list/y/mode', { token: admin, json: { mode: 'serial' } })).status, 200);
+    const all = await call(base, 'GET', '/api/v1/repos', { token: admin });
+    assert.equal(all.status, 200);
+    const slugs = (all.body.repos as { slug: string }[]).map((r) => r.slug);
+    assert.ok(slugs.includes('list/x') && slugs.includes('list/y'), slugs.join(', '));
+    assert.deepEqual([...slugs].sort(), slugs, 'by slug');
+    assert.equal((all.body.repos as { slug: string; mode: string | null }[]).find((r) => r.slug === 'list/y')?.mode, 'serial');
+    const own = await call(base, 'GET', '/api/v1/repos', { token: tokenX });
+    assert.equal(own.status, 200);
+    assert.deepEqual((own.body.repos as { slug: string }[]).map((r) => r.slug), ['list/x']);
+    assert.equal((await call(base, 'GET', '/api/v1/repos', { token: 'nobody-knows-this-token-0123456789' })).status, 401);
+  });
+
+  test('bodies are streamed to storage; every refused request leaves no raw blob and no upload behind', async () => {
+    const token = await createRepo('flow/refused');
+    const sha = newSha();
+    const lcov = file('negotiator-c8/lcov.info').body;
+    const rawDir = path.join(h.p.config.blobDir, 'raw');
+    const limit = 64 * 1024;
+    const g = await h.extraGateway((c) => ({ ...c, api: { ...c.api, maxUploadBytes: limit } }));
+    const first = await rawUpload('flow/refused', sha, token, lcov, { headers: { 'idempotency-key': 'r-1' } });
+    assert.equal(first.status, 202);
+    const kept = new Set(await readdir(rawDir));
+
+    const form = (...parts: Buffer[]) => {
+      const f = new FormData();
+      parts.forEach((b, i) => f.append(`r${i}`, new Blob([b]), `r${i}.info`));
+      return f;
+    };
+    const refusals: Array<[string, number, Promise<Answer>]> = [
+      ['the same key with another body', 409, rawUpload('flow/refused', sha, token, Buffer.concat([lcov, Buffer.from('\n')]), { headers: { 'idempotency-key': 'r-1' } })],
+      ['an empty body', 400, rawUpload('flow/refused', sha, token, new Uint8Array(0))],
+      ['gzip claimed, plain sent', 400, rawUpload('flow/refused', sha, token, lcov, { headers: { 'content-encoding': 'gzip' } })],
+      ['a bad metadata field after the file part', 400, (async () => {
+        const f = form(lcov);
+        f.append('ci_url', 'not a url');
+        return call(base, 'POST', uploadPath('flow/refused', sha), { token, body: f });
+      })()],
+      ['a second part past the limit (the first was stored)', 413, call(g.base, 'POST', uploadPath('flow/refused', sha), { token, body: form(Buffer.alloc(limit / 2, 0x41), Buffer.alloc(limit, 0x42)) })],
+      ['an empty second part', 400, call(base, 'POST', uploadPath('flow/refused', sha), { token, body: form(lcov, Buffer.alloc(0)) })],
+    ];
+    for (const [what, status, answer] of refusals) assert.equal((await answer).status, status, what);
+    // A repeated key with the same body is answered from the first upload; its streamed copy goes.
+    const again = await rawUpload('flow/refused', sha, token, lcov, { headers: { 'idempotency-key': 'r-1' } });
+    assert.equal(again.status, 202);
+    assert.equal(again.body.uploads[0].created, false);
+
+    assert.deepEqual((await readdir(rawDir)).filter((n) => !kept.has(n)), [], 'no blob of a refused or repeated request is left');
+    const rows = await h.p.store.listUploads('flow/refused', sha);
+    assert.deepEqual(rows.map((r) => r.uploadId), [first.body.uploads[0].uploadId]);
+    assert.ok(Buffer.from((await h.p.blobs.get(rows[0]!.rawKey))!).equals(lcov), 'the first upload keeps its bytes');
+    assert.equal(rows[0]!.bodyDigest, createHash('sha256').update(lcov).digest('hex'), 'the digest computed while streaming is the bytes\' sha256');
   });
 
   test("every mode's report has the files and totals of `tributary parse --json` of the same files, byte for byte", async () => {

@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -231,6 +231,46 @@ describe('the tributary binary against the real gateway', () => {
       const r = await cli(['tasks', '--commit', sha, '--status', 'cancelled', '--json']);
       assert.deepEqual((JSON.parse(r.stdout) as { tasks: { workflowId: string }[] }).tasks.map((t) => t.workflowId), [runningTask.workflowId]);
     });
+  });
+
+  test('an upload to a cancelled commit is merged, and the CLI says the commit was cancelled earlier', async () => {
+    const sha = newSha();
+    worker.shutdown();
+    await running;
+    const detached = await cli(['upload', FILES[0]!, '--repo', 'demo/app', '--commit', sha, '--detach', '--json']);
+    assert.equal(detached.code, 0, detached.stderr);
+    const cancelled = await cli(['cancel', `commit:demo/app:${sha}`]);
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    worker = await p.worker();
+    running = worker.run();
+    const first = (JSON.parse(detached.stdout) as { uploads: { id: string }[] }).uploads[0]!.id;
+    assert.equal((await cli(['status', first, '--await'])).code, 1);
+
+    const again = await cli(['upload', FILES[1]!, '--repo', 'demo/app', '--commit', sha]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /^note: this commit was cancelled earlier \(1 earlier upload\(s\) ended cancelled\); these 1 upload\(s\) were merged into its report$/m);
+  });
+
+  test('--version, the server port from TRIBUTARY_API_PORT, and --since as a duration', async () => {
+    const version = await cli(['--version']);
+    assert.equal(version.code, 0);
+    assert.equal(version.stdout.trim(), (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+
+    const port = new URL(cliEnv.TRIBUTARY_URL!).port;
+    const viaPort = await cli(['tasks', '--since', '1h', '--json'], { TRIBUTARY_URL: '', TRIBUTARY_API_PORT: port });
+    assert.equal(viaPort.code, 0, viaPort.stderr);
+    const recent = (JSON.parse(viaPort.stdout) as { tasks: unknown[] }).tasks;
+    assert.ok(recent.length > 0, 'this file started workflows within the hour');
+    const future = await cli(['tasks', '--until', '1d', '--json']);
+    assert.equal(future.code, 0, future.stderr);
+    assert.deepEqual((JSON.parse(future.stdout) as { tasks: unknown[] }).tasks, [], 'nothing started before a day ago');
+
+    const bad = await cli(['tasks', '--since', 'yesterday']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /invalid --since "yesterday": expected an ISO 8601 time .* or a duration back from now/);
+    const badPort = await cli(['tasks'], { TRIBUTARY_URL: '', TRIBUTARY_API_PORT: 'eighty' });
+    assert.equal(badPort.code, 2);
+    assert.match(badPort.stderr, /TRIBUTARY_API_PORT/);
   });
 
   test('exit codes: 1 an invalid report, 2 usage, 3 unreachable or a wrong token', async () => {

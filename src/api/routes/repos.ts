@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RepoSettingsSchema } from '../../storage/store';
 import { RepoSlugSchema } from '../../vocabulary';
-import { adminOnly } from '../auth';
+import { adminOnly, knownCaller } from '../auth';
 import { ErrorBodySchema } from '../errors';
 import { bearerSecurity, errorResponses, ModeOrNull, RepoParams, repoSlugOf } from '../schemas';
 import type { RoutePlugin } from '../server';
@@ -31,6 +31,35 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
       const uploadToken = generateToken();
       const repo = await store.createRepository(request.body.slug, hashToken(uploadToken), request.body.settings ?? {});
       return reply.code(201).send({ slug: repo.slug, uploadToken });
+    },
+  );
+
+  app.get(
+    '/repos',
+    {
+      schema: {
+        summary: 'The repositories the caller may see: all of them for the admin token, its own for an upload token',
+        tags: ['repositories'],
+        security: bearerSecurity,
+        response: {
+          200: z.object({
+            repos: z.array(z.object({ slug: z.string(), mode: ModeOrNull, settings: RepoSettingsSchema, createdAt: z.string() })),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const caller = knownCaller(request);
+      const visible = await store.listRepositories(caller.kind === 'admin' ? undefined : caller.slug);
+      return {
+        repos: visible.map(({ repository, mode }) => ({
+          slug: repository.slug,
+          mode,
+          settings: repository.settings,
+          createdAt: repository.createdAt.toISOString(),
+        })),
+      };
     },
   );
 

@@ -8,6 +8,7 @@ import { ErrorBodySchema, notFound } from '../errors';
 import { partKey } from '../idempotency';
 import { WaitQuery } from '../long-poll';
 import { idempotencyKeyOf, readUploadBody, type ReceivedUpload } from '../upload-request';
+import { discardRawBodies } from '../upload-body';
 import { collectQuery, parseMetadata, UploadQuerySchema } from '../upload-metadata';
 import { bearerSecurity, CommitParams, errorResponses, repoSlugOf, UploadErrorSchema, UploadIdParam, UploadWarningsSchema } from '../schemas';
 import type { RouteContext, RoutePlugin } from '../server';
@@ -65,7 +66,7 @@ function accepted(ctx: RouteContext, request: FastifyRequest, repo: string, sha:
   const uploads = registered.map((r, index) => {
     if (r.created) {
       ctx.metrics.uploadsAccepted.inc();
-      ctx.metrics.uploadBytes.inc(received.files[index]!.body.byteLength);
+      ctx.metrics.uploadBytes.inc(received.files[index]!.body.bytes);
     }
     return {
       uploadId: r.uploadId,
@@ -115,8 +116,16 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
         const repo = repoSlugOf(request.params);
         const { sha } = request.params;
         const key = idempotencyKeyOf(request);
-        const received = await readUploadBody(request, collectQuery(request.query), limits);
-        const registered = await registerUploads({ client, blobs, store, config }, registrations(repo, sha, key, received));
+        const received = await readUploadBody(request, collectQuery(request.query), limits, blobs);
+        let reqs: RegisterUploadRequest[];
+        try {
+          reqs = registrations(repo, sha, key, received);
+        } catch (err) {
+          // Multipart metadata arrives with the bodies: a bad field is known only once they are stored.
+          await discardRawBodies(blobs, received.files.map((f) => f.body));
+          throw err;
+        }
+        const registered = await registerUploads({ client, blobs, store, config }, reqs);
         return reply.code(202).send(accepted(ctx, request, repo, sha, received, registered));
       },
     );

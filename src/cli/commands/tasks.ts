@@ -3,7 +3,7 @@ import { TasksSchema } from '../api-schemas';
 import type { CliIo } from '../io';
 import { dash, table } from '../output';
 import { addServerOptions, EXIT, runServerCommand, type ServerOptions } from '../server-context';
-import { check, IsoTimeSchema, PositiveIntSchema, ShaSchema, SlugSchema, TASK_STATUSES } from '../validate';
+import { check, PositiveIntSchema, ShaSchema, SlugSchema, sinceTime, TASK_STATUSES } from '../validate';
 import { UPLOAD_MODES } from '../../vocabulary';
 
 interface TasksOptions extends ServerOptions {
@@ -27,8 +27,8 @@ export function registerTasksCommand(program: Command, io: CliIo): void {
     .addOption(new Option('--mode <mode>', 'only this mode').choices([...UPLOAD_MODES]))
     .addOption(new Option('--status <status>', 'only this workflow status').choices([...TASK_STATUSES]))
     .option('--outcome <outcome>', 'only this outcome')
-    .option('--since <time>', 'started at or after (ISO 8601)')
-    .option('--until <time>', 'started before (ISO 8601)')
+    .option('--since <time>', 'started at or after (ISO 8601, or a duration back from now: 1h, 2d)')
+    .option('--until <time>', 'started before (ISO 8601, or a duration back from now)')
     .option('--limit <n>', 'at most this many');
   addServerOptions(cmd).action(async (options: TasksOptions) => {
     await runServerCommand(io, options, async (ctx) => {
@@ -38,8 +38,8 @@ export function registerTasksCommand(program: Command, io: CliIo): void {
         mode: options.mode,
         status: options.status,
         outcome: options.outcome,
-        since: options.since === undefined ? undefined : check(IsoTimeSchema, options.since, '--since'),
-        until: options.until === undefined ? undefined : check(IsoTimeSchema, options.until, '--until'),
+        since: options.since === undefined ? undefined : sinceTime(options.since, '--since'),
+        until: options.until === undefined ? undefined : sinceTime(options.until, '--until'),
         limit: options.limit === undefined ? undefined : String(check(PositiveIntSchema, options.limit, '--limit')),
       };
       const { value, response } = await ctx.client.json(TasksSchema, '/api/v1/tasks', { token: ctx.requireAdminToken(), query });

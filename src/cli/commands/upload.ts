@@ -182,13 +182,18 @@ async function runUpload(ctx: ServerContext, files: string[], options: UploadOpt
     io.stderr(`error: gave up waiting after ${options.waitTimeout}: ${pendingUploads.length} upload(s) not finished, commit ${commit.state}\n`);
     return EXIT.failed;
   }
+  const cancelled = finals.filter((f) => f.state === 'cancelled');
+  if (cancelled.length > 0) {
+    io.stderr(`error: ${cancelled.length} upload(s) cancelled: the commit's workflow was cancelled (tributary cancel) before they were merged; upload them again to process them\n`);
+  }
   if (failed.length > 0) {
     io.stderr(`error: ${failed.length} of ${finals.length} upload(s) failed\n`);
     return EXIT.failed;
   }
   if (commit.state === 'cancelled') {
-    io.stderr('error: the commit was cancelled\n');
-    return EXIT.failed;
+    // The commit stays `cancelled` while any earlier upload is; these uploads were merged anyway.
+    const earlier = (commit.uploads ?? []).filter((u) => u.state === 'cancelled').length;
+    io.stderr(`note: this commit was cancelled earlier (${earlier} earlier upload(s) ended cancelled); these ${finals.length} upload(s) were merged into its report\n`);
   }
   return EXIT.ok;
 }
