@@ -82,6 +82,7 @@ export const ConfigSchema = z
     TRIBUTARY_MAX_DEBOUNCE: durationMs.default(60_000),
     TRIBUTARY_IDLE_TIMEOUT: durationMs.default(3_600_000),
     TRIBUTARY_MAX_PARALLEL: z.coerce.number().int().min(1).max(1000).default(16),
+    TRIBUTARY_DEFAULT_BRANCH: z.string().min(1).max(1000).default('main'),
     TRIBUTARY_MAX_BATCH: z.coerce.number().int().min(1).max(MAX_BATCH_UPLOADS).default(500),
     TRIBUTARY_SHADOW_TIMEOUT: durationMs.default(600_000),
     // Together they bound a worker's parsing memory: slots x budget (8 x 96 MiB by default).
@@ -202,6 +203,8 @@ export interface Config {
     maxParallel: number;
     maxBatch: number;
     shadowTimeoutMs: number;
+    /** The default branch of repositories that do not name theirs (commit priority). */
+    defaultBranch: string;
     /** Activities one worker runs at once (`maxConcurrentActivityTaskExecutions`). */
     activitySlots: number;
     /** Local activities one worker runs at once (`maxConcurrentLocalActivityExecutions`). */
@@ -328,6 +331,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxParallel: c.TRIBUTARY_MAX_PARALLEL,
       maxBatch: c.TRIBUTARY_MAX_BATCH,
       shadowTimeoutMs: c.TRIBUTARY_SHADOW_TIMEOUT,
+      defaultBranch: c.TRIBUTARY_DEFAULT_BRANCH,
       activitySlots: c.TRIBUTARY_WORKER_ACTIVITY_SLOTS,
       localActivitySlots: c.TRIBUTARY_WORKER_LOCAL_ACTIVITY_SLOTS,
     },

@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { nudgeCommitWorkflow } from '../services/register-upload';
+import { commitWorkflowStart, nudgeCommitWorkflow } from '../services/register-upload';
 import { commitWorkflowId } from '../workflows/commit-contracts';
 import type { ActivityDeps } from './deps';
 import { ReconcileInput, type ReconcileResult } from './contracts';
@@ -33,7 +33,8 @@ export function createReconcile(deps: ActivityDeps) {
       const freed = dead.length === 0 ? 0 : await deps.store.releaseClaimsOf({ repo: commit.repo, sha: commit.sha, runIds: dead });
       released += freed;
       if (commit.waiting > 0 || freed > 0) {
-        await nudgeCommitWorkflow(temporal, commit.repo, commit.sha, commit.firstUploadId);
+        const start = await commitWorkflowStart({ store: deps.store, config: temporal.config }, commit.repo, commit.sha);
+        await nudgeCommitWorkflow(temporal, commit.repo, commit.sha, commit.firstUploadId, start);
         nudged++;
       }
       Context.current().heartbeat({ examined: i + 1, of: stale.length });

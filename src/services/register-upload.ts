@@ -7,7 +7,8 @@ import { digestsConflict, IdempotencyConflictError, NotFoundError, type CommitMe
 import { CommitShaSchema, RepoSlugSchema, type IdempotencyScope } from '../vocabulary';
 import { commitWorkflowId, uploadSignal, type CommitWorkflowInput } from '../workflows/commit-contracts';
 import { commitWorkflow } from '../workflows/commit-workflow';
-import { Branch, CommitSha, PullRequest, RepoSlug } from '../temporal/search-attributes';
+import { Branch, CommitSha, Priority, PullRequest, RepoSlug } from '../temporal/search-attributes';
+import { commitPriority, type CommitPriority } from './commit-priority';
 
 export interface UploadMetadata {
   flags?: string[];
@@ -128,9 +129,11 @@ async function registerAll(deps: RegistrationDeps, reqs: readonly RegisterUpload
   const metadata = new Map<string, CommitMetadata>();
   for (const p of prepared) {
     const commitKey = `${p.repo}@${p.sha}`;
-    if (p.req.commit === undefined || metadata.has(commitKey)) continue;
-    metadata.set(commitKey, await deps.store.recordCommitMetadata(p.repo, p.sha, p.req.commit));
+    const commit = p.req.commit ?? commitOfUpload(p.req);
+    if (commit === undefined || metadata.has(commitKey)) continue;
+    metadata.set(commitKey, await deps.store.recordCommitMetadata(p.repo, p.sha, commit));
   }
+  const starts = new Map<string, Promise<WorkflowStart>>();
   const answers: RegisteredUpload[] = [];
   for (const [i, p] of prepared.entries()) {
     const existing = checked[i];
@@ -150,10 +153,22 @@ async function registerAll(deps: RegistrationDeps, reqs: readonly RegisterUpload
       }
     }
     kept.add(registered.uploadId);
-    const workflowId = await nudgeCommitWorkflow(deps, p.repo, p.sha, registered.uploadId, metadata.get(`${p.repo}@${p.sha}`));
+    const commitKey = `${p.repo}@${p.sha}`;
+    if (!starts.has(commitKey)) starts.set(commitKey, commitWorkflowStart(deps, p.repo, p.sha, metadata.get(commitKey)));
+    const workflowId = await nudgeCommitWorkflow(deps, p.repo, p.sha, registered.uploadId, await starts.get(commitKey)!);
     answers.push({ ...registered, workflowId });
   }
   return answers;
+}
+
+/** What an upload without commit metadata says of its commit all the same (its CI's fields). */
+function commitOfUpload(req: UploadMetadata): CommitMetadata | undefined {
+  const m: CommitMetadata = {};
+  if (req.branch !== undefined && req.branch !== '') m.branch = req.branch;
+  if (req.build !== undefined && req.build !== '') m.build = req.build;
+  if (req.job !== undefined && req.job !== '') m.job = req.job;
+  if (req.ciUrl !== undefined && req.ciUrl !== '') m.ciUrl = req.ciUrl;
+  return Object.keys(m).length === 0 ? undefined : m;
 }
 
 interface Prepared {
@@ -251,10 +266,42 @@ async function discard(blobs: BlobStore, blobKeys: readonly string[]): Promise<v
 /** Upload ids one signal carries at most (the payload stays small). */
 const MAX_IDS_PER_NUDGE = 100;
 
+/** What a run of the commit's workflow that a nudge starts is given: search attributes, priority. */
+export interface WorkflowStart {
+  commit?: CommitMetadata;
+  priority?: CommitPriority;
+}
+
+/**
+ * The start of the commit's workflow from what the database knows: the commit's recorded metadata
+ * (`known` fills what it lacks, e.g. an upload's branch) and its repository's settings, for its
+ * priority.
+ */
+export async function commitWorkflowStart(
+  deps: Pick<RegistrationDeps, 'store' | 'config'>,
+  repo: string,
+  sha: string,
+  known: CommitMetadata = {},
+): Promise<WorkflowStart> {
+  const facts = await deps.store.getCommitStartFacts(repo, sha);
+  const commit: CommitMetadata = { ...stripUndefined(known), ...facts?.metadata };
+  const priority = commitPriority({
+    branch: commit.branch,
+    pullRequest: commit.pullRequest,
+    settings: facts?.settings ?? {},
+    defaultBranch: deps.config.pipeline.defaultBranch,
+  });
+  return { commit, priority };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 interface PendingNudge {
   uploadIds: string[];
-  /** The commit's metadata, for the search attributes of a run this signal starts. */
-  commit: CommitMetadata;
+  /** For the search attributes and priority of a run this signal starts. */
+  start: WorkflowStart;
   done: Promise<void>;
   settle(err?: unknown): void;
 }
@@ -274,7 +321,7 @@ export async function nudgeCommitWorkflow(
   repo: string,
   sha: string,
   uploadId: string,
-  commit: CommitMetadata = {},
+  start: WorkflowStart = {},
 ): Promise<string> {
   const workflowId = commitWorkflowId(repo, sha);
   let perClient = inFlight.get(deps.client);
@@ -286,7 +333,7 @@ export async function nudgeCommitWorkflow(
   let last = queue.at(-1);
   if (last === undefined || last.uploadIds.length >= MAX_IDS_PER_NUDGE) queue.push((last = pendingNudge()));
   last.uploadIds.push(uploadId);
-  last.commit = { ...commit, ...last.commit };
+  if (last.start.priority === undefined) last.start = start;
   if (idle) void sendNudges(deps, repo, sha, perClient, slot, queue);
   await last.done;
   return workflowId;
@@ -297,7 +344,7 @@ function pendingNudge(): PendingNudge {
   const done = new Promise<void>((resolve, reject) => {
     settle = (err) => (err === undefined ? resolve() : reject(err));
   });
-  return { uploadIds: [], commit: {}, done, settle };
+  return { uploadIds: [], start: {}, done, settle };
 }
 
 async function sendNudges(
@@ -311,7 +358,7 @@ async function sendNudges(
   // The first nudge is taken only once this one is sent: uploads arriving meanwhile join the next.
   for (let next = queue[0]; next !== undefined; next = queue[0]) {
     try {
-      await signalWithStart(deps, repo, sha, next.uploadIds, next.commit);
+      await signalWithStart(deps, repo, sha, next.uploadIds, next.start);
       next.settle();
     } catch (err) {
       next.settle(err);
@@ -326,7 +373,7 @@ async function signalWithStart(
   repo: string,
   sha: string,
   uploadIds: string[],
-  commit: CommitMetadata,
+  { commit = {}, priority }: WorkflowStart,
 ): Promise<void> {
   const { pipeline, temporal } = deps.config;
   const workflowId = commitWorkflowId(repo, sha);
@@ -355,7 +402,10 @@ async function signalWithStart(
       { key: CommitSha, value: sha },
       ...(commit.branch !== undefined ? [{ key: Branch, value: commit.branch }] : []),
       ...(commit.pullRequest !== undefined ? [{ key: PullRequest, value: commit.pullRequest }] : []),
+      ...(priority !== undefined ? [{ key: Priority, value: priority.key }] : []),
     ],
+    // The run's workflow and activity tasks, and its children's, go in this order when backlogged.
+    priority: priority !== undefined ? { priorityKey: priority.key } : undefined,
     staticSummary: `Coverage of ${repo} @ ${sha.slice(0, 12)}`,
   });
 }

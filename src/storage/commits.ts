@@ -1,7 +1,7 @@
 import { CommitShaSchema, RepoSlugSchema } from '../vocabulary';
 import type { Queryable } from './database';
 import { NotFoundError } from './errors';
-import { CommitMetadataSchema, toCommit, toCommitMetadata, type CommitMetadata, type CommitRecord, type CommitRow } from './rows';
+import { CommitMetadataSchema, RepoSettingsSchema, toCommit, toCommitMetadata, type CommitMetadata, type CommitRecord, type CommitRow, type RepoSettings } from './rows';
 
 /**
  * The commit row every aggregate hangs from: reads, and the helpers the other aggregates' writes
@@ -85,4 +85,23 @@ export async function recordCommitMetadata(q: Queryable, repo: string, sha: stri
   );
   if (row === undefined) throw new Error(`commit ${repo}@${sha} vanished while being written`);
   return toCommitMetadata(row);
+}
+
+/** What a run of a commit's workflow starts with: the repository's settings and the commit's metadata. */
+export interface CommitStartFacts {
+  settings: RepoSettings;
+  metadata: CommitMetadata;
+}
+
+/** One read for a workflow start; null when the repository does not exist (a commit may not yet). */
+export async function getCommitStartFacts(q: Queryable, repo: string, sha: string): Promise<CommitStartFacts | null> {
+  const [row] = await q.query<Parameters<typeof toCommitMetadata>[0] & { settings: unknown }>(
+    `SELECT r.settings, c.branch, c.parent_sha, c.pull_request, c.ci_service, c.build, c.job, c.ci_url
+     FROM repositories r LEFT JOIN commits c ON c.repository_id = r.id AND c.sha = $2
+     WHERE r.slug = $1`,
+    [RepoSlugSchema.parse(repo), CommitShaSchema.parse(sha)],
+  );
+  if (row === undefined) return null;
+  const settings = RepoSettingsSchema.safeParse(row.settings ?? {});
+  return { settings: settings.success ? settings.data : {}, metadata: toCommitMetadata(row) };
 }

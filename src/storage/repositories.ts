@@ -51,6 +51,15 @@ export class RepositoryStore {
   }
 
   /** Pins the repository's mode; null removes the pin (the default mode applies again). */
+  /** Replaces the repository's settings; null when it does not exist. */
+  async setSettings(slug: string, settings: RepoSettings): Promise<Repository | null> {
+    const [row] = await this.db.query<RepositoryRecord>(`UPDATE repositories SET settings = $2::jsonb WHERE slug = $1 RETURNING *`, [
+      RepoSlugSchema.parse(slug),
+      JSON.stringify(RepoSettingsSchema.parse(settings)),
+    ]);
+    return row === undefined ? null : toRepository(row);
+  }
+
   async setModeOverride(slug: string, mode: UploadMode | null): Promise<void> {
     const s = RepoSlugSchema.parse(slug);
     const m = UploadModeSchema.nullable().parse(mode);

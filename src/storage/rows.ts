@@ -19,6 +19,10 @@ export const RepoSettingsSchema = z.object({
   fixes: z.array(z.string()).optional(),
   /** Path patterns left out of its reports. */
   ignore: z.array(z.string()).optional(),
+  /** Its default branch, whose commits go before other branches' (else TRIBUTARY_DEFAULT_BRANCH). */
+  defaultBranch: z.string().min(1).max(1000).optional(),
+  /** Its commits go before every other repository's when workers are saturated. */
+  urgent: z.boolean().optional(),
 });
 export type RepoSettings = z.infer<typeof RepoSettingsSchema>;
 

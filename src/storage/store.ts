@@ -1,7 +1,7 @@
 import type { ParseWarning } from '../coverage/warnings';
 import type { ClaimUploadsInput, StartRunInput } from '../activities/contracts';
 import type { IdempotencyScope, UploadMode } from '../vocabulary';
-import { getCommit, recordCommitMetadata } from './commits';
+import { getCommit, getCommitStartFacts, recordCommitMetadata } from './commits';
 import type { Database } from './database';
 import { ExperimentStore, type RecordExperimentInput } from './experiments';
 import { MaintenanceStore, type FindStaleInput, type ReleaseClaimsInput } from './maintenance';
@@ -56,6 +56,9 @@ export class Store {
   findRepositoryByTokenHash(uploadTokenHash: string) {
     return this.repositories.findRepositoryByTokenHash(uploadTokenHash);
   }
+  setRepositorySettings(slug: string, settings: RepoSettings) {
+    return this.repositories.setSettings(slug, settings);
+  }
   setModeOverride(slug: string, mode: UploadMode | null) {
     return this.repositories.setModeOverride(slug, mode);
   }
@@ -100,6 +103,10 @@ export class Store {
   }
   recordCommitMetadata(repo: string, sha: string, metadata: CommitMetadata) {
     return recordCommitMetadata(this.db, repo, sha, metadata);
+  }
+
+  getCommitStartFacts(repo: string, sha: string) {
+    return getCommitStartFacts(this.db, repo, sha);
   }
 
   createPendingUpload(input: { id: string; repo: string; sha: string; metadata: PendingMetadata; expiresAt: Date }) {

@@ -25,6 +25,19 @@ export interface RunningDevServer {
   kill(): Promise<void>;
 }
 
+/**
+ * Dynamic configuration of every dev server we start (`npm start`, the tests, the benchmarks): the
+ * task matcher that dispatches backlogged tasks by priority key (commit priorities,
+ * src/services/commit-priority.ts). A server without it dispatches first come, first served and
+ * the keys are ignored; a production cluster needs the same setting.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, unknown>> = { 'matching.enableFairness': true, 'matching.numTaskqueueReadPartitions': 1, 'matching.numTaskqueueWritePartitions': 1 };
+
+/** `--dynamic-config-value KEY=JSON` arguments for `temporal server start-dev`. */
+export function devServerDynamicConfigArgs(): string[] {
+  return Object.entries(DEV_SERVER_DYNAMIC_CONFIG).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${JSON.stringify(v)}`]);
+}
+
 /** The dev server's database in the data folder. */
 export function devServerDbFile(dataDir: string): string {
   return path.join(dataDir, 'temporal.sqlite');
@@ -58,6 +71,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
     '--log-level',
     'warn',
     ...devServerSearchAttributeArgs(),
+    ...devServerDynamicConfigArgs(),
   ];
   // A umask (not a chmod once it is up) also covers the files SQLite creates later, and the file
   // is never readable, not even for a moment. `exec` keeps the server the child we signal.

@@ -11,7 +11,10 @@ export const ExperimentOutcome = defineSearchAttributeKey('ExperimentOutcome', S
 export const Branch = defineSearchAttributeKey('Branch', SearchAttributeType.KEYWORD);
 export const PullRequest = defineSearchAttributeKey('PullRequest', SearchAttributeType.INT);
 
-export const SEARCH_ATTRIBUTES = [RepoSlug, CommitSha, UploadMode, UploadCount, Outcome, ExperimentOutcome, Branch, PullRequest];
+/** The commit's task priority key (1 first; see src/services/commit-priority.ts). */
+export const Priority = defineSearchAttributeKey('Priority', SearchAttributeType.INT);
+
+export const SEARCH_ATTRIBUTES = [RepoSlug, CommitSha, UploadMode, UploadCount, Outcome, ExperimentOutcome, Branch, PullRequest, Priority];
 
 const CLI_TYPE_NAMES: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', TEXT: 'Text', BOOL: 'Bool' };
 

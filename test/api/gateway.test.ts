@@ -139,6 +139,29 @@ describe('repositories and flags', () => {
     assert.equal(badSettings.body.error.field, 'settings');
   });
 
+  test('settings are replaced by the admin; the default branch and urgency give a commit its priority', async () => {
+    const token = await createRepo('acme/prio');
+    const put = (json: unknown, as = admin) => call(base, 'PUT', '/api/v1/repos/acme/prio/settings', { token: as, json });
+    assert.equal((await put({ defaultBranch: 'develop' }, token)).status, 403, 'not with an upload token');
+    assert.equal((await put({ urgent: 'yes' })).body.error?.field, 'urgent');
+    assert.equal((await call(base, 'PUT', '/api/v1/repos/acme/none/settings', { token: admin, json: {} })).status, 404);
+    const set = await put({ defaultBranch: 'develop', fixes: ['a::b'] });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.deepEqual(set.body, { slug: 'acme/prio', settings: { defaultBranch: 'develop', fixes: ['a::b'] } });
+
+    const priorityOf = async (query: string) => {
+      const sha = newSha();
+      const res = await rawUpload('acme/prio', sha, token, file('negotiator-nyc/lcov.info').body, { query });
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      return (await call(base, 'GET', `/api/v1/repos/acme/prio/commits/${sha}`, { token })).body.priority;
+    };
+    assert.deepEqual(await priorityOf('?branch=develop'), { key: 2, reason: 'default_branch' });
+    assert.deepEqual(await priorityOf('?branch=feature'), { key: 4, reason: 'other_branch' });
+    assert.deepEqual(await priorityOf(''), { key: 3, reason: 'unknown' });
+    await put({ defaultBranch: 'develop', urgent: true });
+    assert.deepEqual(await priorityOf('?branch=feature'), { key: 1, reason: 'urgent' });
+  });
+
   test('mode overrides are set, listed and cleared', async () => {
     await createRepo('acme/modes');
     const set = await call(base, 'PUT', '/api/v1/repos/acme/modes/mode', { token: admin, json: { mode: 'experiment' } });

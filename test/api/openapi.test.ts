@@ -26,6 +26,7 @@ const RECORDED: ReadonlyArray<readonly [string, string, string, typeof BEARER | 
   ['POST', '/api/v1/repos', 'repositories', BEARER, ['201', '400', '401', '403', '404', '409', '429']],
   ['GET', '/api/v1/repos', 'repositories', BEARER, ['200', '400', '401', '403', '404', '429']],
   ['PUT', '/api/v1/repos/{owner}/{repo}/mode', 'repositories', BEARER, ['200', '400', '401', '403', '404', '429']],
+  ['PUT', '/api/v1/repos/{owner}/{repo}/settings', 'repositories', BEARER, ['200', '400', '401', '403', '404', '429']],
   ['GET', '/api/v1/flags', 'repositories', BEARER, ['200', '400', '401', '403', '404', '429']],
   ['POST', '/api/v1/repos/{owner}/{repo}/commits/{sha}/uploads', 'uploads', BEARER, ['202', '400', '401', '403', '404', '409', '413', '415', '429']],
   ['GET', '/api/v1/uploads/{id}', 'uploads', BEARER, ['200', '400', '401', '403', '404', '429']],

@@ -15,7 +15,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { readReport, serializeReport } from '../../src/coverage/report-format';
 import { createModeDecider } from '../../src/flags/mode-flag';
 import type { UploadMode } from '../../src/vocabulary';
-import { registerUpload, type UploadMetadata } from '../../src/services/register-upload';
+import { registerUpload, type RegisterUploadRequest, type UploadMetadata } from '../../src/services/register-upload';
 import type { BlobStore } from '../../src/storage/blob-store';
 import type { Database } from '../../src/storage/database';
 import { openBlobStore } from '../../src/storage/open-blob-store';
@@ -104,7 +104,7 @@ export class Pipeline {
     });
   }
 
-  async upload(repo: string, sha: string, file: CorpusFile, meta: UploadMetadata = {}) {
+  async upload(repo: string, sha: string, file: CorpusFile, meta: UploadMetadata & Pick<RegisterUploadRequest, 'commit'> = {}) {
     return registerUpload(
       { client: this.opts.client, blobs: this.blobs, store: this.store, config: this.config },
       { repo, sha, body: file.body, name: file.name, ...meta },

@@ -3,6 +3,7 @@ import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSour
 import path from 'node:path';
 import { temporalTools } from '../../src/temporal/tools';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { devServerDynamicConfigArgs } from '../../src/temporal/dev-server';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 
 const tools = temporalTools();
@@ -33,6 +34,7 @@ export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
     server: {
       executable: tools.temporalCli ? { type: 'existing-path', path: tools.temporalCli } : undefined,
       searchAttributes: SEARCH_ATTRIBUTES,
+      extraArgs: devServerDynamicConfigArgs(),
     },
   });
 }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../../src/temporal/dev-server';
 import { z } from 'zod';
 import { CONFIG_ENV_VARS, loadConfig } from '../../src/config';
 import { cliSearchAttributeSpecs } from '../../src/temporal/search-attributes';
@@ -164,5 +165,11 @@ describe('docker-compose.yml', () => {
     const line = /for attr in ([^;]+);/.exec(script)?.[1] ?? '';
     const created = line.trim().split(/\s+/).sort();
     assert.deepEqual(created, cliSearchAttributeSpecs().sort());
+  });
+
+  test("the compose server dispatches by priority, as the dev servers do (commit priorities)", () => {
+    const dynamic = parse(readFileSync(path.join(root, 'deploy/temporal/dynamicconfig/development-sql.yaml'), 'utf8')) as Record<string, { value: unknown }[]>;
+    assert.equal(DEV_SERVER_DYNAMIC_CONFIG['matching.enableFairness'], true);
+    assert.deepEqual(dynamic['matching.enableFairness']?.map((c) => c.value), [true]);
   });
 });

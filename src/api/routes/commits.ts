@@ -18,6 +18,7 @@ import {
 } from '../../vocabulary';
 import { repositoryAccess } from '../auth';
 import { notFound } from '../errors';
+import { commitPriority, PRIORITY_KEYS, type PriorityReason } from '../../services/commit-priority';
 import { WaitQuery } from '../long-poll';
 import { bearerSecurity, CommitParams, errorResponses, repoSlugOf, UploadErrorSchema, UploadWarningsSchema } from '../schemas';
 import type { RoutePlugin } from '../server';
@@ -31,6 +32,9 @@ const CommitStatusSchema = z.object({
   mode: z.string().nullable(),
   experimentOutcome: ExperimentOutcomeSchema.nullable(),
   metadata: CommitMetadataSchema.describe('what CI said about the commit: the first upload giving a value sets it, later ones fill gaps'),
+  priority: z
+    .object({ key: z.number().int().min(1).max(5), reason: z.enum(Object.keys(PRIORITY_KEYS) as [PriorityReason, ...PriorityReason[]]) })
+    .describe('task priority of its processing (1 first): urgent repository, default branch, unknown, other branch or pull request'),
   uploads: z.array(
     z.object({
       uploadId: z.string(),
@@ -135,7 +139,7 @@ function experimentOutcome(outcomes: readonly ExperimentOutcome[]): ExperimentOu
 }
 
 export const commitRoutes: RoutePlugin = async (app, { ctx }) => {
-  const { store, blobs, client } = ctx.deps;
+  const { store, blobs, client, config } = ctx.deps;
 
   app.get(
     '/repos/:owner/:repo/commits/:sha',
@@ -153,8 +157,14 @@ export const commitRoutes: RoutePlugin = async (app, { ctx }) => {
     async (request, reply) => {
       const repo = repoSlugOf(request.params);
       const { sha } = request.params;
-      const commit = await store.getCommit(repo, sha);
+      const [commit, facts] = await Promise.all([store.getCommit(repo, sha), store.getCommitStartFacts(repo, sha)]);
       if (commit === null) throw notFound('commit');
+      const priority = commitPriority({
+        branch: commit.metadata.branch,
+        pullRequest: commit.metadata.pullRequest,
+        settings: facts?.settings ?? {},
+        defaultBranch: config.pipeline.defaultBranch,
+      });
       const done = (s: CommitSnapshot) => s.state === 'complete' || s.state === 'cancelled';
       const snap = await ctx.poll(reply, () => snapshot(store, client, repo, sha), done, request.query.wait);
       const [mode, experiments] =
@@ -169,6 +179,7 @@ export const commitRoutes: RoutePlugin = async (app, { ctx }) => {
         mode,
         experimentOutcome: experimentOutcome(experiments),
         metadata: commit.metadata,
+        priority,
         uploads: snap.uploads.map((u) => ({
           uploadId: u.uploadId,
           session: u.session,

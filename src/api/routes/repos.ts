@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { RepoSettingsSchema } from '../../storage/store';
 import { RepoSlugSchema } from '../../vocabulary';
 import { adminOnly, knownCaller } from '../auth';
-import { ErrorBodySchema } from '../errors';
+import { ErrorBodySchema, notFound } from '../errors';
 import { bearerSecurity, errorResponses, ModeOrNull, RepoParams, repoSlugOf } from '../schemas';
 import type { RoutePlugin } from '../server';
 import { generateToken, hashToken } from '../tokens';
@@ -60,6 +60,30 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
           createdAt: repository.createdAt.toISOString(),
         })),
       };
+    },
+  );
+
+  app.put(
+    '/repos/:owner/:repo/settings',
+    {
+      onRequest: adminOnly,
+      config: { missing: 'repository' },
+      schema: {
+        summary: "Replace the repository's settings (admin): path fixes, ignores, default branch, urgent",
+        description:
+          'A commit of the default branch (`defaultBranch`, else TRIBUTARY_DEFAULT_BRANCH) is processed before pull requests and other branches when workers are saturated; every commit of an `urgent` repository before both. Applies to commit workflows started afterwards.',
+        tags: ['repositories'],
+        security: bearerSecurity,
+        params: RepoParams,
+        body: RepoSettingsSchema,
+        response: { 200: z.object({ slug: z.string(), settings: RepoSettingsSchema }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const slug = repoSlugOf(request.params);
+      const repo = await store.setRepositorySettings(slug, request.body);
+      if (repo === null) throw notFound('repository');
+      return { slug, settings: repo.settings };
     },
   );
 
