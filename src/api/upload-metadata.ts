@@ -37,6 +37,8 @@ const FixSchema = z
   .max(1000)
   .refine((f) => f.indexOf('::') > 0, 'expected before::after');
 const RepoFileSchema = z.string().max(4096, 'a repository path is at most 4096 characters');
+/** A parent commit's sha as git prints it, in either case; stored in lower case as commit shas are. */
+export const ParentShaSchema = z.string().transform((s) => s.toLowerCase()).pipe(CommitShaSchema);
 /** Digits only: a pull request number as the CIs print it, within the column's range. */
 export const PullRequestSchema = z
   .string()
@@ -52,7 +54,7 @@ export const UploadMetadataSchema = z
     build: one,
     job: one,
     branch: z.string().max(1000).optional(),
-    parent: z.string().transform((s) => s.toLowerCase()).pipe(CommitShaSchema).optional(),
+    parent: ParentShaSchema.optional(),
     pr: PullRequestSchema.optional(),
     ci_service: z.string().max(200).optional(),
     ci_url: z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }).max(MAX_TEXT).optional(),

@@ -145,7 +145,8 @@ const DETECTORS: Record<CiService, { present: (read: Read) => boolean; read: (re
  * `ignored`, so a strange variable never fails an upload.
  */
 export function detectCi(env: Env): CiDetection | undefined {
-  const read = EnvSchema.parse(env);
+  // A copy: process.env is not a plain object, which zod's record refuses.
+  const read = EnvSchema.parse({ ...env });
   const service = CI_SERVICES.find((s) => DETECTORS[s].present(read));
   if (service === undefined) return undefined;
   const found = DETECTORS[service].read(read);

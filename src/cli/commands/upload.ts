@@ -13,7 +13,7 @@ import { isTerminalCommitState, isTerminalUploadState } from '../../vocabulary';
 import { UsageError, type CliIo } from '../io';
 import { dash, json, totalsTable } from '../output';
 import { addServerOptions, EXIT, runServerCommand, type ServerContext, type ServerOptions } from '../server-context';
-import { check, FixRuleSchema, PullRequestSchema, ShaSchema, SlugSchema, UrlSchema, WaitSchema } from '../validate';
+import { check, FixRuleSchema, ParentShaSchema, PullRequestSchema, ShaSchema, SlugSchema, UrlSchema, WaitSchema } from '../validate';
 
 interface UploadOptions extends ServerOptions {
   repo?: string;
@@ -94,7 +94,7 @@ async function runUpload(ctx: ServerContext, files: string[], options: UploadOpt
   const slug = check(SlugSchema, options.repo, '--repo');
   const sha = check(ShaSchema, options.commit, '--commit');
   for (const rule of options.fixes) check(FixRuleSchema, rule, '--fixes rule');
-  const parent = options.parent === undefined ? undefined : check(ShaSchema, options.parent.toLowerCase(), '--parent');
+  const parent = options.parent === undefined ? undefined : check(ParentShaSchema, options.parent, '--parent');
   const pr = options.pr === undefined ? undefined : check(PullRequestSchema, options.pr, '--pr');
   const ciUrl = options.ciUrl === undefined ? undefined : check(UrlSchema, options.ciUrl, '--ci-url');
   const waitMs = check(WaitSchema, options.waitTimeout, '--wait-timeout');
