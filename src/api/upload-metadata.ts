@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { FORMATS } from '../coverage/types';
+import type { CommitMetadata } from '../storage/store';
+import { CommitShaSchema } from '../vocabulary';
 
 const MAX_TEXT = 10_000;
 
@@ -11,10 +13,13 @@ const one = z.string().max(MAX_TEXT).optional();
 export const UploadQuerySchema = z.object({
   flags: many.describe('flags of the upload, repeated or comma-separated'),
   name: one,
-  build: one,
-  job: one,
-  branch: one,
-  ci_url: one,
+  build: one.describe("the CI build (also recorded for the commit, as are branch, parent, pr, ci_service, job and ci_url: the first upload giving a value sets it, later ones fill gaps)"),
+  job: one.describe('the CI job'),
+  branch: one.describe('the branch of the commit'),
+  parent: one.describe("the parent commit's sha"),
+  pr: one.describe('the pull (merge) request number'),
+  ci_service: one.describe('the CI service, e.g. github-actions, gitlab, circleci, jenkins, buildkite'),
+  ci_url: one.describe('a link to the CI build, http(s)'),
   format: z.enum(FORMATS).optional().describe('a format hint; detected from the content when absent'),
   fixes: many.describe('path fixes `before::after`, repeatable'),
   files: one.describe("the repository's file list, one path per line"),
@@ -32,6 +37,14 @@ const FixSchema = z
   .max(1000)
   .refine((f) => f.indexOf('::') > 0, 'expected before::after');
 const RepoFileSchema = z.string().max(4096, 'a repository path is at most 4096 characters');
+/** A parent commit's sha as git prints it, in either case; stored in lower case as commit shas are. */
+export const ParentShaSchema = z.string().transform((s) => s.toLowerCase()).pipe(CommitShaSchema);
+/** Digits only: a pull request number as the CIs print it, within the column's range. */
+export const PullRequestSchema = z
+  .string()
+  .regex(/^\d{1,10}$/, 'expected a pull request number')
+  .transform(Number)
+  .pipe(z.number().max(2_147_483_647, 'expected a pull request number'));
 
 /** Validated metadata for registerUpload; issues name the query parameter / field. */
 export const UploadMetadataSchema = z
@@ -40,7 +53,10 @@ export const UploadMetadataSchema = z
     name: one,
     build: one,
     job: one,
-    branch: one,
+    branch: z.string().max(1000).optional(),
+    parent: ParentShaSchema.optional(),
+    pr: PullRequestSchema.optional(),
+    ci_service: z.string().max(200).optional(),
     ci_url: z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }).max(MAX_TEXT).optional(),
     format: z.enum(FORMATS).optional(),
     fixes: z.array(FixSchema).max(100, 'at most 100 path fixes'),
@@ -56,8 +72,23 @@ export const UploadMetadataSchema = z
     formatHint: m.format,
     pathFixes: m.fixes.length > 0 ? m.fixes : undefined,
     repoFiles: m.files.length > 0 ? m.files : undefined,
+    commit: commitMetadata({
+      branch: m.branch,
+      parentSha: m.parent,
+      pullRequest: m.pr,
+      ciService: m.ci_service,
+      build: m.build,
+      job: m.job,
+      ciUrl: m.ci_url,
+    }),
   }));
 export type ParsedUploadMetadata = z.output<typeof UploadMetadataSchema>;
+
+/** What the upload says about its commit, or undefined when it says nothing (nothing to record). */
+function commitMetadata(m: CommitMetadata): CommitMetadata | undefined {
+  const given = Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) as CommitMetadata;
+  return Object.keys(given).length > 0 ? given : undefined;
+}
 
 /** Every value given for a name: query parameters first, then form fields. */
 export type RawFields = Map<string, string[]>;
@@ -88,6 +119,9 @@ export function parseMetadata(fields: RawFields): ParsedUploadMetadata {
     build: single('build'),
     job: single('job'),
     branch: single('branch'),
+    parent: single('parent'),
+    pr: single('pr'),
+    ci_service: single('ci_service'),
     ci_url: single('ci_url'),
     format: single('format'),
     fixes: (fields.get('fixes') ?? []).filter((f) => f !== ''),

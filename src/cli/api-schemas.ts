@@ -31,6 +31,20 @@ const WarningsInfo = z
   )
   .optional();
 
+/** What CI said about the commit (the gateway's `metadata`); a server without it sends none. */
+export const CommitMetadataInfo = z
+  .object({
+    branch: z.string().optional(),
+    parentSha: z.string().optional(),
+    pullRequest: z.number().optional(),
+    ciService: z.string().optional(),
+    build: z.string().optional(),
+    job: z.string().optional(),
+    ciUrl: z.string().optional(),
+  })
+  .loose();
+export type CommitMetadataInfo = z.infer<typeof CommitMetadataInfo>;
+
 export const CreatedRepoSchema = z.object({ slug: z.string(), uploadToken: z.string().min(1) });
 
 export const ModeSchema = z.object({ slug: z.string(), mode: z.string().nullable() });
@@ -90,6 +104,7 @@ export const CommitStatusSchema = z.object({
   totals: TotalsSchema.nullable(),
   mode: z.string().nullable().optional(),
   experimentOutcome: z.string().nullable().optional(),
+  metadata: CommitMetadataInfo.optional(),
   uploads: z
     .array(
       z.object({

@@ -6,6 +6,7 @@ import { UsageError } from './io';
 // What the command line accepts; each failure becomes a UsageError (exit code 2). Slugs, shas
 // and upload ids use the gateway's own definitions, so the CLI rejects exactly what it would.
 export { RepoSlugSchema as SlugSchema, CommitShaSchema as ShaSchema, UploadIdSchema } from '../vocabulary';
+export { ParentShaSchema, PullRequestSchema } from '../api/upload-metadata';
 
 /** `default` clears the repository's override, so the rollout decides again. */
 export const ModeArgSchema = z.enum([...UPLOAD_MODES, 'default'], { error: `expected one of ${[...UPLOAD_MODES, 'default'].join(', ')}` });

@@ -185,6 +185,60 @@ describe('upload', () => {
     for (const p of polls) assert.equal(p.query.get('wait'), '30s');
   });
 
+  test('commit metadata: flags win over the CI environment field by field; bad flags are usage errors', async () => {
+    const slug = slugFor('ci-env');
+    const token = gw.addRepo(slug);
+    const env = {
+      GITHUB_ACTIONS: 'true',
+      GITHUB_REF: 'refs/pull/42/merge',
+      GITHUB_REF_NAME: '42/merge',
+      GITHUB_HEAD_REF: 'feature',
+      GITHUB_RUN_ID: '555',
+      GITHUB_JOB: 'test',
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_REPOSITORY: 'acme/app',
+      GITHUB_SHA: 'ffffffffffffffffffffffffffffffffffffffff',
+    };
+    const before = gw.requests.length;
+    const r = await run(['upload', reportFile, '--repo', slug, '--commit', SHA, '--token', token, '--branch', 'release', '--job', 'lint', '--parent', 'ABCDEF0123456789', '--detach'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const [post] = gw.requests.slice(before).filter((q) => q.method === 'POST');
+    assert.ok(post);
+    assert.equal(post.path, `/api/v1/repos/${slug}/commits/${SHA}/uploads`, '--commit names the commit, not GITHUB_SHA');
+    assert.deepEqual(Object.fromEntries(['branch', 'parent', 'pr', 'ci_service', 'build', 'job', 'ci_url'].map((k) => [k, post.query.get(k)])), {
+      branch: 'release',
+      parent: 'abcdef0123456789',
+      pr: '42',
+      ci_service: 'github-actions',
+      build: '555',
+      job: 'lint',
+      ci_url: 'https://github.com/acme/app/actions/runs/555',
+    });
+
+    // Outside a CI only the flags are sent.
+    const plainBefore = gw.requests.length;
+    assert.equal((await run(['upload', reportFile, '--repo', slug, '--commit', SHA, '--token', token, '--detach'])).code, 0);
+    const plain = gw.requests.slice(plainBefore).find((q) => q.method === 'POST')!;
+    for (const k of ['branch', 'parent', 'pr', 'ci_service', 'build', 'job', 'ci_url']) assert.equal(plain.query.get(k), null, k);
+
+    // An unusable CI variable is a note, and the upload goes on without it.
+    const noted = await run(['upload', reportFile, '--repo', slug, '--commit', SHA, '--token', token, '--detach'], { env: { BUILDKITE: 'true', BUILDKITE_PULL_REQUEST: 'maybe', BUILDKITE_BRANCH: 'main' } });
+    assert.equal(noted.code, 0, noted.stderr);
+    assert.match(noted.stderr, /^note: ignoring BUILDKITE_PULL_REQUEST="maybe": /m);
+
+    const posts = gw.requests.length;
+    for (const [args, message] of [
+      [['--pr', '#12'], /invalid --pr "#12": expected a pull request number/],
+      [['--parent', 'HEAD^'], /invalid --parent "HEAD\^": expected a hex commit sha/],
+      [['--ci-url', 'ci.example/1'], /invalid --ci-url "ci.example\/1": expected an http\(s\):\/\/ URL/],
+    ] as const) {
+      const bad = await run(['upload', reportFile, '--repo', slug, '--commit', SHA, '--token', token, ...args]);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, message);
+    }
+    assert.equal(gw.requests.length, posts, 'nothing is sent for a bad flag');
+  });
+
   test('--json: uploads with id, session, state and error, and the commit; an error upload exits 1', async () => {
     const slug = slugFor('json-error');
     const token = gw.addRepo(slug);
@@ -338,12 +392,12 @@ describe('status, report, mode, tasks, cancel', () => {
     assert.match(unknown.stderr, /no such upload/);
   });
 
-  test('report --json prints the body exactly as sent; the table lists totals and files', async () => {
+  test('report --json prints the body as sent, then the commit metadata; the table lists totals and files', async () => {
     const slug = slugFor('report');
     const token = gw.addRepo(slug);
     const json = await run(['report', slug, SHA, '--json', '--token', token]);
     assert.equal(json.code, 0, json.stderr);
-    assert.equal(json.stdout, `${REPORT_TEXT}\n`);
+    assert.equal(json.stdout, `${REPORT_TEXT.slice(0, -1)},"metadata":{}}\n`);
 
     const plain = await run(['report', slug, SHA, '--token', token]);
     assert.equal(
@@ -360,9 +414,26 @@ describe('status, report, mode, tasks, cancel', () => {
     );
     const one = await run(['report', slug, SHA, '--file', 'b.ts', '--json', '--token', token]);
     assert.deepEqual(Object.keys((JSON.parse(one.stdout) as { files: object }).files), ['b.ts']);
-    assert.equal(gw.requests.at(-1)!.query.get('file'), 'b.ts');
+    assert.equal(gw.requests.filter((q) => q.path.endsWith('/report')).at(-1)!.query.get('file'), 'b.ts');
     const missing = await run(['report', slug, SHA, '--file', 'c.ts', '--token', token]);
     assert.equal(missing.code, 1);
+  });
+
+  test('report shows the commit metadata above the totals, and in --json', async () => {
+    const slug = slugFor('report-meta');
+    const token = gw.addRepo(slug);
+    const parent = 'fedcba9876543210fedcba9876543210fedcba98';
+    const up = await run(['upload', reportFile, '--repo', slug, '--commit', SHA, '--token', token, '--branch', 'main', '--pr', '8', '--parent', parent, '--build', '31', '--job', 'unit', '--ci-url', 'https://ci.example/31', '--detach']);
+    assert.equal(up.code, 0, up.stderr);
+    const plain = await run(['report', slug, SHA, '--token', token]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.ok(
+      plain.stdout.startsWith(['branch  main', 'pr      8', `parent  ${parent}`, 'build   31', 'job     unit', 'url     https://ci.example/31', '', 'coverage  lines'].join('\n')),
+      plain.stdout,
+    );
+    const json = JSON.parse((await run(['report', slug, SHA, '--json', '--token', token])).stdout) as { files: object; metadata: object };
+    assert.deepEqual(json.metadata, { branch: 'main', parentSha: parent, pullRequest: 8, build: '31', job: 'unit', ciUrl: 'https://ci.example/31' });
+    assert.deepEqual(Object.keys(json.files).sort(), ['a.ts', 'b.ts']);
   });
 
   test('mode set sends the mode, and default clears it; mode list shows the overrides', async () => {

@@ -137,6 +137,49 @@ describe('the tributary binary against the real gateway', () => {
     assert.match(table.stdout, /^coverage +lines +hits +misses +partials +file$/m);
   });
 
+  test('on GitHub Actions with no metadata flags, the commit gets the branch, PR, run, job and URL from the environment', async () => {
+    const sha = newSha();
+    // What a pull_request job of GitHub Actions exports (GITHUB_SHA is the merge commit: --commit names the commit).
+    const github = {
+      CI: 'true',
+      GITHUB_ACTIONS: 'true',
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_REF: 'refs/pull/73/merge',
+      GITHUB_REF_NAME: '73/merge',
+      GITHUB_REF_TYPE: 'branch',
+      GITHUB_HEAD_REF: 'feature/metadata',
+      GITHUB_BASE_REF: 'main',
+      GITHUB_REPOSITORY: 'demo/app',
+      GITHUB_RUN_ID: '9876543210',
+      GITHUB_RUN_NUMBER: '12',
+      GITHUB_JOB: 'coverage',
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_SHA: newSha(),
+    };
+    const uploaded = await cli(['upload', FILES[0]!, '--repo', 'demo/app', '--commit', sha], github);
+    assert.equal(uploaded.code, 0, `${uploaded.stdout}\n${uploaded.stderr}`);
+
+    const report = await cli(['report', 'demo/app', sha, '--json']);
+    assert.equal(report.code, 0, report.stderr);
+    const { metadata } = JSON.parse(report.stdout) as { metadata: unknown };
+    assert.deepEqual(metadata, {
+      branch: 'feature/metadata',
+      pullRequest: 73,
+      ciService: 'github-actions',
+      build: '9876543210',
+      job: 'coverage',
+      ciUrl: 'https://github.com/demo/app/actions/runs/9876543210',
+    });
+    const table = await cli(['report', 'demo/app', sha]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^branch +feature\/metadata\npr +73\nci +github-actions\nbuild +9876543210\njob +coverage\nurl +https:\/\/github\.com\/demo\/app\/actions\/runs\/9876543210\n\ncoverage +lines/);
+    // The merge commit GITHUB_SHA names got nothing.
+    const other = await fetch(`${cliEnv.TRIBUTARY_URL}/api/v1/repos/demo/app/commits/${github.GITHUB_SHA}`, {
+      headers: { authorization: `Bearer ${(await ensureAdminToken(p.config)).token}` },
+    });
+    assert.equal(other.status, 404);
+  });
+
   test('serial, parallel and experiment give the same report; the experiment matches', async () => {
     assert.ok(parsed, 'the first test ran');
     for (const mode of ['serial', 'parallel', 'experiment'] as const) {

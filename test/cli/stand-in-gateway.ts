@@ -177,6 +177,7 @@ export class StandInGateway {
         totals: complete ? { ...TOTALS, sessions: ups.filter((u) => u.state === 'merged').length } : null,
         mode: 'parallel',
         experimentOutcome: null,
+        metadata: commitMetadata(ups),
         uploads: ups.map((u) => ({ uploadId: u.id, session: u.session, state: u.state, error: null })),
         reportUrl: `/api/v1/repos/${slug}/commits/${m[3]}/report`,
       });
@@ -223,4 +224,17 @@ export class StandInGateway {
       commitUrl: `/api/v1/repos/${u.repo}/commits/${u.sha}`,
     };
   }
+}
+
+/** As the gateway records it: per field, the first upload (by session) that gave a value. */
+function commitMetadata(ups: readonly { session: number; query: URLSearchParams }[]): Record<string, string | number> {
+  const fields = { branch: 'branch', parent: 'parentSha', pr: 'pullRequest', ci_service: 'ciService', build: 'build', job: 'job', ci_url: 'ciUrl' } as const;
+  const out: Record<string, string | number> = {};
+  for (const u of [...ups].sort((a, b) => a.session - b.session)) {
+    for (const [param, key] of Object.entries(fields)) {
+      const v = u.query.get(param);
+      if (v && out[key] === undefined) out[key] = key === 'pullRequest' ? Number(v) : v;
+    }
+  }
+  return out;
 }

@@ -47,7 +47,10 @@ const UploadStatusSchema = z.object({
 
 type Accepted = z.infer<typeof AcceptedSchema>;
 
-/** One registration per report, in the order sent (sessions follow it); a part's key is its own. */
+/**
+ * One registration per report, in the order sent (sessions follow it); a part's key is its own.
+ * Every part carries the request's commit metadata; registerUploads records it once.
+ */
 function registrations(repo: string, sha: string, key: string | undefined, received: ReceivedUpload): RegisterUploadRequest[] {
   const meta = parseMetadata(received.fields);
   return received.files.map((file, index) => ({
@@ -103,6 +106,7 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
           description:
             'The body is one report as raw bytes (any content type but multipart; gzip as sent or with Content-Encoding: gzip), ' +
             'or multipart/form-data with one upload per file part (a part named `files` is the repository file list) and metadata fields. ' +
+            'The commit fields (branch, parent, pr, ci_service, build, job, ci_url) are recorded for the commit: the first upload giving a value sets it, later ones fill gaps. ' +
             'An Idempotency-Key header makes a retry with the same body answer with the same upload; the same key with a different body is ' +
             '409 idempotency_conflict and changes nothing. Raw and multipart keys are separate (a multipart part\'s key is key + ":" + part index).',
           tags: ['uploads'],

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ReportSchema } from '../api-schemas';
+import { CommitStatusSchema, ReportSchema, type CommitMetadataInfo } from '../api-schemas';
 import { commitPath } from '../follow';
 import type { CliIo } from '../io';
 import { coverageText, table, totalsTable } from '../output';
@@ -10,11 +10,25 @@ interface ReportOptions extends ServerOptions {
   file?: string;
 }
 
+/** The commit's metadata as `label  value` lines, in this order; absent values are left out. */
+const METADATA_LABELS: [keyof CommitMetadataInfo, string][] = [
+  ['branch', 'branch'],
+  ['pullRequest', 'pr'],
+  ['parentSha', 'parent'],
+  ['ciService', 'ci'],
+  ['build', 'build'],
+  ['job', 'job'],
+  ['ciUrl', 'url'],
+];
+
 /** `tributary report OWNER/NAME SHA [--file PATH]`: the merged report of a commit. */
 export function registerReportCommand(program: Command, io: CliIo): void {
   const cmd = program
     .command('report')
-    .description("a commit's merged report: totals and per-file coverage (--json: the `tributary parse --json` shape)")
+    .description(
+      "a commit's merged report: its metadata (branch, PR, parent, CI, build, job, URL), totals and per-file coverage " +
+        '(--json: the `tributary parse --json` shape, then `metadata`)',
+    )
     .argument('<owner/name>', 'the repository')
     .argument('<sha>', 'the commit')
     .option('--file <path>', 'only this file');
@@ -22,15 +36,21 @@ export function registerReportCommand(program: Command, io: CliIo): void {
     await runServerCommand(io, options, async (ctx) => {
       const slug = check(SlugSchema, slugArg, 'repository');
       const sha = check(ShaSchema, shaArg, 'commit');
-      const { value, response } = await ctx.client.json(ReportSchema, `${commitPath(slug, sha)}/report`, {
-        token: ctx.repoToken(slug),
-        query: { file: options.file },
-      });
+      const token = ctx.repoToken(slug);
+      const [{ value, response }, commit] = await Promise.all([
+        ctx.client.json(ReportSchema, `${commitPath(slug, sha)}/report`, { token, query: { file: options.file } }),
+        ctx.client.json(CommitStatusSchema, commitPath(slug, sha), { token }),
+      ]);
+      const metadata = commit.value.metadata ?? {};
       if (options.json) {
-        // Verbatim, so scripts can compare it with `tributary parse --json` byte for byte.
-        io.stdout(response.text.endsWith('\n') ? response.text : `${response.text}\n`);
+        // The report's text as sent, so its files and totals compare with `tributary parse --json`
+        // byte for byte; the commit's metadata is one more member at the end.
+        const text = response.text.trimEnd();
+        io.stdout(`${text.slice(0, text.lastIndexOf('}'))},"metadata":${JSON.stringify(metadata)}}\n`);
         return EXIT.ok;
       }
+      const described = METADATA_LABELS.filter(([key]) => metadata[key] !== undefined).map(([key, label]) => [label, String(metadata[key])]);
+      if (described.length > 0) io.stdout(`${table(described)}\n`);
       // The report's totals (the `parse --json` shape) do not count sessions; its session list does.
       io.stdout(totalsTable({ ...value.totals, sessions: value.totals.sessions ?? value.sessions?.length }));
       const files = Object.entries(value.files).sort(([a], [b]) => a.localeCompare(b));

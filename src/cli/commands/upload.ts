@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { FORMATS } from '../../coverage/types';
 import { describeWarning } from '../../coverage/warnings';
 import { PostedUploadsSchema, type CommitStatus, type PostedUpload, type UploadStatus } from '../api-schemas';
+import { detectCi } from '../ci-environment';
 import { sendProgress, statusLines } from '../display';
 import { ApiError } from '../http-client';
 import { commitPath, followCommit, followUpload, getCommit, mapBounded } from '../follow';
@@ -12,7 +13,7 @@ import { isTerminalCommitState, isTerminalUploadState } from '../../vocabulary';
 import { UsageError, type CliIo } from '../io';
 import { dash, json, totalsTable } from '../output';
 import { addServerOptions, EXIT, runServerCommand, type ServerContext, type ServerOptions } from '../server-context';
-import { check, FixRuleSchema, ShaSchema, SlugSchema, WaitSchema } from '../validate';
+import { check, FixRuleSchema, ParentShaSchema, PullRequestSchema, ShaSchema, SlugSchema, UrlSchema, WaitSchema } from '../validate';
 
 interface UploadOptions extends ServerOptions {
   repo?: string;
@@ -22,6 +23,8 @@ interface UploadOptions extends ServerOptions {
   build?: string;
   job?: string;
   branch?: string;
+  parent?: string;
+  pr?: string;
   ciUrl?: string;
   format?: string;
   fixes: string[];
@@ -37,7 +40,10 @@ const FOLLOW_CONCURRENCY = 8;
 export function registerUploadCommand(program: Command, io: CliIo): void {
   const cmd = program
     .command('upload')
-    .description('upload coverage reports for a commit (one upload per file), then follow them until merged')
+    .description(
+      'upload coverage reports for a commit (one upload per file), then follow them until merged; on GitHub Actions, GitLab CI, CircleCI, ' +
+        'Jenkins and Buildkite the branch, pull request, build, job and CI URL not given as flags are read from the environment',
+    )
     .argument('<files...>', 'coverage reports (any supported format, optionally gzipped)')
     .requiredOption('--repo <owner/name>', 'the repository')
     .requiredOption('--commit <sha>', 'the commit')
@@ -46,6 +52,8 @@ export function registerUploadCommand(program: Command, io: CliIo): void {
     .option('--build <build>', 'CI build id')
     .option('--job <job>', 'CI job id')
     .option('--branch <branch>', 'branch')
+    .option('--parent <sha>', "the parent commit's sha")
+    .option('--pr <number>', 'pull (merge) request number')
     .option('--ci-url <url>', 'link to the CI build')
     .addOption(new Option('--format <name>', 'skip detection and read every file as this format').choices([...FORMATS]))
     .option('--fixes <rule>', 'path fix "before::after" (repeatable)', collect, [])
@@ -86,18 +94,28 @@ async function runUpload(ctx: ServerContext, files: string[], options: UploadOpt
   const slug = check(SlugSchema, options.repo, '--repo');
   const sha = check(ShaSchema, options.commit, '--commit');
   for (const rule of options.fixes) check(FixRuleSchema, rule, '--fixes rule');
+  const parent = options.parent === undefined ? undefined : check(ParentShaSchema, options.parent, '--parent');
+  const pr = options.pr === undefined ? undefined : check(PullRequestSchema, options.pr, '--pr');
+  const ciUrl = options.ciUrl === undefined ? undefined : check(UrlSchema, options.ciUrl, '--ci-url');
   const waitMs = check(WaitSchema, options.waitTimeout, '--wait-timeout');
   const local = checkFiles(files);
   const token = ctx.repoToken(slug);
   const deadline = Date.now() + waitMs;
 
+  // Flags win over what the CI says, field by field.
+  const ci = detectCi(io.env ?? {});
+  for (const note of ci?.ignored ?? []) io.stderr(`note: ignoring ${note}\n`);
+  const fromCi = ci?.metadata;
   const query = {
     flags: options.flag.length > 0 ? options.flag : undefined,
     name: options.name,
-    build: options.build,
-    job: options.job,
-    branch: options.branch,
-    ci_url: options.ciUrl,
+    build: options.build ?? fromCi?.build,
+    job: options.job ?? fromCi?.job,
+    branch: options.branch ?? fromCi?.branch,
+    parent,
+    pr: (pr ?? fromCi?.pullRequest)?.toString(),
+    ci_service: fromCi?.ciService,
+    ci_url: ciUrl ?? fromCi?.ciUrl,
     format: options.format,
     fixes: options.fixes.length > 0 ? options.fixes : undefined,
   };
