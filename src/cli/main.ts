@@ -4,10 +4,13 @@ import { registerParseCommand } from './parse-command';
 import { registerCancelCommand } from './commands/cancel';
 import { registerModeCommand } from './commands/mode';
 import { registerRepoCommand } from './commands/repo';
+import { registerQueueCommand } from './commands/queue';
 import { registerReportCommand } from './commands/report';
+import { registerScheduleCommand } from './commands/schedule';
 import { registerStatusCommand } from './commands/status';
 import { registerTasksCommand } from './commands/tasks';
 import { registerUploadCommand } from './commands/upload';
+import { registerVerificationsCommand } from './commands/verifications';
 
 /** Each subcommand lives in its own module and registers itself here. */
 export type RegisterCommand = (program: Command, io: CliIo) => void;
@@ -21,6 +24,9 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerReportCommand,
   registerTasksCommand,
   registerCancelCommand,
+  registerQueueCommand,
+  registerVerificationsCommand,
+  registerScheduleCommand,
 ];
 
 export function buildProgram(io: CliIo = processIo()): Command {

@@ -4,22 +4,26 @@ import type { IdempotencyScope, UploadMode } from '../vocabulary';
 import { getCommit } from './commits';
 import type { Database } from './database';
 import { ExperimentStore, type RecordExperimentInput } from './experiments';
+import { QueueStore } from './queue';
 import { ReportStore, type SaveBatchReportInput } from './reports';
 import { RepositoryStore } from './repositories';
 import type { RepoSettings } from './rows';
 import { RunStore } from './runs';
 import { UploadStore, type RegisterUploadInput } from './uploads';
+import { VerificationStore, type ListVerificationsInput, type RecordVerificationInput, type StartVerificationRunInput } from './verifications';
 
 // What callers of the store use besides it, so they need not know its modules.
 export { ConflictError, IdempotencyConflictError, NotFoundError, SupersededRunError } from './errors';
 export type { SaveBatchOutcome } from './reports';
 export { RepoSettingsSchema, type UploadRow } from './rows';
 export { digestsConflict, type RegisteredUpload, type RegisterUploadInput } from './uploads';
+export { estimatedWaitSeconds, type QueueSnapshot, type WindowFigures } from './queue';
+export type { SampledCommit, VerificationRow, VerificationRun } from './verifications';
 
 /**
  * Tributary's rows over one database, one aggregate per module: repositories (and their mode
  * overrides), uploads (registration, reads, state changes), runs (ownership and batch claims),
- * reports and experiments. This facade keeps one object for callers (the gateway, the activities,
+ * reports, experiments, re-verifications and the queue's figures. This facade keeps one object for callers (the gateway, the activities,
  * tests and benches take a `Store`), and each method is the aggregate's own. Every method
  * validates its input and is safe to retry: registrations are idempotent by upload id and
  * idempotency key, claims by run and claim count, state changes only move forward.
@@ -30,6 +34,8 @@ export class Store {
   private readonly runs: RunStore;
   private readonly reports: ReportStore;
   private readonly experiments: ExperimentStore;
+  private readonly verifications: VerificationStore;
+  private readonly queue: QueueStore;
 
   constructor(private readonly db: Database) {
     this.repositories = new RepositoryStore(db);
@@ -37,6 +43,8 @@ export class Store {
     this.runs = new RunStore(db);
     this.reports = new ReportStore(db);
     this.experiments = new ExperimentStore(db);
+    this.verifications = new VerificationStore(db);
+    this.queue = new QueueStore(db);
   }
 
   createRepository(slug: string, uploadTokenHash: string, settings?: RepoSettings) {
@@ -106,5 +114,34 @@ export class Store {
   }
   listExperiments(repo: string, sha: string) {
     return this.experiments.listExperiments(repo, sha);
+  }
+
+  startVerificationRun(input: StartVerificationRunInput) {
+    return this.verifications.startRun(input);
+  }
+  recordVerification(input: RecordVerificationInput) {
+    return this.verifications.record(input);
+  }
+  listVerifications(input?: ListVerificationsInput) {
+    return this.verifications.list(input);
+  }
+  verificationCounts() {
+    return this.verifications.outcomeCounts();
+  }
+
+  queueSnapshot() {
+    return this.queue.snapshot();
+  }
+  queueWindows() {
+    return this.queue.windows();
+  }
+  waitingAhead(uploadId: string) {
+    return this.queue.waitingAhead(uploadId);
+  }
+  queueSettledUntil(settleMs: number) {
+    return this.queue.settledUntil(settleMs);
+  }
+  queueTimesSince(after: Date, settleMs: number, limit?: number) {
+    return this.queue.queueTimesSince(after, settleMs, limit);
   }
 }

@@ -1,6 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-/** Custom search attributes of commit workflows: operators filter on these in the Web UI. */
+/** Custom search attributes of commit workflows and re-verification runs: operators filter on these in the Web UI. */
 export const RepoSlug = defineSearchAttributeKey('RepoSlug', SearchAttributeType.KEYWORD);
 export const CommitSha = defineSearchAttributeKey('CommitSha', SearchAttributeType.KEYWORD);
 export const UploadMode = defineSearchAttributeKey('UploadMode', SearchAttributeType.KEYWORD);
@@ -8,7 +8,11 @@ export const UploadCount = defineSearchAttributeKey('UploadCount', SearchAttribu
 export const Outcome = defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD);
 export const ExperimentOutcome = defineSearchAttributeKey('ExperimentOutcome', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTES = [RepoSlug, CommitSha, UploadMode, UploadCount, Outcome, ExperimentOutcome];
+/** Of re-verification runs: commits compared so far (match or mismatch), and the mismatches among them. */
+export const VerifiedCommits = defineSearchAttributeKey('VerifiedCommits', SearchAttributeType.INT);
+export const Mismatches = defineSearchAttributeKey('Mismatches', SearchAttributeType.INT);
+
+export const SEARCH_ATTRIBUTES = [RepoSlug, CommitSha, UploadMode, UploadCount, Outcome, ExperimentOutcome, VerifiedCommits, Mismatches];
 
 const CLI_TYPE_NAMES: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', TEXT: 'Text', BOOL: 'Bool' };
 
