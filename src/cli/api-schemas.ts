@@ -66,6 +66,8 @@ export const UploadStatusSchema = z.object({
   error: ErrorInfo,
   warnings: WarningsInfo,
   timings: z.record(z.string(), z.string().nullable()).optional(),
+  queuedFor: z.number().nullable().optional(),
+  estimatedWait: z.number().nullable().optional(),
   commitUrl: z.string().optional(),
 });
 export type UploadStatus = z.infer<typeof UploadStatusSchema>;

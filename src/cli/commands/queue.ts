@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { QueueSchema, type Queue } from '../api-schemas';
 import type { CliIo } from '../io';
-import { dash, table } from '../output';
+import { dash, seconds, table } from '../output';
 import { addServerOptions, EXIT, runServerCommand, type ServerOptions } from '../server-context';
 
 /** `tributary queue`: what waits and what is in flight, queue times, throughput, estimated wait. */
@@ -14,15 +14,6 @@ export function registerQueueCommand(program: Command, io: CliIo): void {
       return EXIT.ok;
     });
   });
-}
-
-/** Seconds as people read them: 42s, 3m 05s, 2h 10m. */
-export function seconds(s: number | null | undefined): string {
-  if (s === null || s === undefined) return '-';
-  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(Math.round(s % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
 }
 
 function describeQueue(q: Queue): string {
