@@ -69,7 +69,7 @@ export function createReverifyActivities(deps: ActivityDeps) {
         const rows = await deps.store.listUploads(v.repo, v.sha);
         const ids = new Set(prepared.uploads.map((u) => u.uploadId));
         const missing = await missingRaw(rows.filter((u) => ids.has(u.uploadId)));
-        verdict = missing.length > 0 ? { outcome: 'skipped', differingFiles: 0, differingLines: 0, files: [], sample: [], reason: rawMissingReason(missing) } : await compareAll(prepared.reportKey, v.paths);
+        verdict = missing.length > 0 ? { outcome: 'skipped', differingFiles: 0, differingLines: 0, files: [], sample: [], reason: rawMissingReason(missing) } : await compareAll(v.repo, v.sha, prepared.reportKey, v.paths);
       }
       await deps.store.recordVerification({
         runId: v.runId,
@@ -100,10 +100,15 @@ export function createReverifyActivities(deps: ActivityDeps) {
     },
   };
 
-  async function compareAll(savedKey: string, paths: ConcludeVerificationInput['paths']): Promise<VerificationVerdict> {
+  async function compareAll(repo: string, sha: string, savedKey: string, paths: ConcludeVerificationInput['paths']): Promise<VerificationVerdict> {
     const saved = await load(savedKey);
     if (saved === null) {
-      return { outcome: 'mismatch', differingFiles: 0, differingLines: 0, files: [], sample: [`the saved report ${savedKey} is missing`], reason: 'saved report missing' };
+      // A version superseded since the run began may be gone by design; the current one never.
+      const current = await deps.store.getCommitReport(repo, sha);
+      if (current !== null && current.reportKey !== savedKey) {
+        return { outcome: 'skipped', differingFiles: 0, differingLines: 0, files: [], sample: [], reason: `the report compared (${savedKey}) was superseded and removed meanwhile` };
+      }
+      return { outcome: 'mismatch', differingFiles: 0, differingLines: 0, files: [], sample: [`the saved report ${savedKey} is missing`], reason: 'saved report missing from storage' };
     }
     const files = new Set<string>();
     const sample: string[] = [];

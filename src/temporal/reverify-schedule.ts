@@ -9,6 +9,9 @@ import { REVERIFY_SCHEDULE_ID, type ReverifyInput } from '../workflows/reverify-
  */
 export const REVERIFY_CATCHUP_WINDOW = '10m';
 
+/** The longest a run may take; its children (the commits in flight) end with it. */
+export const REVERIFY_RUN_TIMEOUT = '12h';
+
 export type ApplyOutcome = 'created' | 'updated';
 
 /** What the schedule should be, from the configuration (TRIBUTARY_REVERIFY_*). */
@@ -27,6 +30,8 @@ export function reverifyScheduleOptions(config: Config): ScheduleOptions {
       taskQueue: config.temporal.taskQueue,
       args: [input],
       staticSummary: `re-verify ${sampleSize} completed commit${sampleSize === 1 ? '' : 's'}`,
+      // With overlap SKIP a run that never ends would skip every later one: it is bounded.
+      workflowRunTimeout: REVERIFY_RUN_TIMEOUT,
     },
     // A run still going when the next is due: the next is skipped, never queued or overlapped.
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: REVERIFY_CATCHUP_WINDOW },
