@@ -1,5 +1,5 @@
 import type { ParseWarning } from '../coverage/warnings';
-import type { ClaimUploadsInput, StartRunInput } from '../activities/contracts';
+import type { ClaimUploadsInput, StartRunInput, StartVerificationInput } from '../activities/contracts';
 import type { IdempotencyScope, UploadMode } from '../vocabulary';
 import { getCommit } from './commits';
 import type { Database } from './database';
@@ -10,7 +10,7 @@ import { RepositoryStore } from './repositories';
 import type { RepoSettings } from './rows';
 import { RunStore } from './runs';
 import { UploadStore, type RegisterUploadInput } from './uploads';
-import { VerificationStore, type ListVerificationsInput, type RecordVerificationInput, type StartVerificationRunInput } from './verifications';
+import { VerificationStore, type ListVerificationsInput, type RecordVerificationInput } from './verifications';
 
 // What callers of the store use besides it, so they need not know its modules.
 export { ConflictError, IdempotencyConflictError, NotFoundError, SupersededRunError } from './errors';
@@ -116,7 +116,7 @@ export class Store {
     return this.experiments.listExperiments(repo, sha);
   }
 
-  startVerificationRun(input: StartVerificationRunInput) {
+  startVerificationRun(input: StartVerificationInput) {
     return this.verifications.startRun(input);
   }
   recordVerification(input: RecordVerificationInput) {

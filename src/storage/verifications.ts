@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CommitShaSchema, RepoSlugSchema, VerificationOutcomeSchema, VERIFICATION_OUTCOMES, type VerificationOutcome } from '../vocabulary';
+import { StartVerificationInput } from '../activities/contracts';
 import { Int32 } from './columns';
 import { ensureCommit } from './commits';
 import type { Database } from './database';
@@ -7,16 +8,6 @@ import { toDate, toNumber } from './rows';
 
 /** A re-verification run's id: the scheduled workflow's id (it names the scheduled time). */
 const RunIdSchema = z.string().min(1).max(300);
-const SampleLimit = z.number().int().min(0).max(10_000);
-
-export const StartVerificationRunInput = z.object({
-  runId: RunIdSchema,
-  seed: z.string().min(1).max(300),
-  sampleSize: SampleLimit,
-  /** Only these repositories; empty: all. */
-  repositories: z.array(RepoSlugSchema).max(1000).default([]),
-});
-export type StartVerificationRunInput = z.input<typeof StartVerificationRunInput>;
 
 export interface SampledCommit {
   repo: string;
@@ -104,8 +95,8 @@ export class VerificationStore {
    * commits gives the same sample on any copy of the database. The run, its seed and its sample
    * are recorded; a repeat for the run answers the recorded sample, whatever completed since.
    */
-  async startRun(raw: StartVerificationRunInput): Promise<VerificationRun> {
-    const input = StartVerificationRunInput.parse(raw);
+  async startRun(raw: StartVerificationInput): Promise<VerificationRun> {
+    const input = StartVerificationInput.parse(raw);
     return this.db.transaction(async (tx) => {
       const [existing] = await tx.query<{ seed: string; sample_size: number; repositories: string[]; sample: unknown }>(
         `SELECT seed, sample_size, repositories, sample FROM verification_runs WHERE id = $1`,

@@ -57,13 +57,13 @@ for (const target of databasesUnderTest()) {
       });
 
       test('a seed gives the same sample of completed commits; another seed another one', async () => {
-        const first = await store.startVerificationRun({ runId: 'r1', seed: 's1', sampleSize: 5 });
-        const again = await store.startVerificationRun({ runId: 'r1-twin', seed: 's1', sampleSize: 5 });
-        const other = await store.startVerificationRun({ runId: 'r2', seed: 's2', sampleSize: 5 });
+        const first = await store.startVerificationRun({ runId: 'r1', seed: 's1', sampleSize: 5, repositories: [] });
+        const again = await store.startVerificationRun({ runId: 'r1-twin', seed: 's1', sampleSize: 5, repositories: [] });
+        const other = await store.startVerificationRun({ runId: 'r2', seed: 's2', sampleSize: 5, repositories: [] });
         assert.equal(first.sample.length, 5);
         assert.deepEqual(again.sample, first.sample);
         assert.notDeepEqual(other.sample, first.sample);
-        const all = await store.startVerificationRun({ runId: 'r3', seed: 's1', sampleSize: 100 });
+        const all = await store.startVerificationRun({ runId: 'r3', seed: 's1', sampleSize: 100, repositories: [] });
         assert.equal(all.sample.length, 12, 'only completed commits: none waiting or with a new upload');
         assert.ok(!all.sample.some((c) => c.sha === sha(100) || c.sha === sha(101)));
         // A smaller sample is a prefix of the larger one: the order is the seed's.
