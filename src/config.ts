@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { ParseLimits } from './coverage/limits';
-import { durationMs } from './duration';
+import { durationMs, parseDuration } from './duration';
 import { parseRolloutSpec, type Rollout } from './flags/rollout';
 import { resolveTemporalConnection, TEMPORAL_ADDRESS_PATTERN, type TemporalConnectionSettings } from './temporal/profile';
 
-import { MAX_BATCH_UPLOADS, UPLOAD_MODES, type UploadMode } from './vocabulary';
+import { MAX_BATCH_UPLOADS, RepoSlugSchema, UPLOAD_MODES, type UploadMode } from './vocabulary';
 
 
 const booleanFromEnv = z
@@ -16,6 +16,33 @@ const port = z.coerce.number().int().min(1).max(65535);
 
 /** A duration that must not be zero: a timeout of 0 would mean none at all. */
 const positiveDuration = durationMs.refine((ms) => ms > 0, 'expected a duration above zero (examples: 500ms, 10s, 5m)');
+
+/** When re-verification runs: every so often (a duration of at least a minute), or a cron expression (UTC). */
+export type ReverifyTiming = { kind: 'every'; ms: number } | { kind: 'cron'; expression: string };
+
+const CRON_FIELD = /^[0-9*,/-]+$/;
+const ReverifyTimingSchema = z.string().transform((text, ctx): ReverifyTiming => {
+  const ms = parseDuration(text);
+  if (ms !== undefined) {
+    if (ms >= 60_000) return { kind: 'every', ms };
+    ctx.addIssue({ code: 'custom', message: 'expected at least 1m between re-verification runs' });
+    return z.NEVER;
+  }
+  const fields = text.trim().split(/\s+/);
+  if (fields.length === 5 && fields.every((f) => CRON_FIELD.test(f))) return { kind: 'cron', expression: fields.join(' ') };
+  ctx.addIssue({ code: 'custom', message: 'expected a duration (6h, 1d) or a five-field cron expression in UTC (17 3 * * *)' });
+  return z.NEVER;
+});
+
+const RepoListSchema = z.string().transform((text, ctx) => {
+  const slugs = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = slugs.filter((s) => !RepoSlugSchema.safeParse(s).success);
+  if (bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `expected OWNER/NAME repositories separated by commas, not ${bad.map((b) => JSON.stringify(b)).join(', ')}` });
+    return z.NEVER;
+  }
+  return [...new Set(slugs)].sort();
+});
 
 /**
  * The limits of parsing one upload an operator sets; the worker's processors and `tributary parse`
@@ -102,6 +129,10 @@ export const ConfigSchema = z
       })
       .default({}),
     TRIBUTARY_ROLLOUT_SALT: z.string().min(1).default('tributary'),
+    TRIBUTARY_REVERIFY_SCHEDULE: ReverifyTimingSchema.default({ kind: 'cron', expression: '17 3 * * *' }),
+    TRIBUTARY_REVERIFY_SAMPLE: z.coerce.number().int().min(0).max(10_000).default(20),
+    TRIBUTARY_REVERIFY_REPOS: RepoListSchema.default([]),
+    TRIBUTARY_REVERIFY_PAUSED: booleanFromEnv.default(false),
     LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
     DATABASE_URL: z
       .string()
@@ -215,6 +246,14 @@ export interface Config {
   flags: {
     rollout: Rollout;
     salt: string;
+  };
+  /** The `tributary-reverify` schedule, applied by the main command and `tributary schedule apply`. */
+  reverify: {
+    timing: ReverifyTiming;
+    sampleSize: number;
+    /** Empty: every repository. */
+    repositories: string[];
+    paused: boolean;
   };
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   database: {
@@ -339,6 +378,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     flags: {
       rollout: c.TRIBUTARY_ROLLOUT,
       salt: c.TRIBUTARY_ROLLOUT_SALT,
+    },
+    reverify: {
+      timing: c.TRIBUTARY_REVERIFY_SCHEDULE,
+      sampleSize: c.TRIBUTARY_REVERIFY_SAMPLE,
+      repositories: c.TRIBUTARY_REVERIFY_REPOS,
+      paused: c.TRIBUTARY_REVERIFY_PAUSED,
     },
     logLevel: c.LOG_LEVEL,
     database: { url: c.DATABASE_URL, dir: path.join(dataDir, 'db') },

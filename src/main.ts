@@ -9,6 +9,7 @@ import { devServerDbFile, startDevServer, type RunningDevServer } from './tempor
 import { connectClient, connectWhenReady, connectWorker } from './temporal/connection';
 import { temporalTools } from './temporal/tools';
 import { SEARCH_ATTRIBUTES } from './temporal/search-attributes';
+import { applyReverifySchedule } from './temporal/reverify-schedule';
 import { createWorker, runWorker, startWorkerMaintenance } from './worker';
 import { openAppContextWhenReady } from './app-context';
 import { Client } from '@temporalio/client';
@@ -77,6 +78,9 @@ async function main(stack: StopStack): Promise<void> {
   stack.push('worker', stop);
   await startWorkerMaintenance(client, config);
 
+  // A server schedule: it outlives this process; each start brings it to the configuration.
+  const schedule = await applyReverifySchedule(client, config);
+
   // The gateway goes last so it stops first: no new uploads arrive while the rest shuts down.
   const admin = await ensureAdminToken(config);
   const gateway = await startGateway({ config, app, client, adminToken: admin.token });
@@ -89,6 +93,7 @@ async function main(stack: StopStack): Promise<void> {
   console.log(`  Temporal:     ${temporal.address} (namespace ${config.temporal.namespace}${config.temporal.profile ? `, profile ${config.temporal.profile}` : ''})`);
   if (temporal.uiUrl) console.log(`  Web UI:       ${temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
   console.log(`  Task queue:   ${config.temporal.taskQueue}`);
+  console.log(`  Re-verify:    schedule tributary-reverify ${schedule}${config.reverify.paused ? ' (paused)' : ''}`);
   console.log(`  Data folder:  ${config.dataDir}`);
   console.log(`  Database:     ${config.database.url ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.database.dir}`}`);
   console.log(`  Blob store:   ${config.blobs.kind === 's3' ? `S3 bucket ${config.blobs.s3?.bucket}` : config.blobs.dir}`);

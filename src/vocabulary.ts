@@ -98,6 +98,19 @@ export type ExperimentOutcome = z.infer<typeof ExperimentOutcomeSchema>;
 export const SHADOW_PROBLEMS = ['shadow_failed', 'shadow_timeout'] as const satisfies readonly ExperimentOutcome[];
 export type ShadowProblem = (typeof SHADOW_PROBLEMS)[number];
 
+/**
+ * How a scheduled re-verification of a completed commit ended: both paths re-ran its raw uploads
+ * and gave the persisted report (match), one did not (mismatch), or its raw uploads are gone
+ * (skipped: retention deleted them, nothing to re-run).
+ */
+export const VERIFICATION_OUTCOMES = ['match', 'mismatch', 'skipped'] as const;
+export const VerificationOutcomeSchema = z.enum(VERIFICATION_OUTCOMES);
+export type VerificationOutcome = z.infer<typeof VerificationOutcomeSchema>;
+
+/** The two processing paths a re-verification re-runs (the experiment's pair, each on its own). */
+export const VERIFIED_PATHS = ['serial', 'parallel'] as const;
+export type VerifiedPath = (typeof VERIFIED_PATHS)[number];
+
 /** What a commit workflow writes to its `Outcome` search attribute. */
 export const WORKFLOW_OUTCOMES = ['success', 'partial', 'failed', 'cancelled'] as const;
 export type WorkflowOutcome = (typeof WORKFLOW_OUTCOMES)[number];

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GC_PREFIXES } from '../storage/blob-store';
 import { GC_REASONS } from '../storage/gc-plan';
-import { CommitShaSchema, ExperimentOutcomeSchema, MAX_BATCH_UPLOADS, RepoSlugSchema, SHADOW_PROBLEMS, UploadIdSchema } from '../vocabulary';
+import { CommitShaSchema, ExperimentOutcomeSchema, MAX_BATCH_UPLOADS, RepoSlugSchema, SHADOW_PROBLEMS, UploadIdSchema, VerificationOutcomeSchema, VERIFIED_PATHS } from '../vocabulary';
 
 /**
  * Activity inputs and outputs. Activities validate their inputs with these schemas (a boundary
@@ -12,6 +12,8 @@ const Session = z.number().int().nonnegative();
 /** A commit's batch: numbered by its claim in the database, unique across workflow runs. */
 const Batch = z.number().int().nonnegative().max(2_147_483_647);
 const RunId = z.string().min(1).max(200);
+/** One segment of a blob key (blob-store.ts refuses anything else). */
+const ScratchSegment = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/).refine((s) => !s.includes('..'), 'no ".." in a key segment');
 
 /**
  * Where a processor or finisher writes: the real commit (for the batch that claimed the uploads,
@@ -19,7 +21,12 @@ const RunId = z.string().min(1).max(200);
  */
 export const Target = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('commit'), batch: Batch }),
-  z.object({ kind: z.literal('scratch'), batch: Batch }),
+  z.object({
+    kind: z.literal('scratch'),
+    batch: Batch,
+    /** A scratch area of its own (a re-verification's run and path); absent: the experiment's. */
+    area: z.object({ run: ScratchSegment, path: z.enum(VERIFIED_PATHS) }).optional(),
+  }),
 ]);
 export type Target = z.infer<typeof Target>;
 
@@ -237,3 +244,57 @@ export const GcPageResult = z.object({
   next: GcPosition.nullable(),
 });
 export type GcPageResult = z.infer<typeof GcPageResult>;
+
+/** A re-verification run: the scheduled workflow's id, which names its scheduled time. */
+const VerificationRunId = z.string().min(1).max(300);
+
+export const StartVerificationInput = z.object({
+  runId: VerificationRunId,
+  seed: z.string().min(1).max(300),
+  sampleSize: z.number().int().min(0).max(10_000),
+  repositories: z.array(RepoSlugSchema).max(1000),
+});
+export type StartVerificationInput = z.infer<typeof StartVerificationInput>;
+
+export const VerificationSample = z.object({
+  seed: z.string(),
+  sample: z.array(z.object({ repo: RepoSlugSchema, sha: CommitShaSchema })).max(10_000),
+});
+export type VerificationSample = z.infer<typeof VerificationSample>;
+
+export const PrepareVerificationInput = CommitRef;
+export type PrepareVerificationInput = z.infer<typeof PrepareVerificationInput>;
+
+/** What a commit's re-verification re-runs: its merged uploads, against its saved report. */
+export const PreparedVerification = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('ready'),
+    reportKey: z.string().min(1),
+    reportVersion: z.number().int().nonnegative(),
+    uploads: z.array(BatchUpload).min(1).max(MAX_BATCH_UPLOADS),
+  }),
+  z.object({ status: z.literal('skipped'), reason: z.string().max(2000), reportVersion: z.number().int().nonnegative().nullable(), uploads: z.number().int().nonnegative() }),
+]);
+export type PreparedVerification = z.infer<typeof PreparedVerification>;
+
+export const ConcludeVerificationInput = z.object({
+  runId: VerificationRunId,
+  repo: RepoSlugSchema,
+  sha: CommitShaSchema,
+  prepared: PreparedVerification,
+  /** Each path's scratch report (null: it merged nothing), and the scratch it may remove. */
+  paths: z
+    .array(z.object({ path: z.enum(VERIFIED_PATHS), reportKey: z.string().nullable(), target: Target }))
+    .max(VERIFIED_PATHS.length),
+});
+export type ConcludeVerificationInput = z.infer<typeof ConcludeVerificationInput>;
+
+export const VerificationVerdict = z.object({
+  outcome: VerificationOutcomeSchema,
+  differingFiles: z.number().int().nonnegative(),
+  differingLines: z.number().int().nonnegative(),
+  files: z.array(z.string()),
+  sample: z.array(z.string()),
+  reason: z.string().nullable(),
+});
+export type VerificationVerdict = z.infer<typeof VerificationVerdict>;

@@ -28,7 +28,7 @@ export function createFinishCommit(deps: ActivityDeps) {
     const { repo, sha, target, baseKey, version, uploads } = validateInput(FinishInput, input, 'finishCommit');
     const real = target.kind === 'commit';
     const keyOf = (uploadId: string) =>
-      real ? keys.intermediate(uploadId) : keys.scratchIntermediate(repo, sha, target.batch, uploadId);
+      target.kind === 'commit' ? keys.intermediate(uploadId) : keys.scratchIntermediate(repo, sha, target.batch, uploadId, target.area);
 
     const present = await Promise.all(uploads.map((u) => deps.blobs.exists(keyOf(u.uploadId))));
     const missing = uploads.filter((_, i) => !present[i]).map((u) => u.uploadId);
@@ -54,7 +54,8 @@ export function createFinishCommit(deps: ActivityDeps) {
     const merged = mergeSerializedReports(base ? [base, ...partials] : partials, { name: `v${version}` });
     const totals = merged.totals;
 
-    const reportKey = real ? keys.commitReport(repo, sha, version, target.batch) : keys.scratchReport(repo, sha, target.batch);
+    const reportKey =
+      target.kind === 'commit' ? keys.commitReport(repo, sha, version, target.batch) : keys.scratchReport(repo, sha, target.batch, target.area);
     await deps.blobs.put(reportKey, gzipSync(merged.bytes, { level: 6 }));
     if (real) {
       const uploadIds = uploads.map((u) => u.uploadId);

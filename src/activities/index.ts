@@ -15,13 +15,18 @@ import { createFinishCommit } from './finish-commit';
 import { createGcPage } from './gc';
 import { createProcessUpload } from './process-upload';
 import { createReconcile } from './reconcile';
+import { createReverifyActivities } from './reverify';
 import { RUN_SUPERSEDED, validateInput } from './validate';
 import { createVerifyExperiment } from './verify-experiment';
 
 export type { ActivityDeps } from './deps';
 
-/** All of Tributary's activities, built from their dependencies. */
-export function createActivities(deps: ActivityDeps) {
+/** All of Tributary's activities, built from their dependencies: the commit workflows' and re-verification's. */
+export function createActivities(deps: ActivityDeps): Activities & ReverifyActivities {
+  return { ...createCommitActivities(deps), ...createReverifyActivities(deps) };
+}
+
+function createCommitActivities(deps: ActivityDeps) {
   return {
     /** The feature flag: the repository's mode and why, recorded in the workflow's history. */
     async resolveMode(input: ResolveModeInput): Promise<ModeDecision> {
@@ -64,7 +69,10 @@ export function createActivities(deps: ActivityDeps) {
   };
 }
 
-export type Activities = ReturnType<typeof createActivities>;
+/** The commit workflows' activities (and the paths they share with re-verification). */
+export type Activities = ReturnType<typeof createCommitActivities>;
+/** Re-verification's own: sampling, preparing a commit, comparing and recording. */
+export type ReverifyActivities = ReturnType<typeof createReverifyActivities>;
 
 /**
  * The activities of the maintenance schedules (src/workflows/maintenance.ts), apart from the

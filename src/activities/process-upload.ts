@@ -70,7 +70,7 @@ export function createProcessUpload(deps: ActivityDeps) {
     Context.current().heartbeat({ stage: 'writing' });
     Context.current().cancellationSignal.throwIfAborted();
 
-    const key = real ? keys.intermediate(uploadId) : keys.scratchIntermediate(repo, sha, target.batch, uploadId);
+    const key = target.kind === 'commit' ? keys.intermediate(uploadId) : keys.scratchIntermediate(repo, sha, target.batch, uploadId, target.area);
     await deps.blobs.put(key, compressReport(parsed.report));
     if (real) await deps.store.markProcessed(uploadId, key, parsed.warnings);
     const totals = reportTotals(parsed.report);

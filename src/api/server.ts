@@ -97,6 +97,7 @@ export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
 
   const metrics = new GatewayMetrics();
   metrics.instrument(app);
+  metrics.watchStore(deps.store);
 
   await app.register(swagger, {
     openapi: {

@@ -80,6 +80,8 @@ export const UploadStatusSchema = z.object({
   error: ErrorInfo,
   warnings: WarningsInfo,
   timings: z.record(z.string(), z.string().nullable()).optional(),
+  queuedFor: z.number().nullable().optional(),
+  estimatedWait: z.number().nullable().optional(),
   commitUrl: z.string().optional(),
 });
 export type UploadStatus = z.infer<typeof UploadStatusSchema>;
@@ -147,3 +149,44 @@ export const TasksSchema = z.object({
 });
 
 export const CancelSchema = z.object({ workflowId: z.string(), cancelRequested: z.boolean() });
+
+const QueueCounts = z.object({ waiting: z.number(), processing: z.number(), oldestWaitingAge: z.number().nullable() });
+
+export const QueueSchema = z.object({
+  at: z.string().optional(),
+  total: QueueCounts.extend({ estimatedWait: z.number().nullable().optional() }),
+  repositories: z.array(QueueCounts.extend({ repo: z.string() }).loose()),
+  windows: z.array(
+    z
+      .object({
+        minutes: z.number(),
+        started: z.number().optional(),
+        queueTimeP50: z.number().nullable(),
+        queueTimeP95: z.number().nullable(),
+        mergedPerMinute: z.number(),
+      })
+      .loose(),
+  ),
+});
+export type Queue = z.infer<typeof QueueSchema>;
+
+export const VerificationsSchema = z.object({
+  verifications: z.array(
+    z
+      .object({
+        runId: z.string(),
+        seed: z.string().optional(),
+        repo: z.string(),
+        sha: z.string(),
+        outcome: z.string(),
+        uploads: z.number().optional(),
+        differingFiles: z.number().optional(),
+        differingLines: z.number().optional(),
+        files: z.array(z.string()).optional(),
+        sample: z.array(z.string()).optional(),
+        reason: z.string().nullable().optional(),
+        createdAt: z.string().optional(),
+      })
+      .loose(),
+  ),
+});

@@ -8,10 +8,13 @@ import { registerCancelCommand } from './commands/cancel';
 import { registerGcCommand } from './commands/gc';
 import { registerModeCommand } from './commands/mode';
 import { registerRepoCommand } from './commands/repo';
+import { registerQueueCommand } from './commands/queue';
 import { registerReportCommand } from './commands/report';
+import { registerScheduleCommand } from './commands/schedule';
 import { registerStatusCommand } from './commands/status';
 import { registerTasksCommand } from './commands/tasks';
 import { registerUploadCommand } from './commands/upload';
+import { registerVerificationsCommand } from './commands/verifications';
 
 /** The version of package.json, found from this file in src/cli or dist/cli alike. */
 function packageVersion(): string {
@@ -33,6 +36,9 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerTasksCommand,
   registerCancelCommand,
   registerGcCommand,
+  registerQueueCommand,
+  registerVerificationsCommand,
+  registerScheduleCommand,
 ];
 
 export function buildProgram(io: CliIo = processIo()): Command {

@@ -30,3 +30,12 @@ export function json(value: unknown): string {
 export function dash(value: string | number | null | undefined): string {
   return value === null || value === undefined || value === '' ? '-' : String(value);
 }
+
+/** Seconds as people read them: 42s, 3m 05s, 2h 10m. */
+export function seconds(s: number | null | undefined): string {
+  if (s === null || s === undefined) return '-';
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}

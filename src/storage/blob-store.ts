@@ -80,8 +80,19 @@ export const keys = {
    */
   commitReport: (repo: string, sha: string, version: number, batch: number) =>
     blobKey(BLOB_PREFIXES.report, ...repo.split('/'), sha, `v${version}-b${batch}`),
-  scratchIntermediate: (repo: string, sha: string, batch: number, uploadId: string) =>
-    blobKey(BLOB_PREFIXES.scratch, ...repo.split('/'), sha, `batch-${batch}`, 'intermediate', uploadId),
-  scratchReport: (repo: string, sha: string, batch: number) =>
-    blobKey(BLOB_PREFIXES.scratch, ...repo.split('/'), sha, `batch-${batch}`, 'report'),
+  scratchIntermediate: (repo: string, sha: string, batch: number, uploadId: string, area?: ScratchArea) =>
+    blobKey(...scratchRoot(repo, sha, batch, area), 'intermediate', uploadId),
+  scratchReport: (repo: string, sha: string, batch: number, area?: ScratchArea) => blobKey(...scratchRoot(repo, sha, batch, area), 'report'),
 };
+
+/** A scratch area apart from the experiments' (theirs has none): a re-verification's run and path. */
+export interface ScratchArea {
+  run: string;
+  path: string;
+}
+
+/** The folder a scratch writer owns; each re-verification run and path has its own under `scratch/reverify/`. */
+function scratchRoot(repo: string, sha: string, batch: number, area?: ScratchArea): string[] {
+  const where = [...repo.split('/'), sha, `batch-${batch}`];
+  return area === undefined ? [BLOB_PREFIXES.scratch, ...where] : [BLOB_PREFIXES.scratch, 'reverify', area.run, area.path, ...where];
+}

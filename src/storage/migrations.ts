@@ -187,6 +187,41 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // Scheduled re-verification: a run records its seed and the commits it sampled, then one
+    // outcome per commit. And the queue's figures: the waiting uploads' age, queue times (created
+    // -> processing started) and merges per minute over recent windows, read by range scans.
+    id: '0010_verifications_queue',
+    statements: [
+      `CREATE TABLE verification_runs (
+        id text PRIMARY KEY,
+        seed text NOT NULL,
+        sample_size integer NOT NULL CHECK (sample_size >= 0),
+        repositories text[] NOT NULL DEFAULT '{}',
+        sample jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE TABLE verifications (
+        id bigserial PRIMARY KEY,
+        run_id text NOT NULL REFERENCES verification_runs (id) ON DELETE CASCADE,
+        commit_id bigint NOT NULL REFERENCES commits (id) ON DELETE CASCADE,
+        outcome text NOT NULL CHECK (outcome IN ('match', 'mismatch', 'skipped')),
+        report_version integer,
+        uploads integer NOT NULL DEFAULT 0,
+        differing_files integer NOT NULL DEFAULT 0,
+        differing_lines integer NOT NULL DEFAULT 0,
+        files text[] NOT NULL DEFAULT '{}',
+        sample jsonb NOT NULL DEFAULT '[]',
+        reason text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (run_id, commit_id)
+      )`,
+      `CREATE INDEX verifications_created ON verifications (created_at)`,
+      `CREATE INDEX uploads_waiting_since ON uploads (created_at) WHERE state = 'uploaded'`,
+      `CREATE INDEX uploads_processing_started ON uploads (processing_started_at) WHERE processing_started_at IS NOT NULL`,
+      `CREATE INDEX uploads_merged_at ON uploads (merged_at) WHERE merged_at IS NOT NULL`,
+    ],
+  },
 ];
 
 /**

@@ -1,16 +1,18 @@
 import type { ParseWarning } from '../coverage/warnings';
-import type { ClaimUploadsInput, StartRunInput } from '../activities/contracts';
+import type { ClaimUploadsInput, StartRunInput, StartVerificationInput } from '../activities/contracts';
 import type { IdempotencyScope, UploadMode } from '../vocabulary';
 import { getCommit, getCommitStartFacts, recordCommitMetadata } from './commits';
 import type { Database } from './database';
 import { ExperimentStore, type RecordExperimentInput } from './experiments';
 import { MaintenanceStore, type FindStaleInput, type ReleaseClaimsInput } from './maintenance';
+import { QueueStore } from './queue';
 import { ReportStore, type SaveBatchReportInput } from './reports';
 import { RepositoryStore } from './repositories';
 import type { CommitMetadata, RepoSettings } from './rows';
 import { PendingUploadStore, type PendingMetadata } from './pending-uploads';
 import { RunStore } from './runs';
 import { UploadStore, type RegisterUploadInput } from './uploads';
+import { VerificationStore, type ListVerificationsInput, type RecordVerificationInput } from './verifications';
 
 // What callers of the store use besides it, so they need not know its modules.
 export { ConflictError, IdempotencyConflictError, NotFoundError, SupersededRunError } from './errors';
@@ -19,11 +21,13 @@ export { CommitMetadataSchema, RepoSettingsSchema, type CommitMetadata, type Upl
 export type { StaleCommit } from './maintenance';
 export type { PendingMetadata, PendingUpload } from './pending-uploads';
 export { digestsConflict, type RegisteredUpload, type RegisterUploadInput } from './uploads';
+export { estimatedWaitSeconds, type QueueSnapshot, type WindowFigures } from './queue';
+export type { SampledCommit, VerificationRow, VerificationRun } from './verifications';
 
 /**
  * Tributary's rows over one database, one aggregate per module: repositories (and their mode
  * overrides), uploads (registration, reads, state changes), runs (ownership and batch claims),
- * reports, experiments, and the maintenance schedules' reads and marks. This facade keeps one object for callers (the gateway, the activities,
+ * reports, experiments, the maintenance schedules' reads and marks, re-verifications and the queue's figures. This facade keeps one object for callers (the gateway, the activities,
  * tests and benches take a `Store`), and each method is the aggregate's own. Every method
  * validates its input and is safe to retry: registrations are idempotent by upload id and
  * idempotency key, claims by run and claim count, state changes only move forward.
@@ -36,6 +40,8 @@ export class Store {
   private readonly experiments: ExperimentStore;
   private readonly maintenance: MaintenanceStore;
   private readonly pending: PendingUploadStore;
+  private readonly verifications: VerificationStore;
+  private readonly queue: QueueStore;
 
   constructor(private readonly db: Database) {
     this.repositories = new RepositoryStore(db);
@@ -45,6 +51,8 @@ export class Store {
     this.experiments = new ExperimentStore(db);
     this.maintenance = new MaintenanceStore(db);
     this.pending = new PendingUploadStore(db);
+    this.verifications = new VerificationStore(db);
+    this.queue = new QueueStore(db);
   }
 
   createRepository(slug: string, uploadTokenHash: string, settings?: RepoSettings) {
@@ -151,5 +159,33 @@ export class Store {
   }
   markRawDeleted(uploadIds: readonly string[]) {
     return this.maintenance.markRawDeleted(uploadIds);
+  }
+  startVerificationRun(input: StartVerificationInput) {
+    return this.verifications.startRun(input);
+  }
+  recordVerification(input: RecordVerificationInput) {
+    return this.verifications.record(input);
+  }
+  listVerifications(input?: ListVerificationsInput) {
+    return this.verifications.list(input);
+  }
+  verificationCounts() {
+    return this.verifications.outcomeCounts();
+  }
+
+  queueSnapshot() {
+    return this.queue.snapshot();
+  }
+  queueWindows() {
+    return this.queue.windows();
+  }
+  waitingAhead(uploadId: string) {
+    return this.queue.waitingAhead(uploadId);
+  }
+  queueSettledUntil(settleMs: number) {
+    return this.queue.settledUntil(settleMs);
+  }
+  queueTimesSince(after: Date, settleMs: number, limit?: number) {
+    return this.queue.queueTimesSince(after, settleMs, limit);
   }
 }

@@ -30,6 +30,14 @@ const APPLY_ATTEMPTS = 5;
  * (ScheduleAlreadyRunning), updates that one; a schedule deleted between the two is created again.
  */
 export async function applySchedule<W extends Workflow>(client: Client, definition: ScheduleDefinition<W>): Promise<ScheduleHandle> {
+  return (await applyScheduleWithOutcome(client, definition)).handle;
+}
+
+/** applySchedule, telling whether the schedule was created or an existing one updated. */
+export async function applyScheduleWithOutcome<W extends Workflow>(
+  client: Client,
+  definition: ScheduleDefinition<W>,
+): Promise<{ handle: ScheduleHandle; outcome: 'created' | 'updated' }> {
   const { id, spec, action, policies, paused } = definition;
   const handle = client.schedule.getHandle(id);
   for (let attempt = 1; ; attempt++) {
@@ -40,12 +48,12 @@ export async function applySchedule<W extends Workflow>(client: Client, definiti
         policies: { ...previous.policies, ...policies },
         state: { note: previous.state.note, paused: paused ?? false, remainingActions: undefined },
       }));
-      return handle;
+      return { handle, outcome: 'updated' };
     } catch (err) {
       if (!(err instanceof ScheduleNotFoundError) || attempt >= APPLY_ATTEMPTS) throw err;
     }
     try {
-      return await client.schedule.create({ scheduleId: id, spec, action, policies, state: { paused: paused ?? false } });
+      return { handle: await client.schedule.create({ scheduleId: id, spec, action, policies, state: { paused: paused ?? false } }), outcome: 'created' };
     } catch (err) {
       if (!(err instanceof ScheduleAlreadyRunning) || attempt >= APPLY_ATTEMPTS) throw err;
     }

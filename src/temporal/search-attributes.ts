@@ -1,6 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-/** Custom search attributes of commit workflows: operators filter on these in the Web UI. */
+/** Custom search attributes of commit workflows and re-verification runs: operators filter on these in the Web UI. */
 export const RepoSlug = defineSearchAttributeKey('RepoSlug', SearchAttributeType.KEYWORD);
 export const CommitSha = defineSearchAttributeKey('CommitSha', SearchAttributeType.KEYWORD);
 export const UploadMode = defineSearchAttributeKey('UploadMode', SearchAttributeType.KEYWORD);
@@ -14,7 +14,11 @@ export const PullRequest = defineSearchAttributeKey('PullRequest', SearchAttribu
 /** The commit's task priority key (1 first; see src/services/commit-priority.ts). */
 export const Priority = defineSearchAttributeKey('Priority', SearchAttributeType.INT);
 
-export const SEARCH_ATTRIBUTES = [RepoSlug, CommitSha, UploadMode, UploadCount, Outcome, ExperimentOutcome, Branch, PullRequest, Priority];
+/** Of re-verification runs: commits compared so far (match or mismatch), and the mismatches among them. */
+export const VerifiedCommits = defineSearchAttributeKey('VerifiedCommits', SearchAttributeType.INT);
+export const Mismatches = defineSearchAttributeKey('Mismatches', SearchAttributeType.INT);
+
+export const SEARCH_ATTRIBUTES = [RepoSlug, CommitSha, UploadMode, UploadCount, Outcome, ExperimentOutcome, Branch, PullRequest, Priority, VerifiedCommits, Mismatches];
 
 const CLI_TYPE_NAMES: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', TEXT: 'Text', BOOL: 'Bool' };
 

@@ -1,7 +1,8 @@
 import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
-const retry: RetryPolicy = {
+/** Retries of every activity: invalid input is final. */
+export const ACTIVITY_RETRY: RetryPolicy = {
   initialInterval: '1s',
   backoffCoefficient: 2,
   maximumInterval: '1m',
@@ -10,20 +11,20 @@ const retry: RetryPolicy = {
 };
 
 /** Quick database and flag calls. */
-export const quick = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry });
+export const quick = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: ACTIVITY_RETRY });
 
 /** Parsing and merging: bounded by the report size, heartbeating as they go. */
-export const heavy = proxyActivities<Activities>({ startToCloseTimeout: '15m', heartbeatTimeout: '30s', retry });
+export const heavy = proxyActivities<Activities>({ startToCloseTimeout: '15m', heartbeatTimeout: '30s', retry: ACTIVITY_RETRY });
 
 /**
  * The quick steps as local activities (runs recorded with the `LOCAL_STEPS` patch): they run in
  * the worker that holds the workflow task, with no task-queue round trip, on the worker's own
  * local-activity slots, so they never wait behind parsing for an activity slot.
  */
-export const localQuick = proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry });
+export const localQuick = proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: ACTIVITY_RETRY });
 
 /** The finisher of a small batch as a local activity (merging a few intermediates into the base). */
-export const localFinish = proxyLocalActivities<Activities>({ startToCloseTimeout: '15m', retry });
+export const localFinish = proxyLocalActivities<Activities>({ startToCloseTimeout: '15m', retry: ACTIVITY_RETRY });
 
 /**
  * Patch id gating local activities for the quick steps and small finishers: histories recorded

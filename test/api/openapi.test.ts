@@ -1,7 +1,8 @@
 /**
  * The OpenAPI document at /docs/json lists exactly the operations the gateway serves, each with
  * its tag, its security and its answers: the list below was recorded from the gateway before its
- * routes became plugins, so a route lost, moved or re-tagged by a refactor fails here.
+ * routes became plugins (the queue and verifications routes added since), so a route lost, moved
+ * or re-tagged by a refactor fails here.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,6 +35,8 @@ const RECORDED: ReadonlyArray<readonly [string, string, string, typeof BEARER | 
   ['GET', '/api/v1/repos/{owner}/{repo}/commits/{sha}/report', 'commits', BEARER, ['200', '400', '401', '403', '404', '429']],
   ['GET', '/api/v1/tasks', 'tasks', BEARER, ['200', '400', '401', '403', '404', '429']],
   ['POST', '/api/v1/tasks/{workflowId}/cancel', 'tasks', BEARER, ['202', '400', '401', '403', '404', '429']],
+  ['GET', '/api/v1/queue', 'queue', BEARER, ['200', '400', '401', '403', '404', '429']],
+  ['GET', '/api/v1/verifications', 'verifications', BEARER, ['200', '400', '401', '403', '404', '429']],
 ];
 
 interface Operation {
@@ -69,6 +72,11 @@ describe('the OpenAPI document', () => {
       assert.deepEqual(op.security, security ?? undefined, `${method} ${path} security`);
       assert.deepEqual(Object.keys(op.responses ?? {}).sort(), [...statuses].sort(), `${method} ${path} answers`);
     }
+  });
+
+  test("the verifications route documents its filters from the route's zod schema", () => {
+    const op = doc.paths['/api/v1/verifications']?.get as { parameters?: { name: string; in: string }[] } | undefined;
+    assert.deepEqual(op?.parameters?.filter((q) => q.in === 'query').map((q) => q.name).sort(), ['limit', 'outcome', 'repo', 'since']);
   });
 
   test('the bearer scheme, and the Codecov uploaders\' token scheme', () => {

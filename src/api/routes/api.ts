@@ -1,9 +1,11 @@
 import { unauthorized } from '../errors';
 import type { RoutePlugin } from '../server';
 import { commitRoutes } from './commits';
+import { queueRoutes } from './queue';
 import { repoRoutes } from './repos';
 import { taskRoutes } from './tasks';
 import { uploadRoutes } from './uploads';
+import { verificationRoutes } from './verifications';
 
 /**
  * Every route under the API prefix. All of them need a known caller: resolved here, after the
@@ -18,4 +20,6 @@ export const apiRoutes: RoutePlugin = async (app, { ctx }) => {
   await app.register(uploadRoutes, { ctx });
   await app.register(commitRoutes, { ctx });
   await app.register(taskRoutes, { ctx });
+  await app.register(queueRoutes, { ctx });
+  await app.register(verificationRoutes, { ctx });
 };

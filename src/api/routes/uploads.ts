@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { registerUploads, type RegisteredUpload, type RegisterUploadRequest } from '../../services/register-upload';
+import { estimatedWaitSeconds, type Store, type UploadRow } from '../../storage/store';
 import { assertCanSee, knownCaller, repositoryAccess } from '../auth';
 import { ErrorBodySchema, notFound } from '../errors';
 import { partKey } from '../idempotency';
@@ -42,6 +43,16 @@ const UploadStatusSchema = z.object({
     processedAt: z.string().nullable(),
     mergedAt: z.string().nullable(),
   }),
+  queuedFor: z
+    .number()
+    .nonnegative()
+    .nullable()
+    .describe('seconds from registration to processing started; while waiting, so far; null if processing never started'),
+  estimatedWait: z
+    .number()
+    .nonnegative()
+    .nullable()
+    .describe('while waiting: seconds until its processing should start, from the uploads ahead of it and the recent merge rate (null: no recent merges); else null'),
   commitUrl: z.string(),
 });
 
@@ -80,6 +91,14 @@ function accepted(ctx: RouteContext, request: FastifyRequest, repo: string, sha:
     };
   });
   return { uploads, commitUrl: ctx.url(request, commitPath(repo, sha)) };
+}
+
+/** How long the upload waited (or has waited) for processing, and while waiting, how much longer. */
+async function queueFigures(store: Store, u: UploadRow): Promise<{ queuedFor: number | null; estimatedWait: number | null }> {
+  const seconds = (from: Date, to: Date) => Math.max(0, (to.getTime() - from.getTime()) / 1000);
+  if (u.state !== 'uploaded') return { queuedFor: u.processingStartedAt === null ? null : seconds(u.createdAt, u.processingStartedAt), estimatedWait: null };
+  const [{ at, windows }, ahead] = await Promise.all([store.queueWindows(), store.waitingAhead(u.uploadId)]);
+  return { queuedFor: seconds(u.createdAt, at), estimatedWait: estimatedWaitSeconds(ahead, windows) };
 }
 
 export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
@@ -163,6 +182,7 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
         error: uploadError(u),
         warnings: u.warnings,
         timings: uploadTimings(u),
+        ...(await queueFigures(store, u)),
         commitUrl: ctx.url(request, commitPath(u.repo, u.sha)),
       };
     },

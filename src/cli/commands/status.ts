@@ -5,7 +5,7 @@ import { statusLines } from '../display';
 import { followUpload } from '../follow';
 import { isTerminalUploadState } from '../../vocabulary';
 import type { CliIo } from '../io';
-import { dash, json, table } from '../output';
+import { dash, json, table, seconds } from '../output';
 import { addServerOptions, EXIT, runServerCommand, type ServerOptions } from '../server-context';
 import { check, UploadIdSchema, WaitSchema } from '../validate';
 
@@ -57,5 +57,7 @@ function describe(s: UploadStatus): string {
   if (s.error) rows.push(['error', `${s.error.code}: ${s.error.message}`]);
   for (const w of s.warnings ?? []) rows.push(['warning', describeWarning(w)]);
   for (const [k, v] of Object.entries(s.timings ?? {})) rows.push([k, dash(v)]);
+  if (s.queuedFor !== null && s.queuedFor !== undefined) rows.push([s.state === 'uploaded' ? 'waiting for' : 'queued for', seconds(s.queuedFor)]);
+  if (s.state === 'uploaded' && s.estimatedWait !== undefined) rows.push(['estimated wait', s.estimatedWait === null ? 'unknown (nothing merged in the last hour)' : seconds(s.estimatedWait)]);
   return table(rows);
 }
