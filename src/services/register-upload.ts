@@ -401,8 +401,8 @@ async function signalWithStart(
       { key: RepoSlug, value: repo },
       { key: CommitSha, value: sha },
       ...(commit.branch !== undefined ? [{ key: Branch, value: commit.branch }] : []),
-      ...(commit.pullRequest !== undefined ? [{ key: PullRequest, value: commit.pullRequest }] : []),
-      ...(priority !== undefined ? [{ key: Priority, value: priority.key }] : []),
+      ...(commit.pullRequest !== undefined ? [{ key: PullRequest, value: String(commit.pullRequest) }] : []),
+      ...(priority !== undefined ? [{ key: Priority, value: String(priority.key) }] : []),
     ],
     // The run's workflow and activity tasks, and its children's, go in this order when backlogged.
     priority: priority !== undefined ? { priorityKey: priority.key } : undefined,

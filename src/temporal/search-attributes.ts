@@ -9,15 +9,19 @@ export const Outcome = defineSearchAttributeKey('Outcome', SearchAttributeType.K
 export const ExperimentOutcome = defineSearchAttributeKey('ExperimentOutcome', SearchAttributeType.KEYWORD);
 /** The commit's branch and pull request, as CI reported them when its workflow started. */
 export const Branch = defineSearchAttributeKey('Branch', SearchAttributeType.KEYWORD);
-export const PullRequest = defineSearchAttributeKey('PullRequest', SearchAttributeType.INT);
+export const PullRequest = defineSearchAttributeKey('PullRequest', SearchAttributeType.KEYWORD);
 
-/** The commit's task priority key (1 first; see src/services/commit-priority.ts). */
-export const Priority = defineSearchAttributeKey('Priority', SearchAttributeType.INT);
+/** The commit's task priority key, "1" first (src/services/commit-priority.ts). */
+export const Priority = defineSearchAttributeKey('Priority', SearchAttributeType.KEYWORD);
 
 /** Of re-verification runs: commits compared so far (match or mismatch), and the mismatches among them. */
 export const VerifiedCommits = defineSearchAttributeKey('VerifiedCommits', SearchAttributeType.INT);
 export const Mismatches = defineSearchAttributeKey('Mismatches', SearchAttributeType.INT);
 
+/**
+ * SQL visibility stores (the dev server's SQLite, PostgreSQL) have three columns per type for
+ * custom attributes: at most three Int, so the pull request and priority are Keywords.
+ */
 export const SEARCH_ATTRIBUTES = [RepoSlug, CommitSha, UploadMode, UploadCount, Outcome, ExperimentOutcome, Branch, PullRequest, Priority, VerifiedCommits, Mismatches];
 
 const CLI_TYPE_NAMES: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', TEXT: 'Text', BOOL: 'Bool' };

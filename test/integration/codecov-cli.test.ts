@@ -185,7 +185,7 @@ describe('the real codecov-cli against the real stack', () => {
         assert.equal(upload?.name, 'ci-run', variant);
         const desc = await env.client.workflow.getHandle(commitWorkflowId(repo, sha)).describe();
         assert.equal(desc.typedSearchAttributes.get(Branch), 'feature/drop-in', variant);
-        assert.equal(desc.typedSearchAttributes.get(PullRequest), 17, variant);
+        assert.equal(desc.typedSearchAttributes.get(PullRequest), '17', variant);
       }
     });
   }

@@ -111,7 +111,7 @@ describe('priorities (dev server, one activity slot)', () => {
         const [u, d, b, pr] = await Promise.all([describe(urgent), describe(onDefault), describe(backlog[0]!), describe(backlog[1]!)]);
         assert.deepEqual(
           [u, d, b, pr].map((x) => x.typedSearchAttributes.get(Priority)),
-          [1, 2, 4, 4],
+          ['1', '2', '4', '4'],
           'urgent 1, default branch 2, a feature branch 4, a pull request (even from the default branch) 4',
         );
         assert.equal(d.raw.workflowExecutionInfo?.priority?.priorityKey, 2);

@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../../src/temporal/dev-server';
 import { z } from 'zod';
 import { CONFIG_ENV_VARS, loadConfig } from '../../src/config';
-import { cliSearchAttributeSpecs } from '../../src/temporal/search-attributes';
+import { cliSearchAttributeSpecs, SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -165,6 +165,12 @@ describe('docker-compose.yml', () => {
     const line = /for attr in ([^;]+);/.exec(script)?.[1] ?? '';
     const created = line.trim().split(/\s+/).sort();
     assert.deepEqual(created, cliSearchAttributeSpecs().sort());
+  });
+
+  test('the custom search attributes fit the columns SQL visibility has (three per type, ten keywords)', () => {
+    const perType = new Map<string, number>();
+    for (const k of SEARCH_ATTRIBUTES) perType.set(k.type, (perType.get(k.type) ?? 0) + 1);
+    for (const [type, n] of perType) assert.ok(n <= (type === 'KEYWORD' ? 10 : 3), `${n} search attributes of type ${type}`);
   });
 
   test("the compose server dispatches by priority, as the dev servers do (commit priorities)", () => {
