@@ -187,6 +187,11 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // Codecov's line fixes go with each upload of a payload as a blob next to its raw body.
+    id: '0010_upload_report_fixes',
+    statements: [`ALTER TABLE uploads ADD COLUMN report_fixes_key text`],
+  },
 ];
 
 /**
