@@ -1,11 +1,12 @@
 import { Context } from '@temporalio/activity';
+import { decodeStoredFixes, resolveFixes, type StoredFixes } from '../codecov/fixes';
 import { compressReport } from '../coverage/report-format';
 import { isReportParseError, type ReportParseError } from '../coverage/errors';
 import { parseReport } from '../coverage/parse';
 import { createPathResolver } from '../coverage/paths';
 import { reportTotals } from '../coverage/totals';
 import { FORMATS, type FormatName } from '../coverage/types';
-import { warningCount } from '../coverage/warnings';
+import { PARSE_WARNING_CODES, warningCount, type ParseWarning } from '../coverage/warnings';
 import { keys } from '../storage/blob-store';
 import type { ActivityDeps } from './deps';
 import { ProcessUploadInput, type ProcessSummary, type UploadError, type UploadErrorCode } from './contracts';
@@ -44,6 +45,21 @@ export function createProcessUpload(deps: ActivityDeps) {
       const list = await deps.blobs.get(upload.repoFilesKey);
       repoFiles = list ? Buffer.from(list).toString('utf8').split('\n').filter(Boolean) : undefined;
     }
+    let fixes: StoredFixes | undefined;
+    if (upload.reportFixesKey) {
+      const blob = await deps.blobs.get(upload.reportFixesKey);
+      // Without its fixes the session would count lines Codecov drops: a wrong report, not a smaller one.
+      if (blob === null) return fail({ code: 'file_not_in_storage', message: `the upload's line fixes (${upload.reportFixesKey}) are not in storage` });
+      try {
+        fixes = decodeStoredFixes(blob);
+      } catch (err) {
+        return fail({ code: 'report_invalid', message: `the upload's line fixes (${upload.reportFixesKey}) are unreadable: ${(err as Error).message.slice(0, 500)}` });
+      }
+    }
+    const pathOptions = { fixes: [...(settings.fixes ?? []), ...upload.pathFixes], ignore: settings.ignore, repoFiles };
+    // Their own resolver: the report's one holds the report's Cobertura source bases.
+    const fixResolver = fixes ? createPathResolver(pathOptions) : undefined;
+    const exclusions = fixes && fixResolver ? resolveFixes(fixes.files, (p) => fixResolver.resolve(p)) : undefined;
     const format = upload.formatHint && (FORMATS as readonly string[]).includes(upload.formatHint) ? (upload.formatHint as FormatName) : undefined;
     let parsed;
     try {
@@ -51,7 +67,8 @@ export function createProcessUpload(deps: ActivityDeps) {
         fileName: upload.name ?? uploadId,
         format,
         limits: deps.limits,
-        resolver: createPathResolver({ fixes: [...(settings.fixes ?? []), ...upload.pathFixes], ignore: settings.ignore, repoFiles }),
+        resolver: createPathResolver(pathOptions),
+        exclusions,
         sessionId: session,
         session: {
           name: upload.name ?? undefined,
@@ -72,11 +89,19 @@ export function createProcessUpload(deps: ActivityDeps) {
 
     const key = target.kind === 'commit' ? keys.intermediate(uploadId) : keys.scratchIntermediate(repo, sha, target.batch, uploadId, target.area);
     await deps.blobs.put(key, compressReport(parsed.report));
-    if (real) await deps.store.markProcessed(uploadId, key, parsed.warnings);
+    const allWarnings = withFixWarnings(parsed.warnings, fixes?.warnings ?? []);
+    if (real) await deps.store.markProcessed(uploadId, key, allWarnings);
     const totals = reportTotals(parsed.report);
-    const warnings = warningCount(parsed.warnings);
+    const warnings = warningCount(allWarnings);
     return { uploadId, session, key, format: parsed.format, files: totals.files, lines: totals.lines, ...(warnings > 0 ? { warnings } : {}) };
   };
+}
+
+/** The parser's warnings and the fixes' (codes apart), in the order of PARSE_WARNING_CODES. */
+function withFixWarnings(parsed: ParseWarning[], fixes: readonly ParseWarning[]): ParseWarning[] {
+  if (fixes.length === 0) return parsed;
+  const all = [...parsed, ...fixes];
+  return all.sort((a, b) => PARSE_WARNING_CODES.indexOf(a.code) - PARSE_WARNING_CODES.indexOf(b.code));
 }
 
 function errorCodeOf(err: ReportParseError): UploadErrorCode {

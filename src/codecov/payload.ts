@@ -1,6 +1,7 @@
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { z } from 'zod';
 import { isGzip } from '../vocabulary';
+import { fixesFromV1, parseLegacyFixes, storedFixes, V1FixesSchema, type StoredFixes } from './fixes';
 
 /**
  * The payloads the Codecov uploaders PUT to the upload location, split into what Tributary
@@ -11,8 +12,8 @@ import { isGzip } from '../vocabulary';
  *   "value": {path: {"eof", "lines"}}}}`, each file zlib-compressed then base64-encoded;
  * - the legacy text (`--legacy`, the bash and Node uploaders): optional `KEY=VALUE` lines closed by
  *   `<<<<<< ENV`, optional file list closed by `<<<<<< network`, then per report a `# path=<file>`
- *   line, its content and `<<<<<< EOF`; a section named `fixes` holds `path:1,2,3` and `path:EOF<n>`
- *   lines. The Node uploader gzips the whole payload.
+ *   line, its content and `<<<<<< EOF`; a section named `fixes` holds the fixes (src/codecov/fixes.ts).
+ *   The Node uploader gzips the whole payload.
  * Pure: bytes in, parts out, every bound checked; a payload that breaks the format is a
  * CodecovPayloadError naming what is wrong, and nothing of it is registered.
  */
@@ -23,18 +24,12 @@ export interface CoverageFile {
   body: Buffer;
 }
 
-/** Codecov's fixes for one source file: lines that are no code, and its last line when known. */
-export interface FileFix {
-  eof: number | null;
-  lines: number[];
-}
-
 export interface CodecovPayload {
   files: CoverageFile[];
   /** Repository-relative paths, empty entries dropped. */
   network: string[];
-  /** By source path, as the uploader computed them (see README: stored, not applied). */
-  fixes: Record<string, FileFix>;
+  /** By source path as the uploader computed them, with the warnings for entries ignored. */
+  fixes: StoredFixes;
   /** The environment section (legacy text) or none. */
   env: Record<string, string>;
   encoding: 'v1-json' | 'legacy-text';
@@ -60,8 +55,6 @@ export interface PayloadLimits {
 
 export const DEFAULT_PAYLOAD_LIMITS: PayloadLimits = { maxInflatedBytes: 1024 * 1024 * 1024, maxFiles: 1000 };
 
-const LineNumber = z.number().int().positive().max(10_000_000);
-const FixSchema = z.object({ eof: LineNumber.nullable().optional(), lines: z.array(LineNumber).max(10_000_000).optional() });
 
 const V1PayloadSchema = z.object({
   coverage_files: z
@@ -76,7 +69,7 @@ const V1PayloadSchema = z.object({
     .min(1, 'the payload has no coverage file'),
   network_files: z.array(z.string().max(4096)).max(1_000_000).nullable().optional(),
   report_fixes: z
-    .object({ format: z.literal('legacy', { error: 'report_fixes.format: only "legacy" is supported' }), value: z.record(z.string().max(4096), FixSchema) })
+    .object({ format: z.literal('legacy', { error: 'report_fixes.format: only "legacy" is supported' }), value: V1FixesSchema })
     .nullable()
     .optional(),
   metadata: z.unknown().optional(),
@@ -112,9 +105,7 @@ export function splitV1Payload(bytes: Buffer, limits: PayloadLimits = DEFAULT_PA
     if (body.byteLength === 0) throw new CodecovPayloadError(`coverage file ${i} (${entry.filename}) is empty`);
     return { filename: entry.filename, body };
   });
-  const fixMap: Record<string, FileFix> = {};
-  for (const [path, fix] of Object.entries(fixes?.value ?? {})) fixMap[path] = { eof: fix.eof ?? null, lines: [...(fix.lines ?? [])].sort((a, b) => a - b) };
-  return { files, network: cleanNetwork(network ?? []), fixes: fixMap, env: {}, encoding: 'v1-json' };
+  return { files, network: cleanNetwork(network ?? []), fixes: storedFixes(fixesFromV1(fixes?.value ?? {})), env: {}, encoding: 'v1-json' };
 }
 
 const MARK_ENV = '<<<<<< ENV';
@@ -126,7 +117,7 @@ export function splitLegacyPayload(bytes: Buffer, limits: PayloadLimits = DEFAUL
   const env: Record<string, string> = {};
   let network: string[] = [];
   const files: CoverageFile[] = [];
-  const fixes: Record<string, FileFix> = {};
+  const fixTexts: string[] = [];
   let pending: string[] = [];
   let pos = 0;
   while (pos < bytes.length) {
@@ -141,7 +132,7 @@ export function splitLegacyPayload(bytes: Buffer, limits: PayloadLimits = DEFAUL
       const content = stripOneNewline(bytes.subarray(next, contentEnd));
       pos = end === -1 ? bytes.length : lineAt(bytes, end).next;
       if (name === 'fixes') {
-        parseLegacyFixes(content.toString('utf8'), fixes);
+        fixTexts.push(content.toString('utf8'));
         continue;
       }
       if (name === '') throw new CodecovPayloadError(`a "${PATH_HEADER}" line names no file`);
@@ -166,32 +157,7 @@ export function splitLegacyPayload(bytes: Buffer, limits: PayloadLimits = DEFAUL
     pos = next;
   }
   if (files.length === 0) throw new CodecovPayloadError(`the payload has no coverage file (no "${PATH_HEADER}" section)`);
-  return { files, network, fixes, env, encoding: 'legacy-text' };
-}
-
-/** `path:1,2,3` adds lines, `path:EOF<n>` sets the last line; the old uploaders' format. */
-function parseLegacyFixes(text: string, out: Record<string, FileFix>): void {
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '') continue;
-    const colon = line.lastIndexOf(':');
-    if (colon <= 0) throw new CodecovPayloadError(`fixes: expected "path:lines", got ${JSON.stringify(line.slice(0, 80))}`);
-    const path = line.slice(0, colon).replace(/^\.\//, '');
-    const spec = line.slice(colon + 1).trim();
-    const fix = (out[path] ??= { eof: null, lines: [] });
-    if (spec.startsWith('EOF')) {
-      fix.eof = fixNumber(spec.slice(3), line);
-      continue;
-    }
-    for (const n of spec.split(',')) if (n.trim() !== '') fix.lines.push(fixNumber(n, line));
-    fix.lines.sort((a, b) => a - b);
-  }
-}
-
-function fixNumber(text: string, line: string): number {
-  const parsed = LineNumber.safeParse(Number(text.trim()));
-  if (!parsed.success || text.trim() === '') throw new CodecovPayloadError(`fixes: ${JSON.stringify(text)} is not a line number (in ${JSON.stringify(line.slice(0, 80))})`);
-  return parsed.data;
+  return { files, network, fixes: storedFixes(parseLegacyFixes(fixTexts.join('\n'))), env, encoding: 'legacy-text' };
 }
 
 function cleanNetwork(paths: readonly string[]): string[] {

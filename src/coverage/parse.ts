@@ -6,7 +6,7 @@ import { ReportParseError } from './errors';
 import { MemoryBudget, resolveLimits, type ParseLimits } from './limits';
 import { parserFor } from './parsers';
 import type { CoverageReport, SessionMeta } from './report';
-import type { FormatName, PathResolver } from './types';
+import type { FormatName, LineExclusion, PathResolver } from './types';
 import { ParseWarnings, type ParseWarning } from './warnings';
 
 export interface ParseReportOptions {
@@ -19,6 +19,8 @@ export interface ParseReportOptions {
   resolver?: PathResolver;
   sessionId: number;
   session?: SessionMeta;
+  /** By resolved path: lines the session leaves out (Codecov's report fixes). */
+  exclusions?: ReadonlyMap<string, LineExclusion>;
 }
 
 export interface ParseReportResult {
@@ -85,6 +87,7 @@ export async function parseReport(
       sessionId: options.sessionId,
       session: { ...options.session, format, file: options.session?.file ?? fileName },
       resolver: options.resolver,
+      exclusions: options.exclusions,
       limits,
       budget,
     });

@@ -46,6 +46,16 @@ export interface FileSink {
   line(lineNumber: number, value: LineValue, type?: LineType, extras?: LineExtras): void;
 }
 
+/**
+ * Lines of one file that are no code (Codecov's report fixes: blank lines, braces, comment
+ * blocks): a session built with it keeps none of them, nor any line past `eof`.
+ */
+export interface LineExclusion {
+  readonly lines: ReadonlySet<number>;
+  /** The file's last line, when known. */
+  readonly eof?: number;
+}
+
 export interface CoverageSink {
   /**
    * Opens (or reopens) a file by the path found in the report. Returns null when the path is

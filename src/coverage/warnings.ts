@@ -19,6 +19,8 @@ export const PARSE_WARNING_CODES = [
   'line_number_out_of_range',
   /** Branch counts that cannot be (more taken than exist, absurdly many): the line is skipped. */
   'invalid_branch_count',
+  /** A line of the Codecov uploader's fixes that is none of its forms (or a bad number in them): ignored. */
+  'invalid_fix',
 ] as const;
 export const ParseWarningCodeSchema = z.enum(PARSE_WARNING_CODES);
 export type ParseWarningCode = z.infer<typeof ParseWarningCodeSchema>;

@@ -8,7 +8,8 @@ import { registerUploads, type RegisteredUpload, type RegistrationDeps } from '.
  * uploads: one per coverage file in payload order (so sessions follow it), each with the POST's
  * metadata, the payload's file list for path resolution, and an idempotency key derived from the
  * pending upload and the file's index, so the same PUT again answers the same uploads and creates
- * none. The payload's fixes are kept with the pending upload. The one place the body's bytes meet
+ * none. The payload's fixes go with each of its uploads (the processor applies them) and are kept
+ * with the pending upload. The one place the body's bytes meet
  * registration: swap `body` for a stored blob here when bodies are streamed to storage.
  */
 export async function acceptCodecovPayload(
@@ -21,6 +22,7 @@ export async function acceptCodecovPayload(
   if (pending.bodyDigest !== null && pending.bodyDigest !== digest) throw new PendingUploadUsedError(pending.id);
   const payload = splitPayload(body, limits);
   const m = pending.metadata;
+  const hasFixes = Object.keys(payload.fixes.files).length > 0 || payload.fixes.warnings.length > 0;
   const commit = { branch: m.branch, ciService: m.ciService, build: m.build, job: m.job, ciUrl: m.ciUrl };
   const uploads = await registerUploads(
     deps,
@@ -35,6 +37,7 @@ export async function acceptCodecovPayload(
       branch: m.branch,
       ciUrl: m.ciUrl,
       repoFiles: payload.network.length > 0 ? payload.network : undefined,
+      reportFixes: hasFixes ? payload.fixes : undefined,
       idempotencyKey: `codecov:${pending.id}:${index}`,
       idempotencyScope: 'raw' as const,
       commit,
@@ -47,7 +50,7 @@ export async function acceptCodecovPayload(
     pending.id,
     digest,
     uploads.map((u) => u.uploadId),
-    payload.fixes,
+    payload.fixes.files,
   );
   if (!filled) throw new PendingUploadUsedError(pending.id);
   return { uploads, created: uploads.some((u) => u.created) };

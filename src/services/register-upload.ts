@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { encodeStoredFixes, type StoredFixes } from '../codecov/fixes';
 import type { Config } from '../config';
 import type { BlobStore } from '../storage/blob-store';
 import { keys } from '../storage/blob-store';
@@ -22,6 +23,8 @@ export interface UploadMetadata {
   pathFixes?: string[];
   /** The repository's files, to resolve report paths against (longest suffix match). */
   repoFiles?: string[];
+  /** Codecov's line fixes sent with the upload (src/codecov/fixes.ts), applied by the processor. */
+  reportFixes?: StoredFixes;
 }
 
 /**
@@ -200,6 +203,7 @@ interface WrittenBlobs {
   uploadId: string;
   rawKey: string;
   repoFilesKey?: string;
+  reportFixesKey?: string;
   written: string[];
 }
 
@@ -214,14 +218,20 @@ async function writeBlobs(blobs: BlobStore, p: Prepared): Promise<WrittenBlobs> 
   const rawKey = keys.raw(uploadId);
   const files = p.req.repoFiles && p.req.repoFiles.length > 0 ? p.req.repoFiles : undefined;
   const repoFilesKey = files ? keys.repoFiles(uploadId) : undefined;
-  const written = repoFilesKey ? [rawKey, repoFilesKey] : [rawKey];
+  const fixes = p.req.reportFixes;
+  const reportFixesKey = fixes ? keys.reportFixes(uploadId) : undefined;
+  const written = [rawKey, ...(repoFilesKey ? [repoFilesKey] : []), ...(reportFixesKey ? [reportFixesKey] : [])];
   try {
-    await Promise.all([isStoredBody(body) ? undefined : blobs.put(rawKey, body), files && repoFilesKey ? blobs.put(repoFilesKey, Buffer.from(files.join('\n'))) : undefined]);
+    await Promise.all([
+      isStoredBody(body) ? undefined : blobs.put(rawKey, body),
+      files && repoFilesKey ? blobs.put(repoFilesKey, Buffer.from(files.join('\n'))) : undefined,
+      fixes && reportFixesKey ? blobs.put(reportFixesKey, encodeStoredFixes(fixes)) : undefined,
+    ]);
   } catch (err) {
     await discard(blobs, written);
     throw err;
   }
-  return { uploadId, rawKey, repoFilesKey, written };
+  return { uploadId, rawKey, repoFilesKey, reportFixesKey, written };
 }
 
 /** Registers the row pointing at blobs already written (the database is the last step). */
@@ -247,6 +257,7 @@ async function storeNew(deps: RegistrationDeps, p: Prepared, blobs: WrittenBlobs
       formatHint: req.formatHint,
       pathFixes: req.pathFixes,
       repoFilesKey: blobs.repoFilesKey,
+      reportFixesKey: blobs.reportFixesKey,
     });
   } catch (err) {
     await discard(deps.blobs, blobs.written);

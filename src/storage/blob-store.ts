@@ -73,6 +73,8 @@ export const keys = {
   raw: (uploadId: string) => blobKey(BLOB_PREFIXES.raw, uploadId),
   /** The repository's file list sent with an upload, one path per line. */
   repoFiles: (uploadId: string) => blobKey(BLOB_PREFIXES.raw, `${uploadId}.files`),
+  /** Codecov's line fixes sent with an upload (StoredFixes JSON, src/codecov/fixes.ts). */
+  reportFixes: (uploadId: string) => blobKey(BLOB_PREFIXES.raw, `${uploadId}.fixes`),
   intermediate: (uploadId: string) => blobKey(BLOB_PREFIXES.intermediate, uploadId),
   /**
    * Versioned (an experiment's shadow merges into the version its batch started from) and named

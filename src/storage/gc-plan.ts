@@ -10,7 +10,7 @@ import { BLOB_PREFIXES, type ListedBlob } from './blob-store';
 
 /** What a key names, read back from the shapes `keys` in blob-store.ts writes. */
 export type ParsedBlobKey =
-  | { kind: 'raw'; uploadId: string; part: 'body' | 'files' }
+  | { kind: 'raw'; uploadId: string; part: 'body' | 'files' | 'fixes' }
   | { kind: 'intermediate'; uploadId: string }
   | { kind: 'report'; repo: string; sha: string; version: number; batch: number }
   | { kind: 'scratch'; repo: string; sha: string; batch: number }
@@ -27,8 +27,8 @@ export function parseBlobKey(key: string): ParsedBlobKey {
   if (prefix === BLOB_PREFIXES.raw && parts.length === 2) {
     const name = parts[1]!;
     if (isUploadId(name)) return { kind: 'raw', uploadId: name, part: 'body' };
-    const files = /^(.+)\.files$/.exec(name);
-    if (files && isUploadId(files[1])) return { kind: 'raw', uploadId: files[1], part: 'files' };
+    const side = /^(.+)\.(files|fixes)$/.exec(name);
+    if (side && isUploadId(side[1])) return { kind: 'raw', uploadId: side[1], part: side[2] as 'files' | 'fixes' };
   }
   if (prefix === BLOB_PREFIXES.intermediate && parts.length === 2 && isUploadId(parts[1])) {
     return { kind: 'intermediate', uploadId: parts[1] };
@@ -59,6 +59,7 @@ export interface UploadReference {
   state: UploadState;
   rawKey: string;
   repoFilesKey: string | null;
+  reportFixesKey: string | null;
   createdAt: Date;
   /** When it became merged (or last moved before failing or being cancelled); null while open. */
   finishedAt: Date | null;
@@ -100,7 +101,7 @@ const isTerminal = (state: UploadState) => (TERMINAL_UPLOAD_STATES as readonly s
 
 /**
  * Each blob is kept unless a rule says it goes:
- * - a raw upload (or its file list) of a finished upload, once `rawMs` passed since registration;
+ * - a raw upload (or its file list or line fixes) of a finished upload, once `rawMs` passed since registration;
  *   an open upload's raw blob is never deleted (it is still to be processed);
  * - an intermediate report of a finished upload, `intermediateGraceMs` after it finished;
  * - experiment scratch of a batch whose verification is recorded, `scratchGraceMs` after that;
@@ -132,7 +133,7 @@ export function planGc(blobs: readonly ListedBlob[], refs: BlobReferences, polic
     switch (parsed.kind) {
       case 'raw': {
         const upload = refs.uploads.get(parsed.uploadId);
-        const own = parsed.part === 'body' ? upload?.rawKey : upload?.repoFilesKey;
+        const own = parsed.part === 'body' ? upload?.rawKey : parsed.part === 'files' ? upload?.repoFilesKey : upload?.reportFixesKey;
         // A registration attempt that lost to a twin drew its own id: no row names its blob.
         if (upload === undefined || own !== blob.key) return orphan();
         if (!isTerminal(upload.state) || !past(upload.createdAt, policy.rawMs)) return null;

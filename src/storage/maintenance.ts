@@ -123,11 +123,12 @@ export class MaintenanceStore {
         state: string;
         raw_key: string;
         repo_files_key: string | null;
+        report_fixes_key: string | null;
         created_at: Date | string;
         finished_at: Date | string | null;
       };
       const rows = await this.db.query<Row>(
-        `SELECT id, state, raw_key, repo_files_key, created_at,
+        `SELECT id, state, raw_key, repo_files_key, report_fixes_key, created_at,
            CASE WHEN state IN ('merged', 'error', 'cancelled')
              THEN coalesce(merged_at, processed_at, processing_started_at, created_at) END AS finished_at
          FROM uploads WHERE id = ANY($1::text[])`,
@@ -138,6 +139,7 @@ export class MaintenanceStore {
           state: UploadStateSchema.parse(r.state),
           rawKey: r.raw_key,
           repoFilesKey: r.repo_files_key,
+          reportFixesKey: r.report_fixes_key,
           createdAt: toDate(r.created_at),
           finishedAt: r.finished_at === null ? null : toDate(r.finished_at),
         });

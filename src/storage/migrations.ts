@@ -222,6 +222,11 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX uploads_merged_at ON uploads (merged_at) WHERE merged_at IS NOT NULL`,
     ],
   },
+  {
+    // Codecov's line fixes go with each upload of a payload as a blob next to its raw body.
+    id: '0011_upload_report_fixes',
+    statements: [`ALTER TABLE uploads ADD COLUMN report_fixes_key text`],
+  },
 ];
 
 /**

@@ -86,6 +86,8 @@ export interface UploadRow {
   intermediateKey: string | null;
   pathFixes: string[];
   repoFilesKey: string | null;
+  /** Codecov's line fixes sent with the upload, when any. */
+  reportFixesKey: string | null;
   /** Per-line anomalies the processor skipped or clamped; empty until processed, or none. */
   warnings: ParseWarning[];
   createdAt: Date;
@@ -166,6 +168,7 @@ export interface UploadRecord {
   intermediate_key: string | null;
   path_fixes: string[] | null;
   repo_files_key: string | null;
+  report_fixes_key: string | null;
   warnings: unknown;
   created_at: Timestamp;
   processing_started_at: Timestamp | null;
@@ -277,6 +280,7 @@ export function toUpload(r: UploadRecord): UploadRow {
     intermediateKey: r.intermediate_key,
     pathFixes: r.path_fixes ?? [],
     repoFilesKey: r.repo_files_key,
+    reportFixesKey: r.report_fixes_key,
     warnings: storedWarnings(r.warnings),
     createdAt: toDate(r.created_at),
     processingStartedAt: toDateOrNull(r.processing_started_at),

@@ -47,6 +47,8 @@ export const RegisterUploadInput = z.object({
   pathFixes: z.array(z.string().min(1).max(1000)).max(100).optional(),
   /** Blob key of the repository's file list sent with the upload (one path per line). */
   repoFilesKey: z.string().min(1).max(500).optional(),
+  /** Blob key of the Codecov line fixes sent with the upload. */
+  reportFixesKey: z.string().min(1).max(500).optional(),
 });
 export type RegisterUploadInput = z.input<typeof RegisterUploadInput>;
 
@@ -185,9 +187,9 @@ const REGISTER_SQL = `
   )
   INSERT INTO uploads
     (id, commit_id, session, state, idempotency_key, flags, name, build, job, branch, ci_url,
-     format_hint, raw_key, raw_bytes, path_fixes, repo_files_key, idempotency_scope, body_sha256)
+     format_hint, raw_key, raw_bytes, path_fixes, repo_files_key, idempotency_scope, body_sha256, report_fixes_key)
   SELECT $3::text, c.id, c.session, 'uploaded', $4::text, $5::text[], $6::text, $7::text, $8::text, $9::text, $10::text,
-    $11::text, $12::text, $13::bigint, $14::text[], $15::text, $16::text, $17::text
+    $11::text, $12::text, $13::bigint, $14::text[], $15::text, $16::text, $17::text, $18::text
   FROM c
   RETURNING session`;
 
@@ -214,6 +216,7 @@ async function registerOnce(q: Queryable, input: z.output<typeof RegisterUploadI
       input.repoFilesKey ?? null,
       scope,
       input.bodyDigest ?? null,
+      input.reportFixesKey ?? null,
     ]);
   } catch (err) {
     if (sqlState(err) !== UNIQUE_VIOLATION) throw err;

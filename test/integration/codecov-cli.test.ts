@@ -5,6 +5,8 @@
  * request, on corpus reports in a throwaway git repository. Every commit report must equal
  * `tributary parse --json` of the same files (files and totals), in serial, parallel and
  * experiment; the commit's metadata and the uploads' flags and names are what the client sent.
+ * Then the report fixes codecov-cli computes from a checkout's Go and Kotlin sources: the commit
+ * report lacks those lines.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,10 +52,10 @@ interface Run {
 }
 
 /** codecov-cli as CI runs it: its own process, a clean environment, in the repository's checkout. */
-function codecov(args: string[]): Promise<Run> {
+function codecov(args: string[], cwd = gitRepo): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, ['-c', 'from codecov_cli.main import run; run()', '--disable-telem', '--url', baseUrl, ...args], {
-      cwd: gitRepo,
+      cwd,
       env: { PATH: process.env.PATH, HOME: scratch, CI_TEST_VAR: 'from-ci' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -251,5 +253,119 @@ describe('the upload location', () => {
     const complete = await awaitComplete(repo, sha);
     assert.equal(complete.uploads.length, 2);
     assert.ok(complete.uploads.some((u) => u.state === 'merged'));
+  });
+});
+
+/**
+ * Sources codecov-cli computes fixes for (codecov_cli/services/upload/upload_collector.py): Go
+ * blank lines, `//` comments, lone braces and lone `/*` `*\/` lines (not the block's inner lines:
+ * the CLI sends only the lines it matched); Kotlin lone braces, and its length (eof). Each line
+ * is marked with whether the CLI should send it as a fix: the expectation, written by hand.
+ */
+const FIXED_SOURCES: Record<string, { lines: [string, boolean][]; eof?: boolean }> = {
+  'pkg/calc/calc.go': {
+    lines: [
+      ['package calc', false],
+      ['', true],
+      ['/*', true],
+      ['Package calc adds.', false],
+      ['*/', true],
+      ['func Add(a, b int) int {', false],
+      ['\tif a > b {', false],
+      ['\t\treturn a + b', false],
+      ['\t}', true],
+      ['\t// both orders', true],
+      ['\treturn b + a', false],
+      ['}', true],
+      ['', true],
+      ['func Sub(a, b int) int {', false],
+      ['\treturn a - b', false],
+      ['}', true],
+    ],
+  },
+  'app/src/Main.kt': {
+    lines: [
+      ['fun main() {', false],
+      ['    println("hi")', false],
+      ['}', true],
+    ],
+    eof: true,
+  },
+};
+/** Lines the report covers past the Kotlin file's end (a stale report): dropped by its eof. */
+const PAST_EOF = 2;
+
+describe("codecov-cli's report fixes", () => {
+  test('the commit report lacks the lines the fixes name, in serial and in the shadow; --legacy sends none', async () => {
+    const checkout = path.join(scratch, 'fixes-checkout');
+    mkdirSync(checkout);
+    const covered: Record<string, number> = { 'src/index.js': 6 };
+    for (const [file, src] of Object.entries(FIXED_SOURCES)) {
+      mkdirSync(path.dirname(path.join(checkout, file)), { recursive: true });
+      writeFileSync(path.join(checkout, file), src.lines.map(([text]) => `${text}\n`).join(''));
+      covered[file] = src.lines.length + (src.eof ? PAST_EOF : 0);
+    }
+    mkdirSync(path.join(checkout, 'src'), { recursive: true });
+    writeFileSync(path.join(checkout, 'src/index.js'), '\n'.repeat(6));
+    // Every line of every file is in the report, so each fix shows as a missing line.
+    const hitsOf = (n: number) => (n % 3 === 0 ? 0 : n);
+    const lcovOf = (drop: (file: string, line: number) => boolean) =>
+      Object.entries(covered)
+        .map(([file, count]) => {
+          const da = [];
+          for (let n = 1; n <= count; n++) if (!drop(file, n)) da.push(`DA:${n},${hitsOf(n)}`);
+          return [`SF:${file}`, ...da, 'end_of_record'].join('\n');
+        })
+        .join('\n') + '\n';
+    mkdirSync(path.join(checkout, 'coverage'));
+    writeFileSync(path.join(checkout, 'coverage/lcov.info'), lcovOf(() => false));
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: checkout, env: { PATH: process.env.PATH, HOME: scratch } });
+    git('init', '-q');
+    git('add', '-A');
+    git('-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '-qm', 'fixture');
+
+    // The expectation, from the marks above: the same report with those lines taken out, parsed locally.
+    const fixed = (file: string, n: number) => {
+      const src = FIXED_SOURCES[file];
+      if (src === undefined) return false;
+      return n > src.lines.length ? src.eof === true : src.lines[n - 1]![1];
+    };
+    const parseJson = async (lcov: string) => {
+      const file = path.join(scratch, `expected-${randomBytes(4).toString('hex')}.info`);
+      writeFileSync(file, lcov);
+      const r = await runNode(['bin/tributary.js', 'parse', '--json', file], { cwd: REPO_ROOT, env: { PATH: process.env.PATH, HOME: scratch } });
+      assert.equal(r.code, 0, r.stderr);
+      return filesAndTotals(JSON.parse(r.stdout) as { files: unknown; totals: unknown });
+    };
+    const withFixes = await parseJson(lcovOf(fixed));
+    const withoutFixes = await parseJson(lcovOf(() => false));
+    assert.notEqual(withFixes, withoutFixes, 'the fixes change the report');
+
+    const repo = 'acme/cc-fixes';
+    const token = `tok-${randomBytes(16).toString('hex')}`;
+    await p.store.createRepository(repo, hashToken(token));
+    await p.store.setModeOverride(repo, 'experiment');
+    const upload = async (extra: string[]) => {
+      const sha = randomBytes(20).toString('hex');
+      const r = await codecov(['upload-coverage', '-t', token, '--git-service', 'github', '-r', repo, '-C', sha, '-f', 'coverage/lcov.info', '--disable-search', '-Z', ...extra], checkout);
+      assert.equal(r.code, 0, r.output);
+      return sha;
+    };
+    const v1 = await upload([]);
+    const legacy = await upload(['--legacy']);
+    for (const [sha, expectedReport, what] of [
+      [v1, withFixes, 'v1 JSON (fixes applied)'],
+      [legacy, withoutFixes, '--legacy (codecov-cli sends no fixes there)'],
+    ] as const) {
+      const commit = await awaitComplete(repo, sha);
+      assert.equal(commit.uploads.length, 1, what);
+      assert.equal(commit.uploads[0]!.state, 'merged', what);
+      assert.equal(commit.experimentOutcome, 'match', `${what}: the parallel shadow applies the same fixes`);
+      const report = await api<{ files: unknown; totals: unknown }>(`/api/v1/repos/${repo}/commits/${sha}/report`);
+      assert.equal(filesAndTotals(report), expectedReport, what);
+      const stored = await p.store.getUpload(commit.uploads[0]!.uploadId);
+      assert.deepEqual(stored?.warnings, [], what);
+      assert.equal(stored?.reportFixesKey !== null, sha === v1, `${what}: a fixes blob only when fixes were sent`);
+    }
   });
 });

@@ -14,7 +14,7 @@ const SHA = 'a'.repeat(40);
 const blob = (key: string, modifiedMsAgo = 0, size = 10) => ({ key, size, modifiedAt: ago(modifiedMsAgo) });
 const upload = (id: string, over: Partial<UploadReference>): [string, UploadReference] => [
   id,
-  { state: 'merged', rawKey: keys.raw(id), repoFilesKey: null, createdAt: ago(40 * D), finishedAt: ago(2 * H), ...over },
+  { state: 'merged', rawKey: keys.raw(id), repoFilesKey: null, reportFixesKey: null, createdAt: ago(40 * D), finishedAt: ago(2 * H), ...over },
 ];
 const none: BlobReferences = { uploads: new Map(), reports: new Map(), verifications: new Map() };
 const decisions = (plan: ReturnType<typeof planGc>) => Object.fromEntries(plan.delete.map((d) => [d.key, d.reason]));
@@ -22,6 +22,7 @@ const decisions = (plan: ReturnType<typeof planGc>) => Object.fromEntries(plan.d
 test('keys are read back in the shapes they are written', () => {
   assert.deepEqual(parseBlobKey(keys.raw('u1')), { kind: 'raw', uploadId: 'u1', part: 'body' });
   assert.deepEqual(parseBlobKey(keys.repoFiles('u1')), { kind: 'raw', uploadId: 'u1', part: 'files' });
+  assert.deepEqual(parseBlobKey(keys.reportFixes('u1')), { kind: 'raw', uploadId: 'u1', part: 'fixes' });
   assert.deepEqual(parseBlobKey(keys.intermediate('u1')), { kind: 'intermediate', uploadId: 'u1' });
   assert.deepEqual(parseBlobKey(keys.commitReport('o/r', SHA, 3, 7)), { kind: 'report', repo: 'o/r', sha: SHA, version: 3, batch: 7 });
   assert.deepEqual(parseBlobKey(keys.scratchReport('o/r', SHA, 2)), { kind: 'scratch', repo: 'o/r', sha: SHA, batch: 2 });
@@ -34,22 +35,29 @@ test('raw uploads: a finished upload past its lifetime goes (body marked), an op
   const refs: BlobReferences = {
     ...none,
     uploads: new Map([
-      upload('old', { repoFilesKey: keys.repoFiles('old') }),
-      upload('young', { createdAt: ago(29 * D) }),
+      upload('old', { repoFilesKey: keys.repoFiles('old'), reportFixesKey: keys.reportFixes('old') }),
+      upload('young', { createdAt: ago(29 * D), reportFixesKey: keys.reportFixes('young') }),
       upload('open', { state: 'uploaded', finishedAt: null }),
       upload('failed', { state: 'error' }),
     ]),
   };
   const plan = planGc(
-    [blob(keys.raw('old')), blob(keys.repoFiles('old')), blob(keys.raw('young')), blob(keys.raw('open')), blob(keys.raw('failed')), blob(keys.raw('twin'), 2 * D), blob(keys.raw('arriving'), 60_000)],
+    [blob(keys.raw('old')), blob(keys.repoFiles('old')), blob(keys.reportFixes('old')), blob(keys.raw('young')), blob(keys.reportFixes('young')), blob(keys.raw('open')), blob(keys.reportFixes('open'), 2 * D), blob(keys.raw('failed')), blob(keys.raw('twin'), 2 * D), blob(keys.raw('arriving'), 60_000)],
     refs,
     policy,
     NOW,
   );
-  assert.deepEqual(decisions(plan), { 'raw/old': 'raw_expired', 'raw/old.files': 'raw_expired', 'raw/failed': 'raw_expired', 'raw/twin': 'orphan' });
+  assert.deepEqual(decisions(plan), {
+    'raw/old': 'raw_expired',
+    'raw/old.files': 'raw_expired',
+    'raw/old.fixes': 'raw_expired',
+    'raw/failed': 'raw_expired',
+    'raw/open.fixes': 'orphan',
+    'raw/twin': 'orphan',
+  });
   assert.deepEqual(plan.delete.filter((d) => d.rawOf).map((d) => d.rawOf), ['old', 'failed'], 'only bodies mark their upload');
-  assert.equal(plan.kept, 3);
-  assert.equal(plan.keptBytes, 30);
+  assert.equal(plan.kept, 4, 'a young upload keeps its fixes with its body');
+  assert.equal(plan.keptBytes, 40);
 });
 
 test('intermediates: gone a grace after their upload finished, never while it is open', () => {

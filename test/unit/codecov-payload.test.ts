@@ -24,7 +24,7 @@ test('v1 JSON from codecov-cli: files in payload order, byte for byte, with netw
   assert.ok(p.files[0]!.body.equals(cobertura));
   assert.ok(p.files[1]!.body.equals(lcov));
   assert.deepEqual(p.network, NETWORK, 'the trailing empty entry is dropped');
-  assert.deepEqual(p.fixes, { 'src/calc.c': { eof: null, lines: [2, 3, 5] } });
+  assert.deepEqual(p.fixes, { files: { 'src/calc.c': { eof: null, lines: [2, 3, 5] } }, warnings: [] });
 });
 
 test('legacy text from codecov-cli --legacy: env, network, then each report byte for byte', () => {
@@ -38,12 +38,12 @@ test('legacy text from codecov-cli --legacy: env, network, then each report byte
 });
 
 test('legacy text of the older uploaders: gzip, a fixes section, CRLF markers', () => {
-  const text = ['src/a.c', 'src/b.go', '<<<<<< network', '# path=coverage.lcov', lcov.toString().trimEnd(), '<<<<<< EOF', '# path=fixes', './src/a.c:3,1,7', 'src/b.go:EOF40', 'src/b.go:9', '<<<<<< EOF', ''].join('\n');
+  const text = ['src/a.c', 'src/b.go', '<<<<<< network', '# path=coverage.lcov', lcov.toString().trimEnd(), '<<<<<< EOF', '# path=fixes', './src/a.c:3,1,7', 'EOF: 40 src/b.go', 'src/b.go:9', '<<<<<< EOF', ''].join('\n');
   const p = splitPayload(gzipSync(Buffer.from(text)));
   assert.deepEqual(p.network, ['src/a.c', 'src/b.go']);
   assert.equal(p.files.length, 1);
   assert.equal(p.files[0]!.body.toString(), lcov.toString().trimEnd());
-  assert.deepEqual(p.fixes, { 'src/a.c': { eof: null, lines: [1, 3, 7] }, 'src/b.go': { eof: 40, lines: [9] } });
+  assert.deepEqual(p.fixes, { files: { './src/a.c': { eof: null, lines: [1, 3, 7] }, 'src/b.go': { eof: 40, lines: [9] } }, warnings: [] });
   const crlf = splitPayload(Buffer.from('# path=a.info\r\nSF:a\r\nDA:1,1\r\nend_of_record\r\n\r\n<<<<<< EOF\r\n'));
   assert.equal(crlf.files[0]!.body.toString(), 'SF:a\r\nDA:1,1\r\nend_of_record\r\n');
 });
@@ -57,7 +57,6 @@ test('malformed payloads are clear errors; inflating past the bound is "too larg
   err(Buffer.from('{"coverage_files": [{"filename": "a", "format": "base64+compressed", "data": "bm90IHpsaWI="}]}'), /not valid compressed data/);
   err(Buffer.from('{nope'), /not valid JSON/);
   err(Buffer.from('just text\n'), /no coverage file/);
-  err(Buffer.from('# path=fixes\na.c:x\n<<<<<< EOF\n# path=a\nx\n<<<<<< EOF\n'), /not a line number/);
   err(Buffer.from('# path=a\nx\n<<<<<< EOF\n# path=b\nx\n<<<<<< EOF\n# path=c\nx\n<<<<<< EOF\n'), /more than 2 coverage files/, true);
   const bomb = JSON.stringify({ coverage_files: [{ filename: 'a', format: 'base64+compressed', data: deflateSync(Buffer.alloc(2 << 20)).toString('base64') }] });
   err(Buffer.from(bomb), /inflates past/, true);

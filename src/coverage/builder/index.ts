@@ -20,7 +20,7 @@
 import { ReportParseError } from '../errors';
 import { MemoryBudget, resolveLimits, type ParseLimits } from '../limits';
 import { CoverageReport, type SessionMeta } from '../report';
-import type { CoverageSink, FileSink, Generator, PathResolver } from '../types';
+import type { CoverageSink, FileSink, Generator, LineExclusion, LineValue, LineType, LineExtras, PathResolver } from '../types';
 import { branchScheme } from '../values';
 import { buildFiles } from './assemble';
 import { FILE_BYTES, LOG_CHUNK, MAP_ENTRY_BYTES, MAX_U32, RECORD_BYTES, type BuilderContext } from './context';
@@ -35,6 +35,8 @@ export interface SessionBuilderOptions {
   limits?: Partial<ParseLimits>;
   /** The parse's memory estimate (`parseReport` shares one with the parser); else its own. */
   budget?: MemoryBudget;
+  /** By resolved path: lines this session leaves out (Codecov's report fixes). */
+  exclusions?: ReadonlyMap<string, LineExclusion>;
 }
 
 export interface SessionBuilder {
@@ -54,7 +56,7 @@ export function createSessionBuilder(options: SessionBuilderOptions): SessionBui
  * per-file segments. Internal: tests use small values to cross many seals.
  */
 export function createChunkedSessionBuilder(options: SessionBuilderOptions, logChunk: number): SessionBuilder {
-  const { sessionId, session, resolver } = options;
+  const { sessionId, session, resolver, exclusions } = options;
   if (!Number.isSafeInteger(sessionId) || sessionId < 0 || sessionId > MAX_U32) {
     throw new RangeError(`invalid session id ${sessionId}`);
   }
@@ -72,7 +74,7 @@ export function createChunkedSessionBuilder(options: SessionBuilderOptions, logC
   const state = new BuilderState(sessionId, logChunk, budget);
   // Without a format (tests building sessions by hand) ids stay unnamed, like version-1 reports'.
   if (session.format !== undefined) state.setScheme(branchScheme(session.format));
-  const byRawPath = new Map<string, FileAccumulator | null>();
+  const byRawPath = new Map<string, FileSink | null>();
   const byPath = new Map<string, FileAccumulator>();
   let dropped = 0;
   let report: CoverageReport | undefined;
@@ -106,8 +108,11 @@ export function createChunkedSessionBuilder(options: SessionBuilderOptions, logC
         state.accs.push(acc);
         if (resolver) byPath.set(path, acc);
       }
-      byRawPath.set(rawPath, acc);
-      return acc;
+      // Only files with fixes pay for the filter; every other file's lines go straight to the log.
+      const excluded = exclusions?.get(path);
+      const fileSink = excluded === undefined ? acc : new ExcludingSink(acc, excluded);
+      byRawPath.set(rawPath, fileSink);
+      return fileSink;
     },
     sourceBases(bases: string[]): void {
       resolver?.setSourceBases?.(bases);
@@ -137,4 +142,24 @@ export function createChunkedSessionBuilder(options: SessionBuilderOptions, logC
       return dropped;
     },
   };
+}
+
+/** A file's sink that drops the lines its exclusion names and those past its end. */
+class ExcludingSink implements FileSink {
+  private readonly lines: ReadonlySet<number>;
+  private readonly eof: number;
+
+  constructor(
+    private readonly target: FileSink,
+    exclusion: LineExclusion,
+  ) {
+    this.lines = exclusion.lines;
+    this.eof = exclusion.eof ?? Infinity;
+  }
+
+  line(lineNumber: number, value: LineValue, type?: LineType, extras?: LineExtras): void {
+    // An impossible line number is neither: the target reports it as it would without fixes.
+    if (lineNumber > this.eof || this.lines.has(lineNumber)) return;
+    this.target.line(lineNumber, value, type, extras);
+  }
 }
