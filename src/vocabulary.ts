@@ -8,9 +8,29 @@ import { z } from 'zod';
 // --- identifiers ------------------------------------------------------------------------------
 
 const SEGMENT = '[A-Za-z0-9][A-Za-z0-9._-]{0,99}';
-/** One half of a repository slug (owner or name), as it also appears in a URL path segment. */
+/** One segment of a repository slug: the name, or one level of the owner. */
 export const SLUG_SEGMENT = new RegExp(`^${SEGMENT}$`);
-export const RepoSlugSchema = z.string().regex(new RegExp(`^${SEGMENT}/${SEGMENT}$`), 'expected OWNER/NAME');
+/** GitLab nests groups (`group/subgroup/…/repo`); the bounds keep keys and ids short. */
+export const MAX_SLUG_SEGMENTS = 20;
+export const MAX_SLUG_LENGTH = 255;
+/** A repository's owner: one segment, or a GitLab group path of several joined by `/`. */
+export const REPO_OWNER = new RegExp(`^${SEGMENT}(?:/${SEGMENT}){0,${MAX_SLUG_SEGMENTS - 2}}$`);
+export const RepoSlugSchema = z
+  .string()
+  .max(MAX_SLUG_LENGTH, `expected OWNER/NAME of at most ${MAX_SLUG_LENGTH} characters`)
+  .regex(
+    new RegExp(`^${SEGMENT}(?:/${SEGMENT}){1,${MAX_SLUG_SEGMENTS - 1}}$`),
+    `expected OWNER/NAME, OWNER one or more segments joined by / (a GitLab group path, at most ${MAX_SLUG_SEGMENTS} segments in all), each segment letters, digits, '.', '_' or '-', starting with a letter or digit`,
+  );
+
+/**
+ * A slug's owner and name: the name is the last segment, the owner everything before it (so
+ * `group/sub/app` is owner `group/sub`, name `app`).
+ */
+export function splitRepoSlug(slug: string): { owner: string; name: string } {
+  const at = slug.lastIndexOf('/');
+  return { owner: slug.slice(0, at), name: slug.slice(at + 1) };
+}
 const hexSha = (digits: string) => new RegExp(`^[${digits}]{7,64}$`);
 /** A commit sha as stored and compared: lower-case hex, abbreviated or full (SHA-1 or SHA-256). */
 export const COMMIT_SHA = hexSha('0-9a-f');

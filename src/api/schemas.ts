@@ -1,12 +1,19 @@
 import { z } from 'zod';
 import { ParseWarningsSchema } from '../coverage/warnings';
-import { COMMIT_SHA_ANY_CASE, SLUG_SEGMENT, UPLOAD_MODES, UploadIdSchema } from '../vocabulary';
+import { COMMIT_SHA_ANY_CASE, MAX_SLUG_LENGTH, REPO_OWNER, SLUG_SEGMENT, UPLOAD_MODES, UploadIdSchema } from '../vocabulary';
 import { ErrorBodySchema } from './errors';
 
-export const RepoParams = z.object({
-  owner: z.string().regex(SLUG_SEGMENT, 'expected a repository owner'),
-  repo: z.string().regex(SLUG_SEGMENT, 'expected a repository name'),
-});
+// find-my-way decodes a parameter's %2F, so a nested owner arrives here with its slashes.
+const owner = z
+  .string()
+  .regex(REPO_OWNER, 'expected a repository owner: one segment, or a group path with each / sent as %2F')
+  .describe('the repository owner; a nested owner (a GitLab group path, group/subgroup) is one path segment with each / percent-encoded: group%2Fsubgroup');
+const repo = z.string().regex(SLUG_SEGMENT, 'expected a repository name');
+/** The owner and name bound their own segments; the whole slug's length is checked here. */
+const slugWithinLength = (p: { owner: string; repo: string }) => repoSlugOf(p).length <= MAX_SLUG_LENGTH;
+const slugTooLong = { message: `expected a repository slug of at most ${MAX_SLUG_LENGTH} characters`, path: ['owner'] };
+
+export const RepoParams = z.object({ owner, repo }).refine(slugWithinLength, slugTooLong);
 
 /** Callers may send a sha in upper case; it is stored and compared in lower case. */
 export const Sha = z
@@ -14,7 +21,7 @@ export const Sha = z
   .regex(COMMIT_SHA_ANY_CASE, 'expected a hex commit sha')
   .transform((s) => s.toLowerCase());
 
-export const CommitParams = RepoParams.extend({ sha: Sha });
+export const CommitParams = z.object({ owner, repo, sha: Sha }).refine(slugWithinLength, slugTooLong);
 
 export const UploadIdParam = z.object({ id: UploadIdSchema });
 

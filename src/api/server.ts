@@ -77,6 +77,10 @@ export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
     // limit is for the small JSON bodies of the other routes.
     bodyLimit: 1024 * 1024,
     trustProxy: false,
+    // The router refuses (414) a longer parameter, as sent (percent-encoded), before any schema
+    // sees it; its default, 100, is shorter than a nested owner, a Codecov slug or a workflow id
+    // (at most 1000 characters, each up to 3 encoded). Each route's schema bounds its own.
+    routerOptions: { maxParamLength: 3 * 1000 },
     // Receiving a request (headers and body) is bounded as a whole; answering it is not, so
     // long-polls are untouched. A body that stalls is cut sooner, by the idle guard below.
     requestTimeout: deps.config.api.requestTimeoutMs,

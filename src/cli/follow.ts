@@ -7,6 +7,10 @@ import {
 } from './api-schemas';
 import { isTerminalCommitState, isTerminalUploadState } from '../vocabulary';
 import { Backoff, type HttpClient } from './http-client';
+import { commitPath } from '../api/views';
+
+// The gateway's own path builders, so a nested owner is encoded exactly as the routes read it.
+export { commitPath, repoPath } from '../api/views';
 
 /** The longest wait the server honours for one long-poll. */
 export const MAX_LONG_POLL_MS = 30_000;
@@ -85,11 +89,6 @@ export function followUpload(
     onChange,
     options,
   );
-}
-
-export function commitPath(slug: string, sha: string): string {
-  const [owner, name] = slug.split('/');
-  return `/api/v1/repos/${encodeURIComponent(owner ?? '')}/${encodeURIComponent(name ?? '')}/commits/${encodeURIComponent(sha)}`;
 }
 
 export async function getCommit(client: HttpClient, token: string, slug: string, sha: string): Promise<CommitStatus> {

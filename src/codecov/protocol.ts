@@ -11,8 +11,8 @@ export const GIT_SERVICES = ['github', 'gitlab', 'bitbucket', 'github_enterprise
 export const GitServiceSchema = z.enum(GIT_SERVICES);
 
 /**
- * The encoded slug: `owner::::repo`, a GitLab subgroup path `group:::subgroup::::repo`. Decoded to
- * `owner/repo` (or `group/subgroup/repo`, which no Tributary repository can be: OWNER/NAME only).
+ * The encoded slug: `owner::::repo`, a GitLab subgroup path `group:::subgroup::::repo` (any depth).
+ * Decoded to `owner/repo` or `group/subgroup/repo`, a repository with a nested owner.
  */
 export const EncodedSlugSchema = z
   .string()

@@ -1,5 +1,5 @@
 import type { RetentionPolicy } from '../config';
-import { COMMIT_SHA, SLUG_SEGMENT, TERMINAL_UPLOAD_STATES, UploadIdSchema, type UploadState } from '../vocabulary';
+import { COMMIT_SHA, RepoSlugSchema, TERMINAL_UPLOAD_STATES, UploadIdSchema, type UploadState } from '../vocabulary';
 import { BLOB_PREFIXES, type ListedBlob } from './blob-store';
 
 /**
@@ -18,7 +18,10 @@ export type ParsedBlobKey =
   | { kind: 'unknown' };
 
 const isUploadId = (s: string | undefined): s is string => s !== undefined && UploadIdSchema.safeParse(s).success;
-const isSlugPart = (s: string | undefined): s is string => s !== undefined && SLUG_SEGMENT.test(s);
+const slugOf = (segments: string[]): string | null => {
+  const slug = segments.join('/');
+  return RepoSlugSchema.safeParse(slug).success ? slug : null;
+};
 const isSha = (s: string | undefined): s is string => s !== undefined && COMMIT_SHA.test(s);
 
 export function parseBlobKey(key: string): ParsedBlobKey {
@@ -33,20 +36,26 @@ export function parseBlobKey(key: string): ParsedBlobKey {
   if (prefix === BLOB_PREFIXES.intermediate && parts.length === 2 && isUploadId(parts[1])) {
     return { kind: 'intermediate', uploadId: parts[1] };
   }
-  if (prefix === BLOB_PREFIXES.report && parts.length === 5) {
-    const [, owner, name, sha, file] = parts;
+  // A slug has two or more segments (a nested owner: more), so the commit's parts are found from the end.
+  if (prefix === BLOB_PREFIXES.report && parts.length >= 5) {
+    const [sha, file] = parts.slice(-2);
+    const repo = slugOf(parts.slice(1, -2));
     const m = /^v(\d{1,9})-b(\d{1,9})$/.exec(file!);
-    if (isSlugPart(owner) && isSlugPart(name) && isSha(sha) && m) {
-      return { kind: 'report', repo: `${owner}/${name}`, sha, version: Number(m[1]), batch: Number(m[2]) };
+    if (repo !== null && isSha(sha) && m) {
+      return { kind: 'report', repo, sha, version: Number(m[1]), batch: Number(m[2]) };
     }
   }
-  if (prefix === BLOB_PREFIXES.scratch && parts.length >= 6) {
-    const [, owner, name, sha, batchDir] = parts;
-    const m = /^batch-(\d{1,9})$/.exec(batchDir!);
-    const rest = parts.slice(5);
-    const shaped = (rest.length === 1 && rest[0] === 'report') || (rest.length === 2 && rest[0] === 'intermediate' && isUploadId(rest[1]));
-    if (isSlugPart(owner) && isSlugPart(name) && isSha(sha) && m && shaped) {
-      return { kind: 'scratch', repo: `${owner}/${name}`, sha, batch: Number(m[1]) };
+  if (prefix === BLOB_PREFIXES.scratch) {
+    // `…/batch-N/report` or `…/batch-N/intermediate/<upload id>` (an upload id may be `report`).
+    for (const tail of [1, 2]) {
+      const rest = parts.slice(-tail);
+      const shaped = tail === 1 ? rest[0] === 'report' : rest[0] === 'intermediate' && isUploadId(rest[1]);
+      if (!shaped || parts.length < tail + 5) continue;
+      const [sha, batchDir] = parts.slice(-tail - 2, -tail);
+      const repo = slugOf(parts.slice(1, -tail - 2));
+      const m = /^batch-(\d{1,9})$/.exec(batchDir!);
+      // A re-verification's area (`scratch/reverify/<run>/<path>/…`) reads as a slug no repository has, so the orphan rule takes it, as before.
+      if (repo !== null && isSha(sha) && m) return { kind: 'scratch', repo, sha, batch: Number(m[1]) };
     }
   }
   return { kind: 'unknown' };

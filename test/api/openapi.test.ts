@@ -79,6 +79,16 @@ describe('the OpenAPI document', () => {
     assert.deepEqual(op?.parameters?.filter((q) => q.in === 'query').map((q) => q.name).sort(), ['limit', 'outcome', 'repo', 'since']);
   });
 
+  test('every {owner} path parameter says a nested owner is one segment with its slashes as %2F', () => {
+    const owned = RECORDED.filter(([, path]) => path.includes('{owner}'));
+    assert.ok(owned.length >= 5);
+    for (const [method, path] of owned) {
+      const op = doc.paths[path]?.[method.toLowerCase()] as { parameters?: { name: string; in: string; description?: string }[] } | undefined;
+      const owner = op?.parameters?.find((q) => q.in === 'path' && q.name === 'owner');
+      assert.match(owner?.description ?? '', /group%2Fsubgroup/, `${method} ${path}`);
+    }
+  });
+
   test('the bearer scheme, and the Codecov uploaders\' token scheme', () => {
     const schemes = doc.components?.securitySchemes as Record<string, unknown>;
     assert.deepEqual(Object.keys(schemes).sort(), ['bearer', 'codecovToken']);

@@ -214,6 +214,45 @@ describe('the tributary binary against the real gateway', () => {
     assert.deepEqual(JSON.parse(cleared.stdout), { slug: 'demo/app', mode: null });
   });
 
+  test('a repository with a nested owner (a GitLab subgroup): repo create, mode set, upload, report, tasks, cancel', async () => {
+    assert.ok(parsed, 'the first test ran');
+    const slug = 'group/sub/app';
+    const created = await cli(['repo', 'create', slug]);
+    assert.equal(created.code, 0, created.stderr);
+    const token = created.stdout.trim();
+    const set = await cli(['mode', 'set', slug, 'serial', '--json']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.deepEqual(JSON.parse(set.stdout), { slug, mode: 'serial' });
+
+    const sha = newSha();
+    // The saved upload token only (no admin token reachable), as a CI job has it.
+    const asCi = { TRIBUTARY_DATA_DIR: path.join(scratch, 'no-data-here') };
+    const uploaded = await cli(['upload', ...FILES, '--repo', slug, '--commit', sha], asCi);
+    assert.equal(uploaded.code, 0, `${uploaded.stdout}\n${uploaded.stderr}`);
+    assert.equal(uploaded.stdout.split('\n').filter((l) => / +merged$/.test(l)).length, FILES.length);
+    assert.match(uploaded.stdout, /^mode serial$/m);
+
+    const report = await cli(['report', slug, sha, '--json'], { ...asCi, TRIBUTARY_TOKEN: token });
+    assert.equal(report.code, 0, report.stderr);
+    assert.equal(filesAndTotals(report.stdout), parsed);
+    const table = await cli(['report', slug, sha], asCi);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^coverage +lines +hits +misses +partials +file$/m);
+    // Its name alone is another repository, which does not exist.
+    const other = await cli(['report', 'sub/app', sha]);
+    assert.equal(other.code, 1, other.stderr);
+
+    await eventually(async () => {
+      const tasks = await cli(['tasks', '--repo', slug, '--json']);
+      assert.equal(tasks.code, 0, tasks.stderr);
+      const list = (JSON.parse(tasks.stdout) as { tasks: { sha: string; repo: string; workflowId: string }[] }).tasks;
+      assert.deepEqual(list.map((t) => [t.repo, t.sha, t.workflowId]), [[slug, sha, `commit:${slug}:${sha}`]]);
+    });
+    const cancelled = await cli(['cancel', `commit:${slug}:${sha}`, '--json']);
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.equal((JSON.parse(cancelled.stdout) as { workflowId: string }).workflowId, `commit:${slug}:${sha}`);
+  });
+
   test('status, tasks and cancel of an unknown workflow', async () => {
     const sha = newSha();
     const detached = await cli(['upload', FILES[0]!, '--repo', 'demo/app', '--commit', sha, '--detach', '--json']);

@@ -21,8 +21,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/api/server';
+import { commitPath } from '../../src/api/views';
 import { hashToken } from '../../src/api/tokens';
-import { Branch, PullRequest } from '../../src/temporal/search-attributes';
+import { Branch, PullRequest, RepoSlug } from '../../src/temporal/search-attributes';
 import { commitWorkflowId } from '../../src/workflows/commit-contracts';
 import type { UploadMode } from '../../src/vocabulary';
 import { databasesUnderTest } from '../support/database';
@@ -86,7 +87,7 @@ interface CommitView {
 
 async function awaitComplete(repo: string, sha: string): Promise<CommitView> {
   for (let i = 0; i < 20; i++) {
-    const c = await api<CommitView>(`/api/v1/repos/${repo}/commits/${sha}?wait=30s`);
+    const c = await api<CommitView>(`${commitPath(repo, sha)}?wait=30s`);
     if (c.state === 'complete') return c;
   }
   throw new Error(`${repo}@${sha} did not complete`);
@@ -180,7 +181,7 @@ describe('the real codecov-cli against the real stack', () => {
         assert.equal(commit.metadata.build, '77', variant);
         assert.equal(commit.metadata.job, 'job-3', variant);
         assert.equal(commit.metadata.ciUrl, 'https://ci.example/b/77', variant);
-        const report = await api<{ files: unknown; totals: unknown }>(`/api/v1/repos/${repo}/commits/${sha}/report`);
+        const report = await api<{ files: unknown; totals: unknown }>(`${commitPath(repo, sha)}/report`);
         assert.equal(filesAndTotals(report), expected, `${mode} ${variant}: the report equals tributary parse --json`);
         const upload = await p.store.getUpload(commit.uploads[0]!.uploadId);
         assert.deepEqual(upload?.flags, ['unit', 'py', 'js'], variant);
@@ -191,6 +192,24 @@ describe('the real codecov-cli against the real stack', () => {
       }
     });
   }
+
+  test('a GitLab subgroup repository (--git-service gitlab -r group/subgroup/app): upload-process, report equal to parse', async () => {
+    const repo = 'group/subgroup/app';
+    const token = `tok-${randomBytes(16).toString('hex')}`;
+    await p.store.createRepository(repo, hashToken(token));
+    const sha = randomBytes(20).toString('hex');
+    const files = REPORTS.flatMap((r, i) => ['-f', `coverage/${i}-${path.basename(r)}`]);
+    const r = await codecov(['upload-process', '-t', token, '--git-service', 'gitlab', '-r', repo, '-C', sha, '-B', 'main', ...files, '--disable-search', '-Z']);
+    assert.equal(r.code, 0, r.output);
+    const commit = await awaitComplete(repo, sha);
+    assert.equal(commit.uploads.length, 2, 'one upload per coverage file');
+    assert.ok(commit.uploads.every((u) => u.state === 'merged'), JSON.stringify(commit.uploads));
+    assert.equal(commit.metadata.branch, 'main');
+    const report = await api<{ files: unknown; totals: unknown }>(`${commitPath(repo, sha)}/report`);
+    assert.equal(filesAndTotals(report), expected, 'the report equals tributary parse --json');
+    const desc = await env.client.workflow.getHandle(commitWorkflowId(repo, sha)).describe();
+    assert.equal(desc.typedSearchAttributes.get(RepoSlug), repo);
+  });
 
   test('an unknown token and an unknown repository are refused in words the client prints', async () => {
     const sha = randomBytes(20).toString('hex');

@@ -31,6 +31,36 @@ test('keys are read back in the shapes they are written', () => {
   assert.deepEqual(parseBlobKey('reports/o/r/nothex/v1-b0'), { kind: 'unknown' });
 });
 
+test('keys of a repository with a nested owner are read back with the whole slug', () => {
+  for (const repo of ['group/sub/app', 'a/b/c/d/repo']) {
+    assert.deepEqual(parseBlobKey(keys.commitReport(repo, SHA, 3, 7)), { kind: 'report', repo, sha: SHA, version: 3, batch: 7 });
+    assert.deepEqual(parseBlobKey(keys.scratchReport(repo, SHA, 2)), { kind: 'scratch', repo, sha: SHA, batch: 2 });
+    assert.deepEqual(parseBlobKey(keys.scratchIntermediate(repo, SHA, 2, 'u1')), { kind: 'scratch', repo, sha: SHA, batch: 2 });
+  }
+  // An upload id may be `report`: the intermediate's shape is still found.
+  assert.deepEqual(parseBlobKey(keys.scratchIntermediate('group/sub/app', SHA, 2, 'report')), { kind: 'scratch', repo: 'group/sub/app', sha: SHA, batch: 2 });
+  // A hex owner segment is not taken for the sha: the sha is found from the end.
+  assert.deepEqual(parseBlobKey(keys.commitReport('abcdef1/sub/app', SHA, 1, 0)), { kind: 'report', repo: 'abcdef1/sub/app', sha: SHA, version: 1, batch: 0 });
+  assert.deepEqual(parseBlobKey(`reports/solo/${SHA}/v1-b0`), { kind: 'unknown' }, 'a one-segment slug is none');
+  assert.deepEqual(parseBlobKey(`scratch/solo/${SHA}/batch-1/report`), { kind: 'unknown' });
+  assert.deepEqual(parseBlobKey(`reports/g/${'x'.repeat(150)}/${'y'.repeat(150)}/${SHA}/v1-b0`), { kind: 'unknown' }, 'past the slug length');
+});
+
+test('a nested slug\'s superseded report version and verified scratch go, its current version stays', () => {
+  const repo = 'group/sub/app';
+  const current = keys.commitReport(repo, SHA, 2, 1);
+  const old = keys.commitReport(repo, SHA, 1, 0);
+  const scratch = keys.scratchReport(repo, SHA, 1);
+  const refs: BlobReferences = {
+    ...none,
+    reports: new Map([[commitRef(repo, SHA), { version: 2, reportKey: current, savedAt: ago(2 * H) }]]),
+    verifications: new Map([[batchRef(repo, SHA, 1), ago(2 * H)]]),
+  };
+  const plan = planGc([blob(current), blob(old), blob(scratch)], refs, policy, NOW);
+  assert.deepEqual(decisions(plan), { [old]: 'report_superseded', [scratch]: 'scratch_verified' });
+  assert.equal(plan.kept, 1);
+});
+
 test('raw uploads: a finished upload past its lifetime goes (body marked), an open or young one stays, a lost twin is an orphan', () => {
   const refs: BlobReferences = {
     ...none,

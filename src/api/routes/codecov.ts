@@ -77,7 +77,7 @@ export const codecovRoutes: RoutePlugin = async (app, { ctx }) => {
       decoded = caller.slug;
     } else decoded = slug;
     if (!RepoSlugSchema.safeParse(decoded).success) {
-      throw new ApiError(404, 'not_found', `repository ${decoded} not found: Tributary repositories are OWNER/NAME`);
+      throw new ApiError(404, 'not_found', `repository ${decoded} not found: Tributary repositories are OWNER/NAME (OWNER may be a group path, group/subgroup)`);
     }
     if ((caller.kind === 'repository' && caller.slug !== decoded) || (await store.getRepository(decoded)) === null) {
       throw new ApiError(404, 'not_found', `repository ${decoded} not found for this token`);

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { FlagsSchema, ModeSchema } from '../api-schemas';
+import { repoPath } from '../follow';
 import type { CliIo } from '../io';
 import { json, table } from '../output';
 import { addServerOptions, EXIT, runServerCommand, type ServerOptions } from '../server-context';
@@ -17,8 +18,7 @@ export function registerModeCommand(program: Command, io: CliIo): void {
     await runServerCommand(io, options, async (ctx) => {
       const slug = check(SlugSchema, slugArg, 'repository');
       const wanted = check(ModeArgSchema, modeArg, 'mode');
-      const [owner, name] = slug.split('/') as [string, string];
-      const { value } = await ctx.client.json(ModeSchema, `/api/v1/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/mode`, {
+      const { value } = await ctx.client.json(ModeSchema, `${repoPath(slug)}/mode`, {
         method: 'PUT',
         token: ctx.requireAdminToken(),
         json: { mode: wanted === 'default' ? null : wanted },
