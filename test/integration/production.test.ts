@@ -15,8 +15,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { runParse } from '../../src/cli/parse-command';
-import { readFileChunks } from '../../src/cli/io';
 import { toParseJson } from '../../src/coverage/json-output';
 import { readReport } from '../../src/coverage/report-format';
 import { openBlobStore } from '../../src/storage/open-blob-store';
@@ -28,10 +26,11 @@ import { loadConfig } from '../../src/config';
 import type { UploadMode } from '../../src/vocabulary';
 import { call } from '../api/harness';
 import { databasesUnderTest } from '../support/database';
-import { CORPUS, corpusFiles, newSha, type CorpusFile } from '../support/pipeline';
+import { corpusFiles, newSha, type CorpusFile } from '../support/pipeline';
 import { freePort } from '../support/ports';
 import { realS3, type S3UnderTest } from '../support/s3';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process';
+import { localParse } from '../support/local-parse';
 
 const ROOT = path.resolve(__dirname, '../..');
 const COMMITS = 30;
@@ -74,6 +73,14 @@ function spawnGateway(env: Record<string, string>, port: number, logFile: string
   });
 }
 
+async function waitForLine(file: string, pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!pattern.test(await readFile(file, 'utf8').catch(() => ''))) {
+    if (Date.now() > deadline) throw new Error(`no ${pattern} in ${file}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** One CI job's upload: sent until some gateway acknowledges it, with the same Idempotency-Key. */
 async function sendUntilAcknowledged(
   gateways: () => string[],
@@ -105,17 +112,6 @@ async function sendUntilAcknowledged(
     }
     if (Date.now() > deadline) throw new Error(`${slug}@${sha} ${key} was never acknowledged`);
   }
-}
-
-async function localParse(files: CorpusFile[]): Promise<{ files: unknown; totals: unknown }> {
-  let out = '';
-  const code = await runParse(
-    files.map((f) => path.join(CORPUS, f.name)),
-    { json: true },
-    { stdout: (t) => void (out += t), stderr: () => undefined, open: readFileChunks, setExitCode: () => undefined },
-  );
-  assert.equal(code, 0);
-  return JSON.parse(out) as { files: unknown; totals: unknown };
 }
 
 let corpus: CorpusFile[];
@@ -200,11 +196,21 @@ describe('production-shaped deployment (2 gateways, 2 workers, PostgreSQL, S3, o
         const until = async (n: number) => {
           while (acknowledged.size < n) await new Promise((r) => setTimeout(r, 50));
         };
+        // The faults hit a deployment that is up: both workers have merged uploads. (A worker that is
+        // still starting when Temporal goes away exits, as it should, for its supervisor to restart.)
+        const merged = async () => (await Promise.all([...acknowledged.keys()].map((id) => store.getUpload(id)))).filter((u) => u?.state === 'merged').length;
+        const mergedBeyond = async (n: number) => {
+          while ((await merged()) <= n) await new Promise((r) => setTimeout(r, 100));
+        };
         await until(60);
+        await Promise.all(workers.map((w, i) => waitForLine(log(i === 0 ? 'worker-a' : 'worker-b'), /worker polling task queue/)));
+        await mergedBeyond(0);
         await workers[0]!.kill('SIGKILL');
         alive.delete(gateways[0]!);
         await gateways[0]!.kill('SIGKILL');
         await until(120);
+        // The surviving worker is processing before Temporal goes away.
+        await mergedBeyond(await merged());
         await server.kill();
         await new Promise((r) => setTimeout(r, 20_000));
         server = await startDevServer(serverOpts);

@@ -7,21 +7,19 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
-import { readFileChunks } from '../../src/cli/io';
-import { runParse } from '../../src/cli/parse-command';
 import { toParseJson } from '../../src/coverage/json-output';
 import { readReport } from '../../src/coverage/report-format';
 import type { UploadRow } from '../../src/storage/store';
 import { commitWorkflowId, type CommitWorkflowInput } from '../../src/workflows/commit-contracts';
 import { commitWorkflow } from '../../src/workflows';
 import { databasesUnderTest } from '../support/database';
-import { CORPUS, corpusFiles, newSha, Pipeline, type CorpusFile } from '../support/pipeline';
+import { corpusFiles, newSha, Pipeline, type CorpusFile } from '../support/pipeline';
 import { bundleWorkflows, createDevServerEnv } from '../support/temporal';
+import { pickCorpus, localParse } from '../support/local-parse';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -33,26 +31,6 @@ before(async () => {
 after(async () => {
   await env?.teardown();
 });
-
-function pick(...names: string[]): CorpusFile[] {
-  return names.map((n) => {
-    const f = corpus.find((c) => c.name === n);
-    assert.ok(f, `corpus file ${n}`);
-    return f;
-  });
-}
-
-/** `tributary parse --json` of the files, in upload order: what one run with all of them gives. */
-async function localParse(files: CorpusFile[]): Promise<{ files: unknown; totals: unknown }> {
-  let out = '';
-  const code = await runParse(
-    files.map((f) => path.join(CORPUS, f.name)),
-    { json: true },
-    { stdout: (t) => void (out += t), stderr: () => undefined, open: readFileChunks, setExitCode: () => undefined },
-  );
-  assert.equal(code, 0);
-  return JSON.parse(out) as { files: unknown; totals: unknown };
-}
 
 async function assertReportIs(p: Pipeline, repo: string, sha: string, files: CorpusFile[]): Promise<void> {
   const saved = await p.store.getCommitReport(repo, sha);
@@ -131,7 +109,7 @@ for (const target of databasesUnderTest()) {
       await worker.runUntil(async () => {
         const repo = await p.repo('closed/app', 'serial');
         const sha = newSha();
-        const first = pick('negotiator-nyc/lcov.info', 'tomli-misc/coverage-py.xml', 'negotiator-c8/lcov.info');
+        const first = pickCorpus(corpus, 'negotiator-nyc/lcov.info', 'tomli-misc/coverage-py.xml', 'negotiator-c8/lcov.info');
         for (const f of first) await p.upload(repo, sha, f);
         const closed = await p.result(repo, sha);
         assert.equal(closed.version, 3, 'serial: a version per upload');
@@ -140,7 +118,7 @@ for (const target of databasesUnderTest()) {
         assert.equal(firstRun.status.name, 'COMPLETED', 'the workflow closed after its idle timeout');
         const before = timesOf(await p.store.listUploads(repo, sha));
 
-        const later = pick('negotiator-nyc/clover.xml');
+        const later = pickCorpus(corpus, 'negotiator-nyc/clover.xml');
         const registered = await p.upload(repo, sha, later[0]!);
         assert.equal(registered.session, 3);
         const result = await p.result(repo, sha);
@@ -166,7 +144,7 @@ for (const target of databasesUnderTest()) {
       await worker.runUntil(async () => {
         try {
           const repo = await p.repo('terminated/app', 'parallel');
-          const first = pick('negotiator-nyc/lcov.info', 'tomli-misc/coverage-py.xml', 'negotiator-c8/lcov.info');
+          const first = pickCorpus(corpus, 'negotiator-nyc/lcov.info', 'tomli-misc/coverage-py.xml', 'negotiator-c8/lcov.info');
           for (const f of first) await p.upload(repo, sha, f);
           const handle = env.client.workflow.getHandle(commitWorkflowId(repo, sha));
           await waitUntil('two processors held and the first upload processed', async () => {
@@ -177,7 +155,7 @@ for (const target of databasesUnderTest()) {
           const orphaned = await p.store.listUploads(repo, sha);
           assert.deepEqual(orphaned.map((r) => r.state), ['processed', 'processing', 'processing']);
 
-          const later = pick('negotiator-nyc/clover.xml');
+          const later = pickCorpus(corpus, 'negotiator-nyc/clover.xml');
           await p.upload(repo, sha, later[0]!);
           const result = await p.result(repo, sha);
           assert.equal(result.merged, 4);
@@ -208,7 +186,7 @@ for (const target of databasesUnderTest()) {
       await worker.runUntil(async () => {
         try {
           const repo = await p.repo('fenced/app', 'parallel');
-          const files = pick('negotiator-nyc/lcov.info', 'tomli-misc/coverage-py.xml', 'negotiator-c8/lcov.info');
+          const files = pickCorpus(corpus, 'negotiator-nyc/lcov.info', 'tomli-misc/coverage-py.xml', 'negotiator-c8/lcov.info');
           for (const f of files) await p.upload(repo, sha, f);
           const id = commitWorkflowId(repo, sha);
           await waitUntil('the finisher held', () => gate.held === 1);

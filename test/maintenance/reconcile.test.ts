@@ -26,6 +26,7 @@ import { databasesUnderTest } from '../support/database';
 import { corpusFiles, newSha, Pipeline, type CorpusFile } from '../support/pipeline';
 import { freePort } from '../support/ports';
 import { bundleWorkflows, createDevServerEnv } from '../support/temporal';
+import { pickCorpus } from '../support/local-parse';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -37,14 +38,6 @@ before(async () => {
 after(async () => {
   await env?.teardown();
 });
-
-function pick(...names: string[]): CorpusFile[] {
-  return names.map((n) => {
-    const f = corpus.find((c) => c.name === n);
-    assert.ok(f, `corpus file ${n}`);
-    return f;
-  });
-}
 
 async function waitUntil(what: string, fn: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -90,7 +83,7 @@ for (const target of databasesUnderTest()) {
     test('a registration whose nudge failed (Temporal unreachable) is merged through the reconcile schedule a worker start triggers, with no other upload', async () => {
       const repo = await p.repo('nudge/app', 'parallel');
       const sha = newSha();
-      const [file] = pick('negotiator-nyc/lcov.info');
+      const [file] = pickCorpus(corpus, 'negotiator-nyc/lcov.info');
       // A client of a port nothing listens on, without the SDK's retries: the signal fails fast.
       const dead = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1_000, interceptors: [] }) });
       await assert.rejects(registerUpload({ client: dead, blobs: p.blobs, store: p.store, config: p.config }, { repo, sha, body: file!.body, name: file!.name }));
@@ -116,7 +109,7 @@ for (const target of databasesUnderTest()) {
     test('a run terminated mid-batch: the reconciler releases its claims and the next run merges every upload once, without a new upload', async () => {
       const repo = await p.repo('terminated/app', 'parallel');
       const sha = newSha();
-      const files = pick('negotiator-nyc/lcov.info', 'tomli-misc/coverage-py.xml', 'negotiator-c8/lcov.info');
+      const files = pickCorpus(corpus, 'negotiator-nyc/lcov.info', 'tomli-misc/coverage-py.xml', 'negotiator-c8/lcov.info');
       let heldRun: string | undefined;
       let open!: () => void;
       const opened = new Promise<void>((resolve) => (open = resolve));
@@ -195,7 +188,7 @@ for (const target of databasesUnderTest()) {
       });
       await worker.runUntil(async () => {
         try {
-          await p.upload(repo, sha, pick('negotiator-nyc/lcov.info')[0]!);
+          await p.upload(repo, sha, pickCorpus(corpus, 'negotiator-nyc/lcov.info')[0]!);
           await waitUntil('the processor held', () => held === 1);
           const r = await env.client.workflow.execute(reconcileWorkflow, { workflowId: `reconcile-${randomUUID()}`, taskQueue: p.config.temporal.taskQueue, args: [{ olderThanMs: 0 }] });
           assert.equal(r.released, 0, 'the open run holds its claim');
@@ -282,7 +275,7 @@ for (const target of databasesUnderTest()) {
       await worker.runUntil(async () => {
         const repo = await p.repo('gc/app', 'serial');
         const sha = newSha();
-        for (const f of pick('negotiator-nyc/lcov.info', 'tomli-misc/coverage-py.xml', 'negotiator-c8/lcov.info')) await p.upload(repo, sha, f);
+        for (const f of pickCorpus(corpus, 'negotiator-nyc/lcov.info', 'tomli-misc/coverage-py.xml', 'negotiator-c8/lcov.info')) await p.upload(repo, sha, f);
         assert.equal((await p.result(repo, sha)).version, 3, 'serial: three versions, two superseded');
         const report = await p.reportBytes(repo, sha);
         const saved = await p.store.getCommitReport(repo, sha);

@@ -7,6 +7,7 @@ import { UsageError, type CliIo } from '../io';
 import { json, table } from '../output';
 import { EXIT } from '../server-context';
 import { check, WaitSchema } from '../validate';
+import { withTemporalClient } from '../temporal-client';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -45,22 +46,8 @@ export async function runGc(options: GcOptions, io: CliIo): Promise<number> {
     io.stderr(`error: ${err.message}\n`);
     return EXIT.usage;
   }
-  // Loaded here only: the other commands never need Temporal's client.
-  const [{ Client }, { connectClient }, { gcWorkflow }] = await Promise.all([
-    import('@temporalio/client'),
-    import('../../temporal/connection.js'),
-    import('../../workflows/maintenance.js'),
-  ]);
-  const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
-  let connection;
-  try {
-    connection = await connectClient(config, address);
-  } catch (err) {
-    io.stderr(`error: cannot reach Temporal at ${address}: ${err instanceof Error ? err.message : String(err)}\n`);
-    return EXIT.unreachable;
-  }
-  try {
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+  const { gcWorkflow } = await import('../../workflows/maintenance.js');
+  return withTemporalClient(config, io, async (client, address) => {
     const workflowId = `tributary-gc-manual-${randomUUID()}`;
     let handle;
     try {
@@ -85,9 +72,7 @@ export async function runGc(options: GcOptions, io: CliIo): Promise<number> {
     }
     io.stdout(options.json ? json(outcome) : describeGc(outcome, options.verbose === true));
     return EXIT.ok;
-  } finally {
-    await connection.close();
-  }
+  });
 }
 
 /** The sweep as a table per prefix (what went, or would go, and what stays), then the keys. */

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../../config';
 import type { CliIo } from '../io';
 import { json } from '../output';
 import { EXIT } from '../server-context';
+import { withTemporalClient } from '../temporal-client';
 
 /**
  * `tributary schedule apply`: creates or updates the `tributary-reverify` schedule on the Temporal
@@ -29,40 +30,25 @@ async function apply(io: CliIo, asJson: boolean): Promise<number> {
     io.stderr(`error: ${err.message}\n`);
     return EXIT.usage;
   }
-  // Loaded here only: the other commands start without the Temporal client.
-  const [{ Client }, { connectClient }, { applyReverifySchedule, reverifyScheduleOptions }] = await Promise.all([
-    import('@temporalio/client'),
-    import('../../temporal/connection.js'),
-    import('../../temporal/reverify-schedule.js'),
-  ]);
-  // Without TEMPORAL_ADDRESS: the embedded dev server `npm start` runs.
-  const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
-  let connection;
-  try {
-    connection = await connectClient(config, address);
-  } catch (err) {
-    io.stderr(`error: cannot reach Temporal at ${address}: ${err instanceof Error ? err.message : String(err)}\n`);
-    return EXIT.unreachable;
-  }
-  try {
-    const client = new Client({ connection, namespace: config.temporal.namespace });
-    const outcome = await applyReverifySchedule(client, config);
-    const { scheduleId } = reverifyScheduleOptions(config);
-    const r = config.reverify;
-    const when = r.timing.kind === 'every' ? `every ${r.timing.ms / 1000}s` : `cron "${r.timing.expression}" (UTC)`;
-    if (asJson) {
-      io.stdout(json({ scheduleId, outcome, timing: r.timing, sampleSize: r.sampleSize, repositories: r.repositories, paused: r.paused }));
-    } else {
-      io.stdout(
-        `${outcome} schedule ${scheduleId}: ${when}, ${r.sampleSize} commit${r.sampleSize === 1 ? '' : 's'} per run, ` +
-          `${r.repositories.length === 0 ? 'every repository' : r.repositories.join(', ')}${r.paused ? ', paused' : ''}\n`,
-      );
+  const { applyReverifySchedule, reverifyScheduleOptions } = await import('../../temporal/reverify-schedule.js');
+  return withTemporalClient(config, io, async (client) => {
+    try {
+      const outcome = await applyReverifySchedule(client, config);
+      const { scheduleId } = reverifyScheduleOptions(config);
+      const r = config.reverify;
+      const when = r.timing.kind === 'every' ? `every ${r.timing.ms / 1000}s` : `cron "${r.timing.expression}" (UTC)`;
+      if (asJson) {
+        io.stdout(json({ scheduleId, outcome, timing: r.timing, sampleSize: r.sampleSize, repositories: r.repositories, paused: r.paused }));
+      } else {
+        io.stdout(
+          `${outcome} schedule ${scheduleId}: ${when}, ${r.sampleSize} commit${r.sampleSize === 1 ? '' : 's'} per run, ` +
+            `${r.repositories.length === 0 ? 'every repository' : r.repositories.join(', ')}${r.paused ? ', paused' : ''}\n`,
+        );
+      }
+      return EXIT.ok;
+    } catch (err) {
+      io.stderr(`error: applying the schedule failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      return EXIT.failed;
     }
-    return EXIT.ok;
-  } catch (err) {
-    io.stderr(`error: applying the schedule failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    return EXIT.failed;
-  } finally {
-    await connection.close();
-  }
+  });
 }
