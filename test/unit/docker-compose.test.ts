@@ -24,6 +24,7 @@ const Service = z.object({
   ports: z.array(z.string()).optional(),
   volumes: z.array(z.string()).optional(),
   healthcheck: z.object({ test: z.union([z.string(), z.array(z.string())]) }).optional(),
+  restart: z.string().optional(),
 });
 const Compose = z.object({
   services: z.record(z.string(), Service),
@@ -171,6 +172,10 @@ describe('docker-compose.yml', () => {
     const perType = new Map<string, number>();
     for (const k of SEARCH_ATTRIBUTES) perType.set(k.type, (perType.get(k.type) ?? 0) + 1);
     for (const [type, n] of perType) assert.ok(n <= (type === 'KEYWORD' ? 10 : 3), `${n} search attributes of type ${type}`);
+  });
+
+  test("Tributary's worker and gateway are restarted when they exit", () => {
+    for (const name of ['tributary-worker', 'tributary-gateway']) assert.equal(compose.services[name]?.restart, 'unless-stopped', name);
   });
 
   test("the compose server dispatches by priority, as the dev servers do (commit priorities)", () => {
