@@ -14,14 +14,11 @@
  * checked: every upload sent is registered exactly once, with dense sessions, and ended `merged`
  * or `error`. Time from upload to merged is merged_at - created_at of each upload's row.
  */
+import { openEmbeddedStack } from './support/embedded-stack';
 import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
-import { buildServer } from '../src/api/server';
-import { generateToken } from '../src/api/tokens';
 import { UPLOAD_MODES, type UploadMode } from '../src/vocabulary';
-import { databasesUnderTest } from '../test/support/database';
-import { corpusFiles, newSha, Pipeline, type CorpusFile } from '../test/support/pipeline';
-import { bundleWorkflows, createDevServerEnv } from '../test/support/temporal';
+import { corpusFiles, newSha, type CorpusFile } from '../test/support/pipeline';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -76,27 +73,9 @@ async function pool<T, R>(items: readonly T[], limit: number, deadline: number, 
 
 async function main(): Promise<void> {
   // The workers log at WARN (test/support/temporal installs the runtime so): INFO lines would bury the table.
-  const url = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL;
-  if (url) process.env.TEST_DATABASE_URL = url;
-  const targets = databasesUnderTest();
-  const target = targets[targets.length - 1]!;
-  const [env, bundle, corpus] = await Promise.all([createDevServerEnv(), bundleWorkflows(), corpusFiles()]);
-  const p = await Pipeline.open({
-    client: env.client,
-    connection: env.nativeConnection,
-    bundle,
-    database: await target.create(),
-    env: { TRIBUTARY_DEBOUNCE: '300ms', TRIBUTARY_MAX_DEBOUNCE: '3s', TRIBUTARY_IDLE_TIMEOUT: '2s', TRIBUTARY_MAX_PARALLEL: '8' },
-  });
-  const worker = await p.worker();
-  const running = worker.run();
-  const adminToken = generateToken();
-  const config = { ...p.config, api: { ...p.config.api, rateLimitPerMinute: 1_000_000 } };
-  const app = await buildServer({ config, store: p.store, blobs: p.blobs, db: p.db, client: env.client, adminToken });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('the gateway has no port');
-  const base = `http://127.0.0.1:${address.port}`;
+  const stack = await openEmbeddedStack({ env: { TRIBUTARY_DEBOUNCE: '300ms', TRIBUTARY_MAX_DEBOUNCE: '3s', TRIBUTARY_IDLE_TIMEOUT: '2s', TRIBUTARY_MAX_PARALLEL: '8' }, rateLimitPerMinute: 1_000_000 });
+  const { p, base, adminToken } = stack;
+  const corpus = await corpusFiles();
   const deadline = Date.now() + DEADLINE_MS;
 
   try {
@@ -210,7 +189,7 @@ async function main(): Promise<void> {
     const endToEndS = (lastMerged - firstCreated) / 1000;
     const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-    console.log(`\nGateway load: ${UPLOADS} uploads over ${COMMITS} commits (${REPOS} repositories: ${[...modeOf.values()].join(', ')}), concurrency ${CONCURRENCY}, ${target.kind}`);
+    console.log(`\nGateway load: ${UPLOADS} uploads over ${COMMITS} commits (${REPOS} repositories: ${[...modeOf.values()].join(', ')}), concurrency ${CONCURRENCY}, ${stack.databaseKind}`);
     console.log(`node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
     console.log('| measure | value |');
     console.log('|---|---:|');
@@ -233,11 +212,7 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
-    await app.close();
-    worker.shutdown();
-    await running;
-    await p.close();
-    await env.teardown();
+    await stack.close();
   }
 }
 

@@ -16,14 +16,11 @@
  *      [--commits 10] [--uploads 10000] [--senders 16] [--deadline 300]
  * Every loop is bounded in count and in time (--deadline seconds per phase).
  */
+import { openEmbeddedStack } from './support/embedded-stack';
 import { loadavg } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildServer } from '../src/api/server';
-import { generateToken } from '../src/api/tokens';
-import { databasesUnderTest } from '../test/support/database';
-import { CORPUS, newSha, Pipeline } from '../test/support/pipeline';
-import { bundleWorkflows, createDevServerEnv } from '../test/support/temporal';
+import { CORPUS, newSha } from '../test/support/pipeline';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,29 +47,11 @@ function percentile(sorted: number[], p: number): number {
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 
 async function main(): Promise<void> {
-  const url = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL;
-  if (url) process.env.TEST_DATABASE_URL = url;
-  const targets = databasesUnderTest();
-  const target = targets[targets.length - 1]!;
-  const [env, bundle, lcov] = await Promise.all([createDevServerEnv(), bundleWorkflows(), readFile(path.join(CORPUS, 'negotiator-nyc/lcov.info'))]);
   // Production batching and worker settings; only the idle close is shortened, so finished
   // commits do not keep workflows open for an hour.
-  const p = await Pipeline.open({
-    client: env.client,
-    connection: env.nativeConnection,
-    bundle,
-    database: await target.create(),
-    env: { TRIBUTARY_DEBOUNCE: '0', TRIBUTARY_MAX_DEBOUNCE: '1m', TRIBUTARY_IDLE_TIMEOUT: '10s', TRIBUTARY_MAX_PARALLEL: '16' },
-  });
-  const worker = await p.worker();
-  const running = worker.run();
-  const adminToken = generateToken();
-  const config = { ...p.config, api: { ...p.config.api, rateLimitPerMinute: 10_000_000 } };
-  const app = await buildServer({ config, store: p.store, blobs: p.blobs, db: p.db, client: env.client, adminToken });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('the gateway has no port');
-  const base = `http://127.0.0.1:${address.port}`;
+  const stack = await openEmbeddedStack({ env: { TRIBUTARY_DEBOUNCE: '0', TRIBUTARY_MAX_DEBOUNCE: '1m', TRIBUTARY_IDLE_TIMEOUT: '10s', TRIBUTARY_MAX_PARALLEL: '16' }, rateLimitPerMinute: 10_000_000 });
+  const { p, base, adminToken } = stack;
+  const lcov = await readFile(path.join(CORPUS, 'negotiator-nyc/lcov.info'));
   const rows: [string, string][] = [];
   const report = (k: string, v: string) => {
     rows.push([k, v]);
@@ -189,13 +168,9 @@ async function main(): Promise<void> {
       report('rows, sessions dense and as answered', problems.length === 0 ? 'yes' : `NO: ${problems.slice(0, 5).join('; ')}`);
     }
   } finally {
-    await app.close();
-    worker.shutdown();
-    await running;
-    await p.close();
-    await env.teardown();
+    await stack.close();
   }
-  console.log(`\nnode ${process.version}, ${target.kind}, dev server, load average at the end ${load()}\n`);
+  console.log(`\nnode ${process.version}, ${stack.databaseKind}, dev server, load average at the end ${load()}\n`);
   console.log('| measure | value |\n|---|---|');
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
 }
