@@ -1,0 +1,51 @@
+/**
+ * The comparison of two commits' reports (a pull request's head against its base): what the
+ * compare API and CLI answer, what commit statuses, webhooks and pull-request comments are made of,
+ * and what the compare page shows. Defined once here so every layer speaks of the same thing.
+ *
+ * Percentages are the five-decimal strings of `ratio` (`totals.ts`); a delta is head minus base in
+ * percentage points, with the same five decimals and a leading `-` when coverage dropped.
+ */
+import type { CoverageTotals, ReportTotals } from './totals';
+
+/** Coverage of the lines a diff adds or changes in head (a line counts once, whatever its hunk). */
+export interface PatchTotals {
+  /** Coverable lines of the patch: hits + misses + partials (lines not in the report are not coverable). */
+  lines: number;
+  hits: number;
+  misses: number;
+  partials: number;
+  /** ratio(hits, lines); null when the patch has no coverable line (nothing to judge). */
+  coverage: string | null;
+}
+
+export type FileChange = 'added' | 'removed' | 'changed';
+
+export interface FileComparison {
+  /** The path in head (in base for a removed file). */
+  path: string;
+  /** The path in base when the diff renamed the file. */
+  basePath?: string;
+  change: FileChange;
+  /** Null for a file added in head. */
+  base: CoverageTotals | null;
+  /** Null for a file removed in head. */
+  head: CoverageTotals | null;
+  /** head.coverage - base.coverage; null when either side is absent. */
+  coverageDelta: string | null;
+  /** The file's part of the patch; null when the diff does not touch it or no diff is stored. */
+  patch: PatchTotals | null;
+}
+
+export interface CommitComparison {
+  base: { sha: string; totals: ReportTotals };
+  head: { sha: string; totals: ReportTotals };
+  /** head.totals.coverage - base.totals.coverage. */
+  coverageDelta: string;
+  /** Null when head has no stored diff (the patch cannot be known). */
+  patch: PatchTotals | null;
+  /** Files whose coverage or presence differs, or that the diff touches; sorted by path. */
+  files: FileComparison[];
+  /** The flag the comparison is restricted to (sessions carrying it), when one was asked for. */
+  flag?: string;
+}
