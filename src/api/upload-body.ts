@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { keys, type BlobStore } from '../storage/blob-store';
+import type { PayloadSink } from '../codecov/payload';
 import type { StoredRawBody } from '../services/register-upload';
 import { payloadTooLarge, requestTimeout } from './errors';
 
@@ -92,6 +93,42 @@ export async function streamToRawBlob(blobs: BlobStore, source: Readable, opts: 
     throw failure;
   }
   return { uploadId, rawKey, bytes, digest: hash.digest('hex'), head: Buffer.concat(headChunks, headBytes) };
+}
+
+/** Where a split payload's coverage files go: each to its own raw blob, as streamToRawBlob writes them. */
+export function rawBlobSink(blobs: BlobStore): PayloadSink<StoredRawBody> {
+  return {
+    // The payload's own bounds apply upstream; this one only keeps a runaway stream finite.
+    store: (content) => streamToRawBlob(blobs, content, { limit: Number.MAX_SAFE_INTEGER }),
+    discard: (stored) => discardRawBodies(blobs, stored),
+  };
+}
+
+/**
+ * A request body as chunks, refused (413) past `limit` bytes, hashed on the way (sha256 of the
+ * bytes as received, for idempotency). Reading stops early on a refusal; `drain` then discards
+ * the rest, since destroying a request would destroy its socket before the answer.
+ */
+export function meteredBody(source: Readable, limit: number): { chunks: AsyncIterable<Buffer>; digest(): string } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for await (const chunk of source.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer | string>) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      bytes += buf.byteLength;
+      if (bytes > limit) throw payloadTooLarge(limit);
+      hash.update(buf);
+      yield buf;
+    }
+  }
+  return { chunks: chunks(), digest: () => hash.digest('hex') };
+}
+
+/** Discards what is left of a request body that was not read to its end, keeping the socket usable. */
+export function drain(source: Readable): void {
+  if (source.readableEnded || source.destroyed) return;
+  source.on('error', () => undefined);
+  source.resume();
 }
 
 /** Best effort: a raw blob left behind is unreferenced garbage, never a wrong answer. */

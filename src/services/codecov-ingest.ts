@@ -1,26 +1,27 @@
-import { createHash } from 'node:crypto';
-import { splitPayload, type PayloadLimits } from '../codecov/payload';
+import type { CodecovPayload } from '../codecov/payload';
 import { IdempotencyConflictError, type PendingUpload } from '../storage/store';
-import { registerUploads, type RegisteredUpload, type RegistrationDeps } from './register-upload';
+import { registerUploads, type RegisteredUpload, type RegistrationDeps, type StoredRawBody } from './register-upload';
 
 /**
- * A Codecov uploader's payload, PUT to the location its POST was answered, becomes Tributary
+ * A Codecov uploader's payload, PUT to the location its POST was answered and split as it
+ * streamed (src/codecov/payload.ts, each coverage file already in its raw blob), becomes Tributary
  * uploads: one per coverage file in payload order (so sessions follow it), each with the POST's
  * metadata, the payload's file list for path resolution, and an idempotency key derived from the
  * pending upload and the file's index, so the same PUT again answers the same uploads and creates
  * none. The payload's fixes go with each of its uploads (the processor applies them) and are kept
- * with the pending upload. The one place the body's bytes meet
- * registration: swap `body` for a stored blob here when bodies are streamed to storage.
+ * with the pending upload. `digest` is the sha256 of the payload as received; a stored body that
+ * does not become an upload is deleted again.
  */
 export async function acceptCodecovPayload(
   deps: RegistrationDeps,
   pending: PendingUpload,
-  body: Buffer,
-  limits: PayloadLimits,
+  payload: CodecovPayload<StoredRawBody>,
+  digest: string,
 ): Promise<{ uploads: RegisteredUpload[]; created: boolean }> {
-  const digest = createHash('sha256').update(body).digest('hex');
-  if (pending.bodyDigest !== null && pending.bodyDigest !== digest) throw new PendingUploadUsedError(pending.id);
-  const payload = splitPayload(body, limits);
+  if (pending.bodyDigest !== null && pending.bodyDigest !== digest) {
+    await Promise.allSettled(payload.files.map((f) => deps.blobs.delete(f.body.rawKey)));
+    throw new PendingUploadUsedError(pending.id);
+  }
   const m = pending.metadata;
   const hasFixes = Object.keys(payload.fixes.files).length > 0 || payload.fixes.warnings.length > 0;
   const commit = { branch: m.branch, ciService: m.ciService, build: m.build, job: m.job, ciUrl: m.ciUrl };

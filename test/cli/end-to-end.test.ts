@@ -358,9 +358,16 @@ describe('the tributary binary against the real gateway', () => {
   test('exit codes: 1 an invalid report, 2 usage, 3 unreachable or a wrong token', async () => {
     const garbage = path.join(scratch, 'garbage.txt');
     writeFileSync(garbage, 'this is not a coverage report\n');
-    const invalid = await cli(['upload', garbage, '--repo', 'demo/app', '--commit', newSha()]);
+    const failedSha = newSha();
+    const invalid = await cli(['upload', garbage, '--repo', 'demo/app', '--commit', failedSha]);
     assert.equal(invalid.code, 1, `${invalid.stdout}\n${invalid.stderr}`);
     assert.match(invalid.stdout, /garbage\.txt +upload \S+ +session \d+ +error +\S+: /);
+    // Its commit has no report: the report command says why, with each upload's error.
+    const noReport = await cli(['report', 'demo/app', failedSha]);
+    assert.equal(noReport.code, 1, noReport.stderr);
+    assert.match(noReport.stderr, /none of the commit's 1 uploads was merged \(session 0: \S+: /);
+    assert.match(noReport.stderr, /0 +error +[0-9a-f-]{36} +\S+: /);
+    assert.match(noReport.stderr, /tributary status UPLOAD_ID/);
 
     // A key already used for another file on this commit: refused, named, nothing changed.
     const keyed = newSha();

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { signUploadLocation, uploadLocationSecret } from '../../src/codecov/protocol';
+import { BLOB_PREFIXES } from '../../src/storage/blob-store';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
@@ -250,6 +251,9 @@ describe('the upload location', () => {
     await announce();
     assert.equal((await p.store.listUploads(repo, sha)).length, 2);
 
+    // Payloads are split as they stream, each report to its own blob: a refused one leaves none.
+    const rawKeys = async () => (await p.blobs.list(BLOB_PREFIXES.raw)).blobs.map((b) => b.key).sort();
+    const keysBefore = await rawKeys();
     const other = await put(first, Buffer.from('# path=x.info\nSF:a\nDA:1,1\nend_of_record\n<<<<<< EOF\n'));
     assert.equal(other.status, 409, await other.clone().text());
 
@@ -267,7 +271,11 @@ describe('the upload location', () => {
 
     const big = await put(await announce(), Buffer.alloc(MAX_UPLOAD_BYTES + 1, 0x41));
     assert.equal(big.status, 413);
+    const malformed = await put(await announce(), Buffer.from('# path=a.info\nSF:a\n<<<<<< EOF\n# path=b.info\nSF:b\n<<<<<< EOF\nstray\n'));
+    assert.equal(malformed.status, 400);
+    assert.match(await malformed.text(), /unexpected text after a report/);
     assert.equal((await p.store.listUploads(repo, sha)).length, 2, 'nothing refused was registered');
+    assert.deepEqual(await rawKeys(), keysBefore, 'nor stored');
     // Every accepted upload ends terminal (the capture's file list resolves only some of its paths).
     const complete = await awaitComplete(repo, sha);
     assert.equal(complete.uploads.length, 2);

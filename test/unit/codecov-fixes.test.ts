@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeStoredFixes, encodeStoredFixes, fixesFromV1, parseLegacyFixes, resolveFixes, storedFixes } from '../../src/codecov/fixes';
-import { splitPayload } from '../../src/codecov/payload';
+import { splitBuffered as splitPayload } from '../support/split-payload';
 import { parseReport } from '../../src/coverage/parse';
 import { createPathResolver } from '../../src/coverage/paths';
 import { reportTotals } from '../../src/coverage/totals';
@@ -20,13 +20,13 @@ const FIXTURES = path.resolve(__dirname, '../fixtures/codecov');
 const plain = (fixes: ReturnType<typeof parseLegacyFixes>['fixes']) =>
   Object.fromEntries([...fixes].map(([p, f]) => [p, { lines: [...f.lines].sort((a, b) => a - b), ...(f.eof !== undefined ? { eof: f.eof } : {}) }]));
 
-test('the real v1 capture: report_fixes.value as codecov-cli sent it', () => {
+test('the real v1 capture: report_fixes.value as codecov-cli sent it', async () => {
   const doc = JSON.parse(readFileSync(path.join(FIXTURES, 'v1-payload.json'), 'utf8')) as { report_fixes: { value: Record<string, { eof: number | null; lines: number[] }> } };
   const parsed = fixesFromV1(doc.report_fixes.value);
   assert.deepEqual(plain(parsed.fixes), { 'src/calc.c': { lines: [2, 3, 5] } });
   assert.deepEqual(parsed.warnings, []);
   // The splitter gives the same, in the stored form.
-  assert.deepEqual(splitPayload(readFileSync(path.join(FIXTURES, 'v1-payload.json'))).fixes, storedFixes(parsed));
+  assert.deepEqual((await splitPayload(readFileSync(path.join(FIXTURES, 'v1-payload.json')))).fixes, storedFixes(parsed));
 });
 
 test('v1: eof null or 0 (an empty file) is unknown; bad numbers are ignored and counted', () => {
@@ -65,7 +65,7 @@ test('legacy blocks: the lines strictly between the k-th start and the k-th stop
   });
 });
 
-test('legacy: malformed lines are ignored, counted as invalid_fix with their line, and lose nothing else', () => {
+test('legacy: malformed lines are ignored, counted as invalid_fix with their line, and lose nothing else', async () => {
   const text = ['src/a.c:3', 'no-colon-here', ':5', 'src/a.c:x', 'src/a.c:4,,5', 'src/a.c:0', 'src/a.c:0x10', 'EOF: many src/a.c', 'EOF: 12', 'src/a.c:y:/*', 'src/a.c:9'].join('\n');
   const parsed = parseLegacyFixes(text);
   assert.deepEqual(plain(parsed.fixes), { 'src/a.c': { lines: [3, 9] } });
@@ -80,7 +80,7 @@ test('legacy: malformed lines are ignored, counted as invalid_fix with their lin
   );
   // A payload with such lines is accepted: its reports are registered, the fixes it could read kept.
   const payload = ['# path=coverage.lcov', 'SF:src/a.c', 'DA:3,1', 'end_of_record', '<<<<<< EOF', '# path=fixes', 'src/a.c:3', 'garbage', '<<<<<< EOF', ''].join('\n');
-  const split = splitPayload(Buffer.from(payload));
+  const split = await splitPayload(Buffer.from(payload));
   assert.equal(split.files.length, 1);
   assert.deepEqual(split.fixes.files, { 'src/a.c': { eof: null, lines: [3] } });
   assert.equal(split.fixes.warnings[0]?.count, 1);

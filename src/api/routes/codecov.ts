@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CodecovPayloadError } from '../../codecov/payload';
+import { CodecovPayloadError, splitPayload } from '../../codecov/payload';
 import {
   checkUploadLocation,
   CommitBodySchema,
@@ -26,7 +26,7 @@ import { CommitShaSchema, RepoSlugSchema, UploadIdSchema } from '../../vocabular
 import { ApiError, badRequest, ErrorBodySchema, notFound, payloadTooLarge } from '../errors';
 import { Sha } from '../schemas';
 import type { RoutePlugin } from '../server';
-import { readBounded } from '../upload-body';
+import { drain, meteredBody, rawBlobSink, readBounded } from '../upload-body';
 import { parseMetadata, type RawFields } from '../upload-metadata';
 import { commitPath, uploadPath } from '../views';
 
@@ -345,9 +345,11 @@ export const codecovRoutes: RoutePlugin = async (app, { ctx }) => {
         const declared = Number(request.headers['content-length'] ?? NaN);
         const limit = config.api.maxUploadBytes;
         if (Number.isFinite(declared) && declared > limit) throw payloadTooLarge(limit);
-        const body = await readBounded((request.body as Readable | undefined) ?? request.raw, limit);
+        const source = (request.body as Readable | undefined) ?? request.raw;
         try {
-          const { uploads } = await acceptCodecovPayload({ client, blobs, store, config }, pending, body, payloadLimits);
+          const received = meteredBody(source, limit);
+          const payload = await splitPayload(received.chunks, rawBlobSink(blobs), payloadLimits);
+          const { uploads } = await acceptCodecovPayload({ client, blobs, store, config }, pending, payload, received.digest());
           if (uploads.some((u) => u.created)) ctx.metrics.uploadsAccepted.inc(uploads.filter((u) => u.created).length);
           return {
             uploads: uploads.map((u) => ({ uploadId: u.uploadId, session: u.session, statusUrl: ctx.url(request, uploadPath(u.uploadId)) })),
@@ -357,6 +359,8 @@ export const codecovRoutes: RoutePlugin = async (app, { ctx }) => {
           if (err instanceof CodecovPayloadError) throw err.tooLarge ? new ApiError(413, 'payload_too_large', err.message) : badRequest('body', err.message);
           if (err instanceof PendingUploadUsedError) throw new ApiError(409, 'conflict', err.message);
           throw err;
+        } finally {
+          drain(source);
         }
       },
     );

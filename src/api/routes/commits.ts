@@ -17,7 +17,7 @@ import {
   type PublicCommitState,
 } from '../../vocabulary';
 import { repositoryAccess } from '../auth';
-import { notFound } from '../errors';
+import { ApiError, notFound } from '../errors';
 import { commitPriority, PRIORITY_KEYS, type PriorityReason } from '../../services/commit-priority';
 import { WaitQuery } from '../long-poll';
 import { bearerSecurity, CommitParams, errorResponses, repoSlugOf, UploadErrorSchema, UploadWarningsSchema } from '../schemas';
@@ -211,7 +211,7 @@ export const commitRoutes: RoutePlugin = async (app, { ctx }) => {
     async (request) => {
       const repo = repoSlugOf(request.params);
       const [saved, uploads] = await Promise.all([store.getCommitReport(repo, request.params.sha), store.listUploads(repo, request.params.sha)]);
-      if (saved === null) throw notFound('report');
+      if (saved === null) throw new ApiError(404, 'not_found', whyNoReport(uploads));
       const bytes = await blobs.get(saved.reportKey);
       if (bytes === null) throw new Error(`commit report blob ${saved.reportKey} is missing`);
       // Warnings belong to an upload's input, not to the merged coverage: they stay on the
@@ -225,3 +225,16 @@ export const commitRoutes: RoutePlugin = async (app, { ctx }) => {
     },
   );
 };
+
+/**
+ * Why a commit has no report, in words a user can act on: nothing uploaded, still at work, or
+ * every upload failed (with the first error, since that is what they need to fix).
+ */
+export function whyNoReport(uploads: readonly UploadRow[]): string {
+  if (uploads.length === 0) return 'report not found: the commit has no uploads';
+  const pending = uploads.filter((u) => !isTerminal(u.state)).length;
+  if (pending > 0) return `report not found yet: ${pending} of ${uploads.length} uploads are still processing`;
+  const failed = uploads.find((u) => u.state === 'error');
+  const detail = failed?.errorMessage ? ` (session ${failed.session}: ${failed.errorCode ?? 'error'}: ${failed.errorMessage})` : '';
+  return `report not found: none of the commit's ${uploads.length} uploads was merged${detail}; the commit's uploads show each one's error`;
+}

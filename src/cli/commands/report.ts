@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { CommitStatusSchema, ReportSchema, type CommitMetadataInfo } from '../api-schemas';
+import { CommitStatusSchema, ReportSchema, type CommitMetadataInfo, type CommitStatus } from '../api-schemas';
+import { ApiError } from '../http-client';
 import { commitPath } from '../follow';
 import type { CliIo } from '../io';
 import { coverageText, table, totalsTable } from '../output';
@@ -37,10 +38,21 @@ export function registerReportCommand(program: Command, io: CliIo): void {
       const slug = check(SlugSchema, slugArg, 'repository');
       const sha = check(ShaSchema, shaArg, 'commit');
       const token = ctx.repoToken(slug);
-      const [{ value, response }, commit] = await Promise.all([
+      const [reportAnswer, commitAnswer] = await Promise.allSettled([
         ctx.client.json(ReportSchema, `${commitPath(slug, sha)}/report`, { token, query: { file: options.file } }),
         ctx.client.json(CommitStatusSchema, commitPath(slug, sha), { token }),
       ]);
+      if (reportAnswer.status === 'rejected') {
+        // No report: the uploads say why (failed, or still at work), and which one to look into.
+        if (reportAnswer.reason instanceof ApiError && reportAnswer.reason.status === 404 && commitAnswer.status === 'fulfilled' && !options.json) {
+          const uploads = commitAnswer.value.value.uploads ?? [];
+          if (uploads.length > 0) io.stderr(`${uploadsTable(uploads)}\n(\`tributary status UPLOAD_ID\` follows one of them)\n`);
+        }
+        throw reportAnswer.reason;
+      }
+      if (commitAnswer.status === 'rejected') throw commitAnswer.reason;
+      const { value, response } = reportAnswer.value;
+      const commit = commitAnswer.value;
       const metadata = commit.value.metadata ?? {};
       if (options.json) {
         // The report's text as sent, so its files and totals compare with `tributary parse --json`
@@ -61,4 +73,9 @@ export function registerReportCommand(program: Command, io: CliIo): void {
       return EXIT.ok;
     });
   });
+}
+
+function uploadsTable(uploads: NonNullable<CommitStatus['uploads']>): string {
+  const rows = uploads.map((u) => [String(u.session ?? ''), u.state, u.uploadId, u.error ? `${u.error.code}: ${u.error.message}` : '']);
+  return table([['session', 'state', 'upload', 'error'], ...rows]);
 }
