@@ -37,6 +37,14 @@ export interface FileComparison {
   patch: PatchTotals | null;
 }
 
+/**
+ * Where the base came from: asked for (`?base=`), the base recorded with head's diff (the
+ * merge-base of the pull request's target that `--diff-base` diffed against), or head's recorded
+ * parent.
+ */
+export const BASE_SOURCES = ['given', 'pullRequest', 'parent'] as const;
+export type BaseSource = (typeof BASE_SOURCES)[number];
+
 export interface CommitComparison {
   base: { sha: string; totals: ReportTotals };
   head: { sha: string; totals: ReportTotals };
@@ -48,4 +56,6 @@ export interface CommitComparison {
   files: FileComparison[];
   /** The flag the comparison is restricted to (sessions carrying it), when one was asked for. */
   flag?: string;
+  /** How the base was chosen, when a service resolved it. */
+  baseSource?: BaseSource;
 }
