@@ -18,7 +18,12 @@ function byLargestChange(a: FileComparison, b: FileComparison): number {
   return size(b) - size(a) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
 
-const signed = (delta: string | null) => (delta === null ? '-' : `${delta.startsWith('-') ? '' : '+'}${Number(delta).toFixed(2)}`);
+/** A delta in points with two decimals, cut like the coverage figures (never rounded up). */
+const signed = (delta: string | null) => {
+  if (delta === null) return '-';
+  const [whole, fraction = ''] = delta.replace(/^-/, '').split('.');
+  return `${delta.startsWith('-') ? '-' : '+'}${whole}.${fraction.padEnd(2, '0').slice(0, 2)}`;
+};
 
 export function comparisonText(c: CommitComparison): string {
   let out = table([
