@@ -239,7 +239,7 @@ function formatDiff(files: readonly DiffFile[]): string {
     out.push(`diff --git ${q('a/', f.oldPath ?? f.newPath!)} ${q('b/', f.newPath ?? f.oldPath!)}`);
     if (f.status === 'added') out.push('new file mode 100644');
     if (f.status === 'deleted') out.push('deleted file mode 100644');
-    if (f.status === 'renamed') out.push(`similarity index ${f.similarity ?? 50}%`, `rename from ${f.oldPath!}`, `rename to ${f.newPath!}`);
+    if (f.status === 'renamed') out.push(`similarity index ${f.similarity ?? 50}%`, `rename from ${q('', f.oldPath!)}`, `rename to ${q('', f.newPath!)}`);
     if (f.hunks.length === 0) continue;
     out.push(`--- ${f.oldPath === null ? '/dev/null' : q('a/', f.oldPath)}`, `+++ ${f.newPath === null ? '/dev/null' : q('b/', f.newPath)}`);
     for (const h of f.hunks) {
