@@ -150,6 +150,7 @@ export const ConfigSchema = z
     // At least 32 characters: an admin token is a password for everything.
     TRIBUTARY_ADMIN_TOKEN: z.string().min(32, 'expected at least 32 characters').optional(),
     TRIBUTARY_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
+    TRIBUTARY_MAX_DIFF_BYTES: z.coerce.number().int().min(1).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
     TRIBUTARY_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
     TRIBUTARY_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }).optional(),
     // Signs the upload locations given to Codecov uploaders; unset, derived from the admin token.
@@ -306,6 +307,8 @@ export interface ApiConfig {
   /** undefined: the main command generates one into `<dataDir>/admin-token`. */
   adminToken?: string;
   maxUploadBytes: number;
+  /** Largest commit diff, as sent and once gunzipped; larger ones are refused with 413. */
+  maxDiffBytes: number;
   /** Requests per minute per token (per address for requests without one). */
   rateLimitPerMinute: number;
   /** Base of the URLs in responses; undefined means the request's own scheme and host. */
@@ -409,6 +412,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       port: c.TRIBUTARY_API_PORT,
       adminToken: c.TRIBUTARY_ADMIN_TOKEN,
       maxUploadBytes: c.TRIBUTARY_MAX_UPLOAD_BYTES,
+      maxDiffBytes: c.TRIBUTARY_MAX_DIFF_BYTES,
       rateLimitPerMinute: c.TRIBUTARY_RATE_LIMIT,
       publicUrl: c.TRIBUTARY_PUBLIC_URL?.replace(/\/+$/, ''),
       uploadUrlSecret: c.TRIBUTARY_UPLOAD_URL_SECRET,

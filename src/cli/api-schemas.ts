@@ -125,6 +125,7 @@ export type CommitStatus = z.infer<typeof CommitStatusSchema>;
 export const ReportSchema = z.object({
   files: z.record(z.string(), z.object({ totals: TotalsSchema }).loose()),
   totals: TotalsSchema,
+  flags: z.record(z.string(), TotalsSchema).optional(),
   sessions: z.array(z.unknown()).optional(),
 });
 
@@ -190,3 +191,5 @@ export const VerificationsSchema = z.object({
       .loose(),
   ),
 });
+
+export const DiffSavedSchema = z.object({ files: z.number().int(), bytes: z.number().int(), baseSha: z.string().nullable().optional() });

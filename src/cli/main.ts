@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { processIo, type CliIo } from './io';
 import { registerParseCommand } from './parse-command';
 import { registerCancelCommand } from './commands/cancel';
+import { registerCompareCommand } from './commands/compare';
 import { registerGcCommand } from './commands/gc';
 import { registerModeCommand } from './commands/mode';
 import { registerRepoCommand } from './commands/repo';
@@ -33,6 +34,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerUploadCommand,
   registerStatusCommand,
   registerReportCommand,
+  registerCompareCommand,
   registerTasksCommand,
   registerCancelCommand,
   registerGcCommand,

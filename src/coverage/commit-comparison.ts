@@ -6,6 +6,7 @@
  * Percentages are the five-decimal strings of `ratio` (`totals.ts`); a delta is head minus base in
  * percentage points, with the same five decimals and a leading `-` when coverage dropped.
  */
+import { z } from 'zod';
 import type { CoverageTotals, ReportTotals } from './totals';
 
 /** Coverage of the lines a diff adds or changes in head (a line counts once, whatever its hunk). */
@@ -37,6 +38,14 @@ export interface FileComparison {
   patch: PatchTotals | null;
 }
 
+/**
+ * Where the base came from: asked for (`?base=`), the base recorded with head's diff (the
+ * merge-base of the pull request's target that `--diff-base` diffed against), or head's recorded
+ * parent.
+ */
+export const BASE_SOURCES = ['given', 'pullRequest', 'parent'] as const;
+export type BaseSource = (typeof BASE_SOURCES)[number];
+
 export interface CommitComparison {
   base: { sha: string; totals: ReportTotals };
   head: { sha: string; totals: ReportTotals };
@@ -48,4 +57,58 @@ export interface CommitComparison {
   files: FileComparison[];
   /** The flag the comparison is restricted to (sessions carrying it), when one was asked for. */
   flag?: string;
+  /** How the base was chosen, when a service resolved it. */
+  baseSource?: BaseSource;
 }
+
+/**
+ * The contract as zod schemas (the API's response schema, the CLI's parser). Each is checked
+ * against the interface above both ways, so the two cannot drift apart.
+ */
+const Totals = z.object({
+  files: z.number().int(),
+  lines: z.number().int(),
+  hits: z.number().int(),
+  misses: z.number().int(),
+  partials: z.number().int(),
+  branches: z.number().int(),
+  methods: z.number().int(),
+  coverage: z.string(),
+});
+const WithSessions = Totals.extend({ sessions: z.number().int() });
+
+export const PatchTotalsSchema = z.object({
+  lines: z.number().int(),
+  hits: z.number().int(),
+  misses: z.number().int(),
+  partials: z.number().int(),
+  coverage: z.string().nullable(),
+});
+
+export const FileComparisonSchema = z.object({
+  path: z.string(),
+  basePath: z.string().optional(),
+  change: z.enum(['added', 'removed', 'changed']),
+  base: Totals.nullable(),
+  head: Totals.nullable(),
+  coverageDelta: z.string().nullable(),
+  patch: PatchTotalsSchema.nullable(),
+});
+
+export const CommitComparisonSchema = z.object({
+  base: z.object({ sha: z.string(), totals: WithSessions }),
+  head: z.object({ sha: z.string(), totals: WithSessions }),
+  coverageDelta: z.string(),
+  patch: PatchTotalsSchema.nullable(),
+  files: z.array(FileComparisonSchema),
+  flag: z.string().optional(),
+  baseSource: z.enum(BASE_SOURCES).optional(),
+});
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameShape: [
+  Same<z.infer<typeof PatchTotalsSchema>, PatchTotals>,
+  Same<z.infer<typeof FileComparisonSchema>, FileComparison>,
+  Same<z.infer<typeof CommitComparisonSchema>, CommitComparison>,
+] = [true, true, true];
+void sameShape;

@@ -1,14 +1,19 @@
 /**
  * The `tributary parse --json` and `--summary` documents:
  *   {"files": {"<path>": {"lines": {"<n>": VALUE}, "totals": TOTALS}}, "totals": TOTALS,
+ *    "flags"?: {"<flag>": FLAG_TOTALS},
  *    "sessions": [{"id": 0, "format": "lcov", "file": "<arg>", "warnings"?: [WARNING]}]}
  * VALUE is the line's derived value (hit count, "a/b" or true; skipped lines appear as -1).
  * TOTALS has exactly files, lines, hits, misses, partials, branches, methods, coverage.
+ * FLAG_TOTALS is TOTALS then `sessions`: the totals of the report restricted to the sessions
+ * carrying the flag (`flags.ts`); `flags` is there only when some session carries a flag, so a
+ * report without flags prints as it always did.
  * WARNING is a parse warning (`warnings.ts`); a session has `warnings` only when it has some.
  * Files are in path order and lines in number order, so equal reports print equal text.
  */
+import { flagTotals } from './flags';
 import type { CoverageReport, Session } from './report';
-import { fileTotals, sumTotals, type CoverageTotals } from './totals';
+import { fileTotals, sumTotals, type CoverageTotals, type ReportTotals } from './totals';
 import type { LineValue } from './types';
 import type { ParseWarning } from './warnings';
 
@@ -27,11 +32,13 @@ export interface FileJson {
 export interface ParseJson {
   files: Record<string, FileJson>;
   totals: CoverageTotals;
+  flags?: Record<string, ReportTotals>;
   sessions: SessionJson[];
 }
 
 export interface SummaryJson {
   totals: CoverageTotals;
+  flags?: Record<string, ReportTotals>;
   sessions: SessionJson[];
 }
 
@@ -46,13 +53,21 @@ export function toParseJson(report: CoverageReport, sessions: readonly Session[]
     all.push(totals);
     files[f.path] = { lines, totals: orderTotals(totals) };
   }
-  return { files, totals: orderTotals(sumTotals(all)), sessions: sessionsJson(sessions) };
+  return { files, totals: orderTotals(sumTotals(all)), ...flagsJson(report), sessions: sessionsJson(sessions) };
 }
 
 export function toSummaryJson(report: CoverageReport, sessions: readonly Session[] = report.sessions): SummaryJson {
   const all: CoverageTotals[] = [];
   for (const f of report) all.push(fileTotals(f));
-  return { totals: orderTotals(sumTotals(all)), sessions: sessionsJson(sessions) };
+  return { totals: orderTotals(sumTotals(all)), ...flagsJson(report), sessions: sessionsJson(sessions) };
+}
+
+function flagsJson(report: CoverageReport): { flags?: Record<string, ReportTotals> } {
+  const byFlag = flagTotals(report);
+  if (byFlag.size === 0) return {};
+  const flags: Record<string, ReportTotals> = {};
+  for (const [flag, t] of byFlag) flags[flag] = { ...orderTotals(t), sessions: t.sessions };
+  return { flags };
 }
 
 function sessionsJson(sessions: readonly Session[]): SessionJson[] {

@@ -5,7 +5,9 @@ import { BLOB_PREFIXES, type ListedBlob } from './blob-store';
 /**
  * The retention planner: given the blobs that exist (a listed page), what the database says
  * refers to them, the policy and the time, which blobs go. Pure, so every rule is tested on its
- * own; the gc activity lists, asks the database and applies the plan.
+ * own; the gc activity lists, asks the database and applies the plan. Commit diffs are not
+ * blobs: they live in their commit's row (`commit_diffs`, gzipped, replaced by a later diff) and
+ * go with it, so nothing here plans for them.
  */
 
 /** What a key names, read back from the shapes `keys` in blob-store.ts writes. */

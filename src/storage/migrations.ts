@@ -227,6 +227,20 @@ export const MIGRATIONS: readonly Migration[] = [
     id: '0011_upload_report_fixes',
     statements: [`ALTER TABLE uploads ADD COLUMN report_fixes_key text`],
   },
+  {
+    // One unified diff per commit (a later one replaces it), gzipped in the row so it goes with
+    // its commit; base_sha is what the sender diffed against, when it says.
+    id: '0012_commit_diffs',
+    statements: [
+      `CREATE TABLE commit_diffs (
+        commit_id bigint PRIMARY KEY REFERENCES commits (id) ON DELETE CASCADE,
+        diff_gzip bytea NOT NULL,
+        bytes bigint NOT NULL CHECK (bytes >= 0),
+        base_sha text,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`,
+    ],
+  },
 ];
 
 /**

@@ -3,6 +3,7 @@ import type { ClaimUploadsInput, StartRunInput, StartVerificationInput } from '.
 import type { IdempotencyScope, UploadMode } from '../vocabulary';
 import { getCommit, getCommitStartFacts, recordCommitMetadata } from './commits';
 import type { Database } from './database';
+import { DiffStore, type SaveCommitDiffInput } from './diffs';
 import { ExperimentStore, type RecordExperimentInput } from './experiments';
 import { MaintenanceStore, type FindStaleInput, type ReleaseClaimsInput } from './maintenance';
 import { QueueStore } from './queue';
@@ -17,6 +18,7 @@ import { VerificationStore, type ListVerificationsInput, type RecordVerification
 // What callers of the store use besides it, so they need not know its modules.
 export { ConflictError, IdempotencyConflictError, NotFoundError, SupersededRunError } from './errors';
 export type { SaveBatchOutcome } from './reports';
+export type { CommitDiffRow, SaveCommitDiffInput } from './diffs';
 export { CommitMetadataSchema, RepoSettingsSchema, type CommitMetadata, type UploadRow } from './rows';
 export type { StaleCommit } from './maintenance';
 export type { PendingMetadata, PendingUpload } from './pending-uploads';
@@ -38,6 +40,7 @@ export class Store {
   private readonly runs: RunStore;
   private readonly reports: ReportStore;
   private readonly experiments: ExperimentStore;
+  private readonly diffs: DiffStore;
   private readonly maintenance: MaintenanceStore;
   private readonly pending: PendingUploadStore;
   private readonly verifications: VerificationStore;
@@ -49,6 +52,7 @@ export class Store {
     this.runs = new RunStore(db);
     this.reports = new ReportStore(db);
     this.experiments = new ExperimentStore(db);
+    this.diffs = new DiffStore(db);
     this.maintenance = new MaintenanceStore(db);
     this.pending = new PendingUploadStore(db);
     this.verifications = new VerificationStore(db);
@@ -139,6 +143,13 @@ export class Store {
   }
   getCommitReport(repo: string, sha: string) {
     return this.reports.getCommitReport(repo, sha);
+  }
+
+  saveCommitDiff(input: SaveCommitDiffInput) {
+    return this.diffs.saveCommitDiff(input);
+  }
+  getCommitDiff(repo: string, sha: string) {
+    return this.diffs.getCommitDiff(repo, sha);
   }
 
   recordExperiment(input: RecordExperimentInput) {

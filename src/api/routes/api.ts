@@ -1,6 +1,7 @@
 import { unauthorized } from '../errors';
 import type { RoutePlugin } from '../server';
 import { commitRoutes } from './commits';
+import { compareRoutes } from './compare';
 import { queueRoutes } from './queue';
 import { repoRoutes } from './repos';
 import { taskRoutes } from './tasks';
@@ -19,6 +20,7 @@ export const apiRoutes: RoutePlugin = async (app, { ctx }) => {
   await app.register(repoRoutes, { ctx });
   await app.register(uploadRoutes, { ctx });
   await app.register(commitRoutes, { ctx });
+  await app.register(compareRoutes, { ctx });
   await app.register(taskRoutes, { ctx });
   await app.register(queueRoutes, { ctx });
   await app.register(verificationRoutes, { ctx });

@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { ReportTotalsSchema } from '../../activities/contracts';
+import { flagReport } from '../../coverage/flags';
 import { addSessionWarnings, toParseJson } from '../../coverage/json-output';
 import { readReport } from '../../coverage/report-format';
 import { warningCount } from '../../coverage/warnings';
@@ -63,6 +64,10 @@ const ReportSchema = z.object({
     z.object({ lines: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])), totals: ParseTotalsSchema }),
   ),
   totals: ParseTotalsSchema,
+  flags: z
+    .record(z.string(), ParseTotalsSchema.extend({ sessions: z.number().int() }))
+    .optional()
+    .describe('per flag, the totals of the report restricted to the sessions carrying it; only when some session carries a flag'),
   sessions: z.array(
     z.object({
       id: z.number().int(),
@@ -197,14 +202,15 @@ export const commitRoutes: RoutePlugin = async (app, { ctx }) => {
     {
       onRequest: repositoryAccess,
       schema: {
-        summary: 'The merged report, in the shape of `tributary parse --json`; ?file= for one file',
+        summary: 'The merged report, in the shape of `tributary parse --json`; ?file= for one file, ?flag= for one flag',
         description:
           'With `file`, `files` holds only that file (404 when the report has no such file); `totals` and `sessions` stay those of the whole report. ' +
+          'With `flag`, the report is restricted to the sessions carrying that flag (each line derived from them only), files, totals and sessions alike. ' +
           "A session whose upload had lines skipped or clamped carries that upload's `warnings`.",
         tags: ['commits'],
         security: bearerSecurity,
         params: CommitParams,
-        querystring: z.object({ file: z.string().min(1).max(4096).optional() }),
+        querystring: z.object({ file: z.string().min(1).max(4096).optional(), flag: z.string().min(1).max(1000).optional() }),
         response: { 200: ReportSchema, ...errorResponses },
       },
     },
@@ -216,7 +222,9 @@ export const commitRoutes: RoutePlugin = async (app, { ctx }) => {
       if (bytes === null) throw new Error(`commit report blob ${saved.reportKey} is missing`);
       // Warnings belong to an upload's input, not to the merged coverage: they stay on the
       // uploads (database) and are joined to the report's sessions by session number.
-      const json = addSessionWarnings(toParseJson(readReport(bytes)), new Map(uploads.map((u) => [u.session, u.warnings])));
+      const full = readReport(bytes);
+      const report = request.query.flag === undefined ? full : flagReport(full, request.query.flag);
+      const json = addSessionWarnings(toParseJson(report), new Map(uploads.map((u) => [u.session, u.warnings])));
       const file = request.query.file;
       if (file === undefined) return json;
       const one = json.files[file];

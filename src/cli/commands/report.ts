@@ -3,12 +3,13 @@ import { CommitStatusSchema, ReportSchema, type CommitMetadataInfo, type CommitS
 import { ApiError } from '../http-client';
 import { commitPath } from '../follow';
 import type { CliIo } from '../io';
-import { coverageText, table, totalsTable } from '../output';
+import { coverageText, table, TOTALS_HEADER, totalsRow, totalsTable } from '../output';
 import { addServerOptions, EXIT, runServerCommand, type ServerOptions } from '../server-context';
 import { check, ShaSchema, SlugSchema } from '../validate';
 
 interface ReportOptions extends ServerOptions {
   file?: string;
+  flag?: string;
 }
 
 /** The commit's metadata as `label  value` lines, in this order; absent values are left out. */
@@ -32,14 +33,15 @@ export function registerReportCommand(program: Command, io: CliIo): void {
     )
     .argument('<owner/name>', 'the repository')
     .argument('<sha>', 'the commit')
-    .option('--file <path>', 'only this file');
+    .option('--file <path>', 'only this file')
+    .option('--flag <flag>', 'only the sessions carrying this flag');
   addServerOptions(cmd).action(async (slugArg: string, shaArg: string, options: ReportOptions) => {
     await runServerCommand(io, options, async (ctx) => {
       const slug = check(SlugSchema, slugArg, 'repository');
       const sha = check(ShaSchema, shaArg, 'commit');
       const token = ctx.repoToken(slug);
       const [reportAnswer, commitAnswer] = await Promise.allSettled([
-        ctx.client.json(ReportSchema, `${commitPath(slug, sha)}/report`, { token, query: { file: options.file } }),
+        ctx.client.json(ReportSchema, `${commitPath(slug, sha)}/report`, { token, query: { file: options.file, flag: options.flag } }),
         ctx.client.json(CommitStatusSchema, commitPath(slug, sha), { token }),
       ]);
       if (reportAnswer.status === 'rejected') {
@@ -65,6 +67,8 @@ export function registerReportCommand(program: Command, io: CliIo): void {
       if (described.length > 0) io.stdout(`${table(described)}\n`);
       // The report's totals (the `parse --json` shape) do not count sessions; its session list does.
       io.stdout(totalsTable({ ...value.totals, sessions: value.totals.sessions ?? value.sessions?.length }));
+      const flags = Object.entries(value.flags ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      if (flags.length > 0) io.stdout(`\n${table([['flag', ...TOTALS_HEADER], ...flags.map(([flag, t]) => [flag, ...totalsRow(t)])])}`);
       const files = Object.entries(value.files).sort(([a], [b]) => a.localeCompare(b));
       if (files.length > 0) {
         const rows = files.map(([file, f]) => [coverageText(f.totals.coverage), String(f.totals.lines), String(f.totals.hits), String(f.totals.misses), String(f.totals.partials), file]);

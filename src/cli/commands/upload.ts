@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { Command, Option } from 'commander';
 import { FORMATS } from '../../coverage/types';
 import { describeWarning } from '../../coverage/warnings';
-import { PostedUploadsSchema, type CommitStatus, type PostedUpload, type UploadStatus } from '../api-schemas';
+import { DiffSavedSchema, PostedUploadsSchema, type CommitStatus, type PostedUpload, type UploadStatus } from '../api-schemas';
 import { detectCi } from '../ci-environment';
+import { commitDiff } from '../git-diff';
 import { sendProgress, statusLines } from '../display';
 import { ApiError } from '../http-client';
 import { commitPath, followCommit, followUpload, getCommit, mapBounded } from '../follow';
@@ -29,6 +32,7 @@ interface UploadOptions extends ServerOptions {
   format?: string;
   fixes: string[];
   idempotencyKey?: string;
+  diffBase?: string;
   detach?: boolean;
   waitTimeout: string;
 }
@@ -58,6 +62,7 @@ export function registerUploadCommand(program: Command, io: CliIo): void {
     .addOption(new Option('--format <name>', 'skip detection and read every file as this format').choices([...FORMATS]))
     .option('--fixes <rule>', 'path fix "before::after" (repeatable)', collect, [])
     .option('--idempotency-key <key>', 'makes a repeated command with the same files return the same uploads (":<index>" is appended per file when several)')
+    .option('--diff-base <ref>', "send `git diff` of REF...the commit (or HEAD) from the checkout here, for compare's patch coverage")
     .option('--detach', 'print the upload ids and exit without waiting')
     .option('--wait-timeout <duration>', 'how long to follow the uploads', '10m');
   addServerOptions(cmd).action(async (files: string[], options: UploadOptions) => {
@@ -123,6 +128,9 @@ async function runUpload(ctx: ServerContext, files: string[], options: UploadOpt
   // upload the server already created instead of a second one.
   const keyFor = (i: number) => (options.idempotencyKey === undefined ? randomUUID() : local.length === 1 ? options.idempotencyKey : `${options.idempotencyKey}:${i}`);
 
+  // Before any upload: a git failure is a usage error that should send nothing.
+  const diff = options.diffBase === undefined ? undefined : await commitDiff(process.cwd(), options.diffBase, sha);
+
   const progress = sendProgress(io, options.json === true);
   const sent: Sent[] = [];
   try {
@@ -162,6 +170,17 @@ async function runUpload(ctx: ServerContext, files: string[], options: UploadOpt
     }
   } finally {
     progress.stop();
+  }
+
+  if (diff !== undefined) {
+    const gz = gzipSync(diff.text);
+    const saved = await ctx.client.json(DiffSavedSchema, `${commitPath(slug, sha)}/diff`, {
+      method: 'PUT',
+      token,
+      query: { base: diff.baseSha },
+      body: { open: () => Readable.from([gz]), length: gz.length, contentType: 'text/x-diff' },
+    });
+    if (!options.json) io.stderr(`diff: ${saved.value.files} file(s), ${saved.value.bytes} bytes against ${diff.baseSha.slice(0, 12)} (${options.diffBase})\n`);
   }
 
   if (options.detach) return detach(ctx, token, slug, sha, sent, options);
