@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { processIo, type CliIo } from './io';
 import { registerParseCommand } from './parse-command';
 import { registerCancelCommand } from './commands/cancel';
+import { registerFeedbackCommands } from './commands/feedback';
 import { registerGcCommand } from './commands/gc';
 import { registerModeCommand } from './commands/mode';
 import { registerRepoCommand } from './commands/repo';
@@ -39,6 +40,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerQueueCommand,
   registerVerificationsCommand,
   registerScheduleCommand,
+  registerFeedbackCommands,
 ];
 
 export function buildProgram(io: CliIo = processIo()): Command {
