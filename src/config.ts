@@ -174,6 +174,11 @@ export const ConfigSchema = z
     TRIBUTARY_REPORT_GRACE: durationMs.default(3_600_000),
     // Blobs no row refers to: a registration or finisher may still be writing them.
     TRIBUTARY_ORPHAN_GRACE: positiveDuration.default(86_400_000),
+    // A commit whose uploads stopped arriving this long ago counts as settled (notifies).
+    TRIBUTARY_SETTLE_AFTER: positiveDuration.default(300_000),
+    // How long a settled commit's notifier stays open for late uploads before it closes.
+    TRIBUTARY_NOTIFY_IDLE_TIMEOUT: positiveDuration.default(3_600_000),
+    TRIBUTARY_GITHUB_API_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }).default('https://api.github.com'),
   })
   // Node refuses a header timeout above the request timeout; say so in our own words.
   .refine((c) => c.TRIBUTARY_API_HEADERS_TIMEOUT <= c.TRIBUTARY_API_REQUEST_TIMEOUT, {
@@ -276,6 +281,19 @@ export interface Config {
   /** How long a process waits at start for Temporal and the database; 0 is for ever. */
   startupTimeoutMs: number;
   maintenance: MaintenanceConfig;
+  feedback: FeedbackConfig;
+}
+
+/** Readiness and feedback (commit statuses, PR comments, webhooks) of settled commits. */
+export interface FeedbackConfig {
+  /** Quiet period after which a commit without an explicit "done" or enough uploads settles. */
+  settleAfterMs: number;
+  /** A notifier with nothing new for this long closes (a later report starts it again). */
+  notifyIdleTimeoutMs: number;
+  /** GitHub's REST API (GitHub Enterprise: https://HOST/api/v3), no trailing slash. */
+  githubApiUrl: string;
+  /** Base of the links in statuses and comments; undefined: the gateway's own address. */
+  publicUrl?: string;
 }
 
 /** The schedules the workers keep (src/temporal/schedules.ts) and what they act on. */
@@ -434,6 +452,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         reportGraceMs: c.TRIBUTARY_REPORT_GRACE,
         orphanGraceMs: c.TRIBUTARY_ORPHAN_GRACE,
       },
+    },
+    feedback: {
+      settleAfterMs: c.TRIBUTARY_SETTLE_AFTER,
+      notifyIdleTimeoutMs: c.TRIBUTARY_NOTIFY_IDLE_TIMEOUT,
+      githubApiUrl: c.TRIBUTARY_GITHUB_API_URL.replace(/\/+$/, ''),
+      publicUrl: c.TRIBUTARY_PUBLIC_URL?.replace(/\/+$/, ''),
     },
   };
 }

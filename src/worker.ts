@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
-import { createActivities, createMaintenanceActivities, type ActivityDeps } from './activities';
+import { createActivities, createMaintenanceActivities, type ActivityDeps, type FeedbackDeps } from './activities';
 import { openAppContextWhenReady } from './app-context';
 import { ConfigError, loadConfig, type Config } from './config';
 import { runProcess, type StopStack } from './lifecycle';
@@ -21,7 +21,7 @@ export interface WorkerSetup {
  * Its activity slots times the parse budget bound what its processors can hold at once.
  */
 export async function createWorker({ connection, config, deps, overrides }: WorkerSetup): Promise<Worker> {
-  const withLimits: ActivityDeps = { ...deps, limits: { ...config.parseLimits, ...deps.limits } };
+  const withLimits: ActivityDeps = { ...deps, limits: { ...config.parseLimits, ...deps.limits }, feedback: deps.feedback ?? feedbackDepsOf(config) };
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -32,6 +32,12 @@ export async function createWorker({ connection, config, deps, overrides }: Work
     maxConcurrentLocalActivityExecutions: config.pipeline.localActivitySlots,
     ...overrides,
   });
+}
+
+/** Feedback from the configuration: links point at TRIBUTARY_PUBLIC_URL, else the gateway's address. */
+export function feedbackDepsOf(config: Config): FeedbackDeps {
+  const host = config.api.host === '0.0.0.0' || config.api.host === '::' ? '127.0.0.1' : config.api.host;
+  return { githubApiUrl: config.feedback.githubApiUrl, publicUrl: config.feedback.publicUrl ?? `http://${host}:${config.api.port}` };
 }
 
 /** Runs `worker`; `stop` shuts it down gracefully and waits for it, however it came to stop. */

@@ -298,3 +298,44 @@ export const VerificationVerdict = z.object({
   reason: z.string().nullable(),
 });
 export type VerificationVerdict = z.infer<typeof VerificationVerdict>;
+
+export const AnnounceReportInput = CommitRef.extend({ version: z.number().int().nonnegative() });
+export type AnnounceReportInput = z.infer<typeof AnnounceReportInput>;
+
+/** What the notifier decides readiness on, read from the database. */
+export const CommitReadiness = z.object({
+  /** The repository's `afterNBuilds`, null when it sets none. */
+  afterNBuilds: z.number().int().positive().nullable(),
+  /** Uploads that ended merged or error (cancelled ones will be uploaded again). */
+  terminal: Count,
+  /** Uploads still waiting or being processed. */
+  open: Count,
+  /** The saved report's version, 0 when none is saved. */
+  version: Count,
+  /** Feedback was planned for the commit before (an earlier notifier run settled it). */
+  notifiedBefore: z.boolean(),
+});
+export type CommitReadiness = z.infer<typeof CommitReadiness>;
+
+export const PlanFeedbackInput = CommitRef;
+export type PlanFeedbackInput = z.infer<typeof PlanFeedbackInput>;
+
+const DeliveryId = z.string().min(1).max(100);
+export const PlannedFeedback = z.object({
+  /** The saved report version the feedback was computed from. */
+  version: Count,
+  /** Deliveries still to send (those sent before, by key, are left out). */
+  pending: z.array(DeliveryId).max(100),
+  /** Deliveries whose key had already been planned (a redelivered notification). */
+  known: Count,
+});
+export type PlannedFeedback = z.infer<typeof PlannedFeedback>;
+
+export const DeliverFeedbackInput = z.object({ deliveryId: DeliveryId });
+export type DeliverFeedbackInput = z.infer<typeof DeliverFeedbackInput>;
+
+export const DeliverFeedbackResult = z.object({ state: z.enum(['sent', 'failed']), statusCode: z.number().int().nullable() });
+export type DeliverFeedbackResult = z.infer<typeof DeliverFeedbackResult>;
+
+export const AbandonDeliveryInput = z.object({ deliveryId: DeliveryId, error: z.string().max(2000) });
+export type AbandonDeliveryInput = z.infer<typeof AbandonDeliveryInput>;

@@ -17,4 +17,15 @@ export interface ActivityDeps {
    * configuration a nudge starts them with; workers have it, the other activities need none.
    */
   temporal?: Pick<RegistrationDeps, 'client' | 'config'>;
+  /** Where feedback goes (the notifier's activities); workers have it from the configuration. */
+  feedback?: FeedbackDeps;
+}
+
+export interface FeedbackDeps {
+  /** GitHub's REST API base (TRIBUTARY_GITHUB_API_URL). */
+  githubApiUrl: string;
+  /** Base of the commit page links in statuses, comments and webhook bodies. */
+  publicUrl: string;
+  /** The HTTP client of every delivery (tests may wrap it to inject faults). */
+  fetch?: typeof fetch;
 }

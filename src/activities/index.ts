@@ -11,6 +11,7 @@ import {
   RunStart,
   StartRunInput,
 } from './contracts';
+import { createAnnounceReport, createFeedbackActivities, type FeedbackActivities } from './feedback';
 import { createFinishCommit } from './finish-commit';
 import { createGcPage } from './gc';
 import { createProcessUpload } from './process-upload';
@@ -19,11 +20,12 @@ import { createReverifyActivities } from './reverify';
 import { RUN_SUPERSEDED, validateInput } from './validate';
 import { createVerifyExperiment } from './verify-experiment';
 
-export type { ActivityDeps } from './deps';
+export type { ActivityDeps, FeedbackDeps } from './deps';
+export type { FeedbackActivities } from './feedback';
 
 /** All of Tributary's activities, built from their dependencies: the commit workflows' and re-verification's. */
-export function createActivities(deps: ActivityDeps): Activities & ReverifyActivities {
-  return { ...createCommitActivities(deps), ...createReverifyActivities(deps) };
+export function createActivities(deps: ActivityDeps): Activities & ReverifyActivities & FeedbackActivities {
+  return { ...createCommitActivities(deps), ...createReverifyActivities(deps), ...createFeedbackActivities(deps) };
 }
 
 function createCommitActivities(deps: ActivityDeps) {
@@ -66,6 +68,8 @@ function createCommitActivities(deps: ActivityDeps) {
     processUpload: createProcessUpload(deps),
     finishCommit: createFinishCommit(deps),
     verifyExperiment: createVerifyExperiment(deps),
+    /** After a batch: the commit's notifier (readiness, feedback) looks again. */
+    announceReport: createAnnounceReport(deps),
   };
 }
 

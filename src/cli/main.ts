@@ -6,6 +6,7 @@ import { processIo, type CliIo } from './io';
 import { registerParseCommand } from './parse-command';
 import { registerCancelCommand } from './commands/cancel';
 import { registerCompareCommand } from './commands/compare';
+import { registerFeedbackCommands } from './commands/feedback';
 import { registerGcCommand } from './commands/gc';
 import { registerModeCommand } from './commands/mode';
 import { registerRepoCommand } from './commands/repo';
@@ -41,6 +42,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerQueueCommand,
   registerVerificationsCommand,
   registerScheduleCommand,
+  registerFeedbackCommands,
 ];
 
 export function buildProgram(io: CliIo = processIo()): Command {

@@ -241,6 +241,40 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // Feedback of settled commits: one row per notification and target, unique by its
+    // idempotency key (repo, sha, report version and digest, target), so a redelivered
+    // notification finds the row and sends nothing again; each try is logged.
+    id: '0013_deliveries',
+    statements: [
+      `CREATE TABLE deliveries (
+        id text PRIMARY KEY,
+        commit_id bigint NOT NULL REFERENCES commits (id) ON DELETE CASCADE,
+        idempotency_key text NOT NULL UNIQUE,
+        kind text NOT NULL CHECK (kind IN ('github_status', 'github_comment', 'webhook')),
+        target text NOT NULL,
+        report_version integer NOT NULL,
+        payload jsonb NOT NULL,
+        state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+        attempts integer NOT NULL DEFAULT 0,
+        last_status integer,
+        last_error text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        sent_at timestamptz
+      )`,
+      `CREATE INDEX deliveries_commit ON deliveries (commit_id, created_at)`,
+      `CREATE TABLE delivery_attempts (
+        delivery_id text NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+        attempt integer NOT NULL,
+        status_code integer,
+        error text,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz,
+        PRIMARY KEY (delivery_id, attempt)
+      )`,
+    ],
+  },
 ];
 
 /**

@@ -14,6 +14,16 @@ import {
  * (snake_case, int8 already numbers, see database.ts; timestamps as Date or text by driver).
  */
 
+/**
+ * A commit status's rule, as Codecov's: success when head coverage >= target - threshold, the
+ * target being the base's coverage (`auto`) or a fixed percentage.
+ */
+export const StatusRuleSchema = z.object({
+  target: z.union([z.literal('auto'), z.number().min(0).max(100)]).optional(),
+  threshold: z.number().min(0).max(100).optional(),
+});
+export type StatusRule = z.infer<typeof StatusRuleSchema>;
+
 export const RepoSettingsSchema = z.object({
   /** Path fixes applied to every upload of the repository. */
   fixes: z.array(z.string()).optional(),
@@ -23,6 +33,30 @@ export const RepoSettingsSchema = z.object({
   defaultBranch: z.string().min(1).max(1000).optional(),
   /** Its commits go before every other repository's when workers are saturated. */
   urgent: z.boolean().optional(),
+  /** Uploads a commit expects: it settles (and notifies) once this many reached merged or error. */
+  afterNBuilds: z.number().int().min(1).max(10_000).optional(),
+  /** Targets of the `tributary/project` and `tributary/patch` commit statuses. */
+  statuses: z.object({ project: StatusRuleSchema.optional(), patch: StatusRuleSchema.optional() }).optional(),
+  /** Commit statuses and the pull-request comment on GitHub (or GitHub Enterprise, TRIBUTARY_GITHUB_API_URL). */
+  github: z
+    .object({
+      /** OWNER/NAME on GitHub; absent: the repository's own slug. */
+      repository: z.string().regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, 'expected OWNER/NAME').optional(),
+      /** Write-only: answered as "***"; "***" or absent on a write keeps the stored one. */
+      token: z.string().min(1).max(1000).optional(),
+    })
+    .optional(),
+  /** Receivers of signed JSON notifications (compare result and event metadata). */
+  webhooks: z
+    .array(
+      z.object({
+        url: z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }),
+        /** Write-only, like github.token: the HMAC-SHA256 key of X-Tributary-Signature. */
+        secret: z.string().min(1).max(1000).optional(),
+      }),
+    )
+    .max(20)
+    .optional(),
 });
 export type RepoSettings = z.infer<typeof RepoSettingsSchema>;
 

@@ -4,6 +4,7 @@ import type { IdempotencyScope, UploadMode } from '../vocabulary';
 import { getCommit, getCommitStartFacts, recordCommitMetadata } from './commits';
 import type { Database } from './database';
 import { DiffStore, type SaveCommitDiffInput } from './diffs';
+import { DeliveryStore, type AttemptOutcome, type PlanDeliveriesInput } from './deliveries';
 import { ExperimentStore, type RecordExperimentInput } from './experiments';
 import { MaintenanceStore, type FindStaleInput, type ReleaseClaimsInput } from './maintenance';
 import { QueueStore } from './queue';
@@ -24,6 +25,7 @@ export type { StaleCommit } from './maintenance';
 export type { PendingMetadata, PendingUpload } from './pending-uploads';
 export { digestsConflict, type RegisteredUpload, type RegisterUploadInput } from './uploads';
 export { estimatedWaitSeconds, type QueueSnapshot, type WindowFigures } from './queue';
+export type { DeliveryAttempt, DeliveryKind, DeliveryRow, DeliveryState, PlannedDelivery } from './deliveries';
 export type { SampledCommit, VerificationRow, VerificationRun } from './verifications';
 
 /**
@@ -45,6 +47,7 @@ export class Store {
   private readonly pending: PendingUploadStore;
   private readonly verifications: VerificationStore;
   private readonly queue: QueueStore;
+  private readonly deliveries: DeliveryStore;
 
   constructor(private readonly db: Database) {
     this.repositories = new RepositoryStore(db);
@@ -57,6 +60,7 @@ export class Store {
     this.pending = new PendingUploadStore(db);
     this.verifications = new VerificationStore(db);
     this.queue = new QueueStore(db);
+    this.deliveries = new DeliveryStore(db);
   }
 
   createRepository(slug: string, uploadTokenHash: string, settings?: RepoSettings) {
@@ -198,5 +202,24 @@ export class Store {
   }
   queueTimesSince(after: Date, settleMs: number, limit?: number) {
     return this.queue.queueTimesSince(after, settleMs, limit);
+  }
+
+  planDeliveries(input: PlanDeliveriesInput) {
+    return this.deliveries.plan(input);
+  }
+  hasDeliveries(repo: string, sha: string) {
+    return this.deliveries.anyForCommit(repo, sha);
+  }
+  getDelivery(id: string) {
+    return this.deliveries.get(id);
+  }
+  startDeliveryAttempt(id: string) {
+    return this.deliveries.startAttempt(id);
+  }
+  finishDeliveryAttempt(id: string, attempt: number, outcome: AttemptOutcome) {
+    return this.deliveries.finishAttempt(id, attempt, outcome);
+  }
+  listDeliveries(repo: string, opts?: { sha?: string; limit?: number }) {
+    return this.deliveries.list(repo, opts);
   }
 }

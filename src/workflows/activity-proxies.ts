@@ -34,3 +34,6 @@ export const LOCAL_STEPS = 'local-quick-steps';
 
 /** Largest batch whose finisher runs as a local activity. */
 export const LOCAL_FINISH_MAX_UPLOADS = 16;
+
+/** Patch id of the commit workflow's nudge to the commit's notifier after each batch. */
+export const NOTIFY_AFTER_BATCH = 'notify-after-batch';

@@ -2,7 +2,7 @@ import { CancellationScope, condition, continueAsNew, isCancellation, log, patch
 import type { BatchUpload, ProcessSummary, RunStart, VerifyExperimentResult } from '../activities/contracts';
 import type { ExperimentOutcome, ModeDecision, WorkflowOutcome } from '../vocabulary';
 import { ExperimentOutcome as ExperimentOutcomeAttr, Outcome, UploadCount, UploadMode } from '../temporal/search-attributes';
-import { LOCAL_STEPS, localQuick, quick } from './activity-proxies';
+import { LOCAL_STEPS, localQuick, NOTIFY_AFTER_BATCH, quick } from './activity-proxies';
 import { runExperiment, runParallel, runSerial, versionAfter, type BatchOutcome, type PathContext, type VersionBase } from './batch-paths';
 import {
   type CommitCarry,
@@ -40,6 +40,8 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
   // Decided once, before the first command: a run keeps the kind of activity it started with.
   const localSteps = patched(LOCAL_STEPS);
   const steps = localSteps ? localQuick : quick;
+  // Runs recorded before the notifier existed replay without its nudges.
+  const announces = patched(NOTIFY_AFTER_BATCH);
 
   setHandler(uploadSignal, ({ uploadId, more }) => {
     const fresh = [uploadId, ...(more ?? [])].filter((id) => !seen.has(id)); // others: redelivered
@@ -148,10 +150,21 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
         { key: Outcome, value: outcomeOf(state) },
       ]);
       describe(state, repo, sha);
+      if (announces) await announce();
 
       if (workflowInfo().continueAsNewSuggested) {
         await continueAsNew<typeof commitWorkflow>({ repo, sha, settings, carry: summary() });
       }
+    }
+  }
+
+  /** The commit's notifier decides whether the commit is settled; a failed nudge never stops merging. */
+  async function announce(): Promise<void> {
+    try {
+      await steps.announceReport.executeWithOptions({ summary: `tell the notifier (report v${state.version})` }, [{ repo, sha, version: state.version }]);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('could not nudge the commit notifier', { repo, sha, error: String(err) });
     }
   }
 

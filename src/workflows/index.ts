@@ -3,3 +3,4 @@ export { commitWorkflow } from './commit-workflow';
 export { shadowParallelWorkflow } from './batch-paths';
 export { gcWorkflow, reconcileWorkflow } from './maintenance';
 export { reverifyCommitWorkflow, reverifyWorkflow } from './reverify-workflow';
+export { notifyWorkflow } from './notify-workflow';

@@ -30,11 +30,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function openHarness(pipelineEnv: Record<string, string> = {}): Promise<Harness> {
+export async function openHarness(pipelineEnv: Record<string, string> = {}, opts: { notify?: boolean } = {}): Promise<Harness> {
   const [env, bundle] = await Promise.all([createDevServerEnv(), bundleWorkflows()]);
   const targets = databasesUnderTest();
   const target = targets[targets.length - 1]!;
-  const p = await Pipeline.open({ client: env.client, connection: env.nativeConnection, bundle, database: await target.create(), env: pipelineEnv });
+  const p = await Pipeline.open({ client: env.client, connection: env.nativeConnection, bundle, database: await target.create(), env: pipelineEnv, notify: opts.notify });
   const worker: Worker = await p.worker();
   const running = worker.run();
   const adminToken = generateToken();

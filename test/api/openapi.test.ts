@@ -40,6 +40,9 @@ const RECORDED: ReadonlyArray<readonly [string, string, string, typeof BEARER | 
   ['POST', '/api/v1/tasks/{workflowId}/cancel', 'tasks', BEARER, ['202', '400', '401', '403', '404', '429']],
   ['GET', '/api/v1/queue', 'queue', BEARER, ['200', '400', '401', '403', '404', '429']],
   ['GET', '/api/v1/verifications', 'verifications', BEARER, ['200', '400', '401', '403', '404', '429']],
+  ['GET', '/api/v1/repos/{owner}/{repo}/settings', 'repositories', BEARER, ['200', '400', '401', '403', '404', '429']],
+  ['POST', '/api/v1/repos/{owner}/{repo}/commits/{sha}/done', 'commits', BEARER, ['202', '400', '401', '403', '404', '429']],
+  ['GET', '/api/v1/repos/{owner}/{repo}/deliveries', 'repositories', BEARER, ['200', '400', '401', '403', '404', '429']],
 ];
 
 interface Operation {

@@ -61,6 +61,7 @@ function activities(mode: UploadMode): Activities {
     },
     failUploads: async () => undefined,
     cancelPendingUploads: async () => 0,
+    announceReport: async () => false,
     processUpload: async (input) => {
       const base = { uploadId: input.uploadId, session: input.session, files: 0, lines: 0 };
       if (input.uploadId === 'u1') return { ...base, error: { code: 'report_invalid', message: 'not a coverage report' } };

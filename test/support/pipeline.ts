@@ -23,7 +23,7 @@ import { S3BlobStore } from '../../src/storage/s3-blob-store';
 import { Store } from '../../src/storage/store';
 import { commitWorkflowId, type CommitResult } from '../../src/workflows/commit-contracts';
 import type { commitWorkflow } from '../../src/workflows';
-import { createWorker } from '../../src/worker';
+import { createWorker, feedbackDepsOf } from '../../src/worker';
 import type { TestDatabase } from './database';
 
 export const CORPUS = path.resolve(__dirname, '../../../shared/corpus');
@@ -50,6 +50,8 @@ export interface PipelineOptions {
   bundle: WorkflowBundleWithSourceMap;
   database: TestDatabase;
   env?: Record<string, string>;
+  /** Workers get the Temporal client, so commits notify (readiness and feedback); off by default. */
+  notify?: boolean;
 }
 
 export class Pipeline {
@@ -83,7 +85,8 @@ export class Pipeline {
       salt: 'test',
       defaultMode: config.pipeline.defaultMode,
     });
-    return new Pipeline(config, db, store, blobs, { blobs, store, decideMode }, opts, dataDir);
+    const deps: ActivityDeps = { blobs, store, decideMode, ...(opts.notify ? { temporal: { client: opts.client, config }, feedback: feedbackDepsOf(config) } : {}) };
+    return new Pipeline(config, db, store, blobs, deps, opts, dataDir);
   }
 
   /** A repository whose uploads go through `mode`. */

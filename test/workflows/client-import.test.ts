@@ -20,7 +20,7 @@ test('importing the commit workflow as a value loads only the workflow modules a
   `;
   const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8' });
   const { exports, type, loaded } = JSON.parse(out.trim().split('\n').pop()!) as { exports: string[]; type: string; loaded: string[] };
-  assert.deepEqual(exports, ['commitWorkflow', 'gcWorkflow', 'reconcileWorkflow', 'reverifyCommitWorkflow', 'reverifyWorkflow', 'shadowParallelWorkflow']);
+  assert.deepEqual(exports, ['commitWorkflow', 'gcWorkflow', 'notifyWorkflow', 'reconcileWorkflow', 'reverifyCommitWorkflow', 'reverifyWorkflow', 'shadowParallelWorkflow']);
   assert.equal(type, 'function');
   const local = loaded.filter((f) => !f.includes(`${path.sep}node_modules${path.sep}`)).map((f) => path.relative(ROOT, f));
   assert.ok(local.length > 0, 'the workflow modules themselves were loaded');

@@ -92,6 +92,7 @@ class FakeCommit {
         this.calls.push('cancel-pending');
         return this.queue.length;
       },
+      announceReport: async () => false,
       processUpload: async (input) => {
         this.calls.push(`process:${input.target.kind}:${input.uploadId}`);
         await this.hooks.processUpload?.(input);

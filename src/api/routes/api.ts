@@ -2,6 +2,7 @@ import { unauthorized } from '../errors';
 import type { RoutePlugin } from '../server';
 import { commitRoutes } from './commits';
 import { compareRoutes } from './compare';
+import { feedbackRoutes } from './feedback';
 import { queueRoutes } from './queue';
 import { repoRoutes } from './repos';
 import { taskRoutes } from './tasks';
@@ -24,4 +25,5 @@ export const apiRoutes: RoutePlugin = async (app, { ctx }) => {
   await app.register(taskRoutes, { ctx });
   await app.register(queueRoutes, { ctx });
   await app.register(verificationRoutes, { ctx });
+  await app.register(feedbackRoutes, { ctx });
 };

@@ -20,6 +20,7 @@ import {
   uploadLocationPath,
   uploadLocationSecret,
 } from '../../codecov/protocol';
+import { nudgeNotifier } from '../../services/notify';
 import { acceptCodecovPayload, PendingUploadUsedError } from '../../services/codecov-ingest';
 import type { CommitMetadata, PendingMetadata } from '../../storage/store';
 import { CommitShaSchema, RepoSlugSchema, UploadIdSchema } from '../../vocabulary';
@@ -234,7 +235,7 @@ export const codecovRoutes: RoutePlugin = async (app, { ctx }) => {
     '/upload/:service/:slug/commits/:sha/upload-complete',
     {
       schema: {
-        summary: "Codecov send-notifications: the commit's uploads so far (Tributary merges as uploads arrive; nothing else to trigger)",
+        summary: "Codecov send-notifications: the uploader is done with the commit (it settles and notifies once its uploads are processed); answers its uploads so far",
         tags: [TAG],
         security: tokenSecurity,
         params: CommitParams,
@@ -247,6 +248,9 @@ export const codecovRoutes: RoutePlugin = async (app, { ctx }) => {
     },
     async (request) => {
       const repo = await encodedRepository(request, request.params.slug);
+      // codecov-cli's upload_completion_logic: POST /upload/{service}/{slug}/commits/{sha}/upload-complete
+      // with {cli_args, version}; for us it is the uploader's "done".
+      await nudgeNotifier({ client, config }, repo, request.params.sha.toLowerCase(), { kind: 'done' });
       const uploads = await store.listUploads(repo, request.params.sha);
       const count = (states: readonly string[]) => uploads.filter((u) => states.includes(u.state)).length;
       return {

@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { mergeSecrets, MissingSecretError, redactSettings } from '../../feedback/settings';
 import { RepoSettingsSchema } from '../../storage/store';
+import type { RepoSettings } from '../../storage/rows';
 import { RepoSlugSchema } from '../../vocabulary';
 import { adminOnly, knownCaller } from '../auth';
-import { ErrorBodySchema, notFound } from '../errors';
+import { badRequest, ErrorBodySchema, notFound } from '../errors';
 import { bearerSecurity, errorResponses, ModeOrNull, RepoParams, repoSlugOf } from '../schemas';
 import type { RoutePlugin } from '../server';
 import { generateToken, hashToken } from '../tokens';
@@ -29,7 +31,8 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
     },
     async (request, reply) => {
       const uploadToken = generateToken();
-      const repo = await store.createRepository(request.body.slug, hashToken(uploadToken), request.body.settings ?? {});
+      const settings = withSecrets(request.body.settings ?? {}, {});
+      const repo = await store.createRepository(request.body.slug, hashToken(uploadToken), settings);
       return reply.code(201).send({ slug: repo.slug, uploadToken });
     },
   );
@@ -56,7 +59,7 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
         repos: visible.map(({ repository, mode }) => ({
           slug: repository.slug,
           mode,
-          settings: repository.settings,
+          settings: redactSettings(repository.settings),
           createdAt: repository.createdAt.toISOString(),
         })),
       };
@@ -69,7 +72,7 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
       onRequest: adminOnly,
       config: { missing: 'repository' },
       schema: {
-        summary: "Replace the repository's settings (admin): path fixes, ignores, default branch, urgent",
+        summary: "Replace the repository's settings (admin): path fixes, ignores, default branch, urgent, readiness, statuses, GitHub, webhooks",
         description:
           'A commit of the default branch (`defaultBranch`, else TRIBUTARY_DEFAULT_BRANCH) is processed before pull requests and other branches when workers are saturated; every commit of an `urgent` repository before both. Applies to commit workflows started afterwards.',
         tags: ['repositories'],
@@ -81,9 +84,32 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
     },
     async (request) => {
       const slug = repoSlugOf(request.params);
-      const repo = await store.setRepositorySettings(slug, request.body);
+      const stored = await store.getRepository(slug);
+      if (stored === null) throw notFound('repository');
+      // Two writers at once: the last one wins, as with any replace; secrets kept are the stored ones.
+      const repo = await store.setRepositorySettings(slug, withSecrets(request.body, stored.settings));
       if (repo === null) throw notFound('repository');
-      return { slug, settings: repo.settings };
+      return { slug, settings: redactSettings(repo.settings) };
+    },
+  );
+
+  app.get(
+    '/repos/:owner/:repo/settings',
+    {
+      onRequest: adminOnly,
+      schema: {
+        summary: "The repository's settings (admin); secrets (github.token, webhook secrets) answered as \"***\"",
+        tags: ['repositories'],
+        security: bearerSecurity,
+        params: RepoParams,
+        response: { 200: z.object({ slug: z.string(), settings: RepoSettingsSchema }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const slug = repoSlugOf(request.params);
+      const repo = await store.getRepository(slug);
+      if (repo === null) throw notFound('repository');
+      return { slug, settings: redactSettings(repo.settings) };
     },
   );
 
@@ -133,3 +159,12 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
     }),
   );
 };
+
+function withSecrets(incoming: RepoSettings, stored: RepoSettings): RepoSettings {
+  try {
+    return mergeSecrets(incoming, stored);
+  } catch (err) {
+    if (err instanceof MissingSecretError) throw badRequest(err.field, err.message);
+    throw err;
+  }
+}
