@@ -110,7 +110,10 @@ describe('commit workflow histories recorded before the batch-paths refactor', (
         'patch {"id":"local-quick-steps","deprecated":false}',
         // The patch marks the run in the TemporalChangeVersion search attribute.
         'upsert TemporalChangeVersion',
-        ...commands(before.commit, localSinceThePatch),
+        'patch {"id":"notify-after-batch","deprecated":false}',
+        'upsert TemporalChangeVersion',
+        // Since `notify-after-batch`, each batch's end tells the commit's notifier (none here).
+        ...commands(before.commit, localSinceThePatch).flatMap((c) => (c.startsWith('upsert Outcome') ? [c, 'local announceReport → false'] : [c])),
       ];
       assert.deepEqual(commands(now.commit), expected);
       if (before.shadow) assert.deepEqual(commands(now.shadow!), commands(before.shadow));
