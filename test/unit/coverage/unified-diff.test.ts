@@ -356,7 +356,6 @@ describe('fuzz', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(pathArb, pathArb, fc.boolean(), editArb), { minLength: 1, maxLength: 4 }), (specs) => {
         const made = specs.map(([a, b, rename, { base, ops }]) => ({ base, ...diffOf(a, rename ? b : a, base, ops) }));
-        const files = made.map((m) => m.file);
         // git writes no file without hunks, a rename or a mode change: leave those out.
         const kept = made.filter((m) => m.file.hunks.length > 0 || m.file.status === 'renamed');
         const parsed = parseUnifiedDiff(formatDiff(kept.map((m) => m.file)));
