@@ -227,6 +227,14 @@ export const MIGRATIONS: readonly Migration[] = [
     id: '0011_upload_report_fixes',
     statements: [`ALTER TABLE uploads ADD COLUMN report_fixes_key text`],
   },
+  {
+    // The pages list a repository's commits newest first, all of them or one branch's.
+    id: '0012_commit_listing',
+    statements: [
+      `CREATE INDEX commits_by_time ON commits (repository_id, created_at DESC, sha DESC)`,
+      `CREATE INDEX commits_by_branch_time ON commits (repository_id, branch, created_at DESC, sha DESC)`,
+    ],
+  },
 ];
 
 /**

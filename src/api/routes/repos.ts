@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RepoSettingsSchema } from '../../storage/store';
-import { RepoSlugSchema } from '../../vocabulary';
+import { isReservedOwner, RepoSlugSchema, RESERVED_OWNERS } from '../../vocabulary';
 import { adminOnly, knownCaller } from '../auth';
 import { ErrorBodySchema, notFound } from '../errors';
 import { bearerSecurity, errorResponses, ModeOrNull, RepoParams, repoSlugOf } from '../schemas';
@@ -19,7 +19,10 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
         summary: 'Create a repository (admin); answers its upload token, once',
         tags: ['repositories'],
         security: bearerSecurity,
-        body: z.object({ slug: RepoSlugSchema, settings: RepoSettingsSchema.optional() }),
+        body: z.object({
+          slug: RepoSlugSchema.refine((s) => !isReservedOwner(s), `the owner may not be one of the gateway's own paths: ${RESERVED_OWNERS.join(', ')}`),
+          settings: RepoSettingsSchema.optional(),
+        }),
         response: {
           201: z.object({ slug: z.string(), uploadToken: z.string() }),
           ...errorResponses,
