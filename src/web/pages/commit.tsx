@@ -103,7 +103,7 @@ export function CommitPage(p: CommitPageProps) {
         {t === null ? (
           <p>No report saved yet.</p>
         ) : (
-          <div class="scroll">
+          <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
             <table id="totals-table">
               <caption>Coverage of the merged report</caption>
               <thead>
@@ -141,7 +141,7 @@ export function CommitPage(p: CommitPageProps) {
 
       <section aria-labelledby="uploads">
         <h2 id="uploads">Uploads</h2>
-        <div class="scroll">
+        <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
           <table id="upload-list">
             <caption>{p.uploads.length} uploads (sessions) of this commit</caption>
             <thead>
@@ -206,7 +206,7 @@ export function CommitPage(p: CommitPageProps) {
               </ol>
             </nav>
             <Treemap nodes={p.treemapNodes} href={nodeHref} label={`Treemap of ${p.folder || 'the root folder'}`} />
-            <div class="scroll">
+            <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
               <table id="file-tree">
                 <caption>
                   {p.folder === '' ? 'The root folder' : p.folder}: {count(p.totalNodes)} entries

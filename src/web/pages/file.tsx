@@ -74,7 +74,7 @@ export function FilePage(p: FilePageProps) {
         <p id="file-empty">{p.flag === undefined ? 'This file has no coverage in this commit.' : `No upload flagged ${p.flag} covers this file.`}</p>
       ) : (
         <>
-          <div class="scroll">
+          <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
             <table id="file-totals">
               <caption>Totals of {p.path}{p.flag === undefined ? '' : ` (flag ${p.flag})`}</caption>
               <thead>
@@ -106,7 +106,7 @@ export function FilePage(p: FilePageProps) {
             <dd id="partial-ranges">{partial.length === 0 ? 'none' : ranges(partial)}</dd>
           </dl>
           {sourceLines === null && <p class="muted">The uploads carried no source for this file: only its reported lines are shown.</p>}
-          <div class="scroll">
+          <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
             <table id="file-lines" class="lines">
               <caption>{sourceLines === null ? 'Reported lines' : 'Source'} with their coverage</caption>
               <thead>

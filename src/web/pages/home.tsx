@@ -17,7 +17,7 @@ export function HomePage(props: { repos: HomeRow[] }) {
       {props.repos.length === 0 ? (
         <p>No repository to show. Create one with <code>tributary repo create OWNER/NAME</code>, or log in to see private ones.</p>
       ) : (
-        <div class="scroll">
+        <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
           <table>
             <caption>Each repository's latest coverage on its default branch, and its trend over the last reports</caption>
             <thead>

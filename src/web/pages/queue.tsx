@@ -14,7 +14,7 @@ export function QueuePage(p: { queue: QueueView; verifications: VerificationRow[
       <p>
         Read at <time datetime={q.at}>{timeText(new Date(q.at))}</time> (the database's clock).
       </p>
-      <div class="scroll">
+      <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
         <table id="queue-total">
           <caption>All repositories</caption>
           <thead>
@@ -36,7 +36,7 @@ export function QueuePage(p: { queue: QueueView; verifications: VerificationRow[
         </table>
       </div>
       <h2>Queue times and throughput</h2>
-      <div class="scroll">
+      <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
         <table id="queue-windows">
           <caption>Uploads whose processing started in the window</caption>
           <thead>
@@ -65,7 +65,7 @@ export function QueuePage(p: { queue: QueueView; verifications: VerificationRow[
       {q.repositories.length === 0 ? (
         <p>Nothing waiting or processing.</p>
       ) : (
-        <div class="scroll">
+        <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
           <table id="queue-repos">
             <caption>Repositories with uploads waiting or processing</caption>
             <thead>
@@ -95,7 +95,7 @@ export function QueuePage(p: { queue: QueueView; verifications: VerificationRow[
       {p.verifications.length === 0 ? (
         <p>No re-verification has run yet.</p>
       ) : (
-        <div class="scroll">
+        <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
           <table id="verifications">
             <caption>Scheduled re-verification outcomes, newest first</caption>
             <thead>

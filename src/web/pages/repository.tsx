@@ -44,7 +44,7 @@ export function RepositoryPage(p: RepositoryPageProps) {
             <JsonData id="chart-data" value={p.chart} />
             <details>
               <summary>Chart data as a table</summary>
-              <div class="scroll">
+              <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
                 <table>
                   <caption>Coverage of the last {p.chart.length} reports on {p.chartBranch}, oldest first</caption>
                   <thead>
@@ -92,7 +92,7 @@ export function RepositoryPage(p: RepositoryPageProps) {
         {p.commits.length === 0 ? (
           <p>No commits{p.branch === undefined ? '' : ` on ${p.branch}`} yet.</p>
         ) : (
-          <div class="scroll">
+          <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
             <table id="commit-list">
               <caption>Commits{p.branch === undefined ? '' : ` on ${p.branch}`}, newest first</caption>
               <thead>
