@@ -95,6 +95,10 @@ export async function webPages(app: FastifyInstance, deps: WebDeps): Promise<voi
   const sources = deps.sources ?? noSources;
   const summaries = new SummaryCache<FileEntry[]>(32);
 
+  // Pages are for people: the API's OpenAPI document leaves them out.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
   await app.register(formbody);
   await registerWebAccess(app, {
     store,
