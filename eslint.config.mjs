@@ -12,7 +12,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -49,6 +49,7 @@ export default tseslint.config(
   {
     // Plain JavaScript (the bin shim, set-up scripts): no type information, Node globals.
     files: ['**/*.js', '**/*.mjs'],
+    ignores: ['src/web/assets/**'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       sourceType: 'module',
@@ -64,6 +65,12 @@ export default tseslint.config(
     // Tests look for terminal escape codes (ESC) in what the CLI prints.
     files: ['test/**/*.ts'],
     rules: { 'no-control-regex': 'off' },
+  },
+  {
+    // The pages' scripts run in the browser, served as they are (no build step).
+    files: ['src/web/assets/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly', EventSource: 'readonly', uPlot: 'readonly', JSON: 'readonly', location: 'readonly', console: 'readonly', Intl: 'readonly', Date: 'readonly' } },
   },
   {
     files: ['bin/**/*.js'],

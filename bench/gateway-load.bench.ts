@@ -119,7 +119,7 @@ async function main(): Promise<void> {
               'content-type': 'application/octet-stream',
               'idempotency-key': `bench-${u.index}`,
             },
-            body: u.file.body,
+            body: new Uint8Array(u.file.body),
           });
           const body = (await res.json()) as { uploads?: { uploadId: string; session: number }[] };
           if (res.status === 202 && body.uploads?.length === 1) {

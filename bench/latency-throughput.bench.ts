@@ -76,7 +76,7 @@ async function main(): Promise<void> {
         const res = await fetch(`${base}/api/v1/repos/${repo}/commits/${sha}/uploads`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'idempotency-key': key },
-          body,
+          body: new Uint8Array(body),
         });
         const answer = (await res.json()) as { uploads?: { uploadId: string; session: number }[] };
         if (res.status === 202 && answer.uploads?.length === 1) return { ...answer.uploads[0]!, sentAt };

@@ -15,6 +15,18 @@ stop_servers() {
 }
 trap stop_servers EXIT
 
+# The web pages' browser tests drive Debian's Chromium (no browser download): installed with
+# apt-get when it is missing, unless CHROMIUM_PATH names one.
+if [ -z "${CHROMIUM_PATH:-}" ] && ! [ -x /usr/bin/chromium ]; then
+  echo "test: no /usr/bin/chromium; installing Debian's 'chromium' package..." >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test: installing 'chromium' needs root (apt-get install -y chromium), or set CHROMIUM_PATH" >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >&2
+fi
+
 # Storage tests run against PGlite and, through TEST_DATABASE_URL, a real PostgreSQL server:
 # scripts/postgres.sh starts a local one unless a URL is given, and it is stopped at the end only
 # if this run started it.

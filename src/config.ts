@@ -102,6 +102,8 @@ export const ConfigSchema = z
     TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
     TEMPORAL_DEV_PORT: port.default(7233),
     TEMPORAL_UI_PORT: port.default(8233),
+    // Unset: the embedded dev server's UI when no server address is configured, else no link.
+    TRIBUTARY_TEMPORAL_UI_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }).optional(),
     TEMPORAL_CLI_PATH: z.string().min(1).optional(),
     TRIBUTARY_DEFAULT_MODE: z.enum(UPLOAD_MODES).default('parallel'),
     // 0: an idle commit's first upload is claimed at once; later ones batch while a batch runs.
@@ -231,6 +233,8 @@ export interface Config {
     devPort: number;
     uiPort: number;
     cliPath?: string;
+    /** Base URL of the Temporal Web UI the pages link workflows to; undefined: no link. */
+    uiUrl?: string;
   };
   pipeline: {
     defaultMode: UploadMode;
@@ -382,6 +386,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       devPort: c.TEMPORAL_DEV_PORT,
       uiPort: c.TEMPORAL_UI_PORT,
       cliPath: c.TEMPORAL_CLI_PATH,
+      uiUrl: c.TRIBUTARY_TEMPORAL_UI_URL?.replace(/\/+$/, '') ?? (connection.settings.address === undefined ? `http://127.0.0.1:${c.TEMPORAL_UI_PORT}` : undefined),
     },
     pipeline: {
       defaultMode: c.TRIBUTARY_DEFAULT_MODE,

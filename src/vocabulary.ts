@@ -24,6 +24,18 @@ export const RepoSlugSchema = z
   );
 
 /**
+ * First path segments the gateway serves itself (API, docs, badges, the pages' assets and login,
+ * health and metrics, Codecov's upload routes): no repository's owner may be called so, or its
+ * pages at `/{owner}/{repo}` would be shadowed.
+ */
+export const RESERVED_OWNERS = ['api', 'docs', 'badge', 'assets', 'login', 'logout', 'queue', 'upload', 'healthz', 'readyz', 'metrics'] as const;
+
+export function isReservedOwner(slug: string): boolean {
+  const first = slug.split('/')[0]!.toLowerCase();
+  return (RESERVED_OWNERS as readonly string[]).includes(first);
+}
+
+/**
  * A slug's owner and name: the name is the last segment, the owner everything before it (so
  * `group/sub/app` is owner `group/sub`, name `app`).
  */

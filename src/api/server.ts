@@ -29,6 +29,8 @@ import { API_PREFIX } from './views';
 import { apiRoutes } from './routes/api';
 import { codecovRoutes } from './routes/codecov';
 import { healthRoutes } from './routes/health';
+import type { SourceReader } from '../web/sources';
+import { webPages } from '../web/pages';
 
 export interface GatewayDeps {
   config: Config;
@@ -42,6 +44,8 @@ export interface GatewayDeps {
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | false;
   /** Where the log goes (standard output by default). */
   logStream?: Writable;
+  /** The sources packed with uploads, for the file page (none by default). */
+  sources?: SourceReader;
 }
 
 /** What route modules share: the dependencies, the authenticator, metrics and URL building. */
@@ -166,5 +170,8 @@ export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
   await typed.register(apiRoutes, { ctx, prefix: API_PREFIX });
   // The Codecov uploaders' paths are fixed (/upload/…): a drop-in target needs them at the root.
   await typed.register(codecovRoutes, { ctx });
+  // The web pages at the root (`/`, `/{owner}/{repo}/…`), a plugin of their own: the access
+  // layer's hooks, cookies and form parser stay inside it.
+  await app.register(webPages, { config: deps.config, store: deps.store, blobs: deps.blobs, client: deps.client, adminToken: deps.adminToken, sources: deps.sources });
   return app;
 }

@@ -275,6 +275,14 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // The pages list a repository's commits newest first, all of them or one branch's.
+    id: '0014_commit_listing',
+    statements: [
+      `CREATE INDEX commits_by_time ON commits (repository_id, created_at DESC, sha DESC)`,
+      `CREATE INDEX commits_by_branch_time ON commits (repository_id, branch, created_at DESC, sha DESC)`,
+    ],
+  },
 ];
 
 /**

@@ -1,6 +1,7 @@
 import type { ParseWarning } from '../coverage/warnings';
 import type { ClaimUploadsInput, StartRunInput, StartVerificationInput } from '../activities/contracts';
 import type { IdempotencyScope, UploadMode } from '../vocabulary';
+import { branchCoverage, defaultBranchCoverage, listBranches, listCommits, type ListCommitsInput } from './commit-lists';
 import { getCommit, getCommitStartFacts, recordCommitMetadata } from './commits';
 import type { Database } from './database';
 import { DiffStore, type SaveCommitDiffInput } from './diffs';
@@ -26,6 +27,7 @@ export type { PendingMetadata, PendingUpload } from './pending-uploads';
 export { digestsConflict, type RegisteredUpload, type RegisterUploadInput } from './uploads';
 export { estimatedWaitSeconds, type QueueSnapshot, type WindowFigures } from './queue';
 export type { DeliveryAttempt, DeliveryKind, DeliveryRow, DeliveryState, PlannedDelivery } from './deliveries';
+export type { CommitListItem, CoveragePoint } from './commit-lists';
 export type { SampledCommit, VerificationRow, VerificationRun } from './verifications';
 
 /**
@@ -119,6 +121,25 @@ export class Store {
   }
   recordCommitMetadata(repo: string, sha: string, metadata: CommitMetadata) {
     return recordCommitMetadata(this.db, repo, sha, metadata);
+  }
+
+  /** A repository's commits, newest first (the repository page). */
+  listCommits(input: ListCommitsInput) {
+    return listCommits(this.db, input);
+  }
+
+  listBranches(repo: string, limit?: number) {
+    return listBranches(this.db, repo, limit);
+  }
+
+  /** A branch's saved reports, oldest first (the coverage chart). */
+  branchCoverage(repo: string, branch: string, limit: number) {
+    return branchCoverage(this.db, repo, branch, limit);
+  }
+
+  /** Per repository its default branch's last saved reports (the home page). */
+  defaultBranchCoverage(slugs: readonly string[], fallbackBranch: string, limit: number) {
+    return defaultBranchCoverage(this.db, slugs, fallbackBranch, limit);
   }
 
   getCommitStartFacts(repo: string, sha: string) {

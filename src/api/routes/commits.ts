@@ -1,29 +1,18 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { ReportTotalsSchema } from '../../activities/contracts';
 import { flagReport } from '../../coverage/flags';
 import { addSessionWarnings, toParseJson } from '../../coverage/json-output';
 import { readReport } from '../../coverage/report-format';
-import { warningCount } from '../../coverage/warnings';
-import { UploadMode } from '../../temporal/search-attributes';
-import { commitWorkflowId } from '../../workflows/commit-contracts';
-import { CommitMetadataSchema, type Store, type UploadRow } from '../../storage/store';
-import {
-  ExperimentOutcomeSchema,
-  isTerminalUploadState as isTerminal,
-  PublicCommitStateSchema,
-  publicUploadState as publicState,
-  PublicUploadStateSchema,
-  type ExperimentOutcome,
-  type PublicCommitState,
-} from '../../vocabulary';
+import { CommitMetadataSchema, type UploadRow } from '../../storage/store';
+import { ExperimentOutcomeSchema, isTerminalUploadState as isTerminal, PublicCommitStateSchema, PublicUploadStateSchema } from '../../vocabulary';
 import { repositoryAccess } from '../auth';
+import { commitView, isSettled } from '../commit-view';
 import { ApiError, notFound } from '../errors';
-import { commitPriority, PRIORITY_KEYS, type PriorityReason } from '../../services/commit-priority';
+import { PRIORITY_KEYS, type PriorityReason } from '../../services/commit-priority';
 import { WaitQuery } from '../long-poll';
 import { bearerSecurity, CommitParams, errorResponses, repoSlugOf, UploadErrorSchema, UploadWarningsSchema } from '../schemas';
 import type { RoutePlugin } from '../server';
-import { commitPath, uploadError } from '../views';
+import { commitPath } from '../views';
 
 const CommitStatusSchema = z.object({
   repo: z.string(),
@@ -78,71 +67,6 @@ const ReportSchema = z.object({
   ),
 });
 
-interface CommitSnapshot {
-  uploads: UploadRow[];
-  totals: z.infer<typeof ReportTotalsSchema> | null;
-  reportSaved: boolean;
-  state: PublicCommitState;
-  /** Read only once the uploads are done (null before): the workflow's mode and the verdicts. */
-  mode: string | null;
-  experiments: ExperimentOutcome[];
-}
-
-/**
- * The commit as callers see it: `complete` once every upload is terminal and the report holds
- * what was merged; `cancelled` when the run was cancelled (some upload ended so); `pending` before
- * anything started; `processing` otherwise.
- */
-export function commitState(uploads: readonly UploadRow[], reportSaved: boolean): PublicCommitState {
-  if (uploads.length === 0) return 'pending';
-  if (uploads.every((u) => isTerminal(u.state))) {
-    if (uploads.some((u) => u.state === 'cancelled')) return 'cancelled';
-    // Every upload failing leaves nothing to save: the commit is done all the same.
-    const merged = uploads.some((u) => u.state === 'merged');
-    return !merged || reportSaved ? 'complete' : 'processing';
-  }
-  return uploads.every((u) => u.state === 'uploaded') ? 'pending' : 'processing';
-}
-
-async function snapshot(store: Store, client: Client, repo: string, sha: string): Promise<CommitSnapshot> {
-  // Uploads first, the report after, never at once: a finisher marks its uploads merged and saves
-  // the report in one transaction, so a report read after the uploads is at least as new as they
-  // say. Read together, a merged upload could be shown beside the report from before its merge.
-  const uploads = await store.listUploads(repo, sha);
-  const report = await store.getCommitReport(repo, sha);
-  const totals = report === null ? null : ReportTotalsSchema.safeParse(report.totals);
-  let state = commitState(uploads, report !== null);
-  let mode: string | null = null;
-  let experiments: ExperimentOutcome[] = [];
-  if (state === 'complete') {
-    // In experiment mode the real (serial) path marks its uploads merged before the shadow's
-    // comparison is recorded: the commit is complete only once its last batch has its verdict,
-    // so a client waiting for `complete` also gets the experiment's outcome.
-    const [m, rows] = await Promise.all([workflowMode(client, repo, sha), store.listExperiments(repo, sha)]);
-    mode = m;
-    experiments = rows.map((e) => e.outcome);
-    const lastBatch = Math.max(-1, ...uploads.map((u) => u.batch ?? -1));
-    if (mode === 'experiment' && lastBatch >= 0 && !rows.some((e) => e.batch === lastBatch)) state = 'processing';
-  }
-  return { uploads, totals: totals?.success ? totals.data : null, reportSaved: report !== null, state, mode, experiments };
-}
-
-/** The latest mode the commit's workflow ran a batch in; null when it never did or is unknown. */
-async function workflowMode(client: Client, repo: string, sha: string): Promise<string | null> {
-  try {
-    const desc = await client.workflow.getHandle(commitWorkflowId(repo, sha)).describe();
-    return desc.typedSearchAttributes.get(UploadMode) ?? null;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return null;
-    throw err;
-  }
-}
-
-function experimentOutcome(outcomes: readonly ExperimentOutcome[]): ExperimentOutcome | null {
-  if (outcomes.length === 0) return null;
-  return outcomes.find((o) => o !== 'match') ?? 'match';
-}
-
 export const commitRoutes: RoutePlugin = async (app, { ctx }) => {
   const { store, blobs, client, config } = ctx.deps;
 
@@ -162,36 +86,10 @@ export const commitRoutes: RoutePlugin = async (app, { ctx }) => {
     async (request, reply) => {
       const repo = repoSlugOf(request.params);
       const { sha } = request.params;
-      const [commit, facts] = await Promise.all([store.getCommit(repo, sha), store.getCommitStartFacts(repo, sha)]);
-      if (commit === null) throw notFound('commit');
-      const priority = commitPriority({
-        branch: commit.metadata.branch,
-        pullRequest: commit.metadata.pullRequest,
-        settings: facts?.settings ?? {},
-        defaultBranch: config.pipeline.defaultBranch,
-      });
-      const done = (s: CommitSnapshot) => s.state === 'complete' || s.state === 'cancelled';
-      const snap = await ctx.poll(reply, () => snapshot(store, client, repo, sha), done, request.query.wait);
-      const [mode, experiments] =
-        snap.state === 'complete'
-          ? [snap.mode, snap.experiments]
-          : await Promise.all([workflowMode(client, repo, sha), store.listExperiments(repo, sha).then((rows) => rows.map((e) => e.outcome))]);
+      const found = await commitView(store, client, config.pipeline.defaultBranch, repo, sha, (load) => ctx.poll(reply, load, isSettled, request.query.wait));
+      if (found === null) throw notFound('commit');
       return {
-        repo,
-        sha,
-        state: snap.state,
-        totals: snap.totals,
-        mode,
-        experimentOutcome: experimentOutcome(experiments),
-        metadata: commit.metadata,
-        priority,
-        uploads: snap.uploads.map((u) => ({
-          uploadId: u.uploadId,
-          session: u.session,
-          state: publicState(u.state),
-          error: uploadError(u),
-          warnings: warningCount(u.warnings),
-        })),
+        ...found.view,
         reportUrl: ctx.url(request, `${commitPath(repo, sha)}/report`),
       };
     },

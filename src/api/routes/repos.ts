@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { mergeSecrets, MissingSecretError, redactSettings } from '../../feedback/settings';
 import { RepoSettingsSchema } from '../../storage/store';
 import type { RepoSettings } from '../../storage/rows';
-import { RepoSlugSchema } from '../../vocabulary';
+import { isReservedOwner, RepoSlugSchema, RESERVED_OWNERS } from '../../vocabulary';
 import { adminOnly, knownCaller } from '../auth';
 import { badRequest, ErrorBodySchema, notFound } from '../errors';
 import { bearerSecurity, errorResponses, ModeOrNull, RepoParams, repoSlugOf } from '../schemas';
@@ -21,7 +21,10 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
         summary: 'Create a repository (admin); answers its upload token, once',
         tags: ['repositories'],
         security: bearerSecurity,
-        body: z.object({ slug: RepoSlugSchema, settings: RepoSettingsSchema.optional() }),
+        body: z.object({
+          slug: RepoSlugSchema.refine((s) => !isReservedOwner(s), `the owner may not be one of the gateway's own paths: ${RESERVED_OWNERS.join(', ')}`),
+          settings: RepoSettingsSchema.optional(),
+        }),
         response: {
           201: z.object({ slug: z.string(), uploadToken: z.string() }),
           ...errorResponses,

@@ -1,0 +1,350 @@
+import { createHmac } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import formbody from '@fastify/formbody';
+import { z } from 'zod';
+import { ReportTotalsSchema } from '../activities/contracts';
+import { commitSnapshot, commitState, commitView, experimentOutcome, isSettled, uploadView, type CommitTotals } from '../api/commit-view';
+import { pollUntil } from '../api/long-poll';
+import { queueView } from '../api/routes/queue';
+import { hashToken } from '../api/tokens';
+import { filterSessions } from '../coverage/merge';
+import type { CoverageReport } from '../coverage/report';
+import { readReport } from '../coverage/report-format';
+import { fileTotals } from '../coverage/totals';
+import { classifyValue } from '../coverage/values';
+import type { Store } from '../storage/store';
+import type { BlobStore } from '../storage/blob-store';
+import { UploadMode } from '../temporal/search-attributes';
+import { commitWorkflowId } from '../workflows/commit-contracts';
+import { COMMIT_SHA_ANY_CASE, REPO_OWNER, SLUG_SEGMENT, MAX_SLUG_LENGTH } from '../vocabulary';
+import type { Config } from '../config';
+import { operatorPageAccess, registerWebAccess, repositoryPageAccess, visibleTo } from './access';
+import { registerAssets } from './assets';
+import { html } from './layout';
+import { CommitPage, defaultOrder } from './pages/commit';
+import { FilePage, type FileLine } from './pages/file';
+import { HomePage, type HomeRow } from './pages/home';
+import { NotFoundPage } from './pages/not-found';
+import { QueuePage } from './pages/queue';
+import { RepositoryPage, type CommitListRow } from './pages/repository';
+import { noSources, type SourceReader } from './sources';
+import { fileEntries, folderChildren, sortNodes, SORT_ORDERS, SummaryCache, TREE_SORTS, type FileEntry } from './tree';
+import { commitUrl, workflowUiUrl } from './urls';
+
+/**
+ * The web pages, server-rendered (preact to a string) from the same views as the API: home,
+ * repository, commit (with live updates over server-sent events), file, and the operators' queue.
+ * Registered as one encapsulated plugin, so the access layer's hooks and body parsers apply to
+ * the pages alone.
+ */
+
+export interface WebDeps {
+  config: Config;
+  store: Store;
+  blobs: BlobStore;
+  client: Client;
+  adminToken: string;
+  sources?: SourceReader;
+}
+
+/** Files per page of the commit page's tree. */
+export const TREE_PAGE_SIZE = 100;
+const COMMITS_PER_PAGE = 50;
+const CHART_POINTS = 200;
+const SPARK_POINTS = 30;
+
+const owner = z.string().regex(REPO_OWNER);
+const name = z.string().regex(SLUG_SEGMENT);
+const RepoParams = z.object({ owner, repo: name }).refine((p) => `${p.owner}/${p.repo}`.length <= MAX_SLUG_LENGTH);
+const CommitParams = z
+  .object({ owner, repo: name, sha: z.string().regex(COMMIT_SHA_ANY_CASE).transform((s) => s.toLowerCase()) })
+  .refine((p) => `${p.owner}/${p.repo}`.length <= MAX_SLUG_LENGTH);
+const BlobParams = z.object({ '*': z.string().min(1).max(4096) });
+
+const RepositoryQuery = z.object({
+  branch: z.string().max(1000).optional().transform((b) => (b === '' ? undefined : b)),
+  before: z
+    .string()
+    .regex(/^\d{1,15}\.[0-9a-f]{7,64}$/, 'expected the "Older commits" link as given')
+    .optional(),
+});
+const CommitQuery = z.object({
+  path: z.string().max(4096).default('').transform((p) => p.replace(/^\/+|\/+$/g, '')),
+  sort: z.enum(TREE_SORTS).default('name'),
+  order: z.enum(SORT_ORDERS).optional(),
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+});
+const FileQuery = z.object({ flag: z.string().max(1000).optional().transform((f) => (f === '' ? undefined : f)) });
+
+class BadRequest extends Error {}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new BadRequest(`${what}: ${r.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ')}`);
+  return r.data;
+}
+
+const totalsOf = (raw: unknown): CommitTotals | null => {
+  const r = ReportTotalsSchema.safeParse(raw);
+  return r.success ? r.data : null;
+};
+
+export async function webPages(app: FastifyInstance, deps: WebDeps): Promise<void> {
+  const { store, blobs, client, config } = deps;
+  const sources = deps.sources ?? noSources;
+  const summaries = new SummaryCache<FileEntry[]>(32);
+
+  // Pages are for people: the API's OpenAPI document leaves them out.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
+  await app.register(formbody);
+  await registerWebAccess(app, {
+    store,
+    // Until the access layer brings its own setting, sessions are signed with a key derived from the admin token.
+    sessionSecret: createHmac('sha256', deps.adminToken).update('tributary web session').digest('hex'),
+    adminTokenHash: hashToken(deps.adminToken),
+  });
+  registerAssets(app);
+
+  const page = (reply: FastifyReply, body: string, status = 200) =>
+    reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
+  const notFoundPage = (reply: FastifyReply, what: string, back?: { href: string; text: string }) => page(reply, html(<NotFoundPage what={what} back={back} />), 404);
+
+  app.setErrorHandler((err, request, reply) => {
+    if (err instanceof BadRequest) return page(reply, html(<NotFoundPage what={`Bad request: ${err.message}`} />), 400);
+    request.log.error({ err }, 'page failed');
+    return page(reply, html(<NotFoundPage what="Something went wrong on our side; try again in a moment." />), 500);
+  });
+
+  const repoOf = async (request: FastifyRequest, reply: FastifyReply) => {
+    const p = RepoParams.safeParse(request.params);
+    if (!p.success) {
+      await notFoundPage(reply, 'No such repository.');
+      return null;
+    }
+    const slug = `${p.data.owner}/${p.data.repo}`;
+    const repository = await store.getRepository(slug);
+    if (repository === null) {
+      await notFoundPage(reply, `No repository ${slug}.`);
+      return null;
+    }
+    return repository;
+  };
+
+  app.get('/', async (request, reply) => {
+    const visible = visibleTo(request);
+    const all = (await store.listRepositories()).map((r) => r.repository);
+    const repos = visible.all ? all : all.filter((r) => visible.slugs.includes(r.slug));
+    const series = await store.defaultBranchCoverage(
+      repos.map((r) => r.slug),
+      config.pipeline.defaultBranch,
+      SPARK_POINTS,
+    );
+    const rows: HomeRow[] = repos.map((r) => {
+      const points = (series.get(r.slug) ?? []).flatMap((pt) => {
+        const t = totalsOf(pt.totals);
+        return t === null ? [] : [{ ...pt, coverage: t.coverage }];
+      });
+      const last = points[points.length - 1];
+      return {
+        slug: r.slug,
+        branch: r.settings.defaultBranch ?? config.pipeline.defaultBranch,
+        latest: last === undefined ? null : { sha: last.sha, coverage: last.coverage, at: last.createdAt },
+        trend: points.map((pt) => Number(pt.coverage)),
+      };
+    });
+    return page(reply, html(<HomePage repos={rows} />));
+  });
+
+  app.get('/queue', { preHandler: operatorPageAccess }, async (_request, reply) => {
+    const [snapshot, verifications] = await Promise.all([store.queueSnapshot(), store.listVerifications({ limit: 20 })]);
+    return page(reply, html(<QueuePage queue={queueView(snapshot)} verifications={verifications} />));
+  });
+
+  app.get('/:owner/:repo', { preHandler: repositoryPageAccess }, async (request, reply) => {
+    const repository = await repoOf(request, reply);
+    if (repository === null) return reply;
+    const slug = repository.slug;
+    const q = parse(RepositoryQuery, request.query, 'repository page');
+    const before = q.before === undefined ? undefined : { createdAt: new Date(Number(q.before.split('.')[0])), sha: q.before.split('.')[1]! };
+    const chartBranch = q.branch ?? repository.settings.defaultBranch ?? config.pipeline.defaultBranch;
+    const [items, branches, chart] = await Promise.all([
+      store.listCommits({ repo: slug, branch: q.branch, limit: COMMITS_PER_PAGE + 1, before }),
+      store.listBranches(slug),
+      store.branchCoverage(slug, chartBranch, CHART_POINTS),
+    ]);
+    const shown = items.slice(0, COMMITS_PER_PAGE);
+    const modes = await latestModes(client, slug, shown.map((c) => c.sha));
+    const commits: CommitListRow[] = shown.map((c) => {
+      const totals = totalsOf(c.totals);
+      const mode = modes.get(c.sha) ?? null;
+      return {
+        sha: c.sha,
+        branch: c.branch,
+        pullRequest: c.pullRequest,
+        createdAt: c.createdAt,
+        state: commitState({ uploads: c.uploads, reportSaved: c.totals !== null, mode, verdictBatches: c.experiments.map((e) => e.batch) }),
+        totals,
+        mode,
+        experimentOutcome: experimentOutcome(c.experiments.map((e) => e.outcome)),
+        uploads: c.uploads.length,
+      };
+    });
+    const last = shown[shown.length - 1];
+    const older = items.length > COMMITS_PER_PAGE && last !== undefined ? `${last.createdAt.getTime()}.${last.sha}` : undefined;
+    const points = chart.flatMap((pt) => {
+      const t = totalsOf(pt.totals);
+      return t === null ? [] : [{ t: Math.floor(pt.createdAt.getTime() / 1000), coverage: Number(t.coverage), sha: pt.sha }];
+    });
+    return page(reply, html(<RepositoryPage slug={slug} branches={branches} branch={q.branch} chartBranch={chartBranch} chart={points} commits={commits} older={older} />));
+  });
+
+  app.get('/:owner/:repo/commit/:sha', { preHandler: repositoryPageAccess }, async (request, reply) => {
+    const p = CommitParams.safeParse(request.params);
+    if (!p.success) return notFoundPage(reply, 'No such commit.');
+    const repo = `${p.data.owner}/${p.data.repo}`;
+    const { sha } = p.data;
+    const q = parse(CommitQuery, request.query, 'commit page');
+    const found = await commitView(store, client, config.pipeline.defaultBranch, repo, sha);
+    if (found === null) return notFoundPage(reply, `No commit ${sha} in ${repo}.`);
+    const { view, snapshot } = found;
+    const order = q.order ?? defaultOrder(q.sort);
+    let folder = '';
+    let nodes: ReturnType<typeof folderChildren>['nodes'] = [];
+    if (snapshot.reportKey !== null) {
+      const key = snapshot.reportKey;
+      const files = await summaries.get(key, async () => fileEntries(await loadReport(blobs, key)));
+      ({ folder, nodes } = folderChildren(files, q.path));
+      if (nodes.length === 0 && q.path !== '') return notFoundPage(reply, `No folder ${q.path} in this report.`, { href: commitUrl(repo, sha), text: 'Back to the commit' });
+    }
+    const sorted = sortNodes(nodes, q.sort, order);
+    const start = (q.page - 1) * TREE_PAGE_SIZE;
+    const workflowId = commitWorkflowId(repo, sha);
+    return page(
+      reply,
+      html(
+        <CommitPage
+          view={view}
+          uploads={snapshot.uploads}
+          workflowId={workflowId}
+          workflowUrl={workflowUiUrl(config.temporal.uiUrl, config.temporal.namespace, workflowId)}
+          folder={folder}
+          nodes={sorted.slice(start, start + TREE_PAGE_SIZE)}
+          totalNodes={nodes.length}
+          page={q.page}
+          pageSize={TREE_PAGE_SIZE}
+          sort={q.sort}
+          order={order}
+          eventsUrl={isSettled(view) ? null : `${commitUrl(repo, sha)}/events`}
+          treemapNodes={nodes}
+        />,
+      ),
+    );
+  });
+
+  // Server-sent events while the commit is processing: its state and uploads at each change,
+  // read the way the status API's long-poll reads them, until it settles.
+  app.get('/:owner/:repo/commit/:sha/events', { preHandler: repositoryPageAccess }, async (request, reply) => {
+    const p = CommitParams.safeParse(request.params);
+    if (!p.success) return notFoundPage(reply, 'No such commit.');
+    const repo = `${p.data.owner}/${p.data.repo}`;
+    const { sha } = p.data;
+    if ((await store.getCommit(repo, sha)) === null) return notFoundPage(reply, `No commit ${sha} in ${repo}.`);
+    const closed = new AbortController();
+    request.raw.once('close', () => closed.abort());
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    const fingerprint = (s: Awaited<ReturnType<typeof commitSnapshot>>) => JSON.stringify([s.state, s.totals, s.uploads.map((u) => [u.state, u.errorCode])]);
+    let last = '';
+    // A connection is held at most this long; EventSource reconnects by itself.
+    const deadline = Date.now() + 5 * 60_000;
+    try {
+      while (!closed.signal.aborted && Date.now() < deadline) {
+        const snap = await pollUntil(() => commitSnapshot(store, client, repo, sha), (s) => fingerprint(s) !== last || isSettled(s), 15_000, closed.signal);
+        if (closed.signal.aborted) break;
+        const now = fingerprint(snap);
+        if (now !== last) {
+          last = now;
+          const data = { state: snap.state, totals: snap.totals, uploads: snap.uploads.map(uploadView) };
+          res.write(`event: commit\ndata: ${JSON.stringify(data)}\n\n`);
+        } else {
+          res.write(': still processing\n\n');
+        }
+        if (isSettled(snap)) break;
+      }
+    } catch (err) {
+      request.log.warn({ err }, 'commit events stopped');
+    } finally {
+      res.end();
+    }
+  });
+
+  app.get('/:owner/:repo/commit/:sha/blob/*', { preHandler: repositoryPageAccess }, async (request, reply) => {
+    const p = CommitParams.safeParse(request.params);
+    const b = BlobParams.safeParse(request.params);
+    if (!p.success || !b.success) return notFoundPage(reply, 'No such file.');
+    const repo = `${p.data.owner}/${p.data.repo}`;
+    const { sha } = p.data;
+    const path = b.data['*'];
+    const q = parse(FileQuery, request.query, 'file page');
+    const back = { href: commitUrl(repo, sha), text: 'Back to the commit' };
+    const [saved, uploads] = await Promise.all([store.getCommitReport(repo, sha), store.listUploads(repo, sha)]);
+    if (saved === null) return notFoundPage(reply, `No report saved for ${sha} in ${repo}.`, back);
+    const full = await loadReport(blobs, saved.reportKey);
+    if (full.file(path) === undefined) return notFoundPage(reply, `No file ${path} in this report.`, back);
+    const flags = [...new Set(uploads.flatMap((u) => u.flags))].sort();
+    // The upload rows carry the flags; the report's sessions are the uploads' session numbers.
+    const flagged = new Set(uploads.filter((u) => q.flag !== undefined && u.flags.includes(q.flag)).map((u) => u.session));
+    const report = q.flag === undefined ? full : filterSessions(full, (s) => flagged.has(s.id));
+    const file = report.file(path);
+    const lines: FileLine[] = [];
+    if (file !== undefined) {
+      for (let i = 0; i < file.lineCount; i++) {
+        const value = file.value(i);
+        lines.push({ line: file.lines[i]!, value, kind: classifyValue(value) });
+      }
+    }
+    const source = await sources.read(repo, sha, path);
+    return page(
+      reply,
+      html(<FilePage repo={repo} sha={sha} path={path} flags={flags} flag={q.flag} totals={file === undefined ? null : fileTotals(file)} lines={lines} source={source} />),
+    );
+  });
+}
+
+async function loadReport(blobs: BlobStore, key: string): Promise<CoverageReport> {
+  const bytes = await blobs.get(key);
+  if (bytes === null) throw new Error(`commit report blob ${key} is missing`);
+  return readReport(bytes);
+}
+
+/**
+ * The latest mode of each commit's workflow, from Temporal's visibility in one query (the commit
+ * page asks the workflow itself, as the API does). Unknown when Temporal cannot be reached: the
+ * list still renders.
+ */
+async function latestModes(client: Client, repo: string, shas: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (shas.length === 0) return out;
+  const started = new Map<string, number>();
+  // Slugs and shas are restricted to letters, digits and . _ - /: nothing to escape in the query.
+  const query = `RepoSlug = "${repo}" AND CommitSha IN (${shas.map((s) => `"${s}"`).join(', ')})`;
+  try {
+    for await (const wf of client.workflow.list({ query })) {
+      const sha = shas.find((s) => wf.workflowId === commitWorkflowId(repo, s));
+      const mode = wf.typedSearchAttributes.get(UploadMode);
+      if (sha === undefined || mode === undefined) continue;
+      const at = wf.startTime.getTime();
+      if ((started.get(sha) ?? -1) < at) {
+        started.set(sha, at);
+        out.set(sha, mode);
+      }
+    }
+  } catch {
+    return out;
+  }
+  return out;
+}
