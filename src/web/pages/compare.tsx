@@ -27,7 +27,7 @@ const SORT_LABELS: Record<CompareSort, string> = { path: 'File', change: 'Change
 
 export const BASE_SOURCE_TEXT: Record<BaseSource, string> = {
   given: 'the base asked for',
-  pullRequest: "the pull request's base (the commit head's diff was taken against)",
+  pullRequest: "the pull request's base, which head's diff was taken against",
   parent: "head's recorded parent",
 };
 
@@ -262,7 +262,7 @@ function Comparison(p: ComparePageProps & { comparison: CommitComparison; self: 
           <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
             <table id="compare-files">
               <caption>
-                {count(rows.length)} files added, removed or changed; sorted by {SORT_LABELS[p.sort].toLowerCase()}, {p.order === 'asc' ? 'ascending' : 'descending'}
+                {count(rows.length)} {rows.length === 1 ? 'file' : 'files'} added, removed or changed; sorted by {SORT_LABELS[p.sort].toLowerCase()}, {p.order === 'asc' ? 'ascending' : 'descending'}
               </caption>
               <thead>
                 <tr>

@@ -140,7 +140,11 @@ export function FilePage(p: FilePageProps) {
               <caption>{sourceLines === null ? 'Reported lines' : 'Source'} with their coverage</caption>
               <thead>
                 <tr>
-                  {marked && <th scope="col">Patch</th>}
+                  {marked && (
+                    <th scope="col" class="patch-col">
+                      Patch
+                    </th>
+                  )}
                   <th scope="col" class="num">Line</th>
                   <th scope="col">Coverage</th>
                   {sourceLines !== null && <th scope="col">Code</th>}
