@@ -47,7 +47,8 @@ export function coverageDelta(base: string, head: string): string {
   return `${d < 0 ? '-' : ''}${Math.floor(a / SCALE)}.${String(a % SCALE).padStart(5, '0')}`;
 }
 
-function patchOf(file: FileCoverage | undefined, lines: readonly number[]): PatchTotals {
+/** The coverage of a file's patch lines in head (the compare's per-file `patch`, the file page's). */
+export function filePatchTotals(file: FileCoverage | undefined, lines: readonly number[]): PatchTotals {
   let hits = 0;
   let misses = 0;
   let partials = 0;
@@ -108,7 +109,7 @@ export function compareCommits(base: CompareSide, head: CompareSide, diff?: read
     const headT = fileTotals(h);
     const baseT = b === undefined ? null : fileTotals(b);
     const lines = patch?.get(h.path);
-    const filePatch = lines === undefined ? null : patchOf(h, lines);
+    const filePatch = lines === undefined ? null : filePatchTotals(h, lines);
     if (filePatch !== null) {
       pHits += filePatch.hits;
       pMisses += filePatch.misses;

@@ -9,7 +9,7 @@ import { compareCommits } from '../coverage/commit-compare';
 import type { BaseSource, CommitComparison } from '../coverage/commit-comparison';
 import { createPathResolver } from '../coverage/paths';
 import { readReport } from '../coverage/report-format';
-import { parseUnifiedDiff, type DiffFile } from '../coverage/unified-diff';
+import { parseUnifiedDiff, patchLines, type DiffFile, type PatchLines } from '../coverage/unified-diff';
 import type { BlobStore } from '../storage/blob-store';
 import type { CommitDiffRow, Store } from '../storage/store';
 import { isTerminalUploadState } from '../vocabulary';
@@ -76,14 +76,28 @@ export async function resolveComparison(
 
   let diff: DiffFile[] | undefined;
   if (diffRow !== null) diff = parseUnifiedDiff(diffText(diffRow));
-  const settings = repository?.settings ?? {};
-  const resolver = createPathResolver({ fixes: settings.fixes, ignore: settings.ignore });
   const comparison = compareCommits(reports[0]!, reports[1]!, diff, {
-    resolvePath: (p) => resolver.resolve(p),
+    resolvePath: diffPathResolver(repository?.settings ?? {}),
     ...(options.flag !== undefined ? { flag: options.flag } : {}),
   });
   comparison.baseSource = baseSource;
   return { ok: true, comparison };
+}
+
+/** Diff paths to report paths, through the repository's path fixes as report paths go. */
+function diffPathResolver(settings: { fixes?: string[]; ignore?: string[] }): (path: string) => string | null {
+  const resolver = createPathResolver({ fixes: settings.fixes, ignore: settings.ignore });
+  return (p) => resolver.resolve(p);
+}
+
+/**
+ * Head's patch lines per report path, from its stored diff (what the comparison's patch counts);
+ * null when the commit has no diff stored.
+ */
+export async function loadPatchLines(deps: Pick<ComparisonDeps, 'store'>, repoSlug: string, sha: string): Promise<PatchLines | null> {
+  const [diffRow, repository] = await Promise.all([deps.store.getCommitDiff(repoSlug, sha), deps.store.getRepository(repoSlug)]);
+  if (diffRow === null) return null;
+  return patchLines(parseUnifiedDiff(diffText(diffRow)), diffPathResolver(repository?.settings ?? {}));
 }
 
 /** The comparison of head with its base (given, the diff's, or the parent); null when either report is missing or no base is known. */

@@ -21,6 +21,8 @@ export interface CommitListItem {
 export const ListCommitsInput = z.object({
   repo: RepoSlugSchema,
   branch: z.string().min(1).max(1000).optional(),
+  /** Only the commits recorded with this pull request. */
+  pullRequest: z.number().int().min(0).max(2_147_483_647).optional(),
   limit: z.number().int().min(1).max(500),
   /** Only commits created before this one (keyset pagination by time, then id). */
   before: z.object({ createdAt: z.date(), sha: z.string() }).optional(),
@@ -49,6 +51,7 @@ export async function listCommits(q: Queryable, raw: ListCommitsInput): Promise<
        JOIN repositories r ON r.id = c.repository_id
        WHERE r.slug = $1 AND ($2::text IS NULL OR c.branch = $2)
          AND ($4::timestamptz IS NULL OR (c.created_at, c.sha) < ($4::timestamptz, $5::text))
+         AND ($6::integer IS NULL OR c.pull_request = $6)
        ORDER BY c.created_at DESC, c.sha DESC LIMIT $3)
      SELECT p.*, cr.totals,
        (SELECT array_agg(u.state ORDER BY u.session) FROM uploads u WHERE u.commit_id = p.id) AS upload_states,
@@ -57,7 +60,7 @@ export async function listCommits(q: Queryable, raw: ListCommitsInput): Promise<
        (SELECT array_agg(e.outcome ORDER BY e.batch) FROM experiment_results e WHERE e.commit_id = p.id) AS experiment_outcomes
      FROM page p LEFT JOIN commit_reports cr ON cr.commit_id = p.id
      ORDER BY p.created_at DESC, p.sha DESC`,
-    [input.repo, input.branch ?? null, input.limit, input.before?.createdAt.toISOString() ?? null, input.before?.sha ?? null],
+    [input.repo, input.branch ?? null, input.limit, input.before?.createdAt.toISOString() ?? null, input.before?.sha ?? null, input.pullRequest ?? null],
   );
   return rows.map((r) => {
     const states = r.upload_states ?? [];

@@ -283,6 +283,11 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX commits_by_branch_time ON commits (repository_id, branch, created_at DESC, sha DESC)`,
     ],
   },
+  {
+    // The pull-request page lists the commits recorded with one pull request, newest first.
+    id: '0015_pull_request_commits',
+    statements: [`CREATE INDEX commits_by_pull_request ON commits (repository_id, pull_request, created_at DESC, sha DESC) WHERE pull_request IS NOT NULL`],
+  },
 ];
 
 /**

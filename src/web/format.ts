@@ -46,3 +46,20 @@ export function ranges(lines: readonly number[]): string {
   }
   return out.join(', ');
 }
+
+/** A delta in percentage points ("+1.30", "-2.22", "±0.00"); an em dash without one. */
+export function points(delta: string | null | undefined): string {
+  if (delta === null || delta === undefined) return '—';
+  const n = Number(delta);
+  if (!Number.isFinite(n)) return '—';
+  const text = Math.abs(n).toFixed(2);
+  if (text === '0.00') return '±0.00';
+  return `${n < 0 ? '-' : '+'}${text}`;
+}
+
+/** Whether a delta went up, down, or stayed (the class of its figure; the sign is the text cue). */
+export function deltaClass(delta: string | null | undefined): string | undefined {
+  const n = Number(delta);
+  if (delta === null || delta === undefined || !Number.isFinite(n) || Math.abs(n) < 0.005) return undefined;
+  return n > 0 ? 'delta-up' : 'delta-down';
+}

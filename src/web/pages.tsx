@@ -8,11 +8,14 @@ import { commitSnapshot, commitState, commitView, experimentOutcome, isSettled, 
 import { pollUntil } from '../api/long-poll';
 import { queueView } from '../api/routes/queue';
 import { hashToken } from '../api/tokens';
+import { filePatchTotals } from '../coverage/commit-compare';
 import { filterSessions } from '../coverage/merge';
 import type { CoverageReport } from '../coverage/report';
 import { readReport } from '../coverage/report-format';
 import { fileTotals } from '../coverage/totals';
 import { classifyValue } from '../coverage/values';
+import { loadPatchLines, resolveComparison } from '../services/comparison';
+import type { CommitListItem } from '../storage/commit-lists';
 import type { Store } from '../storage/store';
 import type { BlobStore } from '../storage/blob-store';
 import { UploadMode } from '../temporal/search-attributes';
@@ -23,6 +26,8 @@ import { operatorPageAccess, registerWebAccess, repositoryPageAccess, visibleTo 
 import { registerAssets } from './assets';
 import { html } from './layout';
 import { CommitPage, defaultOrder } from './pages/commit';
+import { ComparePage, COMPARE_SORTS, defaultCompareOrder } from './pages/compare';
+import { PullPage } from './pages/pull';
 import { FilePage, type FileLine } from './pages/file';
 import { HomePage, type HomeRow } from './pages/home';
 import { NotFoundPage } from './pages/not-found';
@@ -30,7 +35,7 @@ import { QueuePage } from './pages/queue';
 import { RepositoryPage, type CommitListRow } from './pages/repository';
 import { noSources, type SourceReader } from './sources';
 import { fileEntries, folderChildren, sortNodes, SORT_ORDERS, SummaryCache, TREE_SORTS, type FileEntry } from './tree';
-import { commitUrl, workflowUiUrl } from './urls';
+import { commitUrl, compareUrl, workflowUiUrl } from './urls';
 
 /**
  * The web pages, server-rendered (preact to a string) from the same views as the API: home,
@@ -75,7 +80,23 @@ const CommitQuery = z.object({
   order: z.enum(SORT_ORDERS).optional(),
   page: z.coerce.number().int().min(1).max(1_000_000).default(1),
 });
-const FileQuery = z.object({ flag: z.string().max(1000).optional().transform((f) => (f === '' ? undefined : f)) });
+const optionalFlag = z.string().max(1000).optional().transform((f) => (f === '' ? undefined : f));
+const FileQuery = z.object({ flag: optionalFlag });
+const ShaParam = z.string().regex(COMMIT_SHA_ANY_CASE, 'expected a commit sha (hex)').transform((s) => s.toLowerCase());
+const CompareQuery = z.object({
+  head: ShaParam,
+  base: z
+    .string()
+    .optional()
+    .transform((b) => (b === '' || b === undefined ? undefined : b))
+    .pipe(ShaParam.optional()),
+  flag: optionalFlag,
+  sort: z.enum(COMPARE_SORTS).default('path'),
+  order: z.enum(SORT_ORDERS).optional(),
+});
+const PullParams = z.object({ number: z.coerce.number().int().min(0).max(2_147_483_647) });
+/** Commits listed on a pull request's page; a pull request with more shows its newest. */
+const PULL_COMMITS = 200;
 
 class BadRequest extends Error {}
 
@@ -176,22 +197,7 @@ export async function webPages(app: FastifyInstance, deps: WebDeps): Promise<voi
       store.branchCoverage(slug, chartBranch, CHART_POINTS),
     ]);
     const shown = items.slice(0, COMMITS_PER_PAGE);
-    const modes = await latestModes(client, slug, shown.map((c) => c.sha));
-    const commits: CommitListRow[] = shown.map((c) => {
-      const totals = totalsOf(c.totals);
-      const mode = modes.get(c.sha) ?? null;
-      return {
-        sha: c.sha,
-        branch: c.branch,
-        pullRequest: c.pullRequest,
-        createdAt: c.createdAt,
-        state: commitState({ uploads: c.uploads, reportSaved: c.totals !== null, mode, verdictBatches: c.experiments.map((e) => e.batch) }),
-        totals,
-        mode,
-        experimentOutcome: experimentOutcome(c.experiments.map((e) => e.outcome)),
-        uploads: c.uploads.length,
-      };
-    });
+    const commits = await listRows(client, slug, shown);
     const last = shown[shown.length - 1];
     const older = items.length > COMMITS_PER_PAGE && last !== undefined ? `${last.createdAt.getTime()}.${last.sha}` : undefined;
     const points = chart.flatMap((pt) => {
@@ -207,8 +213,10 @@ export async function webPages(app: FastifyInstance, deps: WebDeps): Promise<voi
     const repo = `${p.data.owner}/${p.data.repo}`;
     const { sha } = p.data;
     const q = parse(CommitQuery, request.query, 'commit page');
-    const found = await commitView(store, client, config.pipeline.defaultBranch, repo, sha);
+    const [found, diff] = await Promise.all([commitView(store, client, config.pipeline.defaultBranch, repo, sha), store.getCommitDiff(repo, sha)]);
     if (found === null) return notFoundPage(reply, `No commit ${sha} in ${repo}.`);
+    // The base compare resolves: the diff's, else the parent (a commit with neither has none to link to).
+    const compareHref = diff?.baseSha != null || found.view.metadata.parentSha !== undefined ? compareUrl(repo, { head: sha }) : null;
     const { view, snapshot } = found;
     const order = q.order ?? defaultOrder(q.sort);
     let folder = '';
@@ -239,9 +247,42 @@ export async function webPages(app: FastifyInstance, deps: WebDeps): Promise<voi
           order={order}
           eventsUrl={isSettled(view) ? null : `${commitUrl(repo, sha)}/events`}
           treemapNodes={nodes}
+          compareHref={compareHref}
         />,
       ),
     );
+  });
+
+  // Head against its base, from the comparison the compare API answers (one definition of every figure).
+  app.get('/:owner/:repo/compare', { preHandler: repositoryPageAccess }, async (request, reply) => {
+    const repository = await repoOf(request, reply);
+    if (repository === null) return reply;
+    const slug = repository.slug;
+    const q = parse(CompareQuery, request.query, 'compare page');
+    const result = await resolveComparison({ store, blobs }, slug, q.head, {
+      requireComplete: true,
+      ...(q.base !== undefined ? { baseSha: q.base } : {}),
+      ...(q.flag !== undefined ? { flag: q.flag } : {}),
+    });
+    const baseSha = result.ok ? result.comparison.base.sha : q.base;
+    const uploads = (await Promise.all([q.head, ...(baseSha === undefined ? [] : [baseSha])].map((s) => store.listUploads(slug, s)))).flat();
+    const flags = [...new Set(uploads.flatMap((u) => u.flags))].sort();
+    const eventsUrl = !result.ok && result.gap.kind === 'not_complete' ? `${commitUrl(slug, result.gap.sha)}/events` : null;
+    const order = q.order ?? defaultCompareOrder(q.sort);
+    return page(reply, html(<ComparePage repo={slug} head={q.head} base={q.base} flag={q.flag} flags={flags} sort={q.sort} order={order} result={result} eventsUrl={eventsUrl} />));
+  });
+
+  app.get('/:owner/:repo/pull/:number', { preHandler: repositoryPageAccess }, async (request, reply) => {
+    const repository = await repoOf(request, reply);
+    if (repository === null) return reply;
+    const slug = repository.slug;
+    const n = PullParams.safeParse(request.params);
+    if (!n.success) return notFoundPage(reply, 'No such pull request: its number is a whole number.');
+    const items = await store.listCommits({ repo: slug, pullRequest: n.data.number, limit: PULL_COMMITS });
+    const commits = await listRows(client, slug, items);
+    const newest = items[0];
+    const latest = newest === undefined ? null : { sha: newest.sha, result: await resolveComparison({ store, blobs }, slug, newest.sha, { requireComplete: true }) };
+    return page(reply, html(<PullPage repo={slug} number={n.data.number} commits={commits} latest={latest} />), latest === null ? 404 : 200);
   });
 
   // Server-sent events while the commit is processing: its state and uploads at each change,
@@ -291,7 +332,7 @@ export async function webPages(app: FastifyInstance, deps: WebDeps): Promise<voi
     const path = b.data['*'];
     const q = parse(FileQuery, request.query, 'file page');
     const back = { href: commitUrl(repo, sha), text: 'Back to the commit' };
-    const [saved, uploads] = await Promise.all([store.getCommitReport(repo, sha), store.listUploads(repo, sha)]);
+    const [saved, uploads, patchLines] = await Promise.all([store.getCommitReport(repo, sha), store.listUploads(repo, sha), loadPatchLines({ store }, repo, sha)]);
     if (saved === null) return notFoundPage(reply, `No report saved for ${sha} in ${repo}.`, back);
     const full = await loadReport(blobs, saved.reportKey);
     if (full.file(path) === undefined) return notFoundPage(reply, `No file ${path} in this report.`, back);
@@ -308,10 +349,31 @@ export async function webPages(app: FastifyInstance, deps: WebDeps): Promise<voi
       }
     }
     const source = await sources.read(repo, sha, path);
+    const filePatch = patchLines?.get(path) ?? [];
+    const patch = patchLines === null ? null : { lines: filePatch, totals: filePatchTotals(file, filePatch) };
     return page(
       reply,
-      html(<FilePage repo={repo} sha={sha} path={path} flags={flags} flag={q.flag} totals={file === undefined ? null : fileTotals(file)} lines={lines} source={source} />),
+      html(<FilePage repo={repo} sha={sha} path={path} flags={flags} flag={q.flag} totals={file === undefined ? null : fileTotals(file)} lines={lines} source={source} patch={patch} />),
     );
+  });
+}
+
+/** The pages' commit list rows: state and outcome derived as the commit API derives them, the mode from visibility. */
+async function listRows(client: Client, slug: string, items: CommitListItem[]): Promise<CommitListRow[]> {
+  const modes = await latestModes(client, slug, items.map((c) => c.sha));
+  return items.map((c) => {
+    const mode = modes.get(c.sha) ?? null;
+    return {
+      sha: c.sha,
+      branch: c.branch,
+      pullRequest: c.pullRequest,
+      createdAt: c.createdAt,
+      state: commitState({ uploads: c.uploads, reportSaved: c.totals !== null, mode, verdictBatches: c.experiments.map((e) => e.batch) }),
+      totals: totalsOf(c.totals),
+      mode,
+      experimentOutcome: experimentOutcome(c.experiments.map((e) => e.outcome)),
+      uploads: c.uploads.length,
+    };
   });
 }
 

@@ -31,3 +31,11 @@ export function workflowUiUrl(uiBase: string | undefined, namespace: string, wor
   if (uiBase === undefined) return null;
   return `${uiBase}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
+
+export function compareUrl(slug: string, query: { head: string; base?: string; flag?: string }): string {
+  return withQuery(`${repoUrl(slug)}/compare`, { base: query.base, head: query.head, flag: query.flag });
+}
+
+export function pullUrl(slug: string, pullRequest: number): string {
+  return `${repoUrl(slug)}/pull/${pullRequest}`;
+}

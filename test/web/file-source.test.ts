@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { classifyValue } from '../../src/coverage/values';
 import { html } from '../../src/web/layout';
-import { FilePage, type FileLine } from '../../src/web/pages/file';
+import { FilePage, type FileLine, type FilePageProps } from '../../src/web/pages/file';
 import type { SourceReader } from '../../src/web/sources';
 
 /** Sources laid out as `<root>/<repo>/<sha>/<path>`; a missing file is no source. */
@@ -46,7 +46,7 @@ const lines: FileLine[] = (
   ] as const
 ).map(([line, value]) => ({ line, value, kind: classifyValue(value) }));
 
-const render = (text: string | null) =>
+const render = (text: string | null, patch: FilePageProps['patch'] = null) =>
   html(
     FilePage({
       repo: 'acme/app',
@@ -57,6 +57,7 @@ const render = (text: string | null) =>
       totals: { files: 1, lines: 3, hits: 1, misses: 1, partials: 1, branches: 1, methods: 0, coverage: '33.33333' },
       lines,
       source: text,
+      patch,
     }),
   );
 
@@ -90,4 +91,24 @@ test('source text is escaped, never markup', () => {
   const page = render('<script>alert(1)</script>\n');
   assert.doesNotMatch(page, /<script>alert/);
   assert.match(page, /<code>&lt;script>alert\(1\)&lt;\/script><\/code>/);
+});
+
+test('patch lines are marked in words and by a class, beside their coverage; a brace in the patch is shown without source too', () => {
+  const patch = { lines: [2, 4], totals: { lines: 1, hits: 0, misses: 0, partials: 1, coverage: '0' } };
+  for (const text of [source, null]) {
+    const page = render(text, patch);
+    const rows = [...page.matchAll(/<tr id="L(\d+)"([^>]*)>(.*?)<\/tr>/g)];
+    const marked = rows.filter((r) => /patch-line/.test(r[2]!)).map((r) => Number(r[1]));
+    assert.deepEqual(marked, [2, 4]);
+    for (const r of rows) assert.equal(/<span class="sr-only">patch line<\/span>/.test(r[3]!), marked.includes(Number(r[1])), `line ${r[1]}`);
+    assert.match(rows.find((r) => r[1] === '2')![2]!, /class="line-partial patch-line"/);
+    assert.match(rows.find((r) => r[1] === '4')![0], /not coverable/);
+    assert.match(page, /id="patch-ranges">2, 4</);
+    assert.match(page, /data-patch-total="partials">1</);
+    assert.match(page, /patch: added or changed in this commit/);
+  }
+  assert.match(render(source, { lines: [], totals: { lines: 0, hits: 0, misses: 0, partials: 0, coverage: null } }), /diff does not add or change lines of this file/);
+  const none = render(source);
+  assert.match(none, /No diff is stored for this commit/);
+  assert.doesNotMatch(none, /patch-line|patch-col/);
 });

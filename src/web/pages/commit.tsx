@@ -4,7 +4,7 @@ import { count, shortSha, timeText } from '../format';
 import { Coverage, Layout } from '../layout';
 import type { SortOrder, TreeNode, TreeSort } from '../tree';
 import { Treemap } from '../treemap';
-import { blobUrl, commitUrl, repoUrl, withQuery } from '../urls';
+import { blobUrl, commitUrl, pullUrl, repoUrl, withQuery } from '../urls';
 
 export interface CommitPageProps {
   view: CommitView;
@@ -22,6 +22,8 @@ export interface CommitPageProps {
   /** Where live updates come from while the commit is processing. */
   eventsUrl: string | null;
   treemapNodes: TreeNode[];
+  /** The comparison with the commit's base, when one is known. */
+  compareHref: string | null;
 }
 
 const SORT_LABELS: Record<TreeSort, string> = { name: 'Name', coverage: 'Coverage', misses: 'Misses', lines: 'Lines' };
@@ -65,9 +67,19 @@ export function CommitPage(p: CommitPageProps) {
         <dt>Branch</dt>
         <dd>{m.branch ?? '—'}</dd>
         <dt>Pull request</dt>
-        <dd>{m.pullRequest === undefined ? '—' : `#${m.pullRequest}`}</dd>
+        <dd>{m.pullRequest === undefined ? '—' : <a id="pull-link" href={pullUrl(view.repo, m.pullRequest)}>#{m.pullRequest}</a>}</dd>
         <dt>Parent</dt>
         <dd>{m.parentSha === undefined ? '—' : <a href={commitUrl(view.repo, m.parentSha)}><code>{shortSha(m.parentSha)}</code></a>}</dd>
+        <dt>Compare</dt>
+        <dd>
+          {p.compareHref === null ? (
+            <span class="muted">no base known (no parent, no diff)</span>
+          ) : (
+            <a id="compare-link" href={p.compareHref}>
+              With its base: deltas and patch coverage
+            </a>
+          )}
+        </dd>
         <dt>CI</dt>
         <dd>
           {[m.ciService, m.build && `build ${m.build}`, m.job && `job ${m.job}`].filter(Boolean).join(', ') || '—'}

@@ -1,3 +1,4 @@
+import type { PatchTotals } from '../../coverage/commit-comparison';
 import type { CoverageTotals } from '../../coverage/totals';
 import type { LineValue } from '../../coverage/types';
 import { count, ranges, shortSha } from '../format';
@@ -19,6 +20,11 @@ export interface FilePageProps {
   totals: CoverageTotals | null;
   lines: FileLine[];
   source: string | null;
+  /**
+   * The file's part of the commit's stored diff: its patch lines (added or changed, not moved)
+   * and their coverage; null when the commit has no diff stored.
+   */
+  patch: { lines: number[]; totals: PatchTotals } | null;
 }
 
 /** "3 hits", "1 of 2 branches", "partial", "missed". */
@@ -38,8 +44,11 @@ export function FilePage(p: FilePageProps) {
   const missed = p.lines.filter((l) => l.kind === 'miss').map((l) => l.line);
   const partial = p.lines.filter((l) => l.kind === 'partial').map((l) => l.line);
   const sourceLines = p.source === null ? null : p.source.replace(/\r?\n$/, '').split(/\r?\n/);
-  const rows: { n: number; text: string | null; cov: FileLine | undefined }[] =
-    sourceLines === null ? p.lines.map((l) => ({ n: l.line, text: null, cov: l })) : sourceLines.map((text, i) => ({ n: i + 1, text, cov: byLine.get(i + 1) }));
+  const patchSet = new Set(p.patch?.lines ?? []);
+  const marked = patchSet.size > 0;
+  // Without the source, a patch line the report does not list (a brace, a blank) still gets its row, so every patch line shows.
+  const numbers = sourceLines === null ? [...new Set([...p.lines.map((l) => l.line), ...patchSet])].sort((a, b) => a - b) : sourceLines.map((_, i) => i + 1);
+  const rows: { n: number; text: string | null; cov: FileLine | undefined }[] = numbers.map((n) => ({ n, text: sourceLines === null ? null : (sourceLines[n - 1] ?? ''), cov: byLine.get(n) }));
   return (
     <Layout
       title={`${p.path} · ${p.repo} @ ${shortSha(p.sha)}`}
@@ -70,6 +79,7 @@ export function FilePage(p: FilePageProps) {
           </>
         )}
       </form>
+      <PatchSummary patch={p.patch} />
       {p.totals === null ? (
         <p id="file-empty">{p.flag === undefined ? 'This file has no coverage in this commit.' : `No upload flagged ${p.flag} covers this file.`}</p>
       ) : (
@@ -105,12 +115,36 @@ export function FilePage(p: FilePageProps) {
             <dt>Partial lines</dt>
             <dd id="partial-ranges">{partial.length === 0 ? 'none' : ranges(partial)}</dd>
           </dl>
-          {sourceLines === null && <p class="muted">The uploads carried no source for this file: only its reported lines are shown.</p>}
+          {sourceLines === null && <p class="muted">The uploads carried no source for this file: only its reported lines{marked ? ' and patch lines' : ''} are shown.</p>}
+          <ul class="legend" aria-label="Legend">
+            <li>
+              <span class="swatch line-hit">hit</span> covered
+            </li>
+            <li>
+              <span class="swatch line-partial">partial</span> some branches taken
+            </li>
+            <li>
+              <span class="swatch line-miss">missed</span> not covered
+            </li>
+            {marked && (
+              <li>
+                <span class="swatch patch-swatch" aria-hidden="true">
+                  +
+                </span>{' '}
+                patch: added or changed in this commit (the Patch column says so in words)
+              </li>
+            )}
+          </ul>
           <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
             <table id="file-lines" class="lines">
               <caption>{sourceLines === null ? 'Reported lines' : 'Source'} with their coverage</caption>
               <thead>
                 <tr>
+                  {marked && (
+                    <th scope="col" class="patch-col">
+                      Patch
+                    </th>
+                  )}
                   <th scope="col" class="num">Line</th>
                   <th scope="col">Coverage</th>
                   {sourceLines !== null && <th scope="col">Code</th>}
@@ -118,11 +152,27 @@ export function FilePage(p: FilePageProps) {
               </thead>
               <tbody>
                 {rows.map((r) => (
-                  <tr id={`L${r.n}`} class={r.cov === undefined ? undefined : `line-${r.cov.kind}`} data-line={r.n} data-value={r.cov === undefined ? undefined : String(r.cov.value)}>
+                  <tr
+                    id={`L${r.n}`}
+                    class={[r.cov === undefined ? '' : `line-${r.cov.kind}`, patchSet.has(r.n) ? 'patch-line' : ''].filter(Boolean).join(' ') || undefined}
+                    data-line={r.n}
+                    data-value={r.cov === undefined ? undefined : String(r.cov.value)}
+                    data-patch={patchSet.has(r.n) ? '' : undefined}
+                  >
+                    {marked && (
+                      <td class="patch-mark">
+                        {patchSet.has(r.n) && (
+                          <>
+                            <span aria-hidden="true">+</span>
+                            <span class="sr-only">patch line</span>
+                          </>
+                        )}
+                      </td>
+                    )}
                     <th scope="row" class="num">
                       <a href={`#L${r.n}`}>{r.n}</a>
                     </th>
-                    <td class="cov-cell">{r.cov === undefined ? '' : describeValue(r.cov.value, r.cov.kind)}</td>
+                    <td class="cov-cell">{r.cov === undefined ? (patchSet.has(r.n) ? 'not coverable' : '') : describeValue(r.cov.value, r.cov.kind)}</td>
                     {sourceLines !== null && (
                       <td class="code">
                         <code>{r.text}</code>
@@ -139,5 +189,29 @@ export function FilePage(p: FilePageProps) {
         <a href={withQuery(commitUrl(p.repo, p.sha), {})}>Back to the commit</a>
       </p>
     </Layout>
+  );
+}
+
+/** The file's patch coverage, or why there is none. */
+function PatchSummary(props: { patch: FilePageProps['patch'] }) {
+  const { patch } = props;
+  if (patch === null) return <p id="file-patch-none" class="muted">No diff is stored for this commit, so its patch is unknown (upload with <code>--diff-base</code>).</p>;
+  if (patch.lines.length === 0) return <p id="file-patch-none" class="muted">This commit's diff does not add or change lines of this file.</p>;
+  const t = patch.totals;
+  return (
+    <section aria-labelledby="patch-heading">
+      <h2 id="patch-heading">Patch coverage</h2>
+      <dl class="facts" id="file-patch">
+        <dt>Patch lines</dt>
+        <dd id="patch-ranges">{ranges(patch.lines)}</dd>
+        <dt>Coverage</dt>
+        <dd data-patch-total="coverage">{t.coverage === null ? 'no coverable line' : <Coverage value={t.coverage} />}</dd>
+        <dt>Coverable</dt>
+        <dd>
+          <span data-patch-total="lines">{count(t.lines)}</span> lines: <span data-patch-total="hits">{count(t.hits)}</span> hit, <span data-patch-total="misses">{count(t.misses)}</span> missed,{' '}
+          <span data-patch-total="partials">{count(t.partials)}</span> partial
+        </dd>
+      </dl>
+    </section>
   );
 }

@@ -2,7 +2,7 @@ import type { CommitTotals } from '../../api/commit-view';
 import type { ExperimentOutcome, PublicCommitState } from '../../vocabulary';
 import { count, shortSha, timeText } from '../format';
 import { Coverage, JsonData, Layout } from '../layout';
-import { commitUrl, repoUrl, withQuery } from '../urls';
+import { commitUrl, pullUrl, repoUrl, withQuery } from '../urls';
 
 export interface CommitListRow {
   sha: string;
@@ -120,7 +120,7 @@ export function RepositoryPage(p: RepositoryPageProps) {
                       </a>
                     </th>
                     <td>{c.branch ?? <span class="muted">—</span>}</td>
-                    <td>{c.pullRequest === null ? <span class="muted">—</span> : `#${c.pullRequest}`}</td>
+                    <td>{c.pullRequest === null ? <span class="muted">—</span> : <a href={pullUrl(p.slug, c.pullRequest)}>#{c.pullRequest}</a>}</td>
                     <td>
                       <time datetime={c.createdAt.toISOString()}>{timeText(c.createdAt)}</time>
                     </td>

@@ -1,0 +1,149 @@
+import type { CommitComparison } from '../../coverage/commit-comparison';
+import type { ComparisonGap } from '../../services/comparison';
+import { count, deltaClass, points, shortSha, timeText } from '../format';
+import { Coverage, Layout } from '../layout';
+import { commitUrl, compareUrl, pullUrl, repoUrl } from '../urls';
+import { BASE_SOURCE_TEXT } from './compare';
+import type { CommitListRow } from './repository';
+
+export interface PullPageProps {
+  repo: string;
+  number: number;
+  /** The commits recorded with the pull request, newest first. */
+  commits: CommitListRow[];
+  /** The newest commit's comparison with its base, or why there is none. */
+  latest: { sha: string; result: { ok: true; comparison: CommitComparison } | { ok: false; gap: ComparisonGap } } | null;
+}
+
+export function PullPage(p: PullPageProps) {
+  return (
+    <Layout
+      title={`Pull request #${p.number} · ${p.repo}`}
+      crumbs={[
+        { href: repoUrl(p.repo), text: p.repo },
+        { href: pullUrl(p.repo, p.number), text: `#${p.number}` },
+      ]}
+    >
+      <h1>Pull request #{p.number}</h1>
+      {p.latest === null ? (
+        <p id="pull-empty">No commit has been uploaded with pull request #{p.number}.</p>
+      ) : (
+        <>
+          <section aria-labelledby="latest">
+            <h2 id="latest">
+              Latest head <code>{shortSha(p.latest.sha)}</code>
+            </h2>
+            <LatestSummary repo={p.repo} sha={p.latest.sha} result={p.latest.result} />
+          </section>
+          <section aria-labelledby="pull-commits-heading">
+            <h2 id="pull-commits-heading">Commits</h2>
+            <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
+              <table id="pull-commits">
+                <caption>Commits uploaded with pull request #{p.number}, newest first</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Commit</th>
+                    <th scope="col">Branch</th>
+                    <th scope="col">First upload</th>
+                    <th scope="col">State</th>
+                    <th scope="col" class="num">Coverage</th>
+                    <th scope="col" class="num">Hits</th>
+                    <th scope="col" class="num">Misses</th>
+                    <th scope="col" class="num">Partials</th>
+                    <th scope="col" class="num">Uploads</th>
+                    <th scope="col">Compare</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {p.commits.map((c) => (
+                    <tr data-sha={c.sha}>
+                      <th scope="row">
+                        <a href={commitUrl(p.repo, c.sha)}>
+                          <code>{shortSha(c.sha)}</code>
+                        </a>
+                      </th>
+                      <td>{c.branch ?? <span class="muted">—</span>}</td>
+                      <td>
+                        <time datetime={c.createdAt.toISOString()}>{timeText(c.createdAt)}</time>
+                      </td>
+                      <td>
+                        <span class={`state state-${c.state}`}>{c.state}</span>
+                      </td>
+                      <td class="num">
+                        <Coverage value={c.totals?.coverage} />
+                      </td>
+                      <td class="num">{c.totals === null ? '—' : count(c.totals.hits)}</td>
+                      <td class="num">{c.totals === null ? '—' : count(c.totals.misses)}</td>
+                      <td class="num">{c.totals === null ? '—' : count(c.totals.partials)}</td>
+                      <td class="num">{count(c.uploads)}</td>
+                      <td>
+                        <a href={compareUrl(p.repo, { head: c.sha })}>
+                          with its base<span class="sr-only"> ({shortSha(c.sha)})</span>
+                        </a>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </section>
+        </>
+      )}
+    </Layout>
+  );
+}
+
+function LatestSummary(props: { repo: string; sha: string; result: NonNullable<PullPageProps['latest']>['result'] }) {
+  const link = (
+    <a id="pull-compare-link" href={compareUrl(props.repo, { head: props.sha })}>
+      The full comparison
+    </a>
+  );
+  if (!props.result.ok) {
+    const gap = props.result.gap;
+    const why =
+      gap.kind === 'no_base'
+        ? 'No base is known for it (no recorded parent, no diff with its base).'
+        : gap.kind === 'no_report'
+          ? `The ${gap.side} commit ${shortSha(gap.sha)} has no report yet.`
+          : `The ${gap.side} commit ${shortSha(gap.sha)} is still processing.`;
+    return (
+      <p id="pull-summary" data-state={gap.kind}>
+        {why} {link}.
+      </p>
+    );
+  }
+  const c = props.result.comparison;
+  return (
+    <>
+      <dl class="facts" id="pull-summary">
+        <dt>Base</dt>
+        <dd>
+          <a href={commitUrl(props.repo, c.base.sha)}>
+            <code>{shortSha(c.base.sha)}</code>
+          </a>
+          {c.baseSource !== undefined && <> ({BASE_SOURCE_TEXT[c.baseSource]})</>}
+        </dd>
+        <dt>Coverage</dt>
+        <dd data-summary="coverage">
+          <Coverage value={c.base.totals.coverage} /> → <Coverage value={c.head.totals.coverage} /> (<span class={deltaClass(c.coverageDelta)} data-summary="delta">{points(c.coverageDelta)}</span> points)
+        </dd>
+        <dt>Patch</dt>
+        <dd data-summary="patch">
+          {c.patch === null ? (
+            'unknown (no diff stored)'
+          ) : c.patch.coverage === null ? (
+            'no coverable line'
+          ) : (
+            <>
+              <Coverage value={c.patch.coverage} /> of {count(c.patch.lines)} coverable lines ({count(c.patch.hits)} hit, {count(c.patch.misses)} missed, {count(c.patch.partials)} partial)
+            </>
+          )}
+        </dd>
+        <dt>Changed files</dt>
+        <dd>{count(c.files.length)}</dd>
+      </dl>
+      <p>{link}.</p>
+    </>
+  );
+}
