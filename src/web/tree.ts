@@ -1,19 +1,17 @@
-import { fileTotals, type CoverageTotals } from '../coverage/totals';
+import { fileTotals, type CoverageTotals, type PathTotals } from '../coverage/totals';
 import { ratio } from '../coverage/ratio';
 import type { CoverageReport } from '../coverage/report';
 
 /**
  * The commit page's file tree: per file its totals (the report's own `fileTotals`, so the numbers
  * are the API's), folders summing their files, shown one level at a time and a page at a time, so
- * a 20,000-file report costs one pass per request, not 20,000 rows of HTML.
+ * a 20,000-file report costs one pass per request, not 20,000 rows of HTML. The entries come
+ * from the per-file totals stored with the report (the finisher's), or from `fileEntries`.
  */
 
-export interface FileEntry {
-  path: string;
-  totals: CoverageTotals;
-}
+export type FileEntry = PathTotals;
 
-/** A report's files in path order with their totals. */
+/** A report's files in path order with their totals (reports saved without per-file totals). */
 export function fileEntries(report: CoverageReport): FileEntry[] {
   const out: FileEntry[] = [];
   for (const f of report) out.push({ path: f.path, totals: fileTotals(f) });
