@@ -22,6 +22,12 @@ export interface CoverageTotals {
   coverage: string;
 }
 
+/** One file's totals with its path: the commit page's tree rows, the finisher's per-file totals. */
+export interface PathTotals {
+  path: string;
+  totals: CoverageTotals;
+}
+
 export interface ReportTotals extends CoverageTotals {
   sessions: number;
 }

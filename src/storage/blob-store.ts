@@ -55,6 +55,9 @@ export const BLOB_PREFIXES = {
 export const GC_PREFIXES = [BLOB_PREFIXES.raw, BLOB_PREFIXES.intermediate, BLOB_PREFIXES.scratch, BLOB_PREFIXES.report] as const;
 export type GcPrefix = (typeof GC_PREFIXES)[number];
 
+/** What `keys.reportTotals` appends to a commit report's key. */
+export const REPORT_TOTALS_SUFFIX = '.totals';
+
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 /** Joins key segments, refusing anything that could climb out of a prefix. */
@@ -82,6 +85,12 @@ export const keys = {
    */
   commitReport: (repo: string, sha: string, version: number, batch: number) =>
     blobKey(BLOB_PREFIXES.report, ...repo.split('/'), sha, `v${version}-b${batch}`),
+  /**
+   * A commit report's per-file totals (src/coverage/report-format/file-totals.ts), written with
+   * the report: named after it, so whoever holds the report's key finds them and retention keeps
+   * or drops both together.
+   */
+  reportTotals: (reportKey: string) => blobKey(...`${reportKey}${REPORT_TOTALS_SUFFIX}`.split('/')),
   scratchIntermediate: (repo: string, sha: string, batch: number, uploadId: string, area?: ScratchArea) =>
     blobKey(...scratchRoot(repo, sha, batch, area), 'intermediate', uploadId),
   scratchReport: (repo: string, sha: string, batch: number, area?: ScratchArea) => blobKey(...scratchRoot(repo, sha, batch, area), 'report'),

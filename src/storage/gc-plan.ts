@@ -1,6 +1,6 @@
 import type { RetentionPolicy } from '../config';
 import { COMMIT_SHA, RepoSlugSchema, TERMINAL_UPLOAD_STATES, UploadIdSchema, type UploadState } from '../vocabulary';
-import { BLOB_PREFIXES, type ListedBlob } from './blob-store';
+import { BLOB_PREFIXES, REPORT_TOTALS_SUFFIX, type ListedBlob } from './blob-store';
 
 /**
  * The retention planner: given the blobs that exist (a listed page), what the database says
@@ -14,7 +14,8 @@ import { BLOB_PREFIXES, type ListedBlob } from './blob-store';
 export type ParsedBlobKey =
   | { kind: 'raw'; uploadId: string; part: 'body' | 'files' | 'fixes' }
   | { kind: 'intermediate'; uploadId: string }
-  | { kind: 'report'; repo: string; sha: string; version: number; batch: number }
+  /** A commit report version, or (`totals`) the per-file totals written with it (`keys.reportTotals`). */
+  | { kind: 'report'; repo: string; sha: string; version: number; batch: number; part: 'report' | 'totals' }
   | { kind: 'scratch'; repo: string; sha: string; batch: number }
   /** Anything else under a swept prefix: a crashed write's `.tmp` file, a stray object. */
   | { kind: 'unknown' };
@@ -42,9 +43,10 @@ export function parseBlobKey(key: string): ParsedBlobKey {
   if (prefix === BLOB_PREFIXES.report && parts.length >= 5) {
     const [sha, file] = parts.slice(-2);
     const repo = slugOf(parts.slice(1, -2));
-    const m = /^v(\d{1,9})-b(\d{1,9})$/.exec(file!);
+    const totals = file!.endsWith(REPORT_TOTALS_SUFFIX);
+    const m = /^v(\d{1,9})-b(\d{1,9})$/.exec(totals ? file!.slice(0, -REPORT_TOTALS_SUFFIX.length) : file!);
     if (repo !== null && isSha(sha) && m) {
-      return { kind: 'report', repo, sha, version: Number(m[1]), batch: Number(m[2]) };
+      return { kind: 'report', repo, sha, version: Number(m[1]), batch: Number(m[2]), part: totals ? 'totals' : 'report' };
     }
   }
   if (prefix === BLOB_PREFIXES.scratch) {
@@ -119,7 +121,7 @@ const isTerminal = (state: UploadState) => (TERMINAL_UPLOAD_STATES as readonly s
  * - a report version older than the commit's current one (or of its version but another batch:
  *   a fenced-out finisher's), `reportGraceMs` after the current one was saved; the current
  *   version is always kept, and a higher one (a finisher between its write and its save) is
- *   left to the orphan rule;
+ *   left to the orphan rule; a report's per-file totals go and stay with their report;
  * - a blob no row refers to, `orphanGraceMs` after its last write (a registration or finisher
  *   may be between its write and its row).
  */
@@ -164,7 +166,9 @@ export function planGc(blobs: readonly ListedBlob[], refs: BlobReferences, polic
       case 'report': {
         const saved = refs.reports.get(commitRef(parsed.repo, parsed.sha));
         if (saved === undefined || parsed.version > saved.version) return orphan();
-        if (saved.reportKey === blob.key) return null;
+        // Per-file totals are kept exactly as long as the report they were written with.
+        const reportKey = parsed.part === 'report' ? blob.key : blob.key.slice(0, -REPORT_TOTALS_SUFFIX.length);
+        if (saved.reportKey === reportKey) return null;
         return past(saved.savedAt, policy.reportGraceMs) ? { reason: 'report_superseded' } : null;
       }
       case 'unknown':

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import { z } from 'zod';
 import { ReportTotalsSchema } from '../activities/contracts';
@@ -11,13 +11,14 @@ import { hashToken } from '../api/tokens';
 import { filePatchTotals } from '../coverage/commit-compare';
 import { filterSessions } from '../coverage/merge';
 import type { CoverageReport } from '../coverage/report';
-import { readReport } from '../coverage/report-format';
+import { ReportParseError } from '../coverage/errors';
+import { readFileTotals, readReport } from '../coverage/report-format';
 import { fileTotals } from '../coverage/totals';
 import { classifyValue } from '../coverage/values';
 import { loadPatchLines, resolveComparison } from '../services/comparison';
 import type { CommitListItem } from '../storage/commit-lists';
 import type { Store } from '../storage/store';
-import type { BlobStore } from '../storage/blob-store';
+import { keys, type BlobStore } from '../storage/blob-store';
 import { UploadMode } from '../temporal/search-attributes';
 import { commitWorkflowId } from '../workflows/commit-contracts';
 import { COMMIT_SHA_ANY_CASE, REPO_OWNER, SLUG_SEGMENT, MAX_SLUG_LENGTH } from '../vocabulary';
@@ -223,7 +224,7 @@ export async function webPages(app: FastifyInstance, deps: WebDeps): Promise<voi
     let nodes: ReturnType<typeof folderChildren>['nodes'] = [];
     if (snapshot.reportKey !== null) {
       const key = snapshot.reportKey;
-      const files = await summaries.get(key, async () => fileEntries(await loadReport(blobs, key)));
+      const files = await summaries.get(key, () => loadFileEntries(blobs, key, request.log));
       ({ folder, nodes } = folderChildren(files, q.path));
       if (nodes.length === 0 && q.path !== '') return notFoundPage(reply, `No folder ${q.path} in this report.`, { href: commitUrl(repo, sha), text: 'Back to the commit' });
     }
@@ -381,6 +382,26 @@ async function loadReport(blobs: BlobStore, key: string): Promise<CoverageReport
   const bytes = await blobs.get(key);
   if (bytes === null) throw new Error(`commit report blob ${key} is missing`);
   return readReport(bytes);
+}
+
+/**
+ * A report's files with their totals, for the tree: from the per-file totals the finisher stores
+ * with each commit report (a record per file, so a first view costs what the file count costs),
+ * else from the report decoded whole, as before them: reports saved earlier have none, and
+ * unreadable ones are not worth a failed page when the report itself gives the same numbers.
+ */
+async function loadFileEntries(blobs: BlobStore, key: string, log: FastifyBaseLogger): Promise<FileEntry[]> {
+  const totalsKey = keys.reportTotals(key);
+  const stored = await blobs.get(totalsKey);
+  if (stored !== null) {
+    try {
+      return readFileTotals(stored, { name: totalsKey });
+    } catch (err) {
+      if (!(err instanceof ReportParseError)) throw err;
+      log.warn({ err, key: totalsKey }, 'per-file totals unreadable: reading the whole report instead');
+    }
+  }
+  return fileEntries(await loadReport(blobs, key));
 }
 
 /**

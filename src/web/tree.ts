@@ -1,19 +1,17 @@
-import { fileTotals, type CoverageTotals } from '../coverage/totals';
+import { fileTotals, type CoverageTotals, type PathTotals } from '../coverage/totals';
 import { ratio } from '../coverage/ratio';
 import type { CoverageReport } from '../coverage/report';
 
 /**
  * The commit page's file tree: per file its totals (the report's own `fileTotals`, so the numbers
  * are the API's), folders summing their files, shown one level at a time and a page at a time, so
- * a 20,000-file report costs one pass per request, not 20,000 rows of HTML.
+ * a 20,000-file report costs one pass per request, not 20,000 rows of HTML. The entries come
+ * from the per-file totals stored with the report (the finisher's), or from `fileEntries`.
  */
 
-export interface FileEntry {
-  path: string;
-  totals: CoverageTotals;
-}
+export type FileEntry = PathTotals;
 
-/** A report's files in path order with their totals. */
+/** A report's files in path order with their totals (reports saved without per-file totals). */
 export function fileEntries(report: CoverageReport): FileEntry[] {
   const out: FileEntry[] = [];
   for (const f of report) out.push({ path: f.path, totals: fileTotals(f) });
@@ -55,33 +53,36 @@ export function folderChildren(files: readonly FileEntry[], folder: string): { f
 }
 
 function childrenOf(files: readonly FileEntry[], prefix: string): TreeNode[] {
-  const folders = new Map<string, TreeNode>();
   const nodes: TreeNode[] = [];
-  // Files are in path order, so a prefix's files are one run: find it by binary search.
-  let i = lowerBound(files, prefix);
-  for (; i < files.length; i++) {
+  // Files are in path order, so a prefix's files are one run, and so is each sub-folder's: both
+  // are found by binary search, and a folder's files are only summed (at the root of a
+  // 20,000-file report that is most of the time a page takes).
+  const start = lowerBound(files, prefix);
+  const end = prefixEnd(files, prefix, start);
+  for (let i = start; i < end; ) {
     const f = files[i]!;
-    if (!f.path.startsWith(prefix)) break;
-    const rest = f.path.slice(prefix.length);
-    const slash = rest.indexOf('/');
+    const slash = f.path.indexOf('/', prefix.length);
     if (slash < 0) {
-      nodes.push({ name: rest, path: f.path, kind: 'file', files: 1, ...counts(f.totals) });
+      nodes.push({ name: f.path.slice(prefix.length), path: f.path, kind: 'file', files: 1, ...counts(f.totals) });
+      i++;
       continue;
     }
-    const name = rest.slice(0, slash);
-    let node = folders.get(name);
-    if (node === undefined) {
-      node = { name, path: prefix + name, kind: 'folder', files: 0, lines: 0, hits: 0, misses: 0, partials: 0, coverage: '0' };
-      folders.set(name, node);
-      nodes.push(node);
+    const path = f.path.slice(0, slash);
+    const stop = prefixEnd(files, `${path}/`, i, end);
+    let lines = 0;
+    let hits = 0;
+    let misses = 0;
+    let partials = 0;
+    for (let j = i; j < stop; j++) {
+      const t = files[j]!.totals;
+      lines += t.lines;
+      hits += t.hits;
+      misses += t.misses;
+      partials += t.partials;
     }
-    node.files++;
-    node.lines += f.totals.lines;
-    node.hits += f.totals.hits;
-    node.misses += f.totals.misses;
-    node.partials += f.totals.partials;
+    nodes.push({ name: path.slice(prefix.length), path, kind: 'folder', files: stop - i, lines, hits, misses, partials, coverage: ratio(hits, lines) });
+    i = stop;
   }
-  for (const n of folders.values()) n.coverage = ratio(n.hits, n.lines);
   return nodes;
 }
 
@@ -93,6 +94,18 @@ function lowerBound(files: readonly FileEntry[], prefix: string): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (files[mid]!.path < prefix) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The end of the run of paths starting with `prefix` that begins at `from` (before `to`). */
+function prefixEnd(files: readonly FileEntry[], prefix: string, from: number, to = files.length): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (files[mid]!.path.startsWith(prefix)) lo = mid + 1;
     else hi = mid;
   }
   return lo;

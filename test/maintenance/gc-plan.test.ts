@@ -24,23 +24,27 @@ test('keys are read back in the shapes they are written', () => {
   assert.deepEqual(parseBlobKey(keys.repoFiles('u1')), { kind: 'raw', uploadId: 'u1', part: 'files' });
   assert.deepEqual(parseBlobKey(keys.reportFixes('u1')), { kind: 'raw', uploadId: 'u1', part: 'fixes' });
   assert.deepEqual(parseBlobKey(keys.intermediate('u1')), { kind: 'intermediate', uploadId: 'u1' });
-  assert.deepEqual(parseBlobKey(keys.commitReport('o/r', SHA, 3, 7)), { kind: 'report', repo: 'o/r', sha: SHA, version: 3, batch: 7 });
+  assert.deepEqual(parseBlobKey(keys.commitReport('o/r', SHA, 3, 7)), { kind: 'report', repo: 'o/r', sha: SHA, version: 3, batch: 7, part: 'report' });
+  assert.deepEqual(parseBlobKey(keys.reportTotals(keys.commitReport('o/r', SHA, 3, 7))), { kind: 'report', repo: 'o/r', sha: SHA, version: 3, batch: 7, part: 'totals' });
   assert.deepEqual(parseBlobKey(keys.scratchReport('o/r', SHA, 2)), { kind: 'scratch', repo: 'o/r', sha: SHA, batch: 2 });
   assert.deepEqual(parseBlobKey(keys.scratchIntermediate('o/r', SHA, 2, 'u1')), { kind: 'scratch', repo: 'o/r', sha: SHA, batch: 2 });
   assert.deepEqual(parseBlobKey('raw/u1.0f3c.tmp'), { kind: 'unknown' });
   assert.deepEqual(parseBlobKey('reports/o/r/nothex/v1-b0'), { kind: 'unknown' });
+  assert.deepEqual(parseBlobKey(`reports/o/r/${SHA}/v1-b0.totals.tmp`), { kind: 'unknown' });
+  assert.deepEqual(parseBlobKey(`reports/o/r/${SHA}/.totals`), { kind: 'unknown' });
 });
 
 test('keys of a repository with a nested owner are read back with the whole slug', () => {
   for (const repo of ['group/sub/app', 'a/b/c/d/repo']) {
-    assert.deepEqual(parseBlobKey(keys.commitReport(repo, SHA, 3, 7)), { kind: 'report', repo, sha: SHA, version: 3, batch: 7 });
+    assert.deepEqual(parseBlobKey(keys.commitReport(repo, SHA, 3, 7)), { kind: 'report', repo, sha: SHA, version: 3, batch: 7, part: 'report' });
+    assert.deepEqual(parseBlobKey(keys.reportTotals(keys.commitReport(repo, SHA, 3, 7))), { kind: 'report', repo, sha: SHA, version: 3, batch: 7, part: 'totals' });
     assert.deepEqual(parseBlobKey(keys.scratchReport(repo, SHA, 2)), { kind: 'scratch', repo, sha: SHA, batch: 2 });
     assert.deepEqual(parseBlobKey(keys.scratchIntermediate(repo, SHA, 2, 'u1')), { kind: 'scratch', repo, sha: SHA, batch: 2 });
   }
   // An upload id may be `report`: the intermediate's shape is still found.
   assert.deepEqual(parseBlobKey(keys.scratchIntermediate('group/sub/app', SHA, 2, 'report')), { kind: 'scratch', repo: 'group/sub/app', sha: SHA, batch: 2 });
   // A hex owner segment is not taken for the sha: the sha is found from the end.
-  assert.deepEqual(parseBlobKey(keys.commitReport('abcdef1/sub/app', SHA, 1, 0)), { kind: 'report', repo: 'abcdef1/sub/app', sha: SHA, version: 1, batch: 0 });
+  assert.deepEqual(parseBlobKey(keys.commitReport('abcdef1/sub/app', SHA, 1, 0)), { kind: 'report', repo: 'abcdef1/sub/app', sha: SHA, version: 1, batch: 0, part: 'report' });
   assert.deepEqual(parseBlobKey(`reports/solo/${SHA}/v1-b0`), { kind: 'unknown' }, 'a one-segment slug is none');
   assert.deepEqual(parseBlobKey(`scratch/solo/${SHA}/batch-1/report`), { kind: 'unknown' });
   assert.deepEqual(parseBlobKey(`reports/g/${'x'.repeat(150)}/${'y'.repeat(150)}/${SHA}/v1-b0`), { kind: 'unknown' }, 'past the slug length');
@@ -128,6 +132,41 @@ test('report versions: the current one always stays; older ones go a grace after
     [keys.commitReport('o/old', SHA, 3, 9)]: 'report_superseded',
     [keys.commitReport('o/unsaved', SHA, 1, 0)]: 'orphan',
   });
+});
+
+test("a report's per-file totals go and stay with their report: current kept, superseded after the grace, unsaved ones orphans", () => {
+  const totals = (repo: string, version: number, batch: number) => keys.reportTotals(keys.commitReport(repo, SHA, version, batch));
+  const refs: BlobReferences = {
+    ...none,
+    reports: new Map([
+      [commitRef('o/old', SHA), { version: 3, reportKey: keys.commitReport('o/old', SHA, 3, 2), savedAt: ago(2 * H) }],
+      [commitRef('o/fresh', SHA), { version: 2, reportKey: keys.commitReport('o/fresh', SHA, 2, 1), savedAt: ago(10 * 60_000) }],
+    ]),
+  };
+  const plan = planGc(
+    [
+      blob(keys.commitReport('o/old', SHA, 1, 0), 5 * D),
+      blob(totals('o/old', 1, 0), 5 * D),
+      blob(keys.commitReport('o/old', SHA, 3, 2), 5 * D),
+      blob(totals('o/old', 3, 2), 5 * D),
+      blob(totals('o/old', 3, 9)), // a fenced-out finisher's, same version
+      blob(totals('o/old', 4, 3)), // written, not yet saved
+      blob(totals('o/fresh', 1, 0), 5 * D),
+      blob(totals('o/fresh', 2, 1), 5 * D),
+      blob(totals('o/unsaved', 1, 0), 2 * D),
+      blob(totals('o/unsaved', 2, 0), 60_000),
+    ],
+    refs,
+    policy,
+    NOW,
+  );
+  assert.deepEqual(decisions(plan), {
+    [keys.commitReport('o/old', SHA, 1, 0)]: 'report_superseded',
+    [totals('o/old', 1, 0)]: 'report_superseded',
+    [totals('o/old', 3, 9)]: 'report_superseded',
+    [totals('o/unsaved', 1, 0)]: 'orphan',
+  });
+  assert.equal(plan.kept, 6);
 });
 
 test('scratch: gone a grace after its verification is recorded; unverified scratch waits for the orphan rule', () => {

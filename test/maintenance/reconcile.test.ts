@@ -17,6 +17,7 @@ import { createActivities, createMaintenanceActivities, type ActivityDeps } from
 import { runCli } from '../../src/cli/main';
 import { readFileChunks } from '../../src/cli/io';
 import { registerUpload } from '../../src/services/register-upload';
+import { keys } from '../../src/storage/blob-store';
 import { applySchedule, RECONCILE_SCHEDULE_ID, startMaintenance } from '../../src/temporal/schedules';
 import { createWorker } from '../../src/worker';
 import { reconcileWorkflow } from '../../src/workflows';
@@ -287,10 +288,12 @@ for (const target of databasesUnderTest()) {
         const row = (prefix: string) => dry.stdout.split('\n').find((l) => l.startsWith(`${prefix} `))?.split(/\s+/);
         assert.deepEqual(row('raw/')?.slice(0, 3), ['raw/', '3', '3'], dry.stdout);
         assert.deepEqual(row('intermediate/')?.slice(0, 3), ['intermediate/', '3', '3'], dry.stdout);
-        assert.deepEqual(row('reports/')?.slice(0, 3), ['reports/', '3', '2'], dry.stdout);
-        assert.deepEqual(row('reports/')?.slice(4, 5), ['1'], 'the current version kept');
+        // Each version with the per-file totals stored next to it.
+        assert.deepEqual(row('reports/')?.slice(0, 3), ['reports/', '6', '4'], dry.stdout);
+        assert.deepEqual(row('reports/')?.slice(4, 5), ['2'], 'the current version and its totals kept');
         for (const u of uploads) assert.ok(dry.stdout.includes(`would delete raw/${u.uploadId}\n`), dry.stdout);
         assert.ok(!dry.stdout.includes(`would delete ${saved!.reportKey}\n`), 'the current report is never listed');
+        assert.ok(!dry.stdout.includes(`would delete ${keys.reportTotals(saved!.reportKey)}\n`), "nor are the current report's totals");
         for (const u of uploads) assert.ok(await p.blobs.exists(u.rawKey), 'a dry run deletes nothing');
 
         const real = await gc('--json');
@@ -299,7 +302,7 @@ for (const target of databasesUnderTest()) {
         assert.equal(summary.dryRun, false);
         assert.deepEqual(
           summary.prefixes.map((s) => [s.prefix, s.deleted, s.kept]),
-          [['raw', 3, 0], ['intermediate', 3, 0], ['scratch', 0, 0], ['reports', 2, 1]],
+          [['raw', 3, 0], ['intermediate', 3, 0], ['scratch', 0, 0], ['reports', 4, 2]],
         );
         for (const u of await p.store.listUploads(repo, sha)) {
           assert.equal(await p.blobs.exists(u.rawKey), false);

@@ -4,3 +4,4 @@ export { canonicalJson, compressReport, serializeReport, serializeReportChunks }
 export { readReportHeader, type ReportHeader } from './frames';
 export { readReport } from './reader';
 export { mergeSerializedReports, type SerializedMergeResult } from './merge';
+export { FILE_TOTALS_MAGIC, FILE_TOTALS_VERSION, readFileTotals, serializeFileTotals } from './file-totals';

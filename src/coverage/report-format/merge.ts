@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { ReportMergeError, mergeFiles } from '../merge';
 import { ColumnSlab, CoverageReport, comparePaths, type FileCoverage, type Session } from '../report';
-import { fileTotals, sumTotals, type CoverageTotals, type ReportTotals } from '../totals';
+import { fileTotals, sumTotals, type PathTotals, type ReportTotals } from '../totals';
 import { ByteWriter, Fail } from './bytes';
 import { decodeFile, encodeFileInto, sessionBitmap, type ExtrasCache } from './file-record';
 import { readOptions, type ReadOptions } from './format';
@@ -12,6 +12,8 @@ export interface SerializedMergeResult {
   /** The merged report, serialized (not compressed). */
   bytes: Uint8Array;
   totals: ReportTotals;
+  /** Each file's totals in path order (what `serializeFileTotals` stores next to a commit report). */
+  files: PathTotals[];
   sessions: Session[];
   fileCount: number;
 }
@@ -57,19 +59,19 @@ export function mergeSerializedReports(inputs: readonly Uint8Array[], options: R
   writeStart(w, ordered, fileCount);
 
   const slab = new ColumnSlab();
-  const totals: CoverageTotals[] = [];
+  const files: PathTotals[] = [];
   for (const path of paths) {
     const refs = byPath.get(path)!;
-    const files: FileCoverage[] = [];
+    const decoded: FileCoverage[] = [];
     for (const { input, frame } of refs) {
       const { header, known, cache } = indexed[input]!;
-      files.push(decodeFile(header.bytes, frame, new Fail(header.name, frame.start), known, cache, slab, header.version));
+      decoded.push(decodeFile(header.bytes, frame, new Fail(header.name, frame.start), known, cache, slab, header.version));
     }
-    const merged = files.length === 1 ? files[0]! : mergeFiles(path, files, slab);
-    totals.push(fileTotals(merged));
+    const merged = decoded.length === 1 ? decoded[0]! : mergeFiles(path, decoded, slab);
+    files.push({ path, totals: fileTotals(merged) });
     encodeFileInto(w, merged);
     slab.reset();
   }
   w.u32(crc32(w.take()));
-  return { bytes: w.take(), totals: { ...sumTotals(totals), sessions: ordered.length }, sessions: [...ordered], fileCount };
+  return { bytes: w.take(), totals: { ...sumTotals(files.map((f) => f.totals)), sessions: ordered.length }, files, sessions: [...ordered], fileCount };
 }

@@ -13,7 +13,8 @@ import { createFinishCommit } from '../../../src/activities/finish-commit';
 import type { ActivityDeps } from '../../../src/activities/deps';
 import type { FinishInput, FinishResult } from '../../../src/activities/contracts';
 import { parseReport } from '../../../src/coverage/parse';
-import { compressReport, readReport, serializeReport } from '../../../src/coverage/report-format';
+import { compressReport, readFileTotals, readReport, serializeReport } from '../../../src/coverage/report-format';
+import { fileEntries } from '../../../src/web/tree';
 import { keys } from '../../../src/storage/blob-store';
 import { FsBlobStore } from '../../../src/storage/fs-blob-store';
 import type { SaveBatchOutcome, Store } from '../../../src/storage/store';
@@ -118,6 +119,16 @@ describe('finishCommit', () => {
     const res = await finish({ repo: 'acme/e', sha: 'abcdef6', target: { kind: 'scratch', batch: 3 }, baseKey: null, version: 1, uploads: uploads([0, 1]) });
     assert.equal(res.status === 'ok' && res.reportKey, keys.scratchReport('acme/e', 'abcdef6', 3));
     assert.equal(saved.length, before);
+    assert.equal(await blobs.exists(keys.reportTotals(keys.scratchReport('acme/e', 'abcdef6', 3))), false, 'no page reads scratch: no per-file totals');
+  });
+
+  test("a commit report's per-file totals are written with it and equal the report's", async () => {
+    const res = await finish({ repo: 'acme/f', sha: 'abcdef7', target: { kind: 'commit', batch: 0 }, baseKey: null, version: 1, uploads: uploads([0, 1, 2, 3]) });
+    assert.equal(res.status, 'ok');
+    const key = keys.commitReport('acme/f', 'abcdef7', 1, 0);
+    const stored = await blobs.get(keys.reportTotals(key));
+    assert.ok(stored, 'per-file totals stored');
+    assert.deepEqual(readFileTotals(stored), fileEntries(readReport((await blobs.get(key)) as Uint8Array)));
   });
 
   test('a save the store refuses (uploads released to a later run) fails without retries', async () => {
