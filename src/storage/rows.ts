@@ -23,6 +23,8 @@ export const RepoSettingsSchema = z.object({
   defaultBranch: z.string().min(1).max(1000).optional(),
   /** Its commits go before every other repository's when workers are saturated. */
   urgent: z.boolean().optional(),
+  /** Its pages and badge are readable without a token (the API is not); private when absent. */
+  public: z.boolean().optional(),
 });
 export type RepoSettings = z.infer<typeof RepoSettingsSchema>;
 

@@ -10,7 +10,9 @@ import { ReportStore, type SaveBatchReportInput } from './reports';
 import { RepositoryStore } from './repositories';
 import type { CommitMetadata, RepoSettings } from './rows';
 import { PendingUploadStore, type PendingMetadata } from './pending-uploads';
+import { ReadTokenStore } from './read-tokens';
 import { RunStore } from './runs';
+import { SourceStore, type SourceEntry } from './sources';
 import { UploadStore, type RegisterUploadInput } from './uploads';
 import { VerificationStore, type ListVerificationsInput, type RecordVerificationInput } from './verifications';
 
@@ -23,6 +25,7 @@ export type { PendingMetadata, PendingUpload } from './pending-uploads';
 export { digestsConflict, type RegisteredUpload, type RegisterUploadInput } from './uploads';
 export { estimatedWaitSeconds, type QueueSnapshot, type WindowFigures } from './queue';
 export type { SampledCommit, VerificationRow, VerificationRun } from './verifications';
+export type { ReadToken } from './read-tokens';
 
 /**
  * Tributary's rows over one database, one aggregate per module: repositories (and their mode
@@ -42,6 +45,8 @@ export class Store {
   private readonly pending: PendingUploadStore;
   private readonly verifications: VerificationStore;
   private readonly queue: QueueStore;
+  private readonly readTokens: ReadTokenStore;
+  private readonly sources: SourceStore;
 
   constructor(private readonly db: Database) {
     this.repositories = new RepositoryStore(db);
@@ -53,6 +58,8 @@ export class Store {
     this.pending = new PendingUploadStore(db);
     this.verifications = new VerificationStore(db);
     this.queue = new QueueStore(db);
+    this.readTokens = new ReadTokenStore(db);
+    this.sources = new SourceStore(db);
   }
 
   createRepository(slug: string, uploadTokenHash: string, settings?: RepoSettings) {
@@ -75,6 +82,32 @@ export class Store {
   }
   listRepositories(only?: string) {
     return this.repositories.listRepositories(only);
+  }
+
+  createReadToken(slug: string, tokenHash: string, name?: string) {
+    return this.readTokens.create(slug, tokenHash, name);
+  }
+  listReadTokens(slug: string) {
+    return this.readTokens.list(slug);
+  }
+  revokeReadToken(id: string, slug?: string) {
+    return this.readTokens.revoke(id, slug);
+  }
+  getReadToken(id: string) {
+    return this.readTokens.get(id);
+  }
+  findReadTokenByHash(tokenHash: string) {
+    return this.readTokens.findByHash(tokenHash);
+  }
+
+  recordCommitSources(commitId: number, entries: readonly SourceEntry[]) {
+    return this.sources.record(commitId, entries);
+  }
+  findCommitSource(repo: string, sha: string, path: string) {
+    return this.sources.find(repo, sha, path);
+  }
+  listCommitSourcePaths(repo: string, sha: string) {
+    return this.sources.paths(repo, sha);
   }
 
   listModeOverrides() {

@@ -28,7 +28,7 @@ after(async () => {
 
 const uploads = (sha: string, query = '') => `/api/v1/repos/${SLUG}/commits/${sha}/uploads${query}`;
 const raw = (sha: string, query: string): Promise<Answer> =>
-  call(h.gateway.base, 'POST', uploads(sha, query), { token, body: lcov, headers: { 'content-type': 'application/octet-stream' } });
+  call(h.gateway.base, 'POST', uploads(sha, query), { token, body: new Uint8Array(lcov), headers: { 'content-type': 'application/octet-stream' } });
 const metadataOf = async (sha: string) => {
   const res = await call(h.gateway.base, 'GET', `/api/v1/repos/${SLUG}/commits/${sha}`, { token });
   assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -44,7 +44,7 @@ describe('commit metadata from the upload API', () => {
     assert.deepEqual(await metadataOf(sha), { branch: 'feature/x', parentSha: parent, pullRequest: 12, ciService: 'github-actions', build: '7' });
 
     const form = new FormData();
-    form.append('report', new Blob([lcov]), 'lcov.info');
+    form.append('report', new Blob([new Uint8Array(lcov)]), 'lcov.info');
     for (const [k, v] of Object.entries({ branch: 'main', pr: '99', parent: newSha(), build: '8', job: 'unit', ci_service: 'gitlab', ci_url: 'https://ci.example/run/8' })) form.append(k, v);
     const second = await call(h.gateway.base, 'POST', uploads(sha), { token, body: form });
     assert.equal(second.status, 202, JSON.stringify(second.body));
@@ -66,8 +66,8 @@ describe('commit metadata from the upload API', () => {
     const sha = newSha();
     const form = new FormData();
     form.append('pr', '5');
-    form.append('report', new Blob([lcov]), 'a.info');
-    form.append('report', new Blob([lcov]), 'b.info');
+    form.append('report', new Blob([new Uint8Array(lcov)]), 'a.info');
+    form.append('report', new Blob([new Uint8Array(lcov)]), 'b.info');
     const res = await call(h.gateway.base, 'POST', uploads(sha, '?ci_service=buildkite'), { token, body: form });
     assert.equal(res.status, 202, JSON.stringify(res.body));
     assert.equal(res.body.uploads.length, 2);
@@ -99,7 +99,7 @@ describe('commit metadata from the upload API', () => {
       assert.equal(res.body.error.field, field, query);
     }
     const form = new FormData();
-    form.append('report', new Blob([lcov]), 'lcov.info');
+    form.append('report', new Blob([new Uint8Array(lcov)]), 'lcov.info');
     form.append('pr', '#12');
     const multipart = await call(h.gateway.base, 'POST', uploads(sha, '?branch=main'), { token, body: form });
     assert.equal(multipart.status, 400);

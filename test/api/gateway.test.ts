@@ -44,7 +44,7 @@ function uploadPath(slug: string, sha: string, query = ''): string {
 function rawUpload(slug: string, sha: string, token: string, body: Uint8Array, opts: { query?: string; headers?: Record<string, string>; g?: Gateway } = {}): Promise<Answer> {
   return call((opts.g ?? h.gateway).base, 'POST', uploadPath(slug, sha, opts.query), {
     token,
-    body,
+    body: new Uint8Array(body),
     headers: { 'content-type': 'application/octet-stream', ...opts.headers },
   });
 }
@@ -418,7 +418,7 @@ describe('uploads, status and reports', () => {
     const form = new FormData();
     form.append('flags', 'integration');
     form.append('files', 'index.js\nlib/util.js\n');
-    form.append('report', new Blob([file('negotiator-nyc/lcov.info').body]), 'lcov.info');
+    form.append('report', new Blob([new Uint8Array(file('negotiator-nyc/lcov.info').body)]), 'lcov.info');
     form.append('report', new Blob([gzipSync(file('negotiator-nyc/clover.xml').body)]), 'clover.xml.gz');
     form.append('report', new Blob([Buffer.from('not coverage at all\n')]), 'junk.txt');
     const res = await call(base, 'POST', uploadPath('flow/multi', sha, '?build=42'), { token, body: form });
@@ -464,8 +464,8 @@ describe('uploads, status and reports', () => {
 
     const form = () => {
       const f = new FormData();
-      f.append('a', new Blob([file('negotiator-nyc/lcov.info').body]), 'a');
-      f.append('b', new Blob([file('negotiator-nyc/clover.xml').body]), 'b');
+      f.append('a', new Blob([new Uint8Array(file('negotiator-nyc/lcov.info').body)]), 'a');
+      f.append('b', new Blob([new Uint8Array(file('negotiator-nyc/clover.xml').body)]), 'b');
       return f;
     };
     const m1 = await call(base, 'POST', uploadPath('flow/retry', sha), { token, body: form(), headers: { 'idempotency-key': 'job-2' } });
@@ -512,7 +512,7 @@ describe('uploads, status and reports', () => {
     // Multipart: a request whose part 1 differs is refused whole, its new part 2 included.
     const form = (...bodies: Buffer[]) => {
       const f = new FormData();
-      for (const [i, b] of bodies.entries()) f.append('report', new Blob([b]), `r${i}`);
+      for (const [i, b] of bodies.entries()) f.append('report', new Blob([new Uint8Array(b)]), `r${i}`);
       return f;
     };
     const clover = file('negotiator-nyc/clover.xml').body;
@@ -539,7 +539,7 @@ describe('uploads, status and reports', () => {
     const cobertura = file('tomli-misc/coverage-py.xml').body;
     const raw = await rawUpload('flow/scopes', sha, token, lcov, { headers: { 'idempotency-key': 'mk:0' } });
     const f = new FormData();
-    f.append('report', new Blob([cobertura]), 'coverage.xml');
+    f.append('report', new Blob([new Uint8Array(cobertura)]), 'coverage.xml');
     const multi = await call(base, 'POST', uploadPath('flow/scopes', sha), { token, body: f, headers: { 'idempotency-key': 'mk' } });
     assert.equal(raw.status, 202, JSON.stringify(raw.body));
     assert.equal(multi.status, 202, JSON.stringify(multi.body));
@@ -608,7 +608,7 @@ describe('uploads, status and reports', () => {
 
     const form = (...parts: Buffer[]) => {
       const f = new FormData();
-      parts.forEach((b, i) => f.append(`r${i}`, new Blob([b]), `r${i}.info`));
+      parts.forEach((b, i) => f.append(`r${i}`, new Blob([new Uint8Array(b)]), `r${i}.info`));
       return f;
     };
     const refusals: Array<[string, number, Promise<Answer>]> = [
@@ -652,7 +652,7 @@ describe('uploads, status and reports', () => {
       const token = await createRepo(slug);
       await call(base, 'PUT', `/api/v1/repos/${slug}/mode`, { token: admin, json: { mode } });
       const form = new FormData();
-      for (const n of names) form.append('file', new Blob([file(n).body]), n);
+      for (const n of names) form.append('file', new Blob([new Uint8Array(file(n).body)]), n);
       assert.equal((await call(base, 'POST', uploadPath(slug, sha), { token, body: form })).status, 202);
       const commit = await call(base, 'GET', `/api/v1/repos/${slug}/commits/${sha}?wait=45s`, { token });
       assert.equal(commit.body.state, 'complete', JSON.stringify(commit.body));

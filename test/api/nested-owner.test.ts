@@ -83,7 +83,7 @@ describe('a repository with a nested owner', () => {
     const sha = newSha();
     const posted = await call(base, 'POST', `/api/v1/repos/${OWNER}/app/commits/${sha}/uploads?flags=unit`, {
       token,
-      body: file('negotiator-nyc/lcov.info'),
+      body: new Uint8Array(file('negotiator-nyc/lcov.info')),
       headers: { 'content-type': 'application/octet-stream' },
     });
     assert.equal(posted.status, 202, JSON.stringify(posted.body));
@@ -129,7 +129,7 @@ describe('a repository with a nested owner', () => {
     assert.equal(other.status, 201);
     const sha = newSha();
     const body = file('negotiator-nyc/lcov.info');
-    const up = (path: string, token: string) => call(base, 'POST', path, { token, body, headers: { 'content-type': 'application/octet-stream' } });
+    const up = (path: string, token: string) => call(base, 'POST', path, { token, body: new Uint8Array(body), headers: { 'content-type': 'application/octet-stream' } });
     assert.equal((await up(`/api/v1/repos/team/lib/commits/${sha}/uploads`, mine.body.uploadToken)).status, 403, 'team/sub/lib may not upload to team/lib');
     assert.equal((await up(`/api/v1/repos/team%2Fsub/lib/commits/${sha}/uploads`, other.body.uploadToken)).status, 403, 'team/lib may not upload to team/sub/lib');
     assert.equal((await up(`/api/v1/repos/team/sub/lib/commits/${sha}/uploads`, mine.body.uploadToken)).status, 404, 'literal slashes name no route');

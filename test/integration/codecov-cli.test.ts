@@ -238,7 +238,7 @@ describe('the upload location', () => {
       return new URL(((await res.json()) as { raw_upload_location: string }).raw_upload_location);
     };
     const payload = readFileSync(path.resolve(__dirname, '../fixtures/codecov/v1-payload.json'));
-    const put = (url: URL, body: Uint8Array) => fetch(url, { method: 'PUT', body });
+    const put = (url: URL, body: Uint8Array) => fetch(url, { method: 'PUT', body: new Uint8Array(body) });
     const first = await announce();
     const a = await put(first, payload);
     assert.equal(a.status, 200, await a.clone().text());

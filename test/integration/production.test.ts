@@ -97,7 +97,7 @@ async function sendUntilAcknowledged(
     try {
       const res = await call(base, 'POST', `/api/v1/repos/${slug}/commits/${sha}/uploads`, {
         token,
-        body: file.body,
+        body: new Uint8Array(file.body),
         headers: { 'content-type': 'application/octet-stream', 'idempotency-key': key },
       });
       if (res.status === 202) return { uploadId: res.body.uploads[0].uploadId as string, attempts: attempt };

@@ -16,7 +16,7 @@ const upload = (id: string, over: Partial<UploadReference>): [string, UploadRefe
   id,
   { state: 'merged', rawKey: keys.raw(id), repoFilesKey: null, reportFixesKey: null, createdAt: ago(40 * D), finishedAt: ago(2 * H), ...over },
 ];
-const none: BlobReferences = { uploads: new Map(), reports: new Map(), verifications: new Map() };
+const none: BlobReferences = { uploads: new Map(), reports: new Map(), verifications: new Map(), sources: new Map() };
 const decisions = (plan: ReturnType<typeof planGc>) => Object.fromEntries(plan.delete.map((d) => [d.key, d.reason]));
 
 test('keys are read back in the shapes they are written', () => {

@@ -3,7 +3,9 @@ import type { RoutePlugin } from '../server';
 import { commitRoutes } from './commits';
 import { queueRoutes } from './queue';
 import { repoRoutes } from './repos';
+import { sourceRoutes } from './sources';
 import { taskRoutes } from './tasks';
+import { tokenRoutes } from './tokens';
 import { uploadRoutes } from './uploads';
 import { verificationRoutes } from './verifications';
 
@@ -22,4 +24,6 @@ export const apiRoutes: RoutePlugin = async (app, { ctx }) => {
   await app.register(taskRoutes, { ctx });
   await app.register(queueRoutes, { ctx });
   await app.register(verificationRoutes, { ctx });
+  await app.register(tokenRoutes, { ctx });
+  await app.register(sourceRoutes, { ctx });
 };

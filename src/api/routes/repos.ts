@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RepoSettingsSchema } from '../../storage/store';
-import { RepoSlugSchema } from '../../vocabulary';
-import { adminOnly, knownCaller } from '../auth';
+import { NewRepoSlugSchema } from '../../vocabulary';
+import { adminOnly, confinedTo, knownCaller } from '../auth';
 import { ErrorBodySchema, notFound } from '../errors';
 import { bearerSecurity, errorResponses, ModeOrNull, RepoParams, repoSlugOf } from '../schemas';
 import type { RoutePlugin } from '../server';
@@ -19,7 +19,7 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
         summary: 'Create a repository (admin); answers its upload token, once',
         tags: ['repositories'],
         security: bearerSecurity,
-        body: z.object({ slug: RepoSlugSchema, settings: RepoSettingsSchema.optional() }),
+        body: z.object({ slug: NewRepoSlugSchema, settings: RepoSettingsSchema.optional() }),
         response: {
           201: z.object({ slug: z.string(), uploadToken: z.string() }),
           ...errorResponses,
@@ -38,7 +38,7 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
     '/repos',
     {
       schema: {
-        summary: 'The repositories the caller may see: all of them for the admin token, its own for an upload token',
+        summary: 'The repositories the caller may see: all of them for the admin token, its own for an upload or read token',
         tags: ['repositories'],
         security: bearerSecurity,
         response: {
@@ -51,7 +51,7 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
     },
     async (request) => {
       const caller = knownCaller(request);
-      const visible = await store.listRepositories(caller.kind === 'admin' ? undefined : caller.slug);
+      const visible = await store.listRepositories(confinedTo(caller));
       return {
         repos: visible.map(({ repository, mode }) => ({
           slug: repository.slug,
@@ -69,9 +69,10 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
       onRequest: adminOnly,
       config: { missing: 'repository' },
       schema: {
-        summary: "Replace the repository's settings (admin): path fixes, ignores, default branch, urgent",
+        summary: "Replace the repository's settings (admin): path fixes, ignores, default branch, urgent, public",
         description:
-          'A commit of the default branch (`defaultBranch`, else TRIBUTARY_DEFAULT_BRANCH) is processed before pull requests and other branches when workers are saturated; every commit of an `urgent` repository before both. Applies to commit workflows started afterwards.',
+          'A commit of the default branch (`defaultBranch`, else TRIBUTARY_DEFAULT_BRANCH) is processed before pull requests and other branches when workers are saturated; every commit of an `urgent` repository before both. Applies to commit workflows started afterwards. ' +
+          'A `public` repository\'s pages and badge are readable without a token; its API is not.',
         tags: ['repositories'],
         security: bearerSecurity,
         params: RepoParams,
