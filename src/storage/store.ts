@@ -173,6 +173,9 @@ export class Store {
   getCommitReport(repo: string, sha: string) {
     return this.reports.getCommitReport(repo, sha);
   }
+  latestCompleteReport(repo: string, branch: string) {
+    return this.reports.latestCompleteReport(repo, branch);
+  }
 
   recordExperiment(input: RecordExperimentInput) {
     return this.experiments.recordExperiment(input);

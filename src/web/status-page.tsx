@@ -1,4 +1,4 @@
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, VNode } from 'preact';
 import { render } from 'preact-render-to-string';
 
 /** The document every page of ours shares at the least: language, viewport, title, one main landmark. */
@@ -19,8 +19,9 @@ export function Document({ title, children }: { title: string; children: Compone
 }
 
 /** A page as sent: the doctype, then the rendered tree. */
-export function renderPage(tree: preact.VNode): string {
-  return `<!doctype html>${render(tree)}`;
+export function renderPage<P>(tree: VNode<P>): string {
+  // render() is typed for props-less nodes; any component's node renders alike.
+  return `<!doctype html>${render(tree as unknown as VNode)}`;
 }
 
 /** The page of a 403 or 404: says what, reveals nothing else. */
