@@ -33,8 +33,12 @@ declare module 'fastify' {
   }
 }
 
-/** Paths that are not pages: they authenticate with tokens only and never read the session cookie. */
-const NOT_PAGES = /^\/(?:api|upload|docs)(?:\/|$)/;
+/**
+ * Paths that never read the session cookie: the API and the Codecov routes (tokens only, so they
+ * cannot be forged cross-site), their docs, probes, and static assets (no database look-up for
+ * every stylesheet a page loads).
+ */
+const NOT_PAGES = /^\/(?:api|upload|docs|assets|healthz|readyz|metrics)(?:[/?]|$)/;
 
 /**
  * The pages' Content-Security-Policy: everything from our own origin, no inline script or

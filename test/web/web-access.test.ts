@@ -242,6 +242,26 @@ describe('login and sessions', () => {
     assert.equal((await get('/queue')).status, 303);
   });
 
+  test('behind https (TRIBUTARY_PUBLIC_URL): the cookie is Secure and pages send HSTS', async () => {
+    const config = { ...h.p.config, api: { ...h.p.config.api, publicUrl: 'https://coverage.example.com' } };
+    const tls = await buildServer({ config, store: h.p.store, blobs: h.p.blobs, db: h.p.db, client: h.env.client, adminToken: h.adminToken });
+    try {
+      const page = await tls.inject({ method: 'GET', url: '/login' });
+      assert.match(String(page.headers['strict-transport-security']), /max-age=\d+/);
+      const res = await tls.inject({
+        method: 'POST',
+        url: '/login',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://coverage.example.com' },
+        payload: new URLSearchParams({ token: tokens.readA!, next: '/acme/app' }).toString(),
+      });
+      assert.equal(res.statusCode, 303);
+      const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${SESSION_COOKIE}=`))!;
+      assert.match(set, /; Secure/);
+    } finally {
+      await tls.close();
+    }
+  });
+
   test('logging out clears the cookie', async () => {
     const res = await form('/logout', {});
     assert.equal(res.status, 303);
