@@ -119,7 +119,8 @@ async function main(): Promise<void> {
               'content-type': 'application/octet-stream',
               'idempotency-key': `bench-${u.index}`,
             },
-            body: new Uint8Array(u.file.body),
+            // A view, not a copy: the DOM typing of fetch (pulled in by preact's JSX types) wants an ArrayBuffer-backed body.
+            body: new Uint8Array(u.file.body.buffer as ArrayBuffer, u.file.body.byteOffset, u.file.body.byteLength),
           });
           const body = (await res.json()) as { uploads?: { uploadId: string; session: number }[] };
           if (res.status === 202 && body.uploads?.length === 1) {

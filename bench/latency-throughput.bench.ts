@@ -76,7 +76,8 @@ async function main(): Promise<void> {
         const res = await fetch(`${base}/api/v1/repos/${repo}/commits/${sha}/uploads`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'idempotency-key': key },
-          body: new Uint8Array(body),
+          // A view, not a copy (a Buffer's backing store is an ArrayBuffer here): the DOM typing of fetch wants one.
+          body: new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength),
         });
         const answer = (await res.json()) as { uploads?: { uploadId: string; session: number }[] };
         if (res.status === 202 && answer.uploads?.length === 1) return { ...answer.uploads[0]!, sentAt };

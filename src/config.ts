@@ -158,6 +158,11 @@ export const ConfigSchema = z
     // Signs the upload locations given to Codecov uploaders; unset, derived from the admin token.
     TRIBUTARY_UPLOAD_URL_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
     TRIBUTARY_UPLOAD_URL_TTL: positiveDuration.default(15 * 60_000),
+    // Signs the pages' session cookies; unset, generated once into <data>/session-secret.
+    TRIBUTARY_SESSION_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+    TRIBUTARY_SESSION_TTL: positiveDuration.default(7 * 86_400_000),
+    // The source text one upload may carry (`tributary upload --sources`), as sent (JSON).
+    TRIBUTARY_MAX_SOURCES_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(32 * 1024 * 1024),
     // 256 MiB (the default upload limit) in 10 minutes needs about 450 KB/s: slower links need more.
     TRIBUTARY_API_REQUEST_TIMEOUT: positiveDuration.default(600_000),
     TRIBUTARY_API_BODY_IDLE_TIMEOUT: positiveDuration.default(30_000),
@@ -181,6 +186,7 @@ export const ConfigSchema = z
     // How long a settled commit's notifier stays open for late uploads before it closes.
     TRIBUTARY_NOTIFY_IDLE_TIMEOUT: positiveDuration.default(3_600_000),
     TRIBUTARY_GITHUB_API_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }).default('https://api.github.com'),
+    TRIBUTARY_SOURCE_RETENTION: positiveDuration.default(90 * 86_400_000),
   })
   // Node refuses a header timeout above the request timeout; say so in our own words.
   .refine((c) => c.TRIBUTARY_API_HEADERS_TIMEOUT <= c.TRIBUTARY_API_REQUEST_TIMEOUT, {
@@ -321,6 +327,11 @@ export interface RetentionPolicy {
   reportGraceMs: number;
   /** Blobs no row refers to, from their last write. */
   orphanGraceMs: number;
+  /**
+   * Source text, from the last upload that sent it (any commit: blobs are shared by content).
+   * Absent only in a schedule applied before sources existed: referenced sources are then kept.
+   */
+  sourceMs?: number;
 }
 
 export interface ApiConfig {
@@ -339,6 +350,12 @@ export interface ApiConfig {
   uploadUrlSecret?: string;
   /** How long an upload location answered to a Codecov uploader stays valid. */
   uploadUrlTtlMs: number;
+  /** HMAC key of the pages' session cookies; undefined: generated into `<dataDir>/session-secret`. */
+  sessionSecret?: string;
+  /** How long a page session lasts after logging in. */
+  sessionTtlMs: number;
+  /** Largest source-text request of one upload (`tributary upload --sources`). */
+  maxSourcesBytes: number;
   /** The whole request (headers and body) must arrive within this. */
   requestTimeoutMs: number;
   /** A request body that sends nothing for this long is cut with 408. */
@@ -440,6 +457,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       publicUrl: c.TRIBUTARY_PUBLIC_URL?.replace(/\/+$/, ''),
       uploadUrlSecret: c.TRIBUTARY_UPLOAD_URL_SECRET,
       uploadUrlTtlMs: c.TRIBUTARY_UPLOAD_URL_TTL,
+      sessionSecret: c.TRIBUTARY_SESSION_SECRET,
+      sessionTtlMs: c.TRIBUTARY_SESSION_TTL,
+      maxSourcesBytes: c.TRIBUTARY_MAX_SOURCES_BYTES,
       requestTimeoutMs: c.TRIBUTARY_API_REQUEST_TIMEOUT,
       bodyIdleTimeoutMs: c.TRIBUTARY_API_BODY_IDLE_TIMEOUT,
       headersTimeoutMs: c.TRIBUTARY_API_HEADERS_TIMEOUT,
@@ -456,6 +476,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         scratchGraceMs: c.TRIBUTARY_SCRATCH_GRACE,
         reportGraceMs: c.TRIBUTARY_REPORT_GRACE,
         orphanGraceMs: c.TRIBUTARY_ORPHAN_GRACE,
+        sourceMs: c.TRIBUTARY_SOURCE_RETENTION,
       },
     },
     feedback: {

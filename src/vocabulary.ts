@@ -24,18 +24,6 @@ export const RepoSlugSchema = z
   );
 
 /**
- * First path segments the gateway serves itself (API, docs, badges, the pages' assets and login,
- * health and metrics, Codecov's upload routes): no repository's owner may be called so, or its
- * pages at `/{owner}/{repo}` would be shadowed.
- */
-export const RESERVED_OWNERS = ['api', 'docs', 'badge', 'assets', 'login', 'logout', 'queue', 'upload', 'healthz', 'readyz', 'metrics'] as const;
-
-export function isReservedOwner(slug: string): boolean {
-  const first = slug.split('/')[0]!.toLowerCase();
-  return (RESERVED_OWNERS as readonly string[]).includes(first);
-}
-
-/**
  * A slug's owner and name: the name is the last segment, the owner everything before it (so
  * `group/sub/app` is owner `group/sub`, name `app`).
  */
@@ -43,6 +31,26 @@ export function splitRepoSlug(slug: string): { owner: string; name: string } {
   const at = slug.lastIndexOf('/');
   return { owner: slug.slice(0, at), name: slug.slice(at + 1) };
 }
+/**
+ * The gateway's top-level path segments. Repository pages live at `/{owner}/{repo}`, so an owner
+ * whose first segment is one of these would be shadowed by (or shadow) a route: refused when a
+ * repository is created. Case-insensitive, so no owner even looks like a route.
+ */
+export const RESERVED_OWNERS = [
+  'api', 'docs', 'badge', 'login', 'logout', 'assets', 'queue', 'health', 'healthz', 'readyz', 'metrics', 'upload', 'favicon.ico', 'robots.txt',
+] as const;
+
+/** Whether the slug's first segment is a reserved top-level route (RESERVED_OWNERS). */
+export function hasReservedOwner(slug: string): boolean {
+  const first = slug.split('/', 1)[0]!.toLowerCase();
+  return (RESERVED_OWNERS as readonly string[]).includes(first);
+}
+
+/** A slug a new repository may take: a valid slug whose owner is no top-level route. */
+export const NewRepoSlugSchema = RepoSlugSchema.refine((s) => !hasReservedOwner(s), {
+  message: `expected an owner that is not a top-level route of the gateway (${RESERVED_OWNERS.join(', ')})`,
+});
+
 const hexSha = (digits: string) => new RegExp(`^[${digits}]{7,64}$`);
 /** A commit sha as stored and compared: lower-case hex, abbreviated or full (SHA-1 or SHA-256). */
 export const COMMIT_SHA = hexSha('0-9a-f');

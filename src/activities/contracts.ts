@@ -206,6 +206,8 @@ export const RetentionPolicySchema = z.object({
   scratchGraceMs: Ms,
   reportGraceMs: Ms,
   orphanGraceMs: Ms,
+  // Optional: a schedule applied before sources existed still sweeps (keeping referenced sources).
+  sourceMs: Ms.optional(),
 });
 
 export const GcPrefixSchema = z.enum(GC_PREFIXES);

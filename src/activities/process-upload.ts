@@ -3,7 +3,7 @@ import { decodeStoredFixes, resolveFixes, type StoredFixes } from '../codecov/fi
 import { compressReport } from '../coverage/report-format';
 import { isReportParseError, type ReportParseError } from '../coverage/errors';
 import { parseReport } from '../coverage/parse';
-import { createPathResolver } from '../coverage/paths';
+import { createPathResolver, uploadPathOptions } from '../coverage/paths';
 import { reportTotals } from '../coverage/totals';
 import { FORMATS, type FormatName } from '../coverage/types';
 import { PARSE_WARNING_CODES, warningCount, type ParseWarning } from '../coverage/warnings';
@@ -56,7 +56,7 @@ export function createProcessUpload(deps: ActivityDeps) {
         return fail({ code: 'report_invalid', message: `the upload's line fixes (${upload.reportFixesKey}) are unreadable: ${(err as Error).message.slice(0, 500)}` });
       }
     }
-    const pathOptions = { fixes: [...(settings.fixes ?? []), ...upload.pathFixes], ignore: settings.ignore, repoFiles };
+    const pathOptions = uploadPathOptions(settings, upload.pathFixes, repoFiles);
     // Their own resolver: the report's one holds the report's Cobertura source bases.
     const fixResolver = fixes ? createPathResolver(pathOptions) : undefined;
     const exclusions = fixes && fixResolver ? resolveFixes(fixes.files, (p) => fixResolver.resolve(p)) : undefined;

@@ -4,8 +4,15 @@ import { forbidden, notFound, unauthorized } from './errors';
 import { repoSlugOf } from './schemas';
 import { hashesEqual, hashToken } from './tokens';
 
-/** Who is calling: the admin, the holder of a repository's upload token, or nobody known. */
-export type Caller = { kind: 'admin' } | { kind: 'repository'; slug: string } | { kind: 'unknown' };
+/**
+ * Who is calling: the admin, the holder of a repository's upload token, the holder of one of its
+ * read-only tokens (`tokenId` names it), or nobody known.
+ */
+export type Caller =
+  | { kind: 'admin' }
+  | { kind: 'repository'; slug: string }
+  | { kind: 'reader'; slug: string; tokenId: string }
+  | { kind: 'unknown' };
 export type KnownCaller = Exclude<Caller, { kind: 'unknown' }>;
 
 declare module 'fastify' {
@@ -43,19 +50,29 @@ export interface Authenticator {
   identify(request: FastifyRequest): Promise<Caller>;
 }
 
+/**
+ * Whose token this is: the admin's, a repository's upload token, one of its read tokens, or
+ * nobody's. The login form asks the same question as the API.
+ */
+export async function callerOfToken(store: Store, adminTokenHash: string, token: string): Promise<Caller> {
+  const hash = hashToken(token);
+  if (hashesEqual(hash, adminTokenHash)) return { kind: 'admin' };
+  // Finding a row by hash leaks nothing useful (timing would reveal hashes, not tokens); the
+  // comparison that grants access is still the constant-time one.
+  const repo = await store.findRepositoryByTokenHash(hash);
+  if (repo && hashesEqual(hash, repo.uploadTokenHash)) return { kind: 'repository', slug: repo.slug };
+  const reader = await store.findReadTokenByHash(hash);
+  if (reader && hashesEqual(hash, reader.tokenHash)) return { kind: 'reader', slug: reader.repo, tokenId: reader.id };
+  return { kind: 'unknown' };
+}
+
 /** Decorates every request of `app` with its `caller`, resolved by `identify`. */
 export function createAuthenticator(app: FastifyInstance, store: Store, adminTokenHash: string): Authenticator {
   app.decorateRequest('caller', null);
   const lookUp = async (request: FastifyRequest): Promise<Caller> => {
     const token = bearerToken(request);
     if (token === undefined) throw unauthorized();
-    const hash = hashToken(token);
-    if (hashesEqual(hash, adminTokenHash)) return { kind: 'admin' };
-    const repo = await store.findRepositoryByTokenHash(hash);
-    // Finding the row by hash leaks nothing useful (timing would reveal hashes, not tokens); the
-    // comparison that grants access is still the constant-time one.
-    if (repo && hashesEqual(hash, repo.uploadTokenHash)) return { kind: 'repository', slug: repo.slug };
-    return { kind: 'unknown' };
+    return callerOfToken(store, adminTokenHash, token);
   };
   return {
     async identify(request) {
@@ -78,19 +95,47 @@ export async function adminOnly(request: FastifyRequest): Promise<void> {
   if (knownCaller(request).kind !== 'admin') throw forbidden();
 }
 
+/** Whether the caller may read the repository: the admin, or a token (upload or read) of it. */
+export function canRead(caller: Caller | null, slug: string): boolean {
+  if (caller === null) return false;
+  switch (caller.kind) {
+    case 'admin':
+      return true;
+    case 'repository':
+    case 'reader':
+      return caller.slug === slug;
+    case 'unknown':
+      return false;
+  }
+}
+
+/** Whether the caller may upload to the repository: the admin or its upload token; never a read token. */
+export function canWrite(caller: Caller | null, slug: string): boolean {
+  return caller !== null && (caller.kind === 'admin' || (caller.kind === 'repository' && caller.slug === slug));
+}
+
+const slugOfParams = (request: FastifyRequest) => repoSlugOf(request.params as { owner?: string; repo?: string });
+
 /**
- * A route hook for routes under /repos/:owner/:repo: the admin, or the upload token of that
- * repository; a token of another one is 403 whether the repository exists or not, so nothing is
- * revealed.
+ * A route hook for the reading routes under /repos/:owner/:repo: the admin, or an upload or read
+ * token of that repository; a token of another one is 403 whether the repository exists or not,
+ * so nothing is revealed.
  */
 export async function repositoryAccess(request: FastifyRequest): Promise<void> {
-  const caller = knownCaller(request);
-  if (caller.kind === 'repository' && caller.slug !== repoSlugOf(request.params as { owner?: string; repo?: string })) throw forbidden();
+  if (!canRead(knownCaller(request), slugOfParams(request))) throw forbidden();
+}
+
+/** A route hook for the writing routes under /repos/:owner/:repo (uploads): the admin or its upload token; a read token is 403. */
+export async function repositoryWriteAccess(request: FastifyRequest): Promise<void> {
+  if (!canWrite(knownCaller(request), slugOfParams(request))) throw forbidden();
 }
 
 /** For resources found by id (uploads): another repository's resource looks exactly like none. */
 export function assertCanSee(caller: KnownCaller, slug: string, what: string): void {
-  if (caller.kind === 'admin') return;
-  if (caller.slug === slug) return;
-  throw notFound(what);
+  if (!canRead(caller, slug)) throw notFound(what);
+}
+
+/** The one repository a caller other than the admin is confined to (undefined: the admin, all of them). */
+export function confinedTo(caller: KnownCaller): string | undefined {
+  return caller.kind === 'admin' ? undefined : caller.slug;
 }

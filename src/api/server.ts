@@ -29,8 +29,12 @@ import { API_PREFIX } from './views';
 import { apiRoutes } from './routes/api';
 import { codecovRoutes } from './routes/codecov';
 import { healthRoutes } from './routes/health';
-import type { SourceReader } from '../web/sources';
+import { readCommitSource } from '../storage/sources';
+import { registerWebAccess } from '../web/access';
+import { registerBadges } from '../web/badge';
 import { webPages } from '../web/pages';
+import { ensureSessionSecret } from '../web/session';
+import type { SourceReader } from '../web/sources';
 
 export interface GatewayDeps {
   config: Config;
@@ -40,6 +44,8 @@ export interface GatewayDeps {
   db: Queryable;
   client: Client;
   adminToken: string;
+  /** Signs the pages' session cookies; undefined: TRIBUTARY_SESSION_SECRET, else `<data>/session-secret`. */
+  sessionSecret?: string;
   /** pino level, or false for no request log (tests). */
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | false;
   /** Where the log goes (standard output by default). */
@@ -74,7 +80,21 @@ export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
         : {
             level: deps.logLevel,
             // Tokens must never reach a log, whatever a serializer or a route decides to include.
-            redact: { paths: ['req.headers.authorization', 'headers.authorization', 'request.headers.authorization'], censor: '[redacted]' },
+            // Session cookies too: they name a token, and a signed one is a credential until it expires.
+            redact: {
+              paths: [
+                'req.headers.authorization',
+                'headers.authorization',
+                'request.headers.authorization',
+                'req.headers.cookie',
+                'headers.cookie',
+                'request.headers.cookie',
+                'req.headers["x-upload-token"]',
+                'res.headers["set-cookie"]',
+                'headers["set-cookie"]',
+              ],
+              censor: '[redacted]',
+            },
             ...(deps.logStream ? { stream: deps.logStream } : {}),
           },
     // Upload bodies are read by the upload route itself, under TRIBUTARY_MAX_UPLOAD_BYTES; this
@@ -103,6 +123,16 @@ export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
   const closing = new AbortController();
   app.addHook('preClose', async () => closing.abort());
 
+  const adminTokenHash = hashToken(deps.adminToken);
+  // First: its security headers and session hook must apply to every route registered after.
+  await registerWebAccess(app, {
+    store: deps.store,
+    sessionSecret: deps.sessionSecret ?? (await ensureSessionSecret(deps.config)),
+    adminTokenHash,
+    sessionTtlMs: deps.config.api.sessionTtlMs,
+    publicUrl: deps.config.api.publicUrl,
+  });
+
   const metrics = new GatewayMetrics();
   metrics.instrument(app);
   metrics.watchStore(deps.store);
@@ -127,7 +157,6 @@ export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
 
   // Not global: the plugin would append its hook after the API's authentication hook; ours runs first.
   await app.register(rateLimit, { global: false });
-  const adminTokenHash = hashToken(deps.adminToken);
   const auth = createAuthenticator(app, deps.store, adminTokenHash);
   registerRateLimits(app, auth, adminTokenHash, deps.config.api.rateLimitPerMinute);
 
@@ -170,8 +199,10 @@ export async function buildServer(deps: GatewayDeps): Promise<FastifyInstance> {
   await typed.register(apiRoutes, { ctx, prefix: API_PREFIX });
   // The Codecov uploaders' paths are fixed (/upload/…): a drop-in target needs them at the root.
   await typed.register(codecovRoutes, { ctx });
-  // The web pages at the root (`/`, `/{owner}/{repo}/…`), a plugin of their own: the access
-  // layer's hooks, cookies and form parser stay inside it.
-  await app.register(webPages, { config: deps.config, store: deps.store, blobs: deps.blobs, client: deps.client, adminToken: deps.adminToken, sources: deps.sources });
+  await registerBadges(app, { store: deps.store, blobs: deps.blobs, defaultBranch: deps.config.pipeline.defaultBranch, adminTokenHash });
+  // The web pages at the root (`/`, `/{owner}/{repo}/…`), a plugin of their own under the access
+  // layer registered first (its session hook and security headers apply to them).
+  const sources: SourceReader = deps.sources ?? { read: (repo, sha, path) => readCommitSource({ store: deps.store, blobs: deps.blobs }, repo, sha, path) };
+  await app.register(webPages, { config: deps.config, store: deps.store, blobs: deps.blobs, client: deps.client, adminToken: deps.adminToken, sources });
   return app;
 }

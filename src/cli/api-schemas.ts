@@ -193,3 +193,12 @@ export const VerificationsSchema = z.object({
 });
 
 export const DiffSavedSchema = z.object({ files: z.number().int(), bytes: z.number().int(), baseSha: z.string().nullable().optional() });
+
+export const ReadTokenSchema = z.object({ id: z.string(), kind: z.string(), repo: z.string(), name: z.string().nullable(), createdAt: z.string() });
+export const CreatedReadTokenSchema = ReadTokenSchema.extend({ token: z.string().min(1) });
+export const ReadTokenListSchema = z.object({ tokens: z.array(ReadTokenSchema) });
+
+export const RepoSettingsAnswerSchema = z.object({ slug: z.string(), settings: z.record(z.string(), z.unknown()) });
+export const RepoListAnswerSchema = z.object({ repos: z.array(z.object({ slug: z.string(), settings: z.record(z.string(), z.unknown()) })) });
+
+export const SourcesAnswerSchema = z.object({ stored: z.number().int(), skipped: z.array(z.string()) });

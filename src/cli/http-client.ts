@@ -66,7 +66,7 @@ export interface RequestBody {
 }
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PUT';
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   query?: Record<string, string | readonly string[] | undefined>;
   json?: unknown;
   body?: RequestBody;

@@ -15,6 +15,7 @@ import { registerReportCommand } from './commands/report';
 import { registerScheduleCommand } from './commands/schedule';
 import { registerStatusCommand } from './commands/status';
 import { registerTasksCommand } from './commands/tasks';
+import { registerTokenCommand } from './commands/token';
 import { registerUploadCommand } from './commands/upload';
 import { registerVerificationsCommand } from './commands/verifications';
 
@@ -31,6 +32,7 @@ export type RegisterCommand = (program: Command, io: CliIo) => void;
 export const COMMANDS: readonly RegisterCommand[] = [
   registerParseCommand,
   registerRepoCommand,
+  registerTokenCommand,
   registerModeCommand,
   registerUploadCommand,
   registerStatusCommand,

@@ -191,6 +191,15 @@ function globSource(glob: string): string {
   return out;
 }
 
+/**
+ * The path options of one upload: its repository's fixes and ignores, its own fixes after them,
+ * and its file list. The processor resolves the report's paths with them, and the sources the
+ * upload sent are resolved the same way, so both name a file alike.
+ */
+export function uploadPathOptions(settings: { fixes?: string[]; ignore?: string[] }, uploadFixes: readonly string[], repoFiles?: string[]): PathResolverOptions {
+  return { fixes: [...(settings.fixes ?? []), ...uploadFixes], ignore: settings.ignore, repoFiles };
+}
+
 export interface ConfiguredPathResolver extends PathResolver {
   setSourceBases(bases: string[]): void;
 }

@@ -49,10 +49,11 @@ export const BLOB_PREFIXES = {
   intermediate: 'intermediate',
   report: 'reports',
   scratch: 'scratch',
+  source: 'sources',
 } as const;
 
 /** The prefixes retention sweeps (src/storage/gc-plan.ts), in the order a sweep takes them. */
-export const GC_PREFIXES = [BLOB_PREFIXES.raw, BLOB_PREFIXES.intermediate, BLOB_PREFIXES.scratch, BLOB_PREFIXES.report] as const;
+export const GC_PREFIXES = [BLOB_PREFIXES.raw, BLOB_PREFIXES.intermediate, BLOB_PREFIXES.scratch, BLOB_PREFIXES.report, BLOB_PREFIXES.source] as const;
 export type GcPrefix = (typeof GC_PREFIXES)[number];
 
 /** What `keys.reportTotals` appends to a commit report's key. */
@@ -93,6 +94,8 @@ export const keys = {
   reportTotals: (reportKey: string) => blobKey(...`${reportKey}${REPORT_TOTALS_SUFFIX}`.split('/')),
   scratchIntermediate: (repo: string, sha: string, batch: number, uploadId: string, area?: ScratchArea) =>
     blobKey(...scratchRoot(repo, sha, batch, area), 'intermediate', uploadId),
+  /** Source text sent with uploads, by the sha256 (hex) of its bytes: shared by every commit with the same text. */
+  source: (digest: string) => blobKey(BLOB_PREFIXES.source, digest),
   scratchReport: (repo: string, sha: string, batch: number, area?: ScratchArea) => blobKey(...scratchRoot(repo, sha, batch, area), 'report'),
 };
 

@@ -17,6 +17,7 @@ export type ParsedBlobKey =
   /** A commit report version, or (`totals`) the per-file totals written with it (`keys.reportTotals`). */
   | { kind: 'report'; repo: string; sha: string; version: number; batch: number; part: 'report' | 'totals' }
   | { kind: 'scratch'; repo: string; sha: string; batch: number }
+  | { kind: 'source'; digest: string }
   /** Anything else under a swept prefix: a crashed write's `.tmp` file, a stray object. */
   | { kind: 'unknown' };
 
@@ -48,6 +49,9 @@ export function parseBlobKey(key: string): ParsedBlobKey {
     if (repo !== null && isSha(sha) && m) {
       return { kind: 'report', repo, sha, version: Number(m[1]), batch: Number(m[2]), part: totals ? 'totals' : 'report' };
     }
+  }
+  if (prefix === BLOB_PREFIXES.source && parts.length === 2 && /^[0-9a-f]{64}$/.test(parts[1]!)) {
+    return { kind: 'source', digest: parts[1]! };
   }
   if (prefix === BLOB_PREFIXES.scratch) {
     // `…/batch-N/report` or `…/batch-N/intermediate/<upload id>` (an upload id may be `report`).
@@ -91,9 +95,11 @@ export interface BlobReferences {
   reports: ReadonlyMap<string, SavedReportReference>;
   /** Per `batchRef`: when the experiment batch's verification was recorded. */
   verifications: ReadonlyMap<string, Date>;
+  /** Per source digest: the last time an upload sent that text (commit_sources.updated_at, any commit). */
+  sources: ReadonlyMap<string, Date>;
 }
 
-export const GC_REASONS = ['raw_expired', 'intermediate_done', 'scratch_verified', 'report_superseded', 'orphan'] as const;
+export const GC_REASONS = ['raw_expired', 'intermediate_done', 'scratch_verified', 'report_superseded', 'source_expired', 'orphan'] as const;
 export type GcReason = (typeof GC_REASONS)[number];
 
 export interface PlannedDeletion {
@@ -122,6 +128,9 @@ const isTerminal = (state: UploadState) => (TERMINAL_UPLOAD_STATES as readonly s
  *   a fenced-out finisher's), `reportGraceMs` after the current one was saved; the current
  *   version is always kept, and a higher one (a finisher between its write and its save) is
  *   left to the orphan rule; a report's per-file totals go and stay with their report;
+ * - source text (content-addressed, shared by commits) `sourceMs` after the last upload that sent
+ *   it, whichever commit; a commit's row then names a blob that is gone, and its file page shows
+ *   no text;
  * - a blob no row refers to, `orphanGraceMs` after its last write (a registration or finisher
  *   may be between its write and its row).
  */
@@ -170,6 +179,12 @@ export function planGc(blobs: readonly ListedBlob[], refs: BlobReferences, polic
         const reportKey = parsed.part === 'report' ? blob.key : blob.key.slice(0, -REPORT_TOTALS_SUFFIX.length);
         if (saved.reportKey === reportKey) return null;
         return past(saved.savedAt, policy.reportGraceMs) ? { reason: 'report_superseded' } : null;
+      }
+      case 'source': {
+        const lastSent = refs.sources.get(parsed.digest);
+        if (lastSent === undefined) return orphan();
+        if (policy.sourceMs === undefined) return null;
+        return past(lastSent, policy.sourceMs) ? { reason: 'source_expired' } : null;
       }
       case 'unknown':
         return orphan();

@@ -145,6 +145,15 @@ export class MaintenanceStore {
         });
       }
     }
+    const digests = parsed.flatMap((p) => (p.kind === 'source' ? [p.digest] : []));
+    const sources = new Map<string, Date>();
+    if (digests.length > 0) {
+      const rows = await this.db.query<{ digest: string; last_sent: Date | string }>(
+        `SELECT digest, max(updated_at) AS last_sent FROM commit_sources WHERE digest = ANY($1::text[]) GROUP BY digest`,
+        [digests],
+      );
+      for (const r of rows) sources.set(r.digest, toDate(r.last_sent));
+    }
     const reports = new Map<string, SavedReportReference>();
     const verifications = new Map<string, Date>();
     if (commits.size > 0) {
@@ -169,7 +178,7 @@ export class MaintenanceStore {
       );
       for (const v of verified) verifications.set(batchRef(v.slug, v.sha, v.batch), toDate(v.created_at));
     }
-    return { uploads, reports, verifications };
+    return { uploads, reports, verifications, sources };
   }
 
   /** Records that retention deleted these uploads' raw blobs; the first time is kept. */

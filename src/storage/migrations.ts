@@ -288,6 +288,37 @@ export const MIGRATIONS: readonly Migration[] = [
     id: '0015_pull_request_commits',
     statements: [`CREATE INDEX commits_by_pull_request ON commits (repository_id, pull_request, created_at DESC, sha DESC) WHERE pull_request IS NOT NULL`],
   },
+  {
+    // Read-only tokens of a repository, stored as their sha256 like upload tokens; revoking deletes the row.
+    id: '0016_read_tokens',
+    statements: [
+      `CREATE TABLE read_tokens (
+        id text PRIMARY KEY,
+        repository_id bigint NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+        token_hash text NOT NULL UNIQUE,
+        name text,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE INDEX read_tokens_repository ON read_tokens (repository_id)`,
+    ],
+  },
+  {
+    // The source text sent with uploads (`tributary upload --sources`): per commit and report
+    // path, the sha256 of a content-addressed blob `sources/<digest>`, shared by every commit
+    // with the same text. `updated_at` is the last upload that sent it, retention's clock.
+    id: '0017_commit_sources',
+    statements: [
+      `CREATE TABLE commit_sources (
+        commit_id bigint NOT NULL REFERENCES commits (id) ON DELETE CASCADE,
+        path text NOT NULL,
+        digest text NOT NULL,
+        bytes integer NOT NULL CHECK (bytes >= 0),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (commit_id, path)
+      )`,
+      `CREATE INDEX commit_sources_digest ON commit_sources (digest, updated_at)`,
+    ],
+  },
 ];
 
 /**

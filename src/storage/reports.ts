@@ -75,4 +75,20 @@ export class ReportStore {
     );
     return row === undefined ? null : toCommitReport(row);
   }
+
+  /**
+   * The newest commit of the branch (by when its row was created: its first upload) whose report
+   * is saved and whose uploads are all done, with that report: what a badge shows.
+   */
+  async latestCompleteReport(repo: string, branch: string): Promise<(CommitReport & { sha: string }) | null> {
+    const [row] = await this.db.query<CommitReportRecord & { sha: string }>(
+      `SELECT c.sha, cr.version, cr.report_key, cr.totals, cr.updated_at FROM commits c
+       JOIN repositories r ON r.id = c.repository_id JOIN commit_reports cr ON cr.commit_id = c.id
+       WHERE r.slug = $1 AND c.branch = $2
+         AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.commit_id = c.id AND u.state IN ('uploaded', 'processing', 'processed'))
+       ORDER BY c.created_at DESC, c.id DESC LIMIT 1`,
+      [RepoSlugSchema.parse(repo), z.string().min(1).max(1000).parse(branch)],
+    );
+    return row === undefined ? null : { ...toCommitReport(row), sha: row.sha };
+  }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RepoSlugSchema, UploadModeSchema, type UploadMode } from '../vocabulary';
+import { NewRepoSlugSchema, RepoSlugSchema, UploadModeSchema, type UploadMode } from '../vocabulary';
 import { sqlState, UNIQUE_VIOLATION, type Database } from './database';
 import { repositoryIdOf } from './commits';
 import { ConflictError } from './errors';
@@ -10,7 +10,7 @@ export class RepositoryStore {
   constructor(private readonly db: Database) {}
 
   async createRepository(slug: string, uploadTokenHash: string, settings: RepoSettings = {}): Promise<Repository> {
-    const s = RepoSlugSchema.parse(slug);
+    const s = NewRepoSlugSchema.parse(slug);
     const hash = z.string().min(1).parse(uploadTokenHash);
     const st = RepoSettingsSchema.parse(settings);
     try {

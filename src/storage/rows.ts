@@ -57,6 +57,8 @@ export const RepoSettingsSchema = z.object({
     )
     .max(20)
     .optional(),
+  /** Its pages and badge are readable without a token (the API is not); private when absent. */
+  public: z.boolean().optional(),
 });
 export type RepoSettings = z.infer<typeof RepoSettingsSchema>;
 

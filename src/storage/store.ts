@@ -13,7 +13,9 @@ import { ReportStore, type SaveBatchReportInput } from './reports';
 import { RepositoryStore } from './repositories';
 import type { CommitMetadata, RepoSettings } from './rows';
 import { PendingUploadStore, type PendingMetadata } from './pending-uploads';
+import { ReadTokenStore } from './read-tokens';
 import { RunStore } from './runs';
+import { SourceStore, type SourceEntry } from './sources';
 import { UploadStore, type RegisterUploadInput } from './uploads';
 import { VerificationStore, type ListVerificationsInput, type RecordVerificationInput } from './verifications';
 
@@ -29,6 +31,7 @@ export { estimatedWaitSeconds, type QueueSnapshot, type WindowFigures } from './
 export type { DeliveryAttempt, DeliveryKind, DeliveryRow, DeliveryState, PlannedDelivery } from './deliveries';
 export type { CommitListItem, CoveragePoint } from './commit-lists';
 export type { SampledCommit, VerificationRow, VerificationRun } from './verifications';
+export type { ReadToken } from './read-tokens';
 
 /**
  * Tributary's rows over one database, one aggregate per module: repositories (and their mode
@@ -50,6 +53,8 @@ export class Store {
   private readonly verifications: VerificationStore;
   private readonly queue: QueueStore;
   private readonly deliveries: DeliveryStore;
+  private readonly readTokens: ReadTokenStore;
+  private readonly sources: SourceStore;
 
   constructor(private readonly db: Database) {
     this.repositories = new RepositoryStore(db);
@@ -63,6 +68,8 @@ export class Store {
     this.verifications = new VerificationStore(db);
     this.queue = new QueueStore(db);
     this.deliveries = new DeliveryStore(db);
+    this.readTokens = new ReadTokenStore(db);
+    this.sources = new SourceStore(db);
   }
 
   createRepository(slug: string, uploadTokenHash: string, settings?: RepoSettings) {
@@ -85,6 +92,32 @@ export class Store {
   }
   listRepositories(only?: string) {
     return this.repositories.listRepositories(only);
+  }
+
+  createReadToken(slug: string, tokenHash: string, name?: string) {
+    return this.readTokens.create(slug, tokenHash, name);
+  }
+  listReadTokens(slug: string) {
+    return this.readTokens.list(slug);
+  }
+  revokeReadToken(id: string, slug?: string) {
+    return this.readTokens.revoke(id, slug);
+  }
+  getReadToken(id: string) {
+    return this.readTokens.get(id);
+  }
+  findReadTokenByHash(tokenHash: string) {
+    return this.readTokens.findByHash(tokenHash);
+  }
+
+  recordCommitSources(commitId: number, entries: readonly SourceEntry[]) {
+    return this.sources.record(commitId, entries);
+  }
+  findCommitSource(repo: string, sha: string, path: string) {
+    return this.sources.find(repo, sha, path);
+  }
+  listCommitSourcePaths(repo: string, sha: string) {
+    return this.sources.paths(repo, sha);
   }
 
   listModeOverrides() {
@@ -168,6 +201,9 @@ export class Store {
   }
   getCommitReport(repo: string, sha: string) {
     return this.reports.getCommitReport(repo, sha);
+  }
+  latestCompleteReport(repo: string, branch: string) {
+    return this.reports.latestCompleteReport(repo, branch);
   }
 
   saveCommitDiff(input: SaveCommitDiffInput) {

@@ -1,13 +1,10 @@
-import { createHmac } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import formbody from '@fastify/formbody';
 import { z } from 'zod';
 import { ReportTotalsSchema } from '../activities/contracts';
 import { commitSnapshot, commitState, commitView, experimentOutcome, isSettled, uploadView, type CommitTotals } from '../api/commit-view';
 import { pollUntil } from '../api/long-poll';
 import { queueView } from '../api/routes/queue';
-import { hashToken } from '../api/tokens';
 import { filePatchTotals } from '../coverage/commit-compare';
 import { filterSessions } from '../coverage/merge';
 import type { CoverageReport } from '../coverage/report';
@@ -23,7 +20,7 @@ import { UploadMode } from '../temporal/search-attributes';
 import { commitWorkflowId } from '../workflows/commit-contracts';
 import { COMMIT_SHA_ANY_CASE, REPO_OWNER, SLUG_SEGMENT, MAX_SLUG_LENGTH } from '../vocabulary';
 import type { Config } from '../config';
-import { operatorPageAccess, registerWebAccess, repositoryPageAccess, visibleTo } from './access';
+import { operatorPageAccess, repositoryPageAccess, visibleTo } from './access';
 import { registerAssets } from './assets';
 import { html } from './layout';
 import { CommitPage, defaultOrder } from './pages/commit';
@@ -120,13 +117,6 @@ export async function webPages(app: FastifyInstance, deps: WebDeps): Promise<voi
   // Pages are for people: the API's OpenAPI document leaves them out.
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, hide: true };
-  });
-  await app.register(formbody);
-  await registerWebAccess(app, {
-    store,
-    // Until the access layer brings its own setting, sessions are signed with a key derived from the admin token.
-    sessionSecret: createHmac('sha256', deps.adminToken).update('tributary web session').digest('hex'),
-    adminTokenHash: hashToken(deps.adminToken),
   });
   registerAssets(app);
 

@@ -1,7 +1,7 @@
 /**
  * The OpenAPI document at /docs/json lists exactly the operations the gateway serves, each with
  * its tag, its security and its answers: the list below was recorded from the gateway before its
- * routes became plugins (the queue and verifications routes added since), so a route lost, moved
+ * routes became plugins (the queue, verifications, token and source routes added since), so a route lost, moved
  * or re-tagged by a refactor fails here.
  */
 import { after, before, describe, test } from 'node:test';
@@ -43,6 +43,12 @@ const RECORDED: ReadonlyArray<readonly [string, string, string, typeof BEARER | 
   ['GET', '/api/v1/repos/{owner}/{repo}/settings', 'repositories', BEARER, ['200', '400', '401', '403', '404', '429']],
   ['POST', '/api/v1/repos/{owner}/{repo}/commits/{sha}/done', 'commits', BEARER, ['202', '400', '401', '403', '404', '429']],
   ['GET', '/api/v1/repos/{owner}/{repo}/deliveries', 'repositories', BEARER, ['200', '400', '401', '403', '404', '429']],
+  ['POST', '/api/v1/repos/{owner}/{repo}/tokens', 'tokens', BEARER, ['201', '400', '401', '403', '404', '429']],
+  ['GET', '/api/v1/repos/{owner}/{repo}/tokens', 'tokens', BEARER, ['200', '400', '401', '403', '404', '429']],
+  ['DELETE', '/api/v1/repos/{owner}/{repo}/tokens/{id}', 'tokens', BEARER, ['200', '400', '401', '403', '404', '429']],
+  ['DELETE', '/api/v1/tokens/{id}', 'tokens', BEARER, ['200', '400', '401', '403', '404', '429']],
+  ['POST', '/api/v1/uploads/{id}/sources', 'uploads', BEARER, ['200', '400', '401', '403', '404', '413', '429']],
+  ['GET', '/api/v1/repos/{owner}/{repo}/commits/{sha}/sources/{*}', 'commits', BEARER, ['200', '400', '401', '403', '404', '429']],
 ];
 
 interface Operation {

@@ -71,7 +71,7 @@ describe(`the queue through the gateway (${target.kind})`, () => {
   }
 
   test('a backlog, then one held processor: counts, ages, queue times, throughput and estimates match the database', async () => {
-    const repos = [await p.repo('queue/a', 'serial'), await p.repo('queue/b', 'serial')];
+    const repos = [await p.repo('waiting/a', 'serial'), await p.repo('waiting/b', 'serial')];
     const shas = [newSha(), newSha()];
     const ids: string[] = [];
     // No worker yet: everything waits.
@@ -84,8 +84,8 @@ describe(`the queue through the gateway (${target.kind})`, () => {
     assert.deepEqual(
       q.repositories.map((r: { repo: string; waiting: number }) => [r.repo, r.waiting]),
       [
-        ['queue/a', 3],
-        ['queue/b', 3],
+        ['waiting/a', 3],
+        ['waiting/b', 3],
       ],
     );
     assert.ok(q.total.oldestWaitingAge > 0);

@@ -16,7 +16,7 @@ const upload = (id: string, over: Partial<UploadReference>): [string, UploadRefe
   id,
   { state: 'merged', rawKey: keys.raw(id), repoFilesKey: null, reportFixesKey: null, createdAt: ago(40 * D), finishedAt: ago(2 * H), ...over },
 ];
-const none: BlobReferences = { uploads: new Map(), reports: new Map(), verifications: new Map() };
+const none: BlobReferences = { uploads: new Map(), reports: new Map(), verifications: new Map(), sources: new Map() };
 const decisions = (plan: ReturnType<typeof planGc>) => Object.fromEntries(plan.delete.map((d) => [d.key, d.reason]));
 
 test('keys are read back in the shapes they are written', () => {
@@ -190,4 +190,25 @@ test('scratch: gone a grace after its verification is recorded; unverified scrat
     [keys.scratchReport('o/r', SHA, 4)]: 'orphan',
     'scratch/stray': 'orphan',
   });
+});
+
+test('source text: kept while an upload sent it within the retention, then deleted; unreferenced text is an orphan', () => {
+  const recent = keys.source('1'.repeat(64));
+  const stale = keys.source('2'.repeat(64));
+  const orphanOld = keys.source('3'.repeat(64));
+  const orphanNew = keys.source('4'.repeat(64));
+  assert.deepEqual(parseBlobKey(recent), { kind: 'source', digest: '1'.repeat(64) });
+  assert.deepEqual(parseBlobKey('sources/not-a-digest'), { kind: 'unknown' });
+  const refs: BlobReferences = {
+    ...none,
+    sources: new Map([
+      ['1'.repeat(64), ago(10 * D)],
+      ['2'.repeat(64), ago(91 * D)],
+    ]),
+  };
+  const withSources = { ...policy, sourceMs: 90 * D };
+  const plan = planGc([blob(recent, 100 * D), blob(stale, 100 * D), blob(orphanOld, 2 * D), blob(orphanNew, H)], refs, withSources, NOW);
+  assert.deepEqual(decisions(plan), { [stale]: 'source_expired', [orphanOld]: 'orphan' });
+  // A schedule applied before sources existed has no lifetime for them: referenced text stays.
+  assert.deepEqual(decisions(planGc([blob(stale, 100 * D)], refs, policy, NOW)), {});
 });

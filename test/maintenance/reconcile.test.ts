@@ -302,7 +302,7 @@ for (const target of databasesUnderTest()) {
         assert.equal(summary.dryRun, false);
         assert.deepEqual(
           summary.prefixes.map((s) => [s.prefix, s.deleted, s.kept]),
-          [['raw', 3, 0], ['intermediate', 3, 0], ['scratch', 0, 0], ['reports', 4, 2]],
+          [['raw', 3, 0], ['intermediate', 3, 0], ['scratch', 0, 0], ['reports', 4, 2], ['sources', 0, 0]],
         );
         for (const u of await p.store.listUploads(repo, sha)) {
           assert.equal(await p.blobs.exists(u.rawKey), false);
@@ -312,7 +312,7 @@ for (const target of databasesUnderTest()) {
         assert.deepEqual(await p.store.getCommitReport(repo, sha), saved);
 
         const again = JSON.parse((await gc('--json')).stdout) as GcSummary;
-        assert.deepEqual(again.prefixes.map((s) => s.deleted), [0, 0, 0, 0]);
+        assert.deepEqual(again.prefixes.map((s) => s.deleted), [0, 0, 0, 0, 0]);
       });
     });
   });

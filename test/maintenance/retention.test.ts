@@ -12,6 +12,7 @@ import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObje
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { keys } from '../../src/storage/blob-store';
+import { saveCommitSources, sourceDigest } from '../../src/storage/sources';
 import { createWorker } from '../../src/worker';
 import { gcWorkflow } from '../../src/workflows';
 import type { GcSummary } from '../../src/workflows/maintenance';
@@ -115,6 +116,18 @@ for (const store of stores) {
             [repo, sha, b, when],
           );
         }
+        // Source text: one an upload sent a day ago (kept), one last sent 100 days ago (past
+        // TRIBUTARY_SOURCE_RETENTION, goes), and one no commit names (an orphan past its grace).
+        const text = (name: string) => Buffer.from(`${name} source of ${store.kind}-${target.kind}\n`);
+        const [used, stale, unnamed] = ['used', 'stale', 'unnamed'].map((n) => keys.source(sourceDigest(text(n)))) as [string, string, string];
+        const [commitRow] = await p.db.query<{ id: number }>(
+          `SELECT c.id FROM commits c JOIN repositories r ON r.id = c.repository_id WHERE r.slug = $1 AND c.sha = $2`,
+          [repo, sha],
+        );
+        await saveCommitSources(p.deps, commitRow!.id, new Map([['src/used.js', text('used').toString()], ['src/stale.js', text('stale').toString()]]));
+        await p.blobs.put(unnamed, text('unnamed'));
+        await sql(`UPDATE commit_sources SET updated_at = $2 WHERE path = $1`, ['src/used.js', at(D)]);
+        await sql(`UPDATE commit_sources SET updated_at = $2 WHERE path = $1`, ['src/stale.js', at(100 * D)]);
         // No row refers to these: a twin's raw upload, a crashed write.
         await put(keys.raw(`twin-${store.kind}`));
         await put(`intermediate/${young}.0c1d.tmp`);
@@ -131,6 +144,8 @@ for (const store of stores) {
           keys.scratchIntermediate(repo, sha, 3, old),
           keys.commitReport(repo, sha, 1, 0),
           keys.commitReport(repo, sha, 3, 2),
+          stale,
+          unnamed,
         ].sort();
         const kept = [
           keys.raw(young),
@@ -141,6 +156,7 @@ for (const store of stores) {
           keys.scratchReport(repo, sha, 2),
           keys.scratchIntermediate(repo, sha, 2, old),
           current,
+          used,
         ];
 
         const worker = await createWorker({ connection: env.nativeConnection, config: p.config, deps: p.deps, overrides: { workflowBundle: bundle, workflowsPath: undefined } });
@@ -161,7 +177,8 @@ for (const store of stores) {
           const real = await sweep(false);
           assert.deepEqual(keysOf(real), expected);
           const byPrefix = Object.fromEntries(real.prefixes.map((x) => [x.prefix, [x.deleted, x.kept]]));
-          assert.deepEqual(byPrefix, { raw: [3, 4], intermediate: [2, 1], scratch: [4, 2], reports: [2, 1] });
+          assert.deepEqual(byPrefix, { raw: [3, 4], intermediate: [2, 1], scratch: [4, 2], reports: [2, 1], sources: [2, 1] });
+          assert.deepEqual(real.prefixes.find((x) => x.prefix === 'sources')?.byReason, { source_expired: 1, orphan: 1 });
           assert.deepEqual(real.prefixes.find((x) => x.prefix === 'reports')?.byReason, { report_superseded: 1, orphan: 1 });
           for (const key of expected) assert.equal(await p.blobs.exists(key), false, `deleted ${key}`);
           for (const key of kept) assert.ok(await p.blobs.exists(key), `kept ${key}`);
@@ -170,7 +187,7 @@ for (const store of stores) {
           assert.equal((await p.store.getUpload(old))?.state, 'merged', 'nothing else about the row changed');
 
           const again = await sweep(false);
-          assert.deepEqual(again.prefixes.map((x) => x.deleted), [0, 0, 0, 0]);
+          assert.deepEqual(again.prefixes.map((x) => x.deleted), [0, 0, 0, 0, 0]);
           assert.equal(again.prefixes.reduce((n, x) => n + x.kept, 0), kept.length);
         });
       });

@@ -5,7 +5,9 @@ import { compareRoutes } from './compare';
 import { feedbackRoutes } from './feedback';
 import { queueRoutes } from './queue';
 import { repoRoutes } from './repos';
+import { sourceRoutes } from './sources';
 import { taskRoutes } from './tasks';
+import { tokenRoutes } from './tokens';
 import { uploadRoutes } from './uploads';
 import { verificationRoutes } from './verifications';
 
@@ -26,4 +28,6 @@ export const apiRoutes: RoutePlugin = async (app, { ctx }) => {
   await app.register(queueRoutes, { ctx });
   await app.register(verificationRoutes, { ctx });
   await app.register(feedbackRoutes, { ctx });
+  await app.register(tokenRoutes, { ctx });
+  await app.register(sourceRoutes, { ctx });
 };

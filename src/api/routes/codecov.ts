@@ -25,6 +25,7 @@ import { acceptCodecovPayload, PendingUploadUsedError } from '../../services/cod
 import type { CommitMetadata, PendingMetadata } from '../../storage/store';
 import { CommitShaSchema, RepoSlugSchema, UploadIdSchema } from '../../vocabulary';
 import { ApiError, badRequest, ErrorBodySchema, notFound, payloadTooLarge } from '../errors';
+import { canWrite } from '../auth';
 import { Sha } from '../schemas';
 import type { RoutePlugin } from '../server';
 import { drain, meteredBody, rawBlobSink, readBounded } from '../upload-body';
@@ -74,13 +75,14 @@ export const codecovRoutes: RoutePlugin = async (app, { ctx }) => {
     if (caller === null || caller.kind === 'unknown') throw noToken();
     let decoded: string;
     if (slug === undefined) {
-      if (caller.kind !== 'repository') throw badRequest('slug', 'slug: the admin token needs the repository slug');
+      if (caller.kind !== 'repository' && caller.kind !== 'reader') throw badRequest('slug', 'slug: the admin token needs the repository slug');
       decoded = caller.slug;
     } else decoded = slug;
     if (!RepoSlugSchema.safeParse(decoded).success) {
       throw new ApiError(404, 'not_found', `repository ${decoded} not found: Tributary repositories are OWNER/NAME (OWNER may be a group path, group/subgroup)`);
     }
-    if ((caller.kind === 'repository' && caller.slug !== decoded) || (await store.getRepository(decoded)) === null) {
+    // A read token uploads nothing: it is answered like a token of another repository.
+    if (!canWrite(caller, decoded) || (await store.getRepository(decoded)) === null) {
       throw new ApiError(404, 'not_found', `repository ${decoded} not found for this token`);
     }
     return decoded;

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { mergeSecrets, MissingSecretError, redactSettings } from '../../feedback/settings';
 import { RepoSettingsSchema } from '../../storage/store';
-import type { RepoSettings } from '../../storage/rows';
-import { isReservedOwner, RepoSlugSchema, RESERVED_OWNERS } from '../../vocabulary';
-import { adminOnly, knownCaller } from '../auth';
+import { NewRepoSlugSchema } from '../../vocabulary';
+import { adminOnly, confinedTo, knownCaller } from '../auth';
 import { badRequest, ErrorBodySchema, notFound } from '../errors';
+import type { RepoSettings } from '../../storage/rows';
 import { bearerSecurity, errorResponses, ModeOrNull, RepoParams, repoSlugOf } from '../schemas';
 import type { RoutePlugin } from '../server';
 import { generateToken, hashToken } from '../tokens';
@@ -21,10 +21,7 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
         summary: 'Create a repository (admin); answers its upload token, once',
         tags: ['repositories'],
         security: bearerSecurity,
-        body: z.object({
-          slug: RepoSlugSchema.refine((s) => !isReservedOwner(s), `the owner may not be one of the gateway's own paths: ${RESERVED_OWNERS.join(', ')}`),
-          settings: RepoSettingsSchema.optional(),
-        }),
+        body: z.object({ slug: NewRepoSlugSchema, settings: RepoSettingsSchema.optional() }),
         response: {
           201: z.object({ slug: z.string(), uploadToken: z.string() }),
           ...errorResponses,
@@ -44,7 +41,7 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
     '/repos',
     {
       schema: {
-        summary: 'The repositories the caller may see: all of them for the admin token, its own for an upload token',
+        summary: 'The repositories the caller may see: all of them for the admin token, its own for an upload or read token',
         tags: ['repositories'],
         security: bearerSecurity,
         response: {
@@ -57,7 +54,7 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
     },
     async (request) => {
       const caller = knownCaller(request);
-      const visible = await store.listRepositories(caller.kind === 'admin' ? undefined : caller.slug);
+      const visible = await store.listRepositories(confinedTo(caller));
       return {
         repos: visible.map(({ repository, mode }) => ({
           slug: repository.slug,
@@ -75,9 +72,10 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
       onRequest: adminOnly,
       config: { missing: 'repository' },
       schema: {
-        summary: "Replace the repository's settings (admin): path fixes, ignores, default branch, urgent, readiness, statuses, GitHub, webhooks",
+        summary: "Replace the repository's settings (admin): path fixes, ignores, default branch, urgent, public, readiness, statuses, GitHub, webhooks",
         description:
-          'A commit of the default branch (`defaultBranch`, else TRIBUTARY_DEFAULT_BRANCH) is processed before pull requests and other branches when workers are saturated; every commit of an `urgent` repository before both. Applies to commit workflows started afterwards.',
+          'A commit of the default branch (`defaultBranch`, else TRIBUTARY_DEFAULT_BRANCH) is processed before pull requests and other branches when workers are saturated; every commit of an `urgent` repository before both. Applies to commit workflows started afterwards. ' +
+          'A `public` repository\'s pages and badge are readable without a token; its API is not.',
         tags: ['repositories'],
         security: bearerSecurity,
         params: RepoParams,

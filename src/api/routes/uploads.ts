@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { registerUploads, type RegisteredUpload, type RegisterUploadRequest } from '../../services/register-upload';
 import { estimatedWaitSeconds, type Store, type UploadRow } from '../../storage/store';
-import { assertCanSee, knownCaller, repositoryAccess } from '../auth';
+import { assertCanSee, knownCaller, repositoryWriteAccess } from '../auth';
 import { ErrorBodySchema, notFound } from '../errors';
 import { partKey } from '../idempotency';
 import { WaitQuery } from '../long-poll';
@@ -118,7 +118,7 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
       '/repos/:owner/:repo/commits/:sha/uploads',
       {
         // Authenticated before the body is read: an unknown caller never gets to send 256 MiB.
-        onRequest: repositoryAccess,
+        onRequest: repositoryWriteAccess,
         config: { conflictField: 'Idempotency-Key' },
         schema: {
           summary: 'Upload coverage reports for a commit',

@@ -25,7 +25,7 @@ export interface GcOptions {
 export function registerGcCommand(program: Command, io: CliIo): void {
   program
     .command('gc')
-    .description('delete the blobs past their lifetime (raw uploads, intermediates, experiment scratch, superseded reports); prints counts and bytes per prefix')
+    .description('delete the blobs past their lifetime (raw uploads, intermediates, experiment scratch, superseded reports, unused source text); prints counts and bytes per prefix')
     .option('--dry-run', 'only print what would be deleted')
     .option('--verbose', 'also print the keys')
     .option('--wait-timeout <duration>', 'how long to wait for the sweep', '10m')

@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { Command, Option } from 'commander';
+import { z } from 'zod';
+import { ConfigError, loadParseLimits, type ConfiguredParseLimits } from '../../config';
+import { MAX_SOURCE_FILE_BYTES } from '../../storage/sources';
+import { packSources } from '../sources';
 import { FORMATS } from '../../coverage/types';
 import { describeWarning } from '../../coverage/warnings';
-import { DiffSavedSchema, PostedUploadsSchema, type CommitStatus, type PostedUpload, type UploadStatus } from '../api-schemas';
+import { DiffSavedSchema, PostedUploadsSchema, SourcesAnswerSchema, type CommitStatus, type PostedUpload, type UploadStatus } from '../api-schemas';
 import { detectCi } from '../ci-environment';
 import { commitDiff } from '../git-diff';
 import { sendProgress, statusLines } from '../display';
@@ -35,11 +40,17 @@ interface UploadOptions extends ServerOptions {
   diffBase?: string;
   detach?: boolean;
   waitTimeout: string;
+  sources?: boolean;
+  sourcesMaxBytes: string;
 }
 
 const collect = (value: string, all: string[]) => [...all, value];
 
 const FOLLOW_CONCURRENCY = 8;
+
+/** What `--sources` sends at most by default: well under the server's TRIBUTARY_MAX_SOURCES_BYTES default (32 MiB of JSON). */
+const DEFAULT_SOURCES_MAX_BYTES = 16 * 1024 * 1024;
+const SourcesMaxBytesSchema = z.coerce.number().int().min(0).max(1024 * 1024 * 1024);
 
 export function registerUploadCommand(program: Command, io: CliIo): void {
   const cmd = program
@@ -64,7 +75,9 @@ export function registerUploadCommand(program: Command, io: CliIo): void {
     .option('--idempotency-key <key>', 'makes a repeated command with the same files return the same uploads (":<index>" is appended per file when several)')
     .option('--diff-base <ref>', "send `git diff` of REF...the commit (or HEAD) from the checkout here, for compare's patch coverage")
     .option('--detach', 'print the upload ids and exit without waiting')
-    .option('--wait-timeout <duration>', 'how long to follow the uploads', '10m');
+    .option('--wait-timeout <duration>', 'how long to follow the uploads', '10m')
+    .option('--sources', "also send the source text of the files the reports name (read from here: as written, under the report's source bases, or from the current directory), shown on the file pages")
+    .option('--sources-max-bytes <bytes>', 'at most this much source text in all; files past it are left out with a warning', String(DEFAULT_SOURCES_MAX_BYTES));
   addServerOptions(cmd).action(async (files: string[], options: UploadOptions) => {
     await runServerCommand(io, options, (ctx) => runUpload(ctx, files, options));
   });
@@ -104,6 +117,9 @@ async function runUpload(ctx: ServerContext, files: string[], options: UploadOpt
   const ciUrl = options.ciUrl === undefined ? undefined : check(UrlSchema, options.ciUrl, '--ci-url');
   const waitMs = check(WaitSchema, options.waitTimeout, '--wait-timeout');
   const local = checkFiles(files);
+  const sourcesMaxBytes = check(SourcesMaxBytesSchema, options.sourcesMaxBytes, '--sources-max-bytes');
+  let sourcesBudget = sourcesMaxBytes;
+  const limits = options.sources === true ? sourceParseLimits(io) : undefined;
   const token = ctx.repoToken(slug);
   const deadline = Date.now() + waitMs;
 
@@ -166,6 +182,7 @@ async function runUpload(ctx: ServerContext, files: string[], options: UploadOpt
         });
       const upload = value.uploads[0]!;
       sent.push({ file, upload });
+      if (limits !== undefined) sourcesBudget -= await sendSources(ctx, token, file.path, upload.uploadId, { format: options.format, limits, budget: sourcesBudget, maxBytes: sourcesMaxBytes });
       progress.finish(key, `${file.path}: sent ${file.size} bytes, upload ${upload.uploadId} (session ${dash(upload.session)})`, `${path.basename(file.path)}: upload ${upload.uploadId}`);
     }
   } finally {
@@ -233,6 +250,58 @@ async function runUpload(ctx: ServerContext, files: string[], options: UploadOpt
     io.stderr(`note: this commit was cancelled earlier (${earlier} earlier upload(s) ended cancelled); these ${finals.length} upload(s) were merged into its report\n`);
   }
   return EXIT.ok;
+}
+
+function sourceParseLimits(io: CliIo): ConfiguredParseLimits {
+  try {
+    return loadParseLimits(io.env ?? {});
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * Packs and sends the sources of one uploaded report; returns the bytes sent. Coverage is what
+ * the command is for: a report that cannot be read here or a refused sources request is a
+ * warning, never a failed upload.
+ */
+async function sendSources(
+  ctx: ServerContext,
+  token: string,
+  file: string,
+  uploadId: string,
+  opts: { format?: string; limits: ConfiguredParseLimits; budget: number; maxBytes: number },
+): Promise<number> {
+  const io = ctx.io;
+  let packed;
+  try {
+    packed = await packSources(await readFile(file), { fileName: path.basename(file), format: opts.format, limits: opts.limits, root: process.cwd(), budget: opts.budget });
+  } catch (err) {
+    io.stderr(`warning: --sources: ${file}: not sending sources, the report could not be read here: ${(err as Error).message}\n`);
+    return 0;
+  }
+  const list = (paths: string[]) => `${paths.slice(0, 5).join(', ')}${paths.length > 5 ? `, and ${paths.length - 5} more` : ''}`;
+  if (packed.missing.length > 0) io.stderr(`note: --sources: ${file}: ${packed.missing.length} file(s) it names are not here (${list(packed.missing)}); their pages show line numbers only\n`);
+  if (packed.tooLarge.length > 0) io.stderr(`warning: --sources: ${file}: ${packed.tooLarge.length} file(s) over ${MAX_SOURCE_FILE_BYTES} bytes left out (${list(packed.tooLarge)})\n`);
+  if (packed.binary.length > 0) io.stderr(`note: --sources: ${file}: ${packed.binary.length} file(s) are not text, left out (${list(packed.binary)})\n`);
+  if (packed.overCap.length > 0) {
+    io.stderr(`warning: --sources: ${file}: ${packed.overCap.length} file(s) left out: the sources would pass --sources-max-bytes ${opts.maxBytes} (${list(packed.overCap)}); raise it to send them\n`);
+  }
+  if (packed.files.length === 0) return 0;
+  try {
+    const { value } = await ctx.client.json(SourcesAnswerSchema, `/api/v1/uploads/${encodeURIComponent(uploadId)}/sources`, {
+      method: 'POST',
+      token,
+      json: { sourceBases: packed.sourceBases, files: packed.files },
+    });
+    io.stderr(`${file}: sources of ${value.stored} file(s) sent (${packed.bytes} bytes)${value.skipped.length > 0 ? `; ${value.skipped.length} ignored by the repository's settings` : ''}\n`);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    io.stderr(`warning: --sources: ${file}: the server refused the sources (${err.status} ${err.code}: ${err.message}); the coverage upload is not affected\n`);
+    return 0;
+  }
+  return packed.bytes;
 }
 
 async function detach(ctx: ServerContext, token: string, slug: string, sha: string, sent: Sent[], options: UploadOptions): Promise<number> {
