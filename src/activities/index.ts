@@ -11,6 +11,7 @@ import {
   RunStart,
   StartRunInput,
 } from './contracts';
+import { createCarryForward } from './carry-forward';
 import { createFinishCommit } from './finish-commit';
 import { createGcPage } from './gc';
 import { createProcessUpload } from './process-upload';
@@ -65,6 +66,7 @@ function createCommitActivities(deps: ActivityDeps) {
 
     processUpload: createProcessUpload(deps),
     finishCommit: createFinishCommit(deps),
+    carryForward: createCarryForward(deps),
     verifyExperiment: createVerifyExperiment(deps),
   };
 }

@@ -227,6 +227,15 @@ export const MIGRATIONS: readonly Migration[] = [
     id: '0011_upload_report_fixes',
     statements: [`ALTER TABLE uploads ADD COLUMN report_fixes_key text`],
   },
+  {
+    // A commit decides its carryforward once, after its first batch. Commits reported before
+    // carryforward existed count as decided (they carried nothing), so they can be ancestors.
+    id: '0012_carryforward',
+    statements: [
+      `ALTER TABLE commits ADD COLUMN carryforward_at timestamptz`,
+      `UPDATE commits SET carryforward_at = now() WHERE id IN (SELECT commit_id FROM commit_reports)`,
+    ],
+  },
 ];
 
 /**

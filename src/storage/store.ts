@@ -1,6 +1,7 @@
 import type { ParseWarning } from '../coverage/warnings';
 import type { ClaimUploadsInput, StartRunInput, StartVerificationInput } from '../activities/contracts';
 import type { IdempotencyScope, UploadMode } from '../vocabulary';
+import { CarryforwardStore, type RecordCarryforwardInput } from './carryforward';
 import { getCommit, getCommitStartFacts, recordCommitMetadata } from './commits';
 import type { Database } from './database';
 import { ExperimentStore, type RecordExperimentInput } from './experiments';
@@ -17,6 +18,7 @@ import { VerificationStore, type ListVerificationsInput, type RecordVerification
 // What callers of the store use besides it, so they need not know its modules.
 export { ConflictError, IdempotencyConflictError, NotFoundError, SupersededRunError } from './errors';
 export type { SaveBatchOutcome } from './reports';
+export type { CarryforwardAncestor, RecordCarryforwardOutcome } from './carryforward';
 export { CommitMetadataSchema, RepoSettingsSchema, type CommitMetadata, type UploadRow } from './rows';
 export type { StaleCommit } from './maintenance';
 export type { PendingMetadata, PendingUpload } from './pending-uploads';
@@ -42,6 +44,7 @@ export class Store {
   private readonly pending: PendingUploadStore;
   private readonly verifications: VerificationStore;
   private readonly queue: QueueStore;
+  private readonly carryforward: CarryforwardStore;
 
   constructor(private readonly db: Database) {
     this.repositories = new RepositoryStore(db);
@@ -53,6 +56,7 @@ export class Store {
     this.pending = new PendingUploadStore(db);
     this.verifications = new VerificationStore(db);
     this.queue = new QueueStore(db);
+    this.carryforward = new CarryforwardStore(db);
   }
 
   createRepository(slug: string, uploadTokenHash: string, settings?: RepoSettings) {
@@ -125,6 +129,13 @@ export class Store {
   }
   fillPendingUpload(id: string, digest: string, uploadIds: string[], fixes: Record<string, { eof: number | null; lines: number[] }>) {
     return this.pending.fillPendingUpload(id, digest, uploadIds, fixes);
+  }
+
+  listCarryforwardAncestors(repo: string, sha: string, depth: number) {
+    return this.carryforward.listAncestors(repo, sha, depth);
+  }
+  recordCarryforward(input: RecordCarryforwardInput) {
+    return this.carryforward.recordCarryforward(input);
   }
 
   startRun(input: StartRunInput) {

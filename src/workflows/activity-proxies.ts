@@ -34,3 +34,9 @@ export const LOCAL_STEPS = 'local-quick-steps';
 
 /** Largest batch whose finisher runs as a local activity. */
 export const LOCAL_FINISH_MAX_UPLOADS = 16;
+
+/**
+ * Patch id gating the carryforward step after a commit's first batch: histories recorded before
+ * it replay without the step.
+ */
+export const CARRYFORWARD = 'carryforward';

@@ -2,7 +2,8 @@
  * Histories of a commit workflow per mode (and the experiment's shadow), recorded before the batch
  * paths were refactored (`test/support/commit-histories.ts`), must replay with today's code, and a
  * fresh run must make the same calls (activities, child) in the same order, with the same inputs,
- * the quick steps local since the `local-quick-steps` patch (see `localSinceThePatch`): workflows
+ * the quick steps local since the `local-quick-steps` patch (see `localSinceThePatch`), and the
+ * carryforward step after the first batch since the `carryforward` patch: workflows
  * already running when a worker is upgraded continue on the new code.
  */
 import { after, before, describe, test } from 'node:test';
@@ -12,7 +13,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { UPLOAD_MODES } from '../../src/vocabulary';
-import { historyFromJson, recordMode, recordedWorkflowId, type History } from '../support/commit-histories';
+import { historyFromJson, RECORDED_SHA, recordMode, recordedWorkflowId, type History } from '../support/commit-histories';
 import { bundleWorkflows, createTimeSkippingEnv } from '../support/temporal';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
@@ -106,11 +107,20 @@ describe('commit workflow histories recorded before the batch-paths refactor', (
       const before = recorded(mode);
       const now = await recordMode(env, bundle, mode);
       assert.ok(commands(before.commit).some((c) => c.startsWith('activity finishCommit')), 'the recording merged something');
+      const recordedCommands = commands(before.commit, localSinceThePatch);
+      // Since the `carryforward` patch the commit decides its carryforward once, after its first
+      // batch, before the batch's outcome is published.
+      const afterFirstBatch = recordedCommands.indexOf('upsert Outcome,UploadCount');
+      assert.ok(afterFirstBatch > 0, 'the recording finished a batch');
       const expected = [
         'patch {"id":"local-quick-steps","deprecated":false}',
-        // The patch marks the run in the TemporalChangeVersion search attribute.
+        // A patch marks the run in the TemporalChangeVersion search attribute.
         'upsert TemporalChangeVersion',
-        ...commands(before.commit, localSinceThePatch),
+        'patch {"id":"carryforward","deprecated":false}',
+        'upsert TemporalChangeVersion',
+        ...recordedCommands.slice(0, afterFirstBatch),
+        `activity carryForward {"repo":"acme/app","sha":"${RECORDED_SHA}","runId":"…","batch":0}`,
+        ...recordedCommands.slice(afterFirstBatch),
       ];
       assert.deepEqual(commands(now.commit), expected);
       if (before.shadow) assert.deepEqual(commands(now.shadow!), commands(before.shadow));
