@@ -35,8 +35,9 @@ export function createCarryForward(deps: ActivityDeps) {
 
     const settings = repository?.settings ?? {};
     const flags = (settings.flags ?? []).filter((f) => f.carryforward).map((f) => f.name);
-    const baseBytes = saved ? await deps.blobs.get(saved.reportKey) : null;
-    if (saved && baseBytes === null) throw new Error(`report ${saved.reportKey} is missing`);
+    // No carryforward flag: only the decision is recorded, without reading any report.
+    const baseBytes = saved && flags.length > 0 ? await deps.blobs.get(saved.reportKey) : null;
+    if (saved && flags.length > 0 && baseBytes === null) throw new Error(`report ${saved.reportKey} is missing`);
     const base = saved && baseBytes ? readReportHeader(baseBytes, { name: saved.reportKey }) : null;
     const uploaded = uploadedFlags(base?.sessions ?? []);
 
@@ -52,7 +53,7 @@ export function createCarryForward(deps: ActivityDeps) {
         if (bytes === null) throw new Error(`report ${a.reportKey} of ancestor ${a.sha} is missing`);
         reports.set(a.sha, bytes);
         ancestors.push({ sha: a.sha, distance: a.distance, sessions: readReportHeader(bytes, { name: a.reportKey }).sessions });
-        Context.current().heartbeat({ ancestor: a.distance });
+        heartbeat({ ancestor: a.distance });
         if (everyFlagFound(flags, ancestors)) break;
       }
       carried = planCarryforward({ carryforwardFlags: flags, uploadedFlags: uploaded, ancestors, firstId: CARRIED_SESSION_BASE });
@@ -63,7 +64,7 @@ export function createCarryForward(deps: ActivityDeps) {
       const parts = [...new Set(carried.map((c) => c.from))].map((from) =>
         serializeReport(carriedPart(readReport(reports.get(from)!, { name: from }), carried.filter((c) => c.from === from))),
       );
-      Context.current().heartbeat({ merging: parts.length });
+      heartbeat({ merging: parts.length });
       const version = (saved?.version ?? 0) + 1;
       const merged = mergeSerializedReports(base ? [base.bytes, ...parts] : parts, { name: `v${version}` });
       const reportKey = keys.commitReport(repo, sha, version, batch);
@@ -83,6 +84,11 @@ export function createCarryForward(deps: ActivityDeps) {
       totals: ReportTotalsSchema.parse(report.totals),
     };
   };
+}
+
+/** Local activities (small commits' steps) have no heartbeat. */
+function heartbeat(details: unknown): void {
+  if (!Context.current().info.isLocal) Context.current().heartbeat(details);
 }
 
 /** Each carried flag once, with the ancestor its sessions came from. */

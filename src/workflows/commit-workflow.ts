@@ -2,7 +2,7 @@ import { CancellationScope, condition, continueAsNew, isCancellation, log, patch
 import type { BatchUpload, ProcessSummary, RunStart, VerifyExperimentResult } from '../activities/contracts';
 import type { ExperimentOutcome, ModeDecision, WorkflowOutcome } from '../vocabulary';
 import { ExperimentOutcome as ExperimentOutcomeAttr, Outcome, UploadCount, UploadMode } from '../temporal/search-attributes';
-import { CARRYFORWARD, heavy, LOCAL_STEPS, localQuick, quick } from './activity-proxies';
+import { CARRYFORWARD, heavy, LOCAL_STEPS, localFinish, localQuick, quick } from './activity-proxies';
 import { runExperiment, runParallel, runSerial, versionAfter, type BatchOutcome, type PathContext, type VersionBase } from './batch-paths';
 import {
   type CommitCarry,
@@ -185,7 +185,8 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
    * from the nearest complete ancestor (a new report version when any session is carried).
    */
   async function carryForward(batch: number): Promise<void> {
-    const res = await heavy.carryForward.executeWithOptions({ summary: 'carry forward the flags the uploads lack' }, [
+    // Like a small batch's finisher: in the worker holding the workflow task when the run takes local steps.
+    const res = await (localSteps ? localFinish : heavy).carryForward.executeWithOptions({ summary: 'carry forward the flags the uploads lack' }, [
       { repo, sha, runId: workflowInfo().runId, batch },
     ]);
     carryDecided = true;
