@@ -3,7 +3,8 @@
  * blob folder: a child commit that uploads only `unit` carries `integration` from its parent (the
  * expectation computed from the parent's saved report restricted to its integration session and a
  * local parse of the child's upload), a late real `integration` upload replaces the carried
- * sessions, the result is the same bytes as when both uploads came together, in every mode; flags
+ * sessions, the result is the same bytes as when both uploads came together, in every mode, and
+ * re-verification of a carried report compares only the commit's own sessions; flags
  * declared without carryforward are not carried, and the ancestor depth bounds the search.
  */
 import { after, before, describe, test } from 'node:test';
@@ -23,6 +24,7 @@ import { databasesUnderTest } from '../support/database';
 import { pickCorpus } from '../support/local-parse';
 import { corpusFiles, newSha, Pipeline, type CorpusFile } from '../support/pipeline';
 import { bundleWorkflows, createDevServerEnv } from '../support/temporal';
+import type { reverifyCommitWorkflow } from '../../src/workflows';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -112,6 +114,16 @@ for (const target of databasesUnderTest()) {
           );
           const saved = await p.store.getCommitReport(repo, child);
           assert.deepEqual(saved?.totals, reportTotals(carried), `${mode}: the saved totals are the carried report's`);
+
+          // Re-verification re-runs the child's own uploads only: its carried session is no mismatch.
+          const verification = `reverify-cf-${randomUUID()}`;
+          await p.store.startVerificationRun({ runId: verification, seed: verification, sampleSize: 0, repositories: [] });
+          const verdict = await env.client.workflow.execute<typeof reverifyCommitWorkflow>('reverifyCommitWorkflow', {
+            workflowId: `${verification}:child`,
+            taskQueue: p.config.temporal.taskQueue,
+            args: [{ runId: verification, repo, sha: child, maxParallel: 2 }],
+          });
+          assert.equal(verdict.outcome, 'match', `${mode}: re-verification of the carried report`);
 
           // A late real integration upload: a new run merges it, and the carried session goes.
           await p.upload(repo, child, childIntegration, { flags: ['integration'] });
