@@ -51,8 +51,10 @@ export function createCarryForward(deps: ActivityDeps) {
         if (a.reportKey === null) continue;
         const bytes = await deps.blobs.get(a.reportKey);
         if (bytes === null) throw new Error(`report ${a.reportKey} of ancestor ${a.sha} is missing`);
-        reports.set(a.sha, bytes);
+        const found = ancestors.length;
         ancestors.push({ sha: a.sha, distance: a.distance, sessions: readReportHeader(bytes, { name: a.reportKey }).sessions });
+        // Only an ancestor that is the nearest with some flag can be carried from: keep its bytes alone.
+        if (flags.some((f) => !everyFlagFound([f], ancestors.slice(0, found)) && everyFlagFound([f], ancestors))) reports.set(a.sha, bytes);
         heartbeat({ ancestor: a.distance });
         if (everyFlagFound(flags, ancestors)) break;
       }
