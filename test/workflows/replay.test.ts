@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { UPLOAD_MODES } from '../../src/vocabulary';
-import { historyFromJson, RECORDED_SHA, recordMode, recordedWorkflowId, type History } from '../support/commit-histories';
+import { historyFromJson, recordMode, recordedWorkflowId, type History } from '../support/commit-histories';
 import { bundleWorkflows, createTimeSkippingEnv } from '../support/temporal';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
