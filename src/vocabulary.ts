@@ -59,6 +59,24 @@ export const COMMIT_SHA_ANY_CASE = hexSha('0-9a-fA-F');
 export const CommitShaSchema = z.string().regex(COMMIT_SHA, 'expected a hex commit sha');
 export const UploadIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'expected an upload id');
 
+// --- flags and carryforward -------------------------------------------------------------------
+
+/** An upload flag (`unit`, `integration`), as uploads send it and repository settings declare it. */
+export const FlagNameSchema = z
+  .string()
+  .min(1, 'a flag is not empty')
+  .max(200, 'a flag is at most 200 characters')
+  .regex(/^[A-Za-z0-9_.:/-]+$/, 'flags are letters, digits and _ . : / -');
+
+/**
+ * Session ids from here up are carried-forward sessions; a commit's own uploads number theirs
+ * below it (the `next_session` column is an int4), so the two never meet.
+ */
+export const CARRIED_SESSION_BASE = 2 ** 31;
+/** Ancestors a commit looks through for a carryforward flag's sessions, unless its settings say. */
+export const DEFAULT_CARRYFORWARD_DEPTH = 10;
+export const MAX_CARRYFORWARD_DEPTH = 100;
+
 /** The most uploads one batch claims (and so one activity payload carries). */
 export const MAX_BATCH_UPLOADS = 1000;
 

@@ -84,6 +84,8 @@ export const RunStart = z.object({
   errors: z.number().int().nonnegative(),
   waiting: z.number().int().nonnegative(),
   released: z.number().int().nonnegative(),
+  /** The commit's carryforward was decided (absent in results recorded before carryforward). */
+  carryforwardDecided: z.boolean().optional(),
 });
 export type RunStart = z.infer<typeof RunStart>;
 
@@ -143,6 +145,28 @@ export const FinishResult = z.discriminatedUnion('status', [
   z.object({ status: z.literal('missing'), missing: z.array(UploadIdSchema) }),
 ]);
 export type FinishResult = z.infer<typeof FinishResult>;
+
+export const CarryForwardInput = z.object({
+  repo: RepoSlugSchema,
+  sha: CommitShaSchema,
+  /** The run that owns the commit (only it decides). */
+  runId: RunId,
+  /** The batch after which the decision is made: it names the report version's key. */
+  batch: Batch,
+});
+export type CarryForwardInput = z.infer<typeof CarryForwardInput>;
+
+/** The commit's report once its carryforward is decided (the saved one, carried sessions or not). */
+export const CarryForwardResult = z.object({
+  /** Sessions carried (0: nothing was, or an earlier attempt decided). */
+  carried: z.number().int().nonnegative(),
+  /** The carryforward flags they were carried for, with the ancestor each came from. */
+  flags: z.array(z.object({ flag: z.string(), from: CommitShaSchema })),
+  version: z.number().int().nonnegative(),
+  reportKey: z.string().nullable(),
+  totals: ReportTotalsSchema.nullable(),
+});
+export type CarryForwardResult = z.infer<typeof CarryForwardResult>;
 
 export const CommitRef = z.object({ repo: RepoSlugSchema, sha: CommitShaSchema });
 export type CommitRef = z.infer<typeof CommitRef>;

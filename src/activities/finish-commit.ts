@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { gzipSync } from 'node:zlib';
+import { replacedCarried, uploadedFlags } from '../coverage/carryforward';
 import { filterSessions } from '../coverage/merge';
 import { mergeSerializedReports, readReport, readReportHeader, serializeFileTotals, serializeReport } from '../coverage/report-format';
 import { mapWindowed } from '../shared/map-windowed';
@@ -15,7 +16,8 @@ const READ_CONCURRENCY = 64;
  * Finisher: merges a batch's intermediate reports into the base report and writes the result as
  * a new version. Missing intermediates are reported, not fatal: the workflow re-runs their
  * processors. Re-running after a crash gives the same bytes: the batch's sessions are first
- * taken out of the base, then merged in again (a union of sessions, whatever the order).
+ * taken out of the base, then merged in again (a union of sessions, whatever the order); so are
+ * the carried-forward sessions the batch's flags replace.
  *
  * A finisher of a run that was terminated (or timed out) may still be running when the next run
  * has released its uploads and merged them itself. Its blob key names its batch, so it cannot
@@ -36,9 +38,10 @@ export function createFinishCommit(deps: ActivityDeps) {
 
     // Every read is issued at once (bounded), so blob-store latency is paid about once, not per
     // group; the base is read alongside.
-    const basePromise = baseKey ? readBase(baseKey, new Set(uploads.map((u) => u.session))) : Promise.resolve(null);
+    const basePromise = baseKey ? deps.blobs.get(baseKey) : Promise.resolve(null);
     const blobs = await mapWindowed(uploads, READ_CONCURRENCY, (u) => deps.blobs.get(keyOf(u.uploadId)));
-    const base = await basePromise;
+    const baseBytes = await basePromise;
+    if (baseKey && baseBytes === null) throw new Error(`base report ${baseKey} is missing`);
     // Deleted between the check and the read: same answer as above.
     const gone = uploads.filter((_, k) => blobs[k] === null).map((u) => u.uploadId);
     if (gone.length > 0) return { status: 'missing', missing: gone };
@@ -47,10 +50,14 @@ export function createFinishCommit(deps: ActivityDeps) {
     // base; only one path's files are decoded at a time, so memory stays near the blobs' size.
     const fanIn = Math.max(2, deps.mergeFanIn ?? DEFAULT_FAN_IN);
     const partials: Uint8Array[] = [];
+    const batchFlags = new Set<string>();
     for (let i = 0; i < blobs.length; i += fanIn) {
-      partials.push(mergeSerializedReports(blobs.slice(i, i + fanIn) as Uint8Array[], { name: `batch of v${version}` }).bytes);
+      const part = mergeSerializedReports(blobs.slice(i, i + fanIn) as Uint8Array[], { name: `batch of v${version}` });
+      partials.push(part.bytes);
+      for (const f of uploadedFlags(part.sessions)) batchFlags.add(f);
       if (!Context.current().info.isLocal) Context.current().heartbeat({ merged: Math.min(i + fanIn, uploads.length), of: uploads.length });
     }
+    const base = baseKey && baseBytes ? prepareBase(baseKey, baseBytes, new Set(uploads.map((u) => u.session)), batchFlags) : null;
     const merged = mergeSerializedReports(base ? [base, ...partials] : partials, { name: `v${version}` });
     const totals = merged.totals;
 
@@ -79,15 +86,16 @@ export function createFinishCommit(deps: ActivityDeps) {
 
   /**
    * The report the batch is merged into. A re-run after a crash may find the batch's own sessions
-   * already in it: they are taken out, so merging them again counts nothing twice.
+   * already in it: they are taken out, so merging them again counts nothing twice. Carried-forward
+   * sessions with a flag the batch uploads are taken out too: a real upload replaces them, in
+   * whichever batch (and mode) it arrives.
    */
-  async function readBase(baseKey: string, batchSessions: Set<number>): Promise<Uint8Array> {
-    const bytes = await deps.blobs.get(baseKey);
-    if (bytes === null) throw new Error(`base report ${baseKey} is missing`);
+  function prepareBase(baseKey: string, bytes: Uint8Array, batchSessions: Set<number>, batchFlags: Set<string>): Uint8Array {
     // The header alone says whether the slow path is needed; either way the report is inflated
     // only here, and the merge takes the plain bytes.
     const head = readReportHeader(bytes, { name: baseKey });
-    if (!head.sessions.some((s) => batchSessions.has(s.id))) return head.bytes;
-    return serializeReport(filterSessions(readReport(head.bytes, { name: baseKey }), (s) => !batchSessions.has(s.id)));
+    const replaced = replacedCarried(head.sessions, batchFlags);
+    if (replaced.size === 0 && !head.sessions.some((s) => batchSessions.has(s.id))) return head.bytes;
+    return serializeReport(filterSessions(readReport(head.bytes, { name: baseKey }), (s) => !batchSessions.has(s.id) && !replaced.has(s.id)));
   }
 }

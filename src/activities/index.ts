@@ -12,6 +12,7 @@ import {
   StartRunInput,
 } from './contracts';
 import { createAnnounceReport, createFeedbackActivities, type FeedbackActivities } from './feedback';
+import { createCarryForward } from './carry-forward';
 import { createFinishCommit } from './finish-commit';
 import { createGcPage } from './gc';
 import { createProcessUpload } from './process-upload';
@@ -67,6 +68,7 @@ function createCommitActivities(deps: ActivityDeps) {
 
     processUpload: createProcessUpload(deps),
     finishCommit: createFinishCommit(deps),
+    carryForward: createCarryForward(deps),
     verifyExperiment: createVerifyExperiment(deps),
     /** After a batch: the commit's notifier (readiness, feedback) looks again. */
     announceReport: createAnnounceReport(deps),

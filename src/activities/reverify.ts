@@ -1,5 +1,6 @@
 import { log } from '@temporalio/activity';
 import { compareReports } from '../coverage/compare';
+import { filterSessions } from '../coverage/merge';
 import type { CoverageReport } from '../coverage/report';
 import { readReport } from '../coverage/report-format';
 import { keys } from '../storage/blob-store';
@@ -110,6 +111,9 @@ export function createReverifyActivities(deps: ActivityDeps) {
       }
       return { outcome: 'mismatch', differingFiles: 0, differingLines: 0, files: [], sample: [`the saved report ${savedKey} is missing`], reason: 'saved report missing from storage' };
     }
+    // Carried-forward sessions are their ancestor's uploads, verified with that commit: the
+    // re-runs hold only this commit's own.
+    const own = saved.sessions.some((s) => s.type === 'carriedforward') ? filterSessions(saved, (s) => s.type !== 'carriedforward') : saved;
     const files = new Set<string>();
     const sample: string[] = [];
     const differing: VerifiedPath[] = [];
@@ -122,7 +126,7 @@ export function createReverifyActivities(deps: ActivityDeps) {
         sample.push(`${p.path}: the re-run merged nothing`);
         continue;
       }
-      const diff = compareReports(saved, rerun, SAMPLE_LINES_PER_PATH);
+      const diff = compareReports(own, rerun, SAMPLE_LINES_PER_PATH);
       if (diff.identical) continue;
       differing.push(p.path);
       for (const f of diff.differingPaths) files.add(f);

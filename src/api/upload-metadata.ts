@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { FORMATS } from '../coverage/types';
 import type { CommitMetadata } from '../storage/store';
-import { CommitShaSchema } from '../vocabulary';
+import { CommitShaSchema, FlagNameSchema } from '../vocabulary';
 
 const MAX_TEXT = 10_000;
 
@@ -28,10 +28,6 @@ export type UploadQuery = z.infer<typeof UploadQuerySchema>;
 
 const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-const FlagSchema = z
-  .string()
-  .max(200, 'a flag is at most 200 characters')
-  .regex(/^[A-Za-z0-9_.:/-]+$/, 'flags are letters, digits and _ . : / -');
 const FixSchema = z
   .string()
   .max(1000)
@@ -49,7 +45,7 @@ export const PullRequestSchema = z
 /** Validated metadata for registerUpload; issues name the query parameter / field. */
 export const UploadMetadataSchema = z
   .object({
-    flags: z.array(FlagSchema).max(100, 'at most 100 flags'),
+    flags: z.array(FlagNameSchema).max(100, 'at most 100 flags'),
     name: one,
     build: one,
     job: one,

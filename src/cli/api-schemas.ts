@@ -47,6 +47,14 @@ export type CommitMetadataInfo = z.infer<typeof CommitMetadataInfo>;
 
 export const CreatedRepoSchema = z.object({ slug: z.string(), uploadToken: z.string().min(1) });
 
+/** A repository's settings as the gateway answers them: kept whole (loose), so a PUT of them changes only what the command means to. */
+const SettingsSchema = z.looseObject({
+  flags: z.array(z.object({ name: z.string(), carryforward: z.boolean() })).optional(),
+  carryforwardDepth: z.number().optional(),
+});
+export const RepoListSchema = z.object({ repos: z.array(z.object({ slug: z.string(), settings: SettingsSchema })) });
+export const RepoSettingsAnswerSchema = z.object({ slug: z.string(), settings: SettingsSchema });
+
 export const ModeSchema = z.object({ slug: z.string(), mode: z.string().nullable() });
 
 export const FlagsSchema = z.object({
@@ -198,7 +206,5 @@ export const ReadTokenSchema = z.object({ id: z.string(), kind: z.string(), repo
 export const CreatedReadTokenSchema = ReadTokenSchema.extend({ token: z.string().min(1) });
 export const ReadTokenListSchema = z.object({ tokens: z.array(ReadTokenSchema) });
 
-export const RepoSettingsAnswerSchema = z.object({ slug: z.string(), settings: z.record(z.string(), z.unknown()) });
-export const RepoListAnswerSchema = z.object({ repos: z.array(z.object({ slug: z.string(), settings: z.record(z.string(), z.unknown()) })) });
 
 export const SourcesAnswerSchema = z.object({ stored: z.number().int(), skipped: z.array(z.string()) });

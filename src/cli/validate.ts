@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { durationMs, parseDuration } from '../duration';
-import { UPLOAD_MODES } from '../vocabulary';
+import { MAX_CARRYFORWARD_DEPTH, UPLOAD_MODES } from '../vocabulary';
 import { UsageError } from './io';
 
 // What the command line accepts; each failure becomes a UsageError (exit code 2). Slugs, shas
 // and upload ids use the gateway's own definitions, so the CLI rejects exactly what it would.
-export { RepoSlugSchema as SlugSchema, CommitShaSchema as ShaSchema, UploadIdSchema } from '../vocabulary';
+export { RepoSlugSchema as SlugSchema, CommitShaSchema as ShaSchema, FlagNameSchema, UploadIdSchema } from '../vocabulary';
 export { ParentShaSchema, PullRequestSchema } from '../api/upload-metadata';
 
 /** `default` clears the repository's override, so the rollout decides again. */
@@ -20,6 +20,8 @@ export const UrlSchema = z.url({ protocol: /^https?$/, error: 'expected an http(
 export const IsoTimeSchema = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time, e.g. 2026-01-31T12:00:00Z' });
 
 export const PortSchema = z.coerce.number().int().min(1).max(65_535);
+
+export const CarryforwardDepthSchema = z.coerce.number().int().min(1).max(MAX_CARRYFORWARD_DEPTH);
 
 /**
  * A time given as ISO 8601 or as a duration back from now (`1h`, `30m`, `2d`, through

@@ -21,6 +21,10 @@ export interface SessionJson {
   id: number;
   format?: string;
   file?: string;
+  /** Only on carried-forward sessions: `carriedforward`, their flags, the commit they came from. */
+  type?: 'carriedforward';
+  flags?: string[];
+  carriedFrom?: string;
   warnings?: ParseWarning[];
 }
 
@@ -77,6 +81,12 @@ function sessionsJson(sessions: readonly Session[]): SessionJson[] {
       const j: SessionJson = { id: s.id };
       if (s.format !== undefined) j.format = s.format;
       if (s.file !== undefined) j.file = s.file;
+      // A carried session says so, with its flags and source; uploaded ones print as they always did.
+      if (s.type === 'carriedforward') {
+        j.type = s.type;
+        if (s.flags !== undefined) j.flags = [...s.flags];
+        if (s.carriedFrom !== undefined) j.carriedFrom = s.carriedFrom;
+      }
       return j;
     });
 }

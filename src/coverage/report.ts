@@ -47,6 +47,8 @@ export interface SessionMeta {
   time?: string;
   state?: string;
   type?: 'uploaded' | 'carriedforward';
+  /** A carried-forward session's source: the commit whose upload it is (absent on uploaded ones). */
+  carriedFrom?: string;
 }
 
 export interface Session extends SessionMeta {
@@ -54,7 +56,7 @@ export interface Session extends SessionMeta {
   id: number;
 }
 
-const SESSION_KEYS = ['format', 'file', 'name', 'flags', 'build', 'job', 'provider', 'ciUrl', 'time', 'state', 'type'] as const;
+const SESSION_KEYS = ['format', 'file', 'name', 'flags', 'build', 'job', 'provider', 'ciUrl', 'time', 'state', 'type', 'carriedFrom'] as const;
 
 /**
  * A session with only the known metadata keys and no undefined members: what a report keeps and

@@ -319,6 +319,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX commit_sources_digest ON commit_sources (digest, updated_at)`,
     ],
   },
+  {
+    // A commit decides its carryforward once, after its first batch. Commits reported before
+    // carryforward existed count as decided (they carried nothing), so they can be ancestors.
+    id: '0018_carryforward',
+    statements: [
+      `ALTER TABLE commits ADD COLUMN carryforward_at timestamptz`,
+      `UPDATE commits SET carryforward_at = now() WHERE id IN (SELECT commit_id FROM commit_reports)`,
+    ],
+  },
 ];
 
 /**

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { ParseWarningsSchema, type ParseWarning } from '../coverage/warnings';
 import {
   ExperimentOutcomeSchema,
+  FlagNameSchema,
   IdempotencyScopeSchema,
+  MAX_CARRYFORWARD_DEPTH,
   UploadStateSchema,
   type ExperimentOutcome,
   type IdempotencyScope,
@@ -59,6 +61,17 @@ export const RepoSettingsSchema = z.object({
     .optional(),
   /** Its pages and badge are readable without a token (the API is not); private when absent. */
   public: z.boolean().optional(),
+  /**
+   * The flags its uploads carry, and which are carried forward: a commit whose uploads lack a
+   * carryforward flag keeps that flag's sessions from its nearest complete ancestor.
+   */
+  flags: z
+    .array(z.object({ name: FlagNameSchema, carryforward: z.boolean() }).strict())
+    .max(100, 'at most 100 flags')
+    .refine((flags) => new Set(flags.map((f) => f.name)).size === flags.length, 'each flag is declared once')
+    .optional(),
+  /** Ancestors (by recorded parent) searched for a carryforward flag's sessions. */
+  carryforwardDepth: z.number().int().min(1).max(MAX_CARRYFORWARD_DEPTH).optional(),
 });
 export type RepoSettings = z.infer<typeof RepoSettingsSchema>;
 
@@ -78,6 +91,8 @@ export interface CommitRow {
   /** The session the next registered upload gets (= uploads registered so far). */
   nextSession: number;
   metadata: CommitMetadata;
+  /** When the commit's carryforward was decided (once, after its first batch); null before. */
+  carryforwardAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -175,6 +190,7 @@ export interface CommitRecord {
   build?: string | null;
   job?: string | null;
   ci_url?: string | null;
+  carryforward_at?: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -272,6 +288,7 @@ export function toCommit(r: CommitRecord): CommitRow {
     sha: r.sha,
     nextSession: r.next_session,
     metadata: toCommitMetadata(r),
+    carryforwardAt: toDateOrNull(r.carryforward_at ?? null),
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
   };

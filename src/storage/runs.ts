@@ -59,6 +59,7 @@ export class RunStore {
         `SELECT version, report_key, totals FROM commit_reports WHERE commit_id = $1`,
         [commitId],
       );
+      const [decided] = await tx.query<{ decided: boolean }>(`SELECT carryforward_at IS NOT NULL AS decided FROM commits WHERE id = $1`, [commitId]);
       const counts = await tx.query<{ state: string; n: number | string }>(
         `SELECT state, count(*) AS n FROM uploads WHERE commit_id = $1 GROUP BY state`,
         [commitId],
@@ -72,6 +73,7 @@ export class RunStore {
         errors: count('error'),
         waiting: count('uploaded'),
         released,
+        carryforwardDecided: decided?.decided === true,
       };
     });
   }

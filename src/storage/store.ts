@@ -2,6 +2,7 @@ import type { ParseWarning } from '../coverage/warnings';
 import type { ClaimUploadsInput, StartRunInput, StartVerificationInput } from '../activities/contracts';
 import type { IdempotencyScope, UploadMode } from '../vocabulary';
 import { branchCoverage, defaultBranchCoverage, listBranches, listCommits, type ListCommitsInput } from './commit-lists';
+import { CarryforwardStore, type RecordCarryforwardInput } from './carryforward';
 import { getCommit, getCommitStartFacts, recordCommitMetadata } from './commits';
 import type { Database } from './database';
 import { DiffStore, type SaveCommitDiffInput } from './diffs';
@@ -23,6 +24,7 @@ import { VerificationStore, type ListVerificationsInput, type RecordVerification
 export { ConflictError, IdempotencyConflictError, NotFoundError, SupersededRunError } from './errors';
 export type { SaveBatchOutcome } from './reports';
 export type { CommitDiffRow, SaveCommitDiffInput } from './diffs';
+export type { CarryforwardAncestor, RecordCarryforwardOutcome } from './carryforward';
 export { CommitMetadataSchema, RepoSettingsSchema, type CommitMetadata, type UploadRow } from './rows';
 export type { StaleCommit } from './maintenance';
 export type { PendingMetadata, PendingUpload } from './pending-uploads';
@@ -55,6 +57,7 @@ export class Store {
   private readonly deliveries: DeliveryStore;
   private readonly readTokens: ReadTokenStore;
   private readonly sources: SourceStore;
+  private readonly carryforward: CarryforwardStore;
 
   constructor(private readonly db: Database) {
     this.repositories = new RepositoryStore(db);
@@ -70,6 +73,7 @@ export class Store {
     this.deliveries = new DeliveryStore(db);
     this.readTokens = new ReadTokenStore(db);
     this.sources = new SourceStore(db);
+    this.carryforward = new CarryforwardStore(db);
   }
 
   createRepository(slug: string, uploadTokenHash: string, settings?: RepoSettings) {
@@ -187,6 +191,13 @@ export class Store {
   }
   fillPendingUpload(id: string, digest: string, uploadIds: string[], fixes: Record<string, { eof: number | null; lines: number[] }>) {
     return this.pending.fillPendingUpload(id, digest, uploadIds, fixes);
+  }
+
+  listCarryforwardAncestors(repo: string, sha: string, depth: number) {
+    return this.carryforward.listAncestors(repo, sha, depth);
+  }
+  recordCarryforward(input: RecordCarryforwardInput) {
+    return this.carryforward.recordCarryforward(input);
   }
 
   startRun(input: StartRunInput) {

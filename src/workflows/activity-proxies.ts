@@ -37,3 +37,9 @@ export const LOCAL_FINISH_MAX_UPLOADS = 16;
 
 /** Patch id of the commit workflow's nudge to the commit's notifier after each batch. */
 export const NOTIFY_AFTER_BATCH = 'notify-after-batch';
+
+/**
+ * Patch id gating the carryforward step after a commit's first batch: histories recorded before
+ * it replay without the step.
+ */
+export const CARRYFORWARD = 'carryforward';

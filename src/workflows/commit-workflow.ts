@@ -2,7 +2,7 @@ import { CancellationScope, condition, continueAsNew, isCancellation, log, patch
 import type { BatchUpload, ProcessSummary, RunStart, VerifyExperimentResult } from '../activities/contracts';
 import type { ExperimentOutcome, ModeDecision, WorkflowOutcome } from '../vocabulary';
 import { ExperimentOutcome as ExperimentOutcomeAttr, Outcome, UploadCount, UploadMode } from '../temporal/search-attributes';
-import { LOCAL_STEPS, localQuick, NOTIFY_AFTER_BATCH, quick } from './activity-proxies';
+import { CARRYFORWARD, heavy, LOCAL_STEPS, localFinish, localQuick, NOTIFY_AFTER_BATCH, quick } from './activity-proxies';
 import { runExperiment, runParallel, runSerial, versionAfter, type BatchOutcome, type PathContext, type VersionBase } from './batch-paths';
 import {
   type CommitCarry,
@@ -42,6 +42,10 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
   const steps = localSteps ? localQuick : quick;
   // Runs recorded before the notifier existed replay without its nudges.
   const announces = patched(NOTIFY_AFTER_BATCH);
+  // Runs recorded before carryforward never decide it; the commit's database row says whether
+  // a newer run already did.
+  const carries = patched(CARRYFORWARD);
+  let carryDecided = false;
 
   setHandler(uploadSignal, ({ uploadId, more }) => {
     const fresh = [uploadId, ...(more ?? [])].filter((id) => !seen.has(id)); // others: redelivered
@@ -145,6 +149,7 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
       state.errors += outcome.erroredUploads;
       state.batches++;
       state.batch = undefined;
+      if (carries && !carryDecided) await carryForward(batchNo);
       upsertSearchAttributes([
         { key: UploadCount, value: state.merged + state.errors },
         { key: Outcome, value: outcomeOf(state) },
@@ -188,6 +193,22 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
     }
   }
 
+  /**
+   * Once per commit, after its first batch: the carryforward flags its uploads lack are carried
+   * from the nearest complete ancestor (a new report version when any session is carried).
+   */
+  async function carryForward(batch: number): Promise<void> {
+    // Like a small batch's finisher: in the worker holding the workflow task when the run takes local steps.
+    const res = await (localSteps ? localFinish : heavy).carryForward.executeWithOptions({ summary: 'carry forward the flags the uploads lack' }, [
+      { repo, sha, runId: workflowInfo().runId, batch },
+    ]);
+    carryDecided = true;
+    if (res.carried > 0) log.info('carried forward', { repo, sha, sessions: res.carried, flags: res.flags });
+    state.version = res.version;
+    reportKey = res.reportKey ?? undefined;
+    state.totals = res.totals ?? undefined;
+  }
+
   function recordVerdict(batch: number, verdict: VerifyExperimentResult): void {
     tally(state, verdict.outcome);
     if (verdict.outcome !== 'match') log.warn('experiment did not match', { batch, ...verdict });
@@ -212,6 +233,7 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
     state.totals = run.totals ?? undefined;
     state.merged = run.merged;
     state.errors = run.errors;
+    carryDecided = run.carryforwardDecided === true;
     describe(state, repo, sha);
     return run;
   }

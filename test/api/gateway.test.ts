@@ -162,6 +162,31 @@ describe('repositories and flags', () => {
     assert.deepEqual(await priorityOf('?branch=feature'), { key: 1, reason: 'urgent' });
   });
 
+  test('settings declare flags (named as upload flags, each once) and which are carried forward, with a bounded depth', async () => {
+    await createRepo('acme/flags');
+    const put = (json: unknown) => call(base, 'PUT', '/api/v1/repos/acme/flags/settings', { token: admin, json });
+    const flags = [
+      { name: 'unit', carryforward: true },
+      { name: 'integration', carryforward: false },
+    ];
+    const set = await put({ flags, carryforwardDepth: 3 });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.deepEqual(set.body, { slug: 'acme/flags', settings: { flags, carryforwardDepth: 3 } });
+    for (const bad of [
+      { flags: [{ name: 'has space', carryforward: true }] },
+      { flags: [{ name: '', carryforward: true }] },
+      { flags: [{ name: 'unit', carryforward: true }, { name: 'unit', carryforward: false }] },
+      { flags: [{ name: 'unit' }] },
+      { flags: [{ name: 'unit', carryforward: true, extra: 1 }] },
+    ]) {
+      const res = await put(bad);
+      assert.equal(res.status, 400, JSON.stringify(bad));
+      assert.match(res.body.error.field, /^flags/, JSON.stringify(res.body));
+    }
+    for (const depth of [0, 101, 2.5]) assert.equal((await put({ carryforwardDepth: depth })).body.error?.field, 'carryforwardDepth');
+    assert.deepEqual((await h.p.store.getRepository('acme/flags'))?.settings, { flags, carryforwardDepth: 3 }, 'refused settings change nothing');
+  });
+
   test('mode overrides are set, listed and cleared', async () => {
     await createRepo('acme/modes');
     const set = await call(base, 'PUT', '/api/v1/repos/acme/modes/mode', { token: admin, json: { mode: 'experiment' } });

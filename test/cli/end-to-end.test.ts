@@ -137,6 +137,42 @@ describe('the tributary binary against the real gateway', () => {
     assert.match(table.stdout, /^coverage +lines +hits +misses +partials +file$/m);
   });
 
+  test('repo flags declares the flags and which are carried forward, keeping the other settings; bad names are usage errors', async () => {
+    const created = await cli(['repo', 'create', 'demo/flags', '--fixes', 'a::b']);
+    assert.equal(created.code, 0, created.stderr);
+    const set = await cli(['repo', 'flags', 'demo/flags', '--flag', 'e2e', '--carryforward', 'unit', '--carryforward', 'integration', '--depth', '5']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /^flag +carried forward$/m);
+    assert.match(set.stdout, /^e2e +no$/m);
+    assert.match(set.stdout, /^integration +yes$/m);
+    assert.match(set.stdout, /^carryforward depth: 5$/m);
+    const stored = await p.store.getRepository('demo/flags');
+    assert.deepEqual(stored?.settings, {
+      fixes: ['a::b'],
+      ignore: [],
+      flags: [
+        { name: 'e2e', carryforward: false },
+        { name: 'unit', carryforward: true },
+        { name: 'integration', carryforward: true },
+      ],
+      carryforwardDepth: 5,
+    });
+
+    const shown = await cli(['repo', 'flags', 'demo/flags', '--json']);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.deepEqual(JSON.parse(shown.stdout), { slug: 'demo/flags', flags: stored?.settings.flags, carryforwardDepth: 5 });
+
+    for (const bad of [
+      ['--carryforward', 'has space'],
+      ['--flag', 'unit', '--carryforward', 'unit'],
+      ['--depth', '0'],
+    ]) {
+      const refused = await cli(['repo', 'flags', 'demo/flags', ...bad]);
+      assert.equal(refused.code, 2, `${bad.join(' ')}: ${refused.stderr}`);
+    }
+    assert.deepEqual((await p.store.getRepository('demo/flags'))?.settings, stored?.settings, 'a refused declaration changes nothing');
+  });
+
   test('on GitHub Actions with no metadata flags, the commit gets the branch, PR, run, job and URL from the environment', async () => {
     const sha = newSha();
     // What a pull_request job of GitHub Actions exports (GITHUB_SHA is the merge commit: --commit names the commit).

@@ -358,7 +358,7 @@ for (const target of databasesUnderTest()) {
         const repo = await newRepo();
         const p = repo.replace('/', '-');
         for (let i = 0; i < 5; i++) await store.registerUpload(upload(repo, `${p}-${i}`, { formatHint: i === 0 ? 'lcov' : undefined }));
-        assert.deepEqual(await store.startRun(run(repo, 'r1', T0)), { version: 0, reportKey: null, totals: null, merged: 0, errors: 0, waiting: 5, released: 0 });
+        assert.deepEqual(await store.startRun(run(repo, 'r1', T0)), { version: 0, reportKey: null, totals: null, merged: 0, errors: 0, waiting: 5, released: 0, carryforwardDecided: false });
 
         const b0 = await claim(repo, 'r1', 0, 2);
         assert.deepEqual(b0, {
@@ -422,7 +422,7 @@ for (const target of databasesUnderTest()) {
         // r1 is terminated here, with session 2 processed but not merged.
 
         const start = await store.startRun(run(repo, 'r2', T0 + 60_000));
-        assert.deepEqual(start, { version: 1, reportKey: 'r/v1-b0', totals, merged: 2, errors: 0, waiting: 2, released: 1 });
+        assert.deepEqual(start, { version: 1, reportKey: 'r/v1-b0', totals, merged: 2, errors: 0, waiting: 2, released: 1, carryforwardDecided: false });
         const released = await store.getUpload(id(2));
         assert.equal(released?.state, 'uploaded');
         assert.equal(released?.batch, null);
@@ -482,7 +482,7 @@ for (const target of databasesUnderTest()) {
 
       test('a run start creates the commit when needed; an unknown repository is NotFoundError', async () => {
         const repo = await newRepo();
-        assert.deepEqual(await store.startRun(run(repo, 'r1', T0)), { version: 0, reportKey: null, totals: null, merged: 0, errors: 0, waiting: 0, released: 0 });
+        assert.deepEqual(await store.startRun(run(repo, 'r1', T0)), { version: 0, reportKey: null, totals: null, merged: 0, errors: 0, waiting: 0, released: 0, carryforwardDecided: false });
         assert.equal((await store.getCommit(repo, SHA))?.nextSession, 0);
         await assert.rejects(store.startRun(run('acme/unknown', 'r1', T0)), NotFoundError);
         await assert.rejects(store.startRun({ ...run(repo, '', T0) }), ZodError);

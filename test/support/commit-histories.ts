@@ -42,6 +42,7 @@ function activities(mode: UploadMode): Activities {
   let missingOnce = true;
   const claims = new Map<string, { batch: number | null; uploads: BatchUpload[] }>();
   let batches = 0;
+  let saved: { version: number; reportKey: string } | null = null;
   const totals = { files: 1, lines: 2, hits: 2, misses: 0, partials: 0, branches: 0, methods: 0, coverage: '100', sessions: 2 };
   return {
     resolveMode: async () => ({ mode, reason: 'recorded' }),
@@ -75,8 +76,11 @@ function activities(mode: UploadMode): Activities {
         return { status: 'missing', missing: ['u2'] };
       }
       const reportKey = input.target.kind === 'commit' ? `reports/${REPO}/${RECORDED_SHA}/v${input.version}` : `scratch/${input.target.batch}/v${input.version}`;
+      if (input.target.kind === 'commit') saved = { version: input.version, reportKey };
       return { status: 'ok', reportKey, totals };
     },
+    // The recorded repository declares no carryforward flag: the saved report as it stands.
+    carryForward: async () => ({ carried: 0, flags: [], version: saved?.version ?? 0, reportKey: saved?.reportKey ?? null, totals: saved ? totals : null }),
     verifyExperiment: async () => ({ outcome: 'match', differingFiles: 0, differingLines: 0, sample: [] }),
   };
 }

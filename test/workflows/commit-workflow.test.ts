@@ -116,6 +116,20 @@ class FakeCommit {
           totals: { files: 1, lines: sessions.length, hits: sessions.length, misses: 0, partials: 0, branches: 0, methods: 0, coverage: '100', sessions: sessions.length },
         };
       },
+      // No carryforward flag declared: the decision keeps the saved report as it is.
+      carryForward: async () => {
+        this.calls.push('carry');
+        const sessions = this.saved ? (this.reports.get(this.saved.reportKey) ?? []) : [];
+        return {
+          carried: 0,
+          flags: [],
+          version: this.saved?.version ?? 0,
+          reportKey: this.saved?.reportKey ?? null,
+          totals: this.saved
+            ? { files: 1, lines: sessions.length, hits: sessions.length, misses: 0, partials: 0, branches: 0, methods: 0, coverage: '100', sessions: sessions.length }
+            : null,
+        };
+      },
       verifyExperiment: async (input) => {
         const same = JSON.stringify(this.reports.get(input.serialKey ?? '')) === JSON.stringify(this.reports.get(input.shadowKey ?? ''));
         const verdict = input.shadowProblem
@@ -217,6 +231,7 @@ describe('commit workflow (time-skipping)', () => {
         'finish:commit:v1:u0',
         'process:commit:u1',
         'finish:commit:v2:u1',
+        'carry',
         'claim:u2',
         'process:commit:u2',
         'finish:commit:v3:u2',

@@ -2,7 +2,8 @@
  * Histories of a commit workflow per mode (and the experiment's shadow), recorded before the batch
  * paths were refactored (`test/support/commit-histories.ts`), must replay with today's code, and a
  * fresh run must make the same calls (activities, child) in the same order, with the same inputs,
- * the quick steps local since the `local-quick-steps` patch (see `localSinceThePatch`): workflows
+ * the quick steps local since the `local-quick-steps` patch (see `localSinceThePatch`), and the
+ * carryforward step after the first batch since the `carryforward` patch: workflows
  * already running when a worker is upgraded continue on the new code.
  */
 import { after, before, describe, test } from 'node:test';
@@ -92,6 +93,18 @@ function commands(history: History, asLocal: (name: string, input: unknown) => b
   return out;
 }
 
+/**
+ * What the in-memory carryForward answers (a local activity, so the marker keeps its result): the
+ * commit's report as the batch's last real merge left it, nothing carried.
+ */
+function carriedNothing(before: string[]): string {
+  const last = before.filter((c) => c.startsWith('local finishCommit → {"status":"ok"')).at(-1);
+  assert.ok(last, 'the batch merged something');
+  const { reportKey, totals } = JSON.parse(last.slice('local finishCommit → '.length)) as { reportKey: string; totals: unknown };
+  const version = Number(/\/v(\d+)$/.exec(reportKey)?.[1]);
+  return JSON.stringify({ carried: 0, flags: [], version, reportKey, totals });
+}
+
 describe('commit workflow histories recorded before the batch-paths refactor', () => {
   for (const mode of UPLOAD_MODES) {
     test(`${mode}: the recorded history replays with today's code`, async () => {
@@ -106,14 +119,25 @@ describe('commit workflow histories recorded before the batch-paths refactor', (
       const before = recorded(mode);
       const now = await recordMode(env, bundle, mode);
       assert.ok(commands(before.commit).some((c) => c.startsWith('activity finishCommit')), 'the recording merged something');
+      const recordedCommands = commands(before.commit, localSinceThePatch);
+      // Since the `carryforward` patch the commit decides its carryforward once, after its first
+      // batch, before the batch's outcome is published.
+      const afterFirstBatch = recordedCommands.indexOf('upsert Outcome,UploadCount');
+      assert.ok(afterFirstBatch > 0, 'the recording finished a batch');
       const expected = [
         'patch {"id":"local-quick-steps","deprecated":false}',
-        // The patch marks the run in the TemporalChangeVersion search attribute.
+        // A patch marks the run in the TemporalChangeVersion search attribute.
         'upsert TemporalChangeVersion',
         'patch {"id":"notify-after-batch","deprecated":false}',
         'upsert TemporalChangeVersion',
+        'patch {"id":"carryforward","deprecated":false}',
+        'upsert TemporalChangeVersion',
         // Since `notify-after-batch`, each batch's end tells the commit's notifier (none here).
-        ...commands(before.commit, localSinceThePatch).flatMap((c) => (c.startsWith('upsert Outcome') ? [c, 'local announceReport → false'] : [c])),
+        ...[
+          ...recordedCommands.slice(0, afterFirstBatch),
+          `local carryForward → ${carriedNothing(recordedCommands.slice(0, afterFirstBatch))}`,
+          ...recordedCommands.slice(afterFirstBatch),
+        ].flatMap((c) => (c.startsWith('upsert Outcome') ? [c, 'local announceReport → false'] : [c])),
       ];
       assert.deepEqual(commands(now.commit), expected);
       if (before.shadow) assert.deepEqual(commands(now.shadow!), commands(before.shadow));

@@ -72,10 +72,11 @@ export const repoRoutes: RoutePlugin = async (app, { ctx }) => {
       onRequest: adminOnly,
       config: { missing: 'repository' },
       schema: {
-        summary: "Replace the repository's settings (admin): path fixes, ignores, default branch, urgent, public, readiness, statuses, GitHub, webhooks",
+        summary: "Replace the repository's settings (admin): path fixes, ignores, default branch, urgent, public, flags, readiness, statuses, GitHub, webhooks",
         description:
           'A commit of the default branch (`defaultBranch`, else TRIBUTARY_DEFAULT_BRANCH) is processed before pull requests and other branches when workers are saturated; every commit of an `urgent` repository before both. Applies to commit workflows started afterwards. ' +
-          'A `public` repository\'s pages and badge are readable without a token; its API is not.',
+          'A `public` repository\'s pages and badge are readable without a token; its API is not. ' +
+          '`flags` declares the upload flags (`[{"name", "carryforward"}]`, names as upload flags, each once): a commit whose merged uploads lack a carryforward flag carries that flag\'s sessions from its nearest complete ancestor, at most `carryforwardDepth` (1-100, default 10) parents up. Decided once per commit, after its first batch.',
         tags: ['repositories'],
         security: bearerSecurity,
         params: RepoParams,

@@ -1,16 +1,23 @@
 import { Command } from 'commander';
-import { CreatedRepoSchema, RepoListAnswerSchema, RepoSettingsAnswerSchema } from '../api-schemas';
-import { repoPath } from '../follow';
+import { CreatedRepoSchema, RepoListSchema, RepoSettingsAnswerSchema } from '../api-schemas';
 import { saveUploadToken } from '../credentials';
+import { repoPath } from '../follow';
 import { UsageError, type CliIo } from '../io';
 import { json, table } from '../output';
 import { addServerOptions, EXIT, runServerCommand, type ServerOptions } from '../server-context';
-import { check, FixRuleSchema, SlugSchema } from '../validate';
+import { DEFAULT_CARRYFORWARD_DEPTH, MAX_CARRYFORWARD_DEPTH } from '../../vocabulary';
+import { CarryforwardDepthSchema, check, FixRuleSchema, FlagNameSchema, SlugSchema } from '../validate';
 
 interface RepoCreateOptions extends ServerOptions {
   fixes: string[];
   ignore: string[];
   save: boolean;
+}
+
+interface RepoFlagsOptions extends ServerOptions {
+  flag: string[];
+  carryforward: string[];
+  depth?: string;
 }
 
 const collect = (value: string, all: string[]) => [...all, value];
@@ -60,7 +67,7 @@ export function registerRepoCommand(program: Command, io: CliIo): void {
       const slug = check(SlugSchema, slugArg, 'repository');
       if (options.public === true && options.private === true) throw new UsageError('--public and --private contradict each other: give one');
       const token = ctx.requireAdminToken();
-      const { value: list } = await ctx.client.json(RepoListAnswerSchema, '/api/v1/repos', { token });
+      const { value: list } = await ctx.client.json(RepoListSchema, '/api/v1/repos', { token });
       const current = list.repos.find((r) => r.slug === slug);
       if (current === undefined) {
         io.stderr(`error: repository ${slug} not found\n`);
@@ -90,6 +97,45 @@ export function registerRepoCommand(program: Command, io: CliIo): void {
             row('ignore', shown.ignore),
           ]),
         );
+      }
+      return EXIT.ok;
+    });
+  });
+
+  const flags = repo
+    .command('flags')
+    .description("declare a repository's flags and which are carried forward (replaces the declaration; the other settings stay); without options, print it")
+    .argument('<owner/name>', 'the repository slug')
+    .option('--flag <name>', 'a flag that is not carried forward (repeatable)', collect, [])
+    .option('--carryforward <name>', 'a flag carried forward from the nearest ancestor when a commit has no upload with it (repeatable)', collect, [])
+    .option('--depth <n>', `ancestors searched for a carryforward flag (1-${MAX_CARRYFORWARD_DEPTH}; default ${DEFAULT_CARRYFORWARD_DEPTH})`);
+  addServerOptions(flags).action(async (slugArg: string, options: RepoFlagsOptions) => {
+    await runServerCommand(io, options, async (ctx) => {
+      const slug = check(SlugSchema, slugArg, 'repository');
+      const declared = [
+        ...options.flag.map((name) => ({ name: check(FlagNameSchema, name, '--flag'), carryforward: false })),
+        ...options.carryforward.map((name) => ({ name: check(FlagNameSchema, name, '--carryforward'), carryforward: true })),
+      ];
+      const names = declared.map((f) => f.name);
+      const twice = names.find((n, i) => names.indexOf(n) !== i);
+      if (twice !== undefined) throw new UsageError(`flag ${JSON.stringify(twice)} is declared twice`);
+      const depth = options.depth === undefined ? undefined : check(CarryforwardDepthSchema, options.depth, '--depth');
+      const token = ctx.requireAdminToken();
+      // The settings route replaces them all: start from the repository's current ones.
+      const { value: list } = await ctx.client.json(RepoListSchema, '/api/v1/repos', { token });
+      const current = list.repos.find((r) => r.slug === slug);
+      if (current === undefined) throw new UsageError(`repository ${slug} does not exist`);
+      let settings = current.settings;
+      if (declared.length > 0 || depth !== undefined) {
+        settings = { ...settings, ...(declared.length > 0 ? { flags: declared } : {}), ...(depth !== undefined ? { carryforwardDepth: depth } : {}) };
+        settings = (await ctx.client.json(RepoSettingsAnswerSchema, `${repoPath(slug)}/settings`, { method: 'PUT', token, json: settings })).value.settings;
+      }
+      if (options.json) {
+        io.stdout(json({ slug, flags: settings.flags ?? [], carryforwardDepth: settings.carryforwardDepth ?? null }));
+      } else {
+        const rows = (settings.flags ?? []).map((f) => [f.name, f.carryforward ? 'yes' : 'no']);
+        io.stdout(rows.length > 0 ? table([['flag', 'carried forward'], ...rows]) : `${slug}: no flags declared\n`);
+        io.stdout(`carryforward depth: ${settings.carryforwardDepth ?? DEFAULT_CARRYFORWARD_DEPTH}\n`);
       }
       return EXIT.ok;
     });

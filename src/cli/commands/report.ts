@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { z } from 'zod';
 import { CommitStatusSchema, ReportSchema, type CommitMetadataInfo, type CommitStatus } from '../api-schemas';
 import { ApiError } from '../http-client';
 import { commitPath } from '../follow';
@@ -69,6 +70,8 @@ export function registerReportCommand(program: Command, io: CliIo): void {
       io.stdout(totalsTable({ ...value.totals, sessions: value.totals.sessions ?? value.sessions?.length }));
       const flags = Object.entries(value.flags ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       if (flags.length > 0) io.stdout(`\n${table([['flag', ...TOTALS_HEADER], ...flags.map(([flag, t]) => [flag, ...totalsRow(t)])])}`);
+      const carried = carriedLines(value.sessions ?? []);
+      if (carried.length > 0) io.stdout(`\n${table(carried)}`);
       const files = Object.entries(value.files).sort(([a], [b]) => a.localeCompare(b));
       if (files.length > 0) {
         const rows = files.map(([file, f]) => [coverageText(f.totals.coverage), String(f.totals.lines), String(f.totals.hits), String(f.totals.misses), String(f.totals.partials), file]);
@@ -82,4 +85,18 @@ export function registerReportCommand(program: Command, io: CliIo): void {
 function uploadsTable(uploads: NonNullable<CommitStatus['uploads']>): string {
   const rows = uploads.map((u) => [String(u.session ?? ''), u.state, u.uploadId, u.error ? `${u.error.code}: ${u.error.message}` : '']);
   return table([['session', 'state', 'upload', 'error'], ...rows]);
+}
+
+const CarriedSessionSchema = z.object({ type: z.literal('carriedforward'), flags: z.array(z.string()).optional(), carriedFrom: z.string().optional() });
+
+/** `carried  FLAGS from SHA (N sessions)`, one line per source commit and flag set. */
+function carriedLines(sessions: readonly unknown[]): string[][] {
+  const groups = new Map<string, number>();
+  for (const s of sessions) {
+    const c = CarriedSessionSchema.safeParse(s);
+    if (!c.success) continue;
+    const key = `${(c.data.flags ?? []).join(',') || '(no flag)'} from ${c.data.carriedFrom?.slice(0, 12) ?? '?'}`;
+    groups.set(key, (groups.get(key) ?? 0) + 1);
+  }
+  return [...groups].map(([what, n]) => ['carried forward', `${what} (${n} session${n === 1 ? '' : 's'})`]);
 }

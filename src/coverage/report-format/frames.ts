@@ -109,6 +109,7 @@ const SessionMetaSchema = z
     time: z.string().optional(),
     state: z.string().optional(),
     type: z.enum(['uploaded', 'carriedforward']).optional(),
+    carriedFrom: z.string().optional(),
   })
   .strict();
 
