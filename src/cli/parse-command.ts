@@ -4,6 +4,7 @@ import { addSessionWarnings, toParseJson, toSummaryJson } from '../coverage/json
 import { mergeReports } from '../coverage/merge';
 import { parseReport, type ParseReportResult } from '../coverage/parse';
 import { createPathResolver } from '../coverage/paths';
+import { displayPercent } from '../coverage/ratio';
 import type { CoverageReport } from '../coverage/report';
 import type { CoverageTotals } from '../coverage/totals';
 import { FORMATS, type FormatName } from '../coverage/types';
@@ -101,12 +102,8 @@ export async function runParse(files: string[], options: ParseCommandOptions, io
 }
 
 /** Codecov's display rule: two decimals, rounded down. */
-export function displayCoverage(ratio: string): string {
-  const m = /^(\d+)(?:\.(\d+))?$/.exec(ratio);
-  if (!m) return ratio;
-  const decimals = (m[2] ?? '').padEnd(2, '0').slice(0, 2);
-  return `${m[1]}.${decimals}%`;
-}
+/** The CLI's coverage figure: the one display of src/coverage/ratio.ts. */
+export const displayCoverage = displayPercent;
 
 function formatTable(report: CoverageReport, results: ParseReportResult[]): string {
   const summary = toSummaryJson(report);

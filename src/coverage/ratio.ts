@@ -23,3 +23,14 @@ function fixed5HalfEven(v: number): string {
   if (last % 2 === 0) return (v < 0 ? '-' : '') + digits;
   return v.toFixed(5);
 }
+
+/**
+ * A ratio string for people: two decimals, the rest cut off (never rounded up, so 99.999% does
+ * not read as 100.00%, Codecov's default `round: down`), and a percent sign: "90.51%". Every
+ * place that shows a coverage figure (CLI, pages, statuses, comments) writes it with this.
+ */
+export function displayPercent(ratioText: string): string {
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(ratioText);
+  if (!m) return ratioText;
+  return `${m[1]}${m[2]}.${(m[3] ?? '').padEnd(2, '0').slice(0, 2)}%`;
+}

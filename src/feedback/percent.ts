@@ -14,10 +14,10 @@ export function numberUnits(n: number): number {
   return Math.round(n * 100_000);
 }
 
-/** Two decimals, rounded half away from zero on the exact units: "87.50%". */
+/** Two decimals, cut toward zero like every coverage figure shown (displayPercent): "87.50%". */
 export function showPercent(units: number): string {
   const sign = units < 0 ? '-' : '';
-  const hundredths = Math.round(Math.abs(units) / 1000);
+  const hundredths = Math.floor(Math.abs(units) / 1000);
   return `${sign}${Math.floor(hundredths / 100)}.${String(hundredths % 100).padStart(2, '0')}%`;
 }
 

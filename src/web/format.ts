@@ -1,10 +1,10 @@
+import { displayPercent } from '../coverage/ratio';
 /** Presentation of numbers and times, shared by every page. */
 
 /** "83.33%" from the totals' five-decimal coverage string; an em dash without one. */
 export function percent(coverage: string | null | undefined): string {
   if (coverage === null || coverage === undefined) return '—';
-  const n = Number(coverage);
-  return Number.isFinite(n) ? `${n.toFixed(2)}%` : '—';
+  return Number.isFinite(Number(coverage)) ? displayPercent(coverage) : '—';
 }
 
 const grouping = new Intl.NumberFormat('en-US');
@@ -50,11 +50,12 @@ export function ranges(lines: readonly number[]): string {
 /** A delta in percentage points ("+1.30", "-2.22", "±0.00"); an em dash without one. */
 export function points(delta: string | null | undefined): string {
   if (delta === null || delta === undefined) return '—';
-  const n = Number(delta);
-  if (!Number.isFinite(n)) return '—';
-  const text = Math.abs(n).toFixed(2);
+  if (!Number.isFinite(Number(delta))) return '—';
+  const negative = delta.startsWith('-');
+  // Cut like every coverage figure (displayPercent), so a delta and the two figures agree.
+  const text = displayPercent(negative ? delta.slice(1) : delta).slice(0, -1);
   if (text === '0.00') return '±0.00';
-  return `${n < 0 ? '-' : '+'}${text}`;
+  return `${negative ? '-' : '+'}${text}`;
 }
 
 /** Whether a delta went up, down, or stayed (the class of its figure; the sign is the text cue). */

@@ -1,27 +1,15 @@
 import type { ComponentChildren, VNode } from 'preact';
-import { render } from 'preact-render-to-string';
+import { html, Layout } from './layout';
 
-/** The document every page of ours shares at the least: language, viewport, title, one main landmark. */
+/** The access layer's pages (sign-in, 403, 404) in the frame every page shares. */
 export function Document({ title, children }: { title: string; children: ComponentChildren }) {
-  return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="same-origin" />
-        <title>{`${title} · Tributary`}</title>
-      </head>
-      <body>
-        <main>{children}</main>
-      </body>
-    </html>
-  );
+  return <Layout title={title}>{children}</Layout>;
 }
 
 /** A page as sent: the doctype, then the rendered tree. */
 export function renderPage<P>(tree: VNode<P>): string {
-  // render() is typed for props-less nodes; any component's node renders alike.
-  return `<!doctype html>${render(tree as unknown as VNode)}`;
+  // html() is typed for props-less nodes; any component's node renders alike.
+  return html(tree as unknown as VNode);
 }
 
 /** The page of a 403 or 404: says what, reveals nothing else. */

@@ -34,7 +34,7 @@ describe('commit statuses (Codecov semantics)', () => {
   });
 
   it('project with a fixed target, and without a base', () => {
-    assert.deepEqual(projectStatus({ headCoverage: '79.99999', comparison: null, rules: { project: { target: 80 } } }), { context: 'tributary/project', state: 'failure', description: '80.00% (target 80.00%)' });
+    assert.deepEqual(projectStatus({ headCoverage: '79.99999', comparison: null, rules: { project: { target: 80 } } }), { context: 'tributary/project', state: 'failure', description: '79.99% (target 80.00%)' }, 'cut, not rounded: a failing figure never reads as the target');
     assert.equal(projectStatus({ headCoverage: '80', comparison: null, rules: { project: { target: 80 } } }).state, 'success');
     assert.deepEqual(projectStatus({ headCoverage: '50.00000', comparison: null }), { context: 'tributary/project', state: 'success', description: '50.00% (no base report to compare against)' });
   });

@@ -9,6 +9,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createActivities } from '../../src/activities';
+import { coverageDelta } from '../../src/coverage/commit-compare';
+import { displayPercent } from '../../src/coverage/ratio';
 import { feedbackDepsOf } from '../../src/worker';
 import { nudgeNotifier } from '../../src/services/notify';
 import { notifyStateQuery, notifyWorkflowId } from '../../src/workflows/notify-contracts';
@@ -37,7 +39,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
 }
 
 /** Two decimals of a five-decimal percentage string, as the statuses show it. */
-const pct = (s: string) => `${(Math.round(Number(s) * 100) / 100).toFixed(2)}%`;
+const pct = displayPercent;
 
 before(async () => {
   gh = await new GitHubStandIn(TOKEN).start();
@@ -93,11 +95,11 @@ describe('readiness and feedback on the dev server', () => {
     // The statuses' state and description from the two saved reports.
     const head = (await h.p.store.getCommitReport(repo, child))!.totals as { coverage: string };
     const base = (await h.p.store.getCommitReport(repo, parent))!.totals as { coverage: string };
-    const delta = Math.round((Number(head.coverage) - Number(base.coverage)) * 100) / 100;
+    const delta = displayPercent(coverageDelta(base.coverage, head.coverage));
     const project = gh.statuses.find((s) => s.sha === child && s.body.context === 'tributary/project')!;
     assert.deepEqual(project.body, {
       state: Number(head.coverage) >= Number(base.coverage) ? 'success' : 'failure',
-      description: `${pct(head.coverage)} (${delta >= 0 ? '+' : ''}${delta.toFixed(2)}%) compared to ${parent.slice(0, 7)}`,
+      description: `${pct(head.coverage)} (${delta.startsWith('-') && delta !== '-0.00%' ? delta : `+${delta.replace('-', '')}`}) compared to ${parent.slice(0, 7)}`,
       context: 'tributary/project',
       target_url: `https://cov.example/${repo}/commit/${child}`,
     });

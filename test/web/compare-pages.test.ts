@@ -19,6 +19,8 @@ import { launchChromium } from '../support/browser';
 import { runNode } from '../support/run-child';
 import { newSha } from '../support/pipeline';
 import { call, openHarness, type Harness } from '../api/harness';
+import { displayPercent } from '../../src/coverage/ratio';
+import { points } from '../../src/web/format';
 
 const BIN = path.resolve(__dirname, '../../bin/tributary.js');
 const SLUG = 'webcompare/app';
@@ -252,13 +254,13 @@ describe('pull-request pages in a browser', { timeout: 300_000 }, () => {
       const commit = await api(`/api/v1/repos/${SLUG}/commits/${sha}`);
       const cells = await page.locator(`#pull-commits tr[data-sha="${sha}"] td`).allTextContents();
       assert.equal(cells[2], commit.state);
-      assert.equal(cells[3], `${Number(commit.totals.coverage).toFixed(2)}%`);
+      assert.equal(cells[3], displayPercent(commit.totals.coverage));
       assert.equal(int(cells[4]!), commit.totals.hits);
       assert.equal(int(cells[5]!), commit.totals.misses);
     }
     const latest = await api(`/api/v1/repos/${SLUG}/compare?head=${secondSha}`);
-    assert.equal(await page.textContent('#pull-summary [data-summary=delta]'), `${Number(latest.coverageDelta) < 0 ? '-' : '+'}${Math.abs(Number(latest.coverageDelta)).toFixed(2)}`);
-    assert.match((await page.textContent('#pull-summary [data-summary=patch]')) ?? '', new RegExp(`${Number(latest.patch.coverage).toFixed(2)}% of ${latest.patch.lines} coverable lines \\(${latest.patch.hits} hit, ${latest.patch.misses} missed`));
+    assert.equal(await page.textContent('#pull-summary [data-summary=delta]'), points(latest.coverageDelta));
+    assert.match((await page.textContent('#pull-summary [data-summary=patch]')) ?? '', new RegExp(`${displayPercent(latest.patch.coverage)} of ${latest.patch.lines} coverable lines \\(${latest.patch.hits} hit, ${latest.patch.misses} missed`));
     await checkA11y(page, 'pull-request page');
     await page.screenshot({ path: path.join(SHOTS, 'pull.png'), fullPage: true });
     await page.goto(`${h.gateway.base}/${SLUG}/commit/${childSha}`);

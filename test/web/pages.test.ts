@@ -12,6 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser';
 import { corpusFiles, newSha, type CorpusFile } from '../support/pipeline';
 import { call, openHarness, type Harness } from '../api/harness';
+import { displayPercent } from '../../src/coverage/ratio';
 
 const UI = 'http://temporal-ui.example:8233';
 const REPO = 'webtest/app';
@@ -120,7 +121,7 @@ describe('web pages in a browser', { timeout: 300_000 }, () => {
       // Branch, PR, first upload, state, coverage, hits, misses, partials, mode, experiment, uploads.
       assert.equal(cells[0], 'main');
       assert.equal(cells[3], 'complete');
-      assert.equal(cells[4], `${Number(api.totals.coverage).toFixed(2)}%`);
+      assert.equal(cells[4], displayPercent(api.totals.coverage));
       assert.equal(int(cells[5]!), api.totals.hits);
       assert.equal(int(cells[6]!), api.totals.misses);
       assert.equal(int(cells[7]!), api.totals.partials);

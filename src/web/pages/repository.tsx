@@ -1,6 +1,6 @@
 import type { CommitTotals } from '../../api/commit-view';
 import type { ExperimentOutcome, PublicCommitState } from '../../vocabulary';
-import { count, shortSha, timeText } from '../format';
+import { count, percent, shortSha, timeText } from '../format';
 import { Coverage, JsonData, Layout } from '../layout';
 import { commitUrl, pullUrl, repoUrl, withQuery } from '../urls';
 
@@ -63,7 +63,7 @@ export function RepositoryPage(p: RepositoryPageProps) {
                           </a>
                         </td>
                         <td>{timeText(new Date(pt.t * 1000))}</td>
-                        <td class="num">{pt.coverage.toFixed(2)}%</td>
+                        <td class="num">{percent(String(pt.coverage))}</td>
                       </tr>
                     ))}
                   </tbody>

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ratio } from '../../../src/coverage/ratio';
+import { displayPercent, ratio } from '../../../src/coverage/ratio';
 
 describe('ratio', () => {
   // Expected strings are Python's `"%.5f" % round(x / y * 100, 5)` (Codecov's ratio).
@@ -24,4 +24,13 @@ describe('ratio', () => {
   for (const [x, y, want] of cases) {
     test(`ratio(${x}, ${y}) = ${want}`, () => assert.equal(ratio(x, y), want));
   }
+});
+
+test('displayPercent cuts to two decimals, never rounding up', () => {
+  assert.equal(displayPercent('90.51724'), '90.51%');
+  assert.equal(displayPercent('79.99999'), '79.99%', 'a figure under a target never reads as the target');
+  assert.equal(displayPercent('100'), '100.00%');
+  assert.equal(displayPercent('0'), '0.00%');
+  assert.equal(displayPercent('5.1'), '5.10%');
+  assert.equal(displayPercent('-1.29870'), '-1.29%');
 });
