@@ -30,8 +30,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function openHarness(pipelineEnv: Record<string, string> = {}, opts: { notify?: boolean } = {}): Promise<Harness> {
-  const [env, bundle] = await Promise.all([createDevServerEnv(), bundleWorkflows()]);
+export async function openHarness(pipelineEnv: Record<string, string> = {}, opts: { notify?: boolean; uiPort?: number } = {}): Promise<Harness> {
+  const [env, bundle] = await Promise.all([createDevServerEnv({ uiPort: opts.uiPort }), bundleWorkflows()]);
   const targets = databasesUnderTest();
   const target = targets[targets.length - 1]!;
   const p = await Pipeline.open({ client: env.client, connection: env.nativeConnection, bundle, database: await target.create(), env: pipelineEnv, notify: opts.notify });

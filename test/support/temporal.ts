@@ -29,12 +29,14 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
 }
 
 /** A real Temporal dev server (the CLI), with the project's search attributes. */
-export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+/** `uiPort`: also serve the Temporal Web UI there (the pages' workflow links are followed into it). */
+export async function createDevServerEnv(opts: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: tools.temporalCli ? { type: 'existing-path', path: tools.temporalCli } : undefined,
       searchAttributes: SEARCH_ATTRIBUTES,
       extraArgs: devServerDynamicConfigArgs(),
+      ...(opts.uiPort !== undefined ? { ui: true, uiPort: opts.uiPort } : {}),
     },
   });
 }

@@ -126,6 +126,12 @@ describe('pull-request pages in a browser', { timeout: 300_000 }, () => {
     // A debounce long enough for a commit to be seen processing, short enough for the rest.
     [h, browser] = await Promise.all([openHarness({ TRIBUTARY_DEBOUNCE: '3s', TRIBUTARY_MAX_DEBOUNCE: '4s' }), launchChromium()]);
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+    // Signed in once, as a person would: the context keeps the session cookie for every page.
+    const signIn = await context.newPage();
+    await signIn.goto(`${h.gateway.base}/login?next=%2F`);
+    await signIn.fill('input[name=token]', h.adminToken);
+    await Promise.all([signIn.waitForURL((u) => u.pathname === '/'), signIn.click('button[type=submit]')]);
+    await signIn.close();
     scratch = mkdtempSync(path.join(tmpdir(), 'tributary-web-compare-'));
     repoDir = path.join(scratch, 'repo');
     mkdirSync(path.join(repoDir, 'src'), { recursive: true });

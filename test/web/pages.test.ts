@@ -10,11 +10,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser';
+import { freePort } from '../support/ports';
 import { corpusFiles, newSha, type CorpusFile } from '../support/pipeline';
 import { call, openHarness, type Harness } from '../api/harness';
 import { displayPercent } from '../../src/coverage/ratio';
 
-const UI = 'http://temporal-ui.example:8233';
 const REPO = 'webtest/app';
 const SHOTS = path.resolve(__dirname, '../../docs/screenshots');
 const AXE = require.resolve('axe-core/axe.min.js');
@@ -24,6 +24,9 @@ let browser: Browser;
 let context: BrowserContext;
 let corpus: CorpusFile[];
 let uploadToken: string;
+// The dev server serves the Temporal Web UI here; the commit pages link into it.
+let uiPort: number;
+let UI: string;
 const shas: Record<'serial' | 'parallel' | 'experiment', string> = { serial: newSha(), parallel: newSha(), experiment: newSha() };
 /** Two reports of one run (LCOV and Cobertura from nyc): the branches they leave partial stay so. */
 const partialSha = newSha();
@@ -82,7 +85,13 @@ const int = (text: string | null) => Number((text ?? '').replace(/[^0-9-]/g, '')
 describe('web pages in a browser', { timeout: 300_000 }, () => {
   before(async () => {
     // A debounce long enough for the live commit to be seen processing, short enough for the rest.
-    [h, corpus, browser] = await Promise.all([openHarness({ TRIBUTARY_TEMPORAL_UI_URL: UI, TRIBUTARY_DEBOUNCE: '3s', TRIBUTARY_MAX_DEBOUNCE: '4s' }), corpusFiles(), launchChromium()]);
+    uiPort = await freePort();
+    UI = `http://127.0.0.1:${uiPort}`;
+    [h, corpus, browser] = await Promise.all([
+      openHarness({ TRIBUTARY_TEMPORAL_UI_URL: UI, TRIBUTARY_DEBOUNCE: '3s', TRIBUTARY_MAX_DEBOUNCE: '4s' }, { uiPort }),
+      corpusFiles(),
+      launchChromium(),
+    ]);
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
     const created = await call(h.gateway.base, 'POST', '/api/v1/repos', { token: h.adminToken, json: { slug: REPO } });
     assert.equal(created.status, 201);
@@ -208,6 +217,19 @@ describe('web pages in a browser', { timeout: 300_000 }, () => {
     await Promise.all([page.waitForURL(/flag=unit/), page.click('form.filter button')]);
     const unitLines = await page.locator('#file-lines tbody tr').count();
     assert.ok(unitLines > 0 && unitLines <= shown.length);
+
+    // With the source sent for the upload (what `tributary upload --sources` does), the page
+    // shows every line of it, the code beside each line's coverage.
+    const last = Math.max(...Object.keys(partialFile.lines).map(Number));
+    const text = Array.from({ length: last + 2 }, (_, i) => `const line${i + 1} = ${i + 1}; // source of ${name}`).join('\n');
+    const commit = (await call(h.gateway.base, 'GET', `/api/v1/repos/${REPO}/commits/${sha}`, { token: h.adminToken })).body as { uploads: { uploadId: string }[] };
+    const sent = await call(h.gateway.base, 'POST', `/api/v1/uploads/${commit.uploads[0]!.uploadId}/sources`, { token: h.adminToken, json: { files: [{ path: name, content: text }] } });
+    assert.equal(sent.status, 200, JSON.stringify(sent.body));
+    assert.equal(sent.body.stored, 1, JSON.stringify(sent.body));
+    await page.goto(`${h.gateway.base}/${REPO}/commit/${sha}/blob/${name}`);
+    assert.match((await page.textContent('#file-lines caption')) ?? '', /Source/);
+    assert.equal(await page.locator('#file-lines tbody tr').count(), last + 2);
+    assert.match((await page.locator(`#file-lines tr[data-line="${last}"]`).textContent()) ?? '', new RegExp(`const line${last} = ${last};`));
     await page.close();
   });
 
@@ -241,5 +263,38 @@ describe('web pages in a browser', { timeout: 300_000 }, () => {
     await mkdir(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, 'commit-phone.png') });
     await page.close();
+  });
+
+  test('under the pages\' real Content-Security-Policy nothing is refused; the workflow link opens the workflow in the Temporal Web UI', async () => {
+    // The other tests bypass the CSP to inject axe-core; this context keeps it, as a user's browser does.
+    const strict = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await strict.newPage();
+      const refused: string[] = [];
+      page.on('console', (m) => {
+        if (/Content Security Policy|Refused to/i.test(m.text())) refused.push(`${page.url()}: ${m.text()}`);
+      });
+      page.on('pageerror', (err) => refused.push(`${page.url()}: ${err.message}`));
+      // Signed in by hand: logIn's accessibility check injects a script this CSP refuses.
+      await page.goto(`${h.gateway.base}/login?next=%2F`);
+      await page.fill('input[name=token]', h.adminToken);
+      await Promise.all([page.waitForURL((u) => u.pathname === '/'), page.click('button[type=submit]')]);
+      const partialFile = Object.keys((await report(partialSha)).files as Record<string, unknown>)[0]!;
+      for (const url of ['/', `/${REPO}`, `/${REPO}/commit/${shas.experiment}`, `/${REPO}/commit/${partialSha}/blob/${partialFile}`, '/queue']) {
+        await page.goto(`${h.gateway.base}${url}`);
+        await page.waitForLoadState('networkidle');
+      }
+      assert.deepEqual(refused, [], 'no script, style or image refused, no script error');
+
+      const workflowId = `commit:${REPO}:${shas.serial}`;
+      await page.goto(`${h.gateway.base}/${REPO}/commit/${shas.serial}`);
+      await Promise.all([page.waitForURL((u) => u.href.startsWith(UI)), page.click('#workflow-link')]);
+      assert.ok(page.url().includes(encodeURIComponent(workflowId)), page.url());
+      // The UI (a single-page app served by the dev server) renders the workflow it was sent to.
+      await page.getByText(workflowId).first().waitFor({ timeout: 60_000 });
+      await page.screenshot({ path: path.join(SHOTS, 'temporal-ui-workflow.png') });
+    } finally {
+      await strict.close();
+    }
   });
 });

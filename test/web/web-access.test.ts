@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/api/server';
-import { operatorPageAccess, repositoryPageAccess, visibleTo } from '../../src/web/access';
+import { repositoryPageAccess, visibleTo } from '../../src/web/access';
 import { SESSION_COOKIE } from '../../src/web/session';
 import { call, openHarness, type Harness } from '../api/harness';
 import { CORPUS, newSha } from '../support/pipeline';
@@ -58,9 +58,9 @@ before(async () => {
     },
   });
   app = await buildServer({ config: h.p.config, store: h.p.store, blobs: h.p.blobs, db: h.p.db, client: h.env.client, adminToken: h.adminToken, logStream, logLevel: 'info' });
-  // Stand-ins for the pages: what they render does not matter here, who gets through does.
+  // A bare page behind the repository guard (what it renders does not matter here, who gets
+  // through does); the operators' page is the real queue page.
   app.get('/:owner/:repo/probe', { preHandler: repositoryPageAccess }, async () => 'page');
-  app.get('/queue', { preHandler: operatorPageAccess }, async () => 'queue');
   app.get('/visible', async (request) => visibleTo(request));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
