@@ -21,6 +21,7 @@ import { commitWorkflowId } from '../workflows/commit-contracts';
 import { COMMIT_SHA_ANY_CASE, REPO_OWNER, SLUG_SEGMENT, MAX_SLUG_LENGTH } from '../vocabulary';
 import type { Config } from '../config';
 import { operatorPageAccess, repositoryPageAccess, visibleTo } from './access';
+import { warmUpPages } from './warm-up';
 import { registerAssets } from './assets';
 import { html } from './layout';
 import { CommitPage, defaultOrder } from './pages/commit';
@@ -119,6 +120,14 @@ export async function webPages(app: FastifyInstance, deps: WebDeps): Promise<voi
     route.schema = { ...route.schema, hide: true };
   });
   registerAssets(app);
+  // Before the first visitor, not on their request (see warm-up.tsx); a failure costs only speed.
+  app.addHook('onReady', async () => {
+    try {
+      warmUpPages();
+    } catch (err) {
+      app.log.warn({ err }, 'warming up the pages failed');
+    }
+  });
 
   const page = (reply: FastifyReply, body: string, status = 200) =>
     reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
