@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ReportTotalsSchema } from '../coverage/totals';
 import { GC_PREFIXES } from '../storage/blob-store';
 import { GC_REASONS } from '../storage/gc-plan';
 import { CommitShaSchema, ExperimentOutcomeSchema, MAX_BATCH_UPLOADS, RepoSlugSchema, SHADOW_PROBLEMS, UploadIdSchema, VerificationOutcomeSchema, VERIFIED_PATHS } from '../vocabulary';
@@ -53,17 +54,7 @@ export const ClaimedBatch = z.object({
 });
 export type ClaimedBatch = z.infer<typeof ClaimedBatch>;
 
-export const ReportTotalsSchema = z.object({
-  files: z.number().int(),
-  lines: z.number().int(),
-  hits: z.number().int(),
-  misses: z.number().int(),
-  partials: z.number().int(),
-  branches: z.number().int(),
-  methods: z.number().int(),
-  coverage: z.string(),
-  sessions: z.number().int(),
-});
+export { ReportTotalsSchema };
 export type ReportTotalsJson = z.infer<typeof ReportTotalsSchema>;
 
 export const StartRunInput = z.object({

@@ -7,7 +7,7 @@
  * percentage points, with the same five decimals and a leading `-` when coverage dropped.
  */
 import { z } from 'zod';
-import type { CoverageTotals, ReportTotals } from './totals';
+import { CoverageTotalsSchema, ReportTotalsSchema, type CoverageTotals, type ReportTotals } from './totals';
 
 /** Coverage of the lines a diff adds or changes in head (a line counts once, whatever its hunk). */
 export interface PatchTotals {
@@ -65,17 +65,8 @@ export interface CommitComparison {
  * The contract as zod schemas (the API's response schema, the CLI's parser). Each is checked
  * against the interface above both ways, so the two cannot drift apart.
  */
-const Totals = z.object({
-  files: z.number().int(),
-  lines: z.number().int(),
-  hits: z.number().int(),
-  misses: z.number().int(),
-  partials: z.number().int(),
-  branches: z.number().int(),
-  methods: z.number().int(),
-  coverage: z.string(),
-});
-const WithSessions = Totals.extend({ sessions: z.number().int() });
+const Totals = CoverageTotalsSchema;
+const WithSessions = ReportTotalsSchema;
 
 export const PatchTotalsSchema = z.object({
   lines: z.number().int(),
