@@ -11,7 +11,8 @@
  * ends with the candidates none of whose flags was uploaded, under the same ids.
  */
 import { filterSessions } from './merge';
-import { CoverageReport, FileCoverage, type Session } from './report';
+import { CoverageReport, type Session } from './report';
+import { FileCoverage } from './file-coverage';
 
 /** A complete ancestor's sessions; `distance` 1 is the parent. */
 export interface AncestorSessions {

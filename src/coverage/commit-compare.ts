@@ -12,7 +12,8 @@
  */
 import type { CommitComparison, FileComparison, PatchTotals } from './commit-comparison';
 import { flagReport } from './flags';
-import { comparePaths, type CoverageReport, type FileCoverage } from './report';
+import { comparePaths, type CoverageReport } from './report';
+import type { FileCoverage } from './file-coverage';
 import { ratio } from './ratio';
 import { fileTotals, reportTotals, type CoverageTotals } from './totals';
 import { patchLines, type DiffFile } from './unified-diff';

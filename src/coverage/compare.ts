@@ -1,4 +1,5 @@
-import type { CoverageReport, FileCoverage } from './report';
+import type { CoverageReport } from './report';
+import type { FileCoverage } from './file-coverage';
 import { serializeReport } from './report-format';
 import { reportTotals } from './totals';
 

@@ -10,16 +10,9 @@
  * from one slab per merge and temporaries from reused scratch buffers: with thousands of files,
  * per-file allocations otherwise dominate the time (mostly in garbage collection).
  */
-import {
-  ColumnSlab,
-  ColumnWriter,
-  CoverageReport,
-  FLAG_EXTRAS,
-  FileCoverage,
-  NO_EXTRAS,
-  type FileColumns,
-  type Session,
-} from './report';
+import { ColumnSlab, ColumnWriter, FLAG_EXTRAS, NO_EXTRAS, type FileColumns } from './columns';
+import { CoverageReport, type Session } from './report';
+import { FileCoverage } from './file-coverage';
 import type { LineExtras } from './types';
 
 /** Inputs that cannot be merged (the same session in two inputs). */

@@ -7,7 +7,9 @@
  * totals are plain column sums of file totals, plus the session count.
  */
 import { z } from 'zod';
-import { FLAG_TYPE_MASK, type CoverageReport, type FileCoverage } from './report';
+import { FLAG_TYPE_MASK } from './columns';
+import type { CoverageReport } from './report';
+import type { FileCoverage } from './file-coverage';
 import { ratio } from './ratio';
 import { CLASS_HIT, CLASS_MISS, CLASS_PARTIAL, TYPE_BRANCH, TYPE_METHOD, classifyEncoded } from './values';
 

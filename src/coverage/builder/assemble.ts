@@ -2,7 +2,8 @@
  * Assembling the finished report: each file's segments become its canonical columns, views of the
  * sealed chunks for nearly every file, and a sorted, merged copy for files spread over chunks.
  */
-import { ColumnSlab, FileCoverage, NO_EXTRAS, FLAG_EXTRAS, FLAG_TYPE_MASK, type FileColumns } from '../report';
+import { ColumnSlab, NO_EXTRAS, FLAG_EXTRAS, FLAG_TYPE_MASK, type FileColumns } from '../columns';
+import { FileCoverage } from '../file-coverage';
 import { stableOrder as importedStableOrder } from '../parsers/bytes';
 import type { LineExtras } from '../types';
 import { DEN_INT, type EncodedValue } from '../values';

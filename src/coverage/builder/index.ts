@@ -21,7 +21,7 @@ import { ReportParseError } from '../errors';
 import { MemoryBudget, resolveLimits, type ParseLimits } from '../limits';
 import { CoverageReport, type SessionMeta } from '../report';
 import type { CoverageSink, FileSink, Generator, LineExclusion, LineValue, LineType, LineExtras, PathResolver } from '../types';
-import { branchScheme } from '../values';
+import { branchScheme } from '../session-entries';
 import { buildFiles } from './assemble';
 import { FILE_BYTES, LOG_CHUNK, MAP_ENTRY_BYTES, MAX_U32, RECORD_BYTES, type BuilderContext } from './context';
 import { FileAccumulator } from './log';

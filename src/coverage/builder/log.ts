@@ -3,7 +3,7 @@
  * session-wide log of typed columns, merging a repeated line in place while it is in the log.
  */
 import { ReportParseError } from '../errors';
-import { FLAG_EXTRAS, hasExtras, resized } from '../report';
+import { FLAG_EXTRAS, hasExtras, resized } from '../columns';
 import type { FileSink, LineExtras, LineType, LineValue } from '../types';
 import { DEN_INT, encodeValue, typeCode } from '../values';
 import type { BuilderContext, Chunk, Segment } from './context';

@@ -1,7 +1,8 @@
 /** Merging two records of one line of the session, and checking extras before they are stored. */
-import { hasExtras, FLAG_EXTRAS, FLAG_TYPE_MASK } from '../report';
+import { hasExtras, FLAG_EXTRAS, FLAG_TYPE_MASK } from '../columns';
 import type { LineExtras } from '../types';
-import { decodeValue, encodeValue, mergeEncoded, mergeSessionEntries, typeCode, typeName, type EncodedValue, type SessionEntry } from '../values';
+import { decodeValue, encodeValue, mergeEncoded, typeCode, typeName, type EncodedValue } from '../values';
+import { mergeSessionEntries, type SessionEntry } from '../session-entries';
 
 // The repeat-merge path runs per repeated line: imported bindings are property reads in CommonJS.
 const mergeEnc = mergeEncoded;

@@ -5,7 +5,7 @@
 import type { MemoryBudget } from '../limits';
 import type { LineExtras } from '../types';
 import { DEN_INT, type EncodedValue } from '../values';
-import { FLAG_EXTRAS } from '../report';
+import { FLAG_EXTRAS } from '../columns';
 import { RunSorter } from './assemble';
 import { EXTRAS_BYTES, EXTRAS_CACHE_LIMIT, LOG_START, RECORD_BYTES, type Chunk } from './context';
 import { SessionLog, type FileAccumulator } from './log';

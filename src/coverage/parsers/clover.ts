@@ -1,5 +1,5 @@
 import { cloverGenerator, type AttributeLookup } from '../detect';
-import { resized } from '../report';
+import { resized } from '../columns';
 import type { ParserFactory } from '../types';
 import type { XmlAttributes } from './xml/attributes';
 import {

@@ -32,7 +32,7 @@
  */
 import { ReportParseError, type ParseErrorCode } from '../errors';
 import type { CoverageSink, ParserFactory, PartialSpan, PushParser } from '../types';
-import { resized } from '../report';
+import { resized } from '../columns';
 import { stableOrder as importedStableOrder } from './bytes';
 import { LineSplitter, decodeUtf8 as importedDecodeUtf8, type LineHandler } from './line-splitter';
 import { ParseWarnings, type ParseWarningCode } from '../warnings';

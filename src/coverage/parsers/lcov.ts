@@ -40,7 +40,7 @@
  */
 import { ReportParseError, type ParseErrorCode } from '../errors';
 import type { CoverageSink, FileSink, ParserFactory, PushParser } from '../types';
-import { resized } from '../report';
+import { resized } from '../columns';
 import { ParseWarnings, type ParseWarningCode } from '../warnings';
 import { DigitRun, indexOf, lastIndexOf, stableOrder as importedStableOrder, trim } from './bytes';
 import { LineSplitter, decodeUtf8 as importedDecodeUtf8, type LineHandler } from './line-splitter';

@@ -1,5 +1,5 @@
 import { ReportParseError } from '../errors';
-import { resized } from '../report';
+import { resized } from '../columns';
 
 /**
  * Receives each complete line as a byte range of a buffer that is only valid during the call

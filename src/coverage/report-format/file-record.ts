@@ -3,7 +3,9 @@
  * and back. These are the per-entry loops every read, write and serialized merge spends its time
  * in; the framing around the records is `frames.ts`.
  */
-import { ColumnSlab, FLAG_EXTRAS, FLAG_TYPE_MASK, FileCoverage, NO_EXTRAS, type FileColumns, type Session } from '../report';
+import { ColumnSlab, FLAG_EXTRAS, FLAG_TYPE_MASK, NO_EXTRAS, type FileColumns } from '../columns';
+import { FileCoverage } from '../file-coverage';
+import type { Session } from '../report';
 import type { LineExtras, PartialSpan } from '../types';
 import { DEN_INT, DEN_TRUE, MAX_BRANCHES } from '../values';
 import { ByteReader, ByteWriter, putVarint as putVarintShared, type Fail } from './bytes';

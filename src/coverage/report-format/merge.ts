@@ -1,6 +1,8 @@
 import { crc32 } from 'node:zlib';
 import { ReportMergeError, mergeFiles } from '../merge';
-import { ColumnSlab, CoverageReport, comparePaths, type FileCoverage, type Session } from '../report';
+import { ColumnSlab } from '../columns';
+import { CoverageReport, comparePaths, type Session } from '../report';
+import type { FileCoverage } from '../file-coverage';
 import { fileTotals, sumTotals, type PathTotals, type ReportTotals } from '../totals';
 import { ByteWriter, Fail } from './bytes';
 import { decodeFile, encodeFileInto, sessionBitmap, type ExtrasCache } from './file-record';

@@ -1,4 +1,6 @@
-import { ColumnSlab, CoverageReport, type FileCoverage } from '../report';
+import { ColumnSlab } from '../columns';
+import { CoverageReport } from '../report';
+import type { FileCoverage } from '../file-coverage';
 import { Fail } from './bytes';
 import { decodeFile, sessionBitmap, type ExtrasCache } from './file-record';
 import type { ReadOptions } from './format';

@@ -7,9 +7,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createChunkedSessionBuilder, createSessionBuilder } from '../../../src/coverage/builder';
-import { CoverageReport, FileCoverage } from '../../../src/coverage/report';
+import { CoverageReport } from '../../../src/coverage/report';
+import { FileCoverage } from '../../../src/coverage/file-coverage';
 import type { LineExtras, LineType, LineValue } from '../../../src/coverage/types';
-import type { SessionEntry } from '../../../src/coverage/values';
+import type { SessionEntry } from '../../../src/coverage/session-entries';
 
 const meta = { format: 'lcov', file: 'coverage/lcov.info' };
 

@@ -16,7 +16,8 @@ import {
   type AncestorSessions,
 } from '../../../src/coverage/carryforward';
 import { filterSessions, mergeReports } from '../../../src/coverage/merge';
-import { CoverageReport, FileCoverage, type Session } from '../../../src/coverage/report';
+import { CoverageReport, type Session } from '../../../src/coverage/report';
+import { FileCoverage } from '../../../src/coverage/file-coverage';
 import { readReport, serializeReport } from '../../../src/coverage/report-format';
 import { CARRIED_SESSION_BASE } from '../../../src/vocabulary';
 

@@ -9,7 +9,8 @@ import { compareCommits, coverageDelta } from '../../../src/coverage/commit-comp
 import { flagTotals } from '../../../src/coverage/flags';
 import { toParseJson } from '../../../src/coverage/json-output';
 import { createPathResolver } from '../../../src/coverage/paths';
-import { CoverageReport, FileCoverage, type Session } from '../../../src/coverage/report';
+import { CoverageReport, type Session } from '../../../src/coverage/report';
+import { FileCoverage } from '../../../src/coverage/file-coverage';
 import type { LineValue } from '../../../src/coverage/types';
 import { parseUnifiedDiff } from '../../../src/coverage/unified-diff';
 

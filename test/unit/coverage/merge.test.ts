@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createSessionBuilder } from '../../../src/coverage/builder';
 import { toParseJson } from '../../../src/coverage/json-output';
 import { ReportMergeError, filterSessions, mergeReports } from '../../../src/coverage/merge';
-import { CoverageReport, FileCoverage } from '../../../src/coverage/report';
+import { CoverageReport } from '../../../src/coverage/report';
+import { FileCoverage } from '../../../src/coverage/file-coverage';
 import { serializeReport } from '../../../src/coverage/report-format';
 import type { LineValue } from '../../../src/coverage/types';
 

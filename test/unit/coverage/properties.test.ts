@@ -5,11 +5,13 @@ import { createSessionBuilder } from '../../../src/coverage/builder';
 import { toParseJson } from '../../../src/coverage/json-output';
 import { mergeReports } from '../../../src/coverage/merge';
 import { ratio } from '../../../src/coverage/ratio';
-import { CoverageReport, FileCoverage } from '../../../src/coverage/report';
+import { CoverageReport } from '../../../src/coverage/report';
+import { FileCoverage } from '../../../src/coverage/file-coverage';
 import { compressReport, mergeSerializedReports, readReport, serializeReport } from '../../../src/coverage/report-format';
 import { fileTotals, reportTotals } from '../../../src/coverage/totals';
 import type { Generator, LineExtras, LineType, LineValue } from '../../../src/coverage/types';
-import { branchScheme, classifyValue, foldSessionValues, type LineClass, type SessionEntry } from '../../../src/coverage/values';
+import { branchScheme, foldSessionValues, type SessionEntry } from '../../../src/coverage/session-entries';
+import { classifyValue, type LineClass } from '../../../src/coverage/values';
 
 /** One `sink.line` call. */
 interface Call {

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CoverageReport, FileCoverage } from '../../../src/coverage/report';
-import type { SessionEntry } from '../../../src/coverage/values';
+import { CoverageReport } from '../../../src/coverage/report';
+import { FileCoverage } from '../../../src/coverage/file-coverage';
+import type { SessionEntry } from '../../../src/coverage/session-entries';
 
 describe('FileCoverage', () => {
   test('derives each line from its sessions in session-id order', () => {

@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { ReportParseError } from '../../../src/coverage/errors';
 import { toParseJson } from '../../../src/coverage/json-output';
 import { ReportMergeError } from '../../../src/coverage/merge';
-import { CoverageReport, FileCoverage } from '../../../src/coverage/report';
+import { CoverageReport } from '../../../src/coverage/report';
+import { FileCoverage } from '../../../src/coverage/file-coverage';
 import {
   REPORT_FORMAT,
   compressReport,

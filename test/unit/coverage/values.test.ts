@@ -1,16 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LineValue } from '../../../src/coverage/types';
-import {
-  branchScheme,
-  classifyValue,
-  encodeValue,
-  foldSessionValues,
-  intersectMissingBranches,
-  mergeSessionEntries,
-  mergeValues,
-  type SessionEntry,
-} from '../../../src/coverage/values';
+import { branchScheme, foldSessionValues, intersectMissingBranches, mergeSessionEntries, type SessionEntry } from '../../../src/coverage/session-entries';
+import { classifyValue, encodeValue, mergeValues } from '../../../src/coverage/values';
 
 describe('classifyValue', () => {
   // Codecov test_line_type / test_branch_type.
