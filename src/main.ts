@@ -6,13 +6,10 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, type Config } from './config';
 import { devServerDbFile, startDevServer, type RunningDevServer } from './temporal/dev-server';
-import { connectClient, connectWhenReady, connectWorker } from './temporal/connection';
 import { temporalTools } from './temporal/tools';
 import { SEARCH_ATTRIBUTES } from './temporal/search-attributes';
 import { applyReverifySchedule } from './temporal/reverify-schedule';
-import { createWorker, runWorker, startWorkerMaintenance } from './worker';
-import { openAppContextWhenReady } from './app-context';
-import { Client } from '@temporalio/client';
+import { startWorkerStack } from './worker';
 import { describeAdminToken, ensureAdminToken } from './api/admin-token';
 import { startGateway } from './api/gateway';
 import { ensurePrivateDirSync, tightenFile } from './private-files';
@@ -65,18 +62,7 @@ async function main(stack: StopStack): Promise<void> {
   // Unwound in reverse on shutdown: gateway, worker, connections, the database, then the server.
   const temporal = await startTemporal(config);
   if (temporal.stoppable) stack.push(temporal.stoppable.name, temporal.stoppable.stop);
-  // An existing server (TEMPORAL_ADDRESS) and PostgreSQL may come up after us: wait for them.
-  const app = await openAppContextWhenReady(config);
-  stack.push('database', () => app.close());
-  const connection = await connectWhenReady(config, temporal.address, connectWorker);
-  stack.push('worker connection', () => connection.close());
-  const clientConnection = await connectWhenReady(config, temporal.address, connectClient);
-  stack.push('client connection', () => clientConnection.close());
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-  const worker = await createWorker({ connection, config, deps: { ...app, temporal: { client, config } } });
-  const { running, stop } = runWorker(worker);
-  stack.push('worker', stop);
-  await startWorkerMaintenance(client, config);
+  const { app, client, running } = await startWorkerStack(stack, config, temporal.address);
 
   // A server schedule: it outlives this process; each start brings it to the configuration.
   const schedule = await applyReverifySchedule(client, config);

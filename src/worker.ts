@@ -2,7 +2,7 @@ import path from 'node:path';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { createActivities, createMaintenanceActivities, type ActivityDeps, type FeedbackDeps } from './activities';
-import { openAppContextWhenReady } from './app-context';
+import { openAppContextWhenReady, type AppContext } from './app-context';
 import { ConfigError, loadConfig, type Config } from './config';
 import { runProcess, type StopStack } from './lifecycle';
 import { connectClient, connectWhenReady, connectWorker } from './temporal/connection';
@@ -67,15 +67,17 @@ export async function startWorkerMaintenance(client: Client, config: Config): Pr
   }
 }
 
-/** Entry point for a standalone worker process (production: many of these, any machines). */
-async function main(stack: StopStack): Promise<void> {
-  const config = loadConfig();
-  if (!config.temporal.address) {
-    throw new ConfigError(['TEMPORAL_ADDRESS: set it (or a profile with an address) to run a standalone worker; `npm start` runs the embedded stack instead']);
-  }
-  const address = config.temporal.address;
-  // The stack stops the worker on SIGINT / SIGTERM (gracefully, then the connection and the database).
-  Runtime.install({ shutdownSignals: [] });
+/**
+ * The database, the worker's and the client's connections and a running worker, each pushed on
+ * `stack` as it starts (so shutdown unwinds them in reverse), then the maintenance schedules:
+ * what the standalone worker and the main command both run.
+ */
+export async function startWorkerStack(
+  stack: StopStack,
+  config: Config,
+  address: string,
+): Promise<{ app: AppContext; client: Client; running: Promise<void> }> {
+  // An existing server (TEMPORAL_ADDRESS) and PostgreSQL may come up after us: wait for them.
   const app = await openAppContextWhenReady(config);
   stack.push('database', () => app.close());
   const connection = await connectWhenReady(config, address, connectWorker);
@@ -87,6 +89,19 @@ async function main(stack: StopStack): Promise<void> {
   const { running, stop } = runWorker(worker);
   stack.push('worker', stop);
   await startWorkerMaintenance(client, config);
+  return { app, client, running };
+}
+
+/** Entry point for a standalone worker process (production: many of these, any machines). */
+async function main(stack: StopStack): Promise<void> {
+  const config = loadConfig();
+  if (!config.temporal.address) {
+    throw new ConfigError(['TEMPORAL_ADDRESS: set it (or a profile with an address) to run a standalone worker; `npm start` runs the embedded stack instead']);
+  }
+  const address = config.temporal.address;
+  // The stack stops the worker on SIGINT / SIGTERM (gracefully, then the connection and the database).
+  Runtime.install({ shutdownSignals: [] });
+  const { running } = await startWorkerStack(stack, config, address);
   console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${address}`);
   await running;
   await stack.unwind('worker stopped');
