@@ -397,15 +397,9 @@ export class XmlScanner {
     if (NAME_START[buf[p]] === 0) this.fail('invalid_syntax', 'invalid element name after "<"', p);
     if (this.rootClosed) this.fail('invalid_syntax', 'second root element', pos);
     const nameStart = p;
-    let h = 0;
-    while (p < end) {
-      const c = buf[p];
-      if (NAME_CHAR[c] === 0) break;
-      h = (Math.imul(h, 31) + c) | 0;
-      p++;
-    }
+    p = nameEnd(buf, p, end);
     if (p >= end) return -1;
-    const name = this.intern(buf, nameStart, p, h);
+    const name = this.intern(buf, nameStart, p);
     const attrs = this.attrs;
     attrs.reset(buf, pos);
     let selfClosing = false;
@@ -430,15 +424,10 @@ export class XmlScanner {
       if (NAME_START[c] === 0) this.fail('invalid_syntax', `unexpected character in <${name}> tag`, p);
       if (p === beforeSpace) this.fail('invalid_syntax', 'missing whitespace between attributes', p);
       const attrStart = p;
-      h = 0;
-      while (p < end) {
-        c = buf[p];
-        if (NAME_CHAR[c] === 0) break;
-        h = (Math.imul(h, 31) + c) | 0;
-        p++;
-      }
+      p = nameEnd(buf, p, end);
       if (p >= end) return -1;
-      const attrName = this.intern(buf, attrStart, p, h);
+      c = buf[p];
+      const attrName = this.intern(buf, attrStart, p);
       while (c === SP || c === NL || c === TAB || c === CR) {
         if (++p >= end) return -1;
         c = buf[p];
@@ -494,18 +483,12 @@ export class XmlScanner {
     if (p >= end) return -1;
     if (NAME_START[buf[p]] === 0) this.fail('invalid_syntax', 'invalid element name after "</"', p);
     const nameStart = p;
-    let h = 0;
-    while (p < end) {
-      const c = buf[p];
-      if (NAME_CHAR[c] === 0) break;
-      h = (Math.imul(h, 31) + c) | 0;
-      p++;
-    }
-    const nameEnd = p;
+    p = nameEnd(buf, p, end);
+    const nameStop = p;
     while (p < end && WHITESPACE[buf[p]] === 1) p++;
     if (p >= end) return -1;
     if (buf[p] !== GT) this.fail('invalid_syntax', 'expected ">" to end the closing tag', p);
-    const name = this.intern(buf, nameStart, nameEnd, h);
+    const name = this.intern(buf, nameStart, nameStop);
     if (this.depth === 0) this.fail('invalid_syntax', `closing tag </${name}> without an open element`, pos);
     const open = this.stack[this.depth - 1];
     if (open !== name) this.fail('invalid_syntax', `closing tag </${name}> does not match <${open}>`, pos);
@@ -591,8 +574,8 @@ export class XmlScanner {
     return -1;
   }
 
-  private intern(buf: Buffer, start: number, end: number, hash: number): string {
-    const slot = hash & (INTERN_SLOTS - 1);
+  private intern(buf: Buffer, start: number, end: number): string {
+    const slot = hashBytes(buf, start, end) & (INTERN_SLOTS - 1);
     const known = this.internBytes[slot];
     const length = end - start;
     if (known !== undefined && known.length === length) {
@@ -612,6 +595,12 @@ export class XmlScanner {
     }
     return name;
   }
+}
+
+/** The end of the XML name that starts at `p` (the first byte that cannot be in a name), or `end`. */
+function nameEnd(buf: Buffer, p: number, end: number): number {
+  while (p < end && NAME_CHAR[buf[p]] !== 0) p++;
+  return p;
 }
 
 function hashBytes(bytes: Uint8Array, start: number, end: number): number {
