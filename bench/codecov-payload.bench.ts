@@ -9,7 +9,8 @@
  */
 import { Readable } from 'node:stream';
 import { deflateSync } from 'node:zlib';
-import { splitPayload, type PayloadSink } from '../src/codecov/payload';
+import { splitPayload } from '../src/codecov/payload';
+import type { PayloadSink } from '../src/codecov/payload-stream';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

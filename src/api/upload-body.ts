@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { keys, type BlobStore } from '../storage/blob-store';
-import type { PayloadSink } from '../codecov/payload';
+import type { PayloadSink } from '../codecov/payload-stream';
 import type { StoredRawBody } from '../services/register-upload';
 import { payloadTooLarge, requestTimeout } from './errors';
 

@@ -1,4 +1,4 @@
-import type { CodecovPayload } from '../codecov/payload';
+import type { CodecovPayload } from '../codecov/payload-stream';
 import { IdempotencyConflictError, type PendingUpload } from '../storage/store';
 import { registerUploads, type RegisteredUpload, type RegistrationDeps, type StoredRawBody } from './register-upload';
 

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import { splitPayload, type CodecovPayload, type PayloadLimits, type PayloadSink } from '../../src/codecov/payload';
+import { splitPayload } from '../../src/codecov/payload';
+import type { CodecovPayload, PayloadLimits, PayloadSink } from '../../src/codecov/payload-stream';
 
 /** A sink keeping each coverage file in memory, and what it was asked to discard. */
 export function memorySink(): PayloadSink<Buffer> & { discarded: Buffer[] } {

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createDeflate, deflateSync, gzipSync } from 'node:zlib';
-import { CodecovPayloadError, splitPayload as splitStream, type PayloadSink } from '../../src/codecov/payload';
+import { splitPayload as splitStream } from '../../src/codecov/payload';
+import { CodecovPayloadError, type PayloadSink } from '../../src/codecov/payload-stream';
 import { memorySink, splitBuffered as splitPayload } from '../support/split-payload';
 import { checkUploadLocation, decodeSlug, signUploadLocation, splitFlags } from '../../src/codecov/protocol';
 

@@ -3,7 +3,8 @@ import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CodecovPayloadError, splitPayload } from '../../codecov/payload';
+import { splitPayload } from '../../codecov/payload';
+import { CodecovPayloadError } from '../../codecov/payload-stream';
 import {
   checkUploadLocation,
   CommitBodySchema,
