@@ -152,6 +152,8 @@ const derivedScratch: EncodedValue = { num: 0, den: 0 };
 // call under tsx), which shows in per-entry loops.
 const mergeEncodedLocal = mergeEncoded;
 const foldBranchLineLocal = foldBranchLine;
+const EXTRAS_BIT = FLAG_EXTRAS;
+const TYPE_MASK = FLAG_TYPE_MASK;
 
 /** A file's entry columns as `foldBranchLine` reads them (one reused instance; derivation is synchronous). */
 class ColumnEntries implements LineEntries {
@@ -167,12 +169,12 @@ class ColumnEntries implements LineEntries {
 
   missing(k: number): readonly string[] | undefined {
     const f = this.f!;
-    return f.flags[k]! & FLAG_EXTRAS ? f.extras.get(k)?.missingBranches : undefined;
+    return f.flags[k]! & EXTRAS_BIT ? f.extras.get(k)?.missingBranches : undefined;
   }
 
   scheme(k: number): string | undefined {
     const f = this.f!;
-    return f.flags[k]! & FLAG_EXTRAS ? f.extras.get(k)?.branchScheme : undefined;
+    return f.flags[k]! & EXTRAS_BIT ? f.extras.get(k)?.branchScheme : undefined;
   }
 }
 const columnEntries = new ColumnEntries();
@@ -188,8 +190,8 @@ function deriveLines(f: FileCoverage): void {
     let type = 0;
     for (let k = start; k < end; k++) {
       const fl = flags[k]!;
-      if (fl & FLAG_EXTRAS) anyExtras = true;
-      if (type === 0) type = fl & FLAG_TYPE_MASK;
+      if (fl & EXTRAS_BIT) anyExtras = true;
+      if (type === 0) type = fl & TYPE_MASK;
     }
     lineTypes[i] = type;
     if (anyExtras && end - start > 1) {

@@ -80,6 +80,12 @@ export interface LineEntries {
   scheme(k: number): string | undefined;
 }
 
+// Local bindings: in CommonJS output each use of an imported binding is a property read (a getter
+// call under tsx), which shows in the per-entry loops of the fold.
+const HIT = CLASS_HIT;
+const classify = classifyEncoded;
+const merge = mergeEncoded;
+
 /** Stands for "no scheme recorded" (entries of version-1 reports), distinct from every name. */
 const NO_SCHEME = '';
 const NO_MISSING: readonly string[] = [];
@@ -113,12 +119,12 @@ export function foldBranchLine(src: LineEntries, start: number, end: number, out
   if (mixed) {
     // A session without a list that hit the line leaves no branch missing, in any scheme.
     for (let k = start; k < end && missing === undefined; k++) {
-      if (src.missing(k) === undefined && classifyEncoded(src.num(k), src.den(k)) === CLASS_HIT) missing = NO_MISSING;
+      if (src.missing(k) === undefined && classify(src.num(k), src.den(k)) === HIT) missing = NO_MISSING;
     }
   } else if (known) missing = intersectRange(src, start, end, undefined);
   out.num = src.num(start);
   out.den = src.den(start);
-  for (let k = start + 1; k < end; k++) mergeEncoded(out.num, out.den, src.num(k), src.den(k), missing, out);
+  for (let k = start + 1; k < end; k++) merge(out.num, out.den, src.num(k), src.den(k), missing, out);
   if (!mixed || missing !== undefined || out.den < 0 || out.num === out.den) return;
 
   let taken = -1;
@@ -162,7 +168,7 @@ function intersectRange(src: LineEntries, start: number, end: number, scheme: st
   for (let k = start; k < end; k++) {
     const mb = src.missing(k);
     if (mb === undefined) {
-      if (classifyEncoded(src.num(k), src.den(k)) === CLASS_HIT) return [];
+      if (classify(src.num(k), src.den(k)) === HIT) return [];
       continue;
     }
     if (scheme !== undefined && (src.scheme(k) ?? NO_SCHEME) !== scheme) continue;
