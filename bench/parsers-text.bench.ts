@@ -15,7 +15,7 @@
  * is what `parseReport` does.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createSessionBuilder } from '../src/coverage/builder';
@@ -189,8 +189,9 @@ function transpileTree(entry: string, dir: string): string {
     const out = path.join(dir, path.relative(root, file)).replace(/\.ts$/, '.js');
     mkdirSync(path.dirname(out), { recursive: true });
     writeFileSync(out, js);
-    for (const m of source.matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
-      const target = path.resolve(path.dirname(file), m[1]!);
+    // Static imports, and the CLI's lazily required commands (`require('./…')`, `import('./….js')`).
+    for (const m of source.matchAll(/(?:from |require\(|import\()'(\.{1,2}\/[^']+)'/g)) {
+      const target = path.resolve(path.dirname(file), m[1]!.replace(/\.js$/, ''));
       pending.push(existsSync(`${target}.ts`) ? `${target}.ts` : path.join(target, 'index.ts'));
     }
   }
@@ -246,6 +247,8 @@ function wholeProcesses(file: string, dir: string, runs: number): ProcessRow[] {
     ].join('\n'),
   );
   const compiled = transpileTree(path.join(root, 'src', 'cli', 'main.ts'), path.join(dir, 'cli-js'));
+  // The CLI reads its version from package.json two folders above src/cli, as dist/cli does.
+  copyFileSync(path.join(root, 'package.json'), path.join(dir, 'cli-js', 'package.json'));
   const nodePath = { ...process.env, NODE_PATH: path.join(root, 'node_modules') };
   const bin = path.join(root, 'bin', 'tributary.js');
   const binLabel = existsSync(path.join(root, 'dist', 'cli', 'main.js')) ? 'compiled dist/' : 'tsx, no dist/';
