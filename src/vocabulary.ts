@@ -179,7 +179,5 @@ function isOneOf(list: readonly string[], value: string): boolean {
 
 // --- bytes ------------------------------------------------------------------------------------
 
-/** Whether the bytes start with the gzip magic (uploads, raw bodies and stored reports alike). */
-export function isGzip(bytes: Uint8Array): boolean {
-  return bytes.byteLength >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
+// Defined in a zod-free module so that parsing does not load this one.
+export { isGzip } from './shared/gzip-magic';

@@ -6,7 +6,6 @@
  * Codecov's own totals count the types of skipped lines too). A file's `files` is 1, so report
  * totals are plain column sums of file totals, plus the session count.
  */
-import { z } from 'zod';
 import { FLAG_TYPE_MASK, type CoverageReport, type FileCoverage } from './report';
 import { ratio } from './ratio';
 import { CLASS_HIT, CLASS_MISS, CLASS_PARTIAL, TYPE_BRANCH, TYPE_METHOD, classifyEncoded } from './values';
@@ -32,19 +31,6 @@ export interface PathTotals {
 export interface ReportTotals extends CoverageTotals {
   sessions: number;
 }
-
-/** The totals as zod schemas (activity contracts, the compare API): one shape for both. */
-export const CoverageTotalsSchema = z.object({
-  files: z.number().int(),
-  lines: z.number().int(),
-  hits: z.number().int(),
-  misses: z.number().int(),
-  partials: z.number().int(),
-  branches: z.number().int(),
-  methods: z.number().int(),
-  coverage: z.string(),
-});
-export const ReportTotalsSchema = CoverageTotalsSchema.extend({ sessions: z.number().int() });
 
 const fileCache = new WeakMap<FileCoverage, CoverageTotals>();
 // Local binding: calls through an imported binding cost a getter per call in CommonJS output.
