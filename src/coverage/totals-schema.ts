@@ -3,6 +3,7 @@
  * parse command, the processor) does not load zod.
  */
 import { z } from 'zod';
+import type { CoverageTotals, ReportTotals } from './totals';
 
 /** Activity contracts and the compare API: one shape for both (CoverageTotals, ReportTotals). */
 export const CoverageTotalsSchema = z.object({
@@ -17,3 +18,8 @@ export const CoverageTotalsSchema = z.object({
 });
 export const ReportTotalsSchema = CoverageTotalsSchema.extend({ sessions: z.number().int() });
 
+
+// The schemas and the interfaces of totals.ts must describe the same shapes, both ways.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const shapesAgree: [Same<z.infer<typeof CoverageTotalsSchema>, CoverageTotals>, Same<z.infer<typeof ReportTotalsSchema>, ReportTotals>] = [true, true];
+void shapesAgree;
