@@ -15,7 +15,7 @@
  * is what `parseReport` does.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createSessionBuilder } from '../src/coverage/builder';
@@ -189,8 +189,9 @@ function transpileTree(entry: string, dir: string): string {
     const out = path.join(dir, path.relative(root, file)).replace(/\.ts$/, '.js');
     mkdirSync(path.dirname(out), { recursive: true });
     writeFileSync(out, js);
-    for (const m of source.matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
-      const target = path.resolve(path.dirname(file), m[1]!);
+    // Static imports, and the CLI's lazily required commands (`require('./…')`, `import('./….js')`).
+    for (const m of source.matchAll(/(?:from |require\(|import\()'(\.{1,2}\/[^']+)'/g)) {
+      const target = path.resolve(path.dirname(file), m[1]!.replace(/\.js$/, ''));
       pending.push(existsSync(`${target}.ts`) ? `${target}.ts` : path.join(target, 'index.ts'));
     }
   }
@@ -246,13 +247,19 @@ function wholeProcesses(file: string, dir: string, runs: number): ProcessRow[] {
     ].join('\n'),
   );
   const compiled = transpileTree(path.join(root, 'src', 'cli', 'main.ts'), path.join(dir, 'cli-js'));
+  // The CLI reads its version from package.json two folders above src/cli, as dist/cli does.
+  copyFileSync(path.join(root, 'package.json'), path.join(dir, 'cli-js', 'package.json'));
   const nodePath = { ...process.env, NODE_PATH: path.join(root, 'node_modules') };
   const bin = path.join(root, 'bin', 'tributary.js');
+  // What the command costs before it parses anything: loading, option parsing, output.
+  const small = path.join(dir, 'small.lcov');
+  writeFileSync(small, 'SF:a.js\nDA:1,1\nend_of_record\n');
   const binLabel = existsSync(path.join(root, 'dist', 'cli', 'main.js')) ? 'compiled dist/' : 'tsx, no dist/';
   const commands: Array<[string, string[]]> = [
     [`tributary parse --summary (bin/tributary.js: ${binLabel})`, [bin, 'parse', file, '--summary']],
     ['tributary parse --summary (compiled JavaScript)', [compiled, 'parse', file, '--summary']],
     ['lcov-parse (read file, parse)', [lcovParseChild, file]],
+    ['start-up: tributary parse --summary (compiled JavaScript) of a 3-line file', [compiled, 'parse', small, '--summary']],
     ['runtime baseline: node, nothing loaded', ['-e', '0']],
   ];
   const bestOf = commands.map(([label]) => ({ label, cpuMs: Infinity, wallMs: Infinity, maxRssKiB: 0 }));
@@ -278,7 +285,7 @@ function printProcessRows(rows: ProcessRow[], bytes: number, runs: number): void
   console.log('| process | best CPU ms | MB/s (CPU) | x lcov-parse (CPU) | best wall ms | maxRSS MiB |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    const parses = !r.label.startsWith('runtime');
+    const parses = !r.label.startsWith('runtime') && !r.label.startsWith('start-up');
     const mbps = parses ? (mb / (r.cpuMs / 1000)).toFixed(0) : '';
     const x = parses ? `${(peer.cpuMs / r.cpuMs).toFixed(1)}x` : '';
     console.log(`| ${r.label} | ${r.cpuMs.toFixed(0)} | ${mbps} | ${x} | ${r.wallMs.toFixed(0)} | ${(r.maxRssKiB / 1024).toFixed(0)} |`);

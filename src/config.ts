@@ -1,11 +1,16 @@
 import path from 'node:path';
 import { z } from 'zod';
-import type { ParseLimits } from './coverage/limits';
+import { ConfigError } from './config-error';
 import { durationMs, parseDuration } from './duration';
 import { parseRolloutSpec, type Rollout } from './flags/rollout';
+import { parseLimitsEnvSchema, parseLimitsOf, type ConfiguredParseLimits } from './parse-limits-env';
 import { resolveTemporalConnection, TEMPORAL_ADDRESS_PATTERN, type TemporalConnectionSettings } from './temporal/profile';
 
 import { MAX_BATCH_UPLOADS, RepoSlugSchema, UPLOAD_MODES, type UploadMode } from './vocabulary';
+
+// Defined apart so that `tributary parse` can read its limits without this module's dependencies.
+export { ConfigError } from './config-error';
+export { loadParseLimits, type ConfiguredParseLimits } from './parse-limits-env';
 
 
 const booleanFromEnv = z
@@ -43,38 +48,6 @@ const RepoListSchema = z.string().transform((text, ctx) => {
   }
   return [...new Set(slugs)].sort();
 });
-
-/**
- * The limits of parsing one upload an operator sets; the worker's processors and `tributary parse`
- * read the same variables, so the CLI refuses what the server would.
- */
-const ParseLimitsEnvSchema = z.object({
-  TRIBUTARY_PARSE_MEMORY_BYTES: z.coerce.number().int().min(1024 * 1024).max(Number.MAX_SAFE_INTEGER).default(96 * 1024 * 1024),
-  TRIBUTARY_MAX_DECOMPRESSED_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1024 * 1024 * 1024),
-  TRIBUTARY_MAX_COMPRESSION_RATIO: z.coerce.number().min(1).max(100_000).default(100),
-});
-type ParseLimitsEnv = z.infer<typeof ParseLimitsEnvSchema>;
-export type ConfiguredParseLimits = Pick<ParseLimits, 'maxMemoryBytes' | 'maxDecompressedBytes' | 'maxCompressionRatio'>;
-
-function parseLimitsOf(c: ParseLimitsEnv): ConfiguredParseLimits {
-  return {
-    maxMemoryBytes: c.TRIBUTARY_PARSE_MEMORY_BYTES,
-    maxDecompressedBytes: c.TRIBUTARY_MAX_DECOMPRESSED_BYTES,
-    maxCompressionRatio: c.TRIBUTARY_MAX_COMPRESSION_RATIO,
-  };
-}
-
-/** Only the parse limits of an environment (the CLI's `parse` needs no other setting); throws ConfigError. */
-export function loadParseLimits(env: Readonly<Record<string, string | undefined>> = process.env): ConfiguredParseLimits {
-  const present = Object.fromEntries(
-    Object.keys(ParseLimitsEnvSchema.shape)
-      .map((k) => [k, env[k]] as const)
-      .filter(([, v]) => v !== undefined && v !== ''),
-  );
-  const parsed = ParseLimitsEnvSchema.safeParse(present);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  return parseLimitsOf(parsed.data);
-}
 
 /**
  * Every setting of every Tributary process, from environment variables. Unset means the embedded
@@ -118,7 +91,7 @@ export const ConfigSchema = z
     TRIBUTARY_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(8),
     // The quick steps and small finishers: their own slots, so they never queue behind parsing.
     TRIBUTARY_WORKER_LOCAL_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(16),
-    ...ParseLimitsEnvSchema.shape,
+    ...parseLimitsEnvSchema().shape,
     TRIBUTARY_ROLLOUT: z
       .string()
       .transform((spec, ctx) => {
@@ -374,12 +347,6 @@ export interface S3Config {
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
-export class ConfigError extends Error {
-  constructor(readonly issues: string[]) {
-    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
 
 /** Reads the configuration from an environment (process.env by default); throws ConfigError. */
 export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {

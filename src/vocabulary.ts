@@ -176,10 +176,3 @@ export type WorkflowOutcome = (typeof WORKFLOW_OUTCOMES)[number];
 function isOneOf(list: readonly string[], value: string): boolean {
   return list.includes(value);
 }
-
-// --- bytes ------------------------------------------------------------------------------------
-
-/** Whether the bytes start with the gzip magic (uploads, raw bodies and stored reports alike). */
-export function isGzip(bytes: Uint8Array): boolean {
-  return bytes.byteLength >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}

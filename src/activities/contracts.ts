@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ReportTotalsSchema } from '../coverage/totals';
+import { ReportTotalsSchema } from '../coverage/totals-schema';
 import { GC_PREFIXES } from '../storage/blob-store';
 import { GC_REASONS } from '../storage/gc-plan';
 import { CommitShaSchema, ExperimentOutcomeSchema, MAX_BATCH_UPLOADS, RepoSlugSchema, SHADOW_PROBLEMS, UploadIdSchema, VerificationOutcomeSchema, VERIFIED_PATHS } from '../vocabulary';

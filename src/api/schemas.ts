@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ParseWarningsSchema } from '../coverage/warnings';
+import { ParseWarningsSchema } from '../coverage/warnings-schema';
 import { COMMIT_SHA_ANY_CASE, MAX_SLUG_LENGTH, REPO_OWNER, SLUG_SEGMENT, UPLOAD_MODES, UploadIdSchema } from '../vocabulary';
 import { ErrorBodySchema } from './errors';
 

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { badRequest, payloadTooLarge, unsupportedMediaType } from './errors';
 import { IdempotencyKeySchema } from './idempotency';
 import { BodyIdleTimer, discardRawBodies, readBounded, streamToRawBlob } from './upload-body';
-import { isGzip } from '../vocabulary';
+import { isGzip } from '../shared/gzip-magic';
 import { addField, type RawFields } from './upload-metadata';
 import type { BlobStore } from '../storage/blob-store';
 import type { StoredRawBody } from '../services/register-upload';

@@ -9,7 +9,8 @@ import type { CoverageReport } from '../coverage/report';
 import type { CoverageTotals } from '../coverage/totals';
 import { FORMATS, type FormatName } from '../coverage/types';
 import { formatWarnings } from '../coverage/warnings';
-import { ConfigError, loadParseLimits, type ConfiguredParseLimits } from '../config';
+import { ConfigError } from '../config-error';
+import { loadParseLimits, type ConfiguredParseLimits } from '../parse-limits-env';
 import { UsageError, type CliIo } from './io';
 
 export interface ParseCommandOptions {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { LineExclusion } from '../coverage/types';
-import { ParseWarnings, ParseWarningsSchema, type ParseWarning } from '../coverage/warnings';
+import { ParseWarnings, type ParseWarning } from '../coverage/warnings';
+import { ParseWarningsSchema } from '../coverage/warnings-schema';
 
 /**
  * Codecov's report fixes: per source file, the lines that are no code (blank lines, lone braces,

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { isGzip } from '../vocabulary';
+import { isGzip } from '../shared/gzip-magic';
 import { splitLegacy } from './payload-legacy';
 import { ChunkReader, CodecovPayloadError, DEFAULT_PAYLOAD_LIMITS, InflatedBudget, type CodecovPayload, type PayloadLimits, type PayloadSink } from './payload-stream';
 import { splitV1 } from './payload-v1';

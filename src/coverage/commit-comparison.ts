@@ -7,7 +7,8 @@
  * percentage points, with the same five decimals and a leading `-` when coverage dropped.
  */
 import { z } from 'zod';
-import { CoverageTotalsSchema, ReportTotalsSchema, type CoverageTotals, type ReportTotals } from './totals';
+import type { CoverageTotals, ReportTotals } from './totals';
+import { CoverageTotalsSchema, ReportTotalsSchema } from './totals-schema';
 
 /** Coverage of the lines a diff adds or changes in head (a line counts once, whatever its hunk). */
 export interface PatchTotals {

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { ReportParseError } from './errors';
 import type { ParseLimits } from './limits';
-import { isGzip } from '../vocabulary';
+import { isGzip } from '../shared/gzip-magic';
 
 /**
  * The capped gunzip, in the two forms its callers need: `decompressInput` streams untrusted

@@ -13,7 +13,7 @@
  */
 import { flagTotals } from './flags';
 import type { CoverageReport, Session } from './report';
-import { fileTotals, sumTotals, type CoverageTotals, type ReportTotals } from './totals';
+import { fileTotals, sumTotals, totalsOfFiles, type CoverageTotals, type ReportTotals } from './totals';
 import type { LineValue } from './types';
 import type { ParseWarning } from './warnings';
 
@@ -61,9 +61,7 @@ export function toParseJson(report: CoverageReport, sessions: readonly Session[]
 }
 
 export function toSummaryJson(report: CoverageReport, sessions: readonly Session[] = report.sessions): SummaryJson {
-  const all: CoverageTotals[] = [];
-  for (const f of report) all.push(fileTotals(f));
-  return { totals: orderTotals(sumTotals(all)), ...flagsJson(report), sessions: sessionsJson(sessions) };
+  return { totals: orderTotals(totalsOfFiles(report.files.values())), ...flagsJson(report), sessions: sessionsJson(sessions) };
 }
 
 function flagsJson(report: CoverageReport): { flags?: Record<string, ReportTotals> } {

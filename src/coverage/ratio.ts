@@ -13,6 +13,12 @@ export function ratio(x: number, y: number): string {
 }
 
 function fixed5HalfEven(v: number): string {
+  // Only a value whose sixth decimal onwards is exactly 5 (then zeros) can be a tie. Ratios are
+  // at most a few hundred, so v * 1e5 is off by far less than 1e-6 from the exact product: a
+  // fraction of it not near .5 is no tie, and toFixed(5) rounds it as Python does. This spares
+  // the exact expansion below (a 100-digit string) for nearly every ratio.
+  const scaled = Math.abs(v) * 1e5;
+  if (Math.abs(scaled - Math.floor(scaled) - 0.5) > 1e-6 || scaled > 1e9) return v.toFixed(5);
   // toFixed(100) is exact: every double's binary fraction has a finite decimal expansion.
   const exact = Math.abs(v).toFixed(100);
   const dot = exact.indexOf('.');

@@ -6,7 +6,6 @@
  * Codecov's own totals count the types of skipped lines too). A file's `files` is 1, so report
  * totals are plain column sums of file totals, plus the session count.
  */
-import { z } from 'zod';
 import { FLAG_TYPE_MASK } from './columns';
 import type { CoverageReport } from './report';
 import type { FileCoverage } from './file-coverage';
@@ -35,26 +34,15 @@ export interface ReportTotals extends CoverageTotals {
   sessions: number;
 }
 
-/** The totals as zod schemas (activity contracts, the compare API): one shape for both. */
-export const CoverageTotalsSchema = z.object({
-  files: z.number().int(),
-  lines: z.number().int(),
-  hits: z.number().int(),
-  misses: z.number().int(),
-  partials: z.number().int(),
-  branches: z.number().int(),
-  methods: z.number().int(),
-  coverage: z.string(),
-});
-export const ReportTotalsSchema = CoverageTotalsSchema.extend({ sessions: z.number().int() });
-
 const fileCache = new WeakMap<FileCoverage, CoverageTotals>();
 // Local binding: calls through an imported binding cost a getter per call in CommonJS output.
 const classify = classifyEncoded;
 
-export function fileTotals(file: FileCoverage): CoverageTotals {
-  const cached = fileCache.get(file);
-  if (cached !== undefined) return { ...cached };
+/** Running line counts: a totals object without its ratio string. */
+type Counts = Omit<CoverageTotals, 'coverage'>;
+
+/** Adds one file's counts to `into` (files + 1). */
+function addFileCounts(file: FileCoverage, into: Counts): void {
   let hits = 0;
   let misses = 0;
   let partials = 0;
@@ -71,39 +59,61 @@ export function fileTotals(file: FileCoverage): CoverageTotals {
     if (t === TYPE_BRANCH) branches++;
     else if (t === TYPE_METHOD) methods++;
   }
-  const lines = hits + misses + partials;
-  const totals: CoverageTotals = {
-    files: 1,
-    lines,
-    hits,
-    misses,
-    partials,
-    branches,
-    methods,
-    coverage: ratio(hits, lines),
-  };
+  into.files += 1;
+  into.lines += hits + misses + partials;
+  into.hits += hits;
+  into.misses += misses;
+  into.partials += partials;
+  into.branches += branches;
+  into.methods += methods;
+}
+
+function addCounts(from: Counts, into: Counts): void {
+  into.files += from.files;
+  into.lines += from.lines;
+  into.hits += from.hits;
+  into.misses += from.misses;
+  into.partials += from.partials;
+  into.branches += from.branches;
+  into.methods += from.methods;
+}
+
+function zeroCounts(): Counts {
+  return { files: 0, lines: 0, hits: 0, misses: 0, partials: 0, branches: 0, methods: 0 };
+}
+
+export function fileTotals(file: FileCoverage): CoverageTotals {
+  const cached = fileCache.get(file);
+  if (cached !== undefined) return { ...cached };
+  const c = zeroCounts();
+  addFileCounts(file, c);
+  const totals: CoverageTotals = { ...c, coverage: ratio(c.hits, c.lines) };
   fileCache.set(file, totals);
   return { ...totals };
 }
 
 /** Column sums of per-file totals; `coverage` recomputed from the sums. */
 export function sumTotals(list: Iterable<CoverageTotals>): CoverageTotals {
-  const t: CoverageTotals = { files: 0, lines: 0, hits: 0, misses: 0, partials: 0, branches: 0, methods: 0, coverage: '' };
-  for (const x of list) {
-    t.files += x.files;
-    t.lines += x.lines;
-    t.hits += x.hits;
-    t.misses += x.misses;
-    t.partials += x.partials;
-    t.branches += x.branches;
-    t.methods += x.methods;
+  const t = zeroCounts();
+  for (const x of list) addCounts(x, t);
+  return { ...t, coverage: ratio(t.hits, t.lines) };
+}
+
+/**
+ * The totals of a set of files: the sums of their `fileTotals`, counted straight into one set of
+ * sums (no object or ratio string per file). Sums do not depend on the order, so the files may
+ * come in any (a report's map order needs no path sort).
+ */
+export function totalsOfFiles(files: Iterable<FileCoverage>): CoverageTotals {
+  const t = zeroCounts();
+  for (const f of files) {
+    const cached = fileCache.get(f);
+    if (cached !== undefined) addCounts(cached, t);
+    else addFileCounts(f, t);
   }
-  t.coverage = ratio(t.hits, t.lines);
-  return t;
+  return { ...t, coverage: ratio(t.hits, t.lines) };
 }
 
 export function reportTotals(report: CoverageReport): ReportTotals {
-  const files: CoverageTotals[] = [];
-  for (const f of report) files.push(fileTotals(f));
-  return { ...sumTotals(files), sessions: report.sessions.length };
+  return { ...totalsOfFiles(report.files.values()), sessions: report.sessions.length };
 }

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /**
  * Per-line anomalies a parser recovered from. A report whose structure is sound keeps its good
  * lines when a few lines carry impossible numbers (gcov counter overflows, hand-edited files):
@@ -22,38 +20,38 @@ export const PARSE_WARNING_CODES = [
   /** A line of the Codecov uploader's fixes that is none of its forms (or a bad number in them): ignored. */
   'invalid_fix',
 ] as const;
-export const ParseWarningCodeSchema = z.enum(PARSE_WARNING_CODES);
-export type ParseWarningCode = z.infer<typeof ParseWarningCodeSchema>;
+export type ParseWarningCode = (typeof PARSE_WARNING_CODES)[number];
 
 /** Positions kept per code; the count goes on, so memory stays bounded whatever the input. */
 export const MAX_WARNING_POSITIONS = 5;
 
-/** Where in the uploaded input an anomaly was found; which fields are set depends on the format. */
-export const ParseWarningPositionSchema = z.object({
+/**
+ * Where in the uploaded input an anomaly was found; which fields are set depends on the format.
+ * The shapes' zod schemas (stored warnings, the API) are in warnings-schema.ts, checked against
+ * these types there, so that parsing does not load zod.
+ */
+export interface ParseWarningPosition {
   /** 1-based line of the input (text formats, XML). */
-  line: z.number().int().positive().optional(),
+  line?: number;
   /** 1-based column of the input, when known. */
-  column: z.number().int().positive().optional(),
+  column?: number;
   /** 0-based byte offset in the decompressed input (XML). */
-  offset: z.number().int().nonnegative().optional(),
-  /** JSON path of the value (JSON formats), e.g. `$.coverage["a.js"]["12"]`. */
-  path: z.string().max(1000).optional(),
-  /** The source file the record belongs to, as the report names it, when known. */
-  source: z.string().max(1000).optional(),
-  /** The record or attribute that held the value (`DA`, `hits`, `count`), when known. */
-  field: z.string().max(100).optional(),
-});
-export type ParseWarningPosition = z.infer<typeof ParseWarningPositionSchema>;
+  offset?: number;
+  /** JSON path of the value (JSON formats), e.g. `$.coverage["a.js"]["12"]`; at most 1000 characters. */
+  path?: string;
+  /** The source file the record belongs to, as the report names it, when known; at most 1000 characters. */
+  source?: string;
+  /** The record or attribute that held the value (`DA`, `hits`, `count`), when known; at most 100 characters. */
+  field?: string;
+}
 
-export const ParseWarningSchema = z.object({
-  code: ParseWarningCodeSchema,
-  count: z.number().int().positive(),
-  positions: z.array(ParseWarningPositionSchema).max(MAX_WARNING_POSITIONS),
-});
-export type ParseWarning = z.infer<typeof ParseWarningSchema>;
-
-/** One upload's warnings: at most one entry per code, in the order of `PARSE_WARNING_CODES`. */
-export const ParseWarningsSchema = z.array(ParseWarningSchema).max(PARSE_WARNING_CODES.length);
+export interface ParseWarning {
+  code: ParseWarningCode;
+  /** Positive. */
+  count: number;
+  /** At most MAX_WARNING_POSITIONS. */
+  positions: ParseWarningPosition[];
+}
 
 const MAX_TEXT = 1000;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ParseWarningsSchema, type ParseWarning } from '../coverage/warnings';
+import type { ParseWarning } from '../coverage/warnings';
+import { ParseWarningsSchema } from '../coverage/warnings-schema';
 import {
   ExperimentOutcomeSchema,
   FlagNameSchema,

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { CommitComparisonSchema } from '../../coverage/commit-comparison';
 import { DiffParseError, parseUnifiedDiff } from '../../coverage/unified-diff';
 import { diffText, resolveComparison, type ComparisonGap } from '../../services/comparison';
-import { isGzip } from '../../vocabulary';
+import { isGzip } from '../../shared/gzip-magic';
 import { repositoryAccess } from '../auth';
 import { ApiError, badRequest, ErrorBodySchema, notFound } from '../errors';
 import { bearerSecurity, CommitParams, errorResponses, RepoParams, repoSlugOf, Sha } from '../schemas';

@@ -9,7 +9,7 @@ import { FLAG_EXTRAS } from '../columns';
 import { RunSorter } from './assemble';
 import { EXTRAS_BYTES, EXTRAS_CACHE_LIMIT, LOG_START, RECORD_BYTES, type Chunk } from './context';
 import { SessionLog, type FileAccumulator } from './log';
-import { packExtras, type PackedExtras } from './packed-extras';
+import { packExtras, PackedExtras } from './packed-extras';
 
 // Local bindings: in CommonJS output each use of an imported binding is a property read.
 const F_EXTRAS = FLAG_EXTRAS;
@@ -103,6 +103,9 @@ export class BuilderState {
     }
 
     let chunk: Chunk;
+    // Grouped and every run in order (the usual seal): the extras go from the log straight into
+    // packed columns, with no map per file on the way.
+    let packed: Array<PackedExtras | null> | undefined;
     if (grouped) {
       chunk = {
         lines: log.lines.slice(0, n),
@@ -110,9 +113,14 @@ export class BuilderState {
         dens: uniformDens ? null : dens.slice(0, n),
         flags: plainFlags ? null : flags.slice(0, n),
       };
-      for (const [i, x] of log.extras) {
-        const acc = accs[files[i]!]!;
-        (acc.runExtras ??= new Map()).set(i - acc.start, x);
+      let allSorted = true;
+      for (let p = 0; p < nPresent; p++) if (!accs[present[p]!]!.runSorted) allSorted = false;
+      if (allSorted && log.extras.size > 0) packed = packGrouped(log.extras, accs, present, nPresent);
+      else {
+        for (const [i, x] of log.extras) {
+          const acc = accs[files[i]!]!;
+          (acc.runExtras ??= new Map()).set(i - acc.start, x);
+        }
       }
     } else {
       const lines = new Uint32Array(n);
@@ -147,8 +155,7 @@ export class BuilderState {
         acc.runSorted = true;
       }
     }
-    let packed: Array<PackedExtras | null> | undefined;
-    if (hadExtras) {
+    if (hadExtras && packed === undefined) {
       const maps: Array<Map<number, LineExtras> | null> = [];
       for (let p = 0; p < nPresent; p++) maps.push(accs[present[p]!]!.runExtras);
       packed = packExtras(maps);
@@ -210,4 +217,44 @@ export class BuilderState {
     // The sort scratch grows to the longest out-of-order file; a finished builder keeps none of it.
     this.sorter = new RunSorter(this.sessionId);
   }
+}
+
+/**
+ * The extras of a grouped log (each file's records contiguous, in the order of `present`, and
+ * at log index = chunk index) packed per file, as packExtras packs the files' maps: keys relative
+ * to the file's run, ascending. Log indexes come in insertion order, which a merged repeat can
+ * break (it re-inserts its index), so they are sorted when they are not ascending.
+ */
+function packGrouped(
+  extras: ReadonlyMap<number, LineExtras>,
+  accs: readonly FileAccumulator[],
+  present: Uint32Array,
+  nPresent: number,
+): Array<PackedExtras | null> {
+  const m = extras.size;
+  let keyCol = new Uint32Array(m);
+  let valCol = new Array<LineExtras>(m);
+  let j = 0;
+  let ascending = true;
+  extras.forEach((x, i) => {
+    if (j > 0 && i <= keyCol[j - 1]!) ascending = false;
+    keyCol[j] = i;
+    valCol[j] = x;
+    j++;
+  });
+  if (!ascending) {
+    const pairs = [...extras].sort((a, b) => a[0] - b[0]);
+    keyCol = Uint32Array.from(pairs, (e) => e[0]);
+    valCol = pairs.map((e) => e[1]);
+  }
+  const out: Array<PackedExtras | null> = [];
+  let q = 0;
+  for (let p = 0; p < nPresent; p++) {
+    const acc = accs[present[p]!]!;
+    const from = q;
+    const end = acc.start + acc.pending;
+    for (; q < m && keyCol[q]! < end; q++) keyCol[q] = keyCol[q]! - acc.start;
+    out.push(q > from ? new PackedExtras(keyCol, valCol, from, q) : null);
+  }
+  return out;
 }

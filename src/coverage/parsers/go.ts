@@ -240,7 +240,9 @@ class GoParser implements PushParser, LineHandler {
       file = new FileBlocks(path);
       this.files.set(path, file);
     }
-    this.lastPath = b.slice(s, colon);
+    // A copy: `b` may be the splitter's carry buffer, reused for the next line (and a Buffer's
+    // slice() is a view, not a copy).
+    this.lastPath = new Uint8Array(b.subarray(s, colon));
     this.lastFile = file;
     return file;
   }

@@ -37,7 +37,8 @@ export class LineSplitter {
   /** Bytes of input seen so far. */
   bytesSeen = 0;
 
-  private carry: Uint8Array = new Uint8Array(256);
+  // A Buffer, as the chunks are (see push): the handler then sees one kind of byte array.
+  private carry: Buffer = Buffer.alloc(256);
   private carryLength = 0;
   private atStart = true;
   private readonly maxLineBytes: number;
@@ -49,7 +50,11 @@ export class LineSplitter {
     this.maxLineBytes = options.maxLineBytes;
   }
 
-  push(chunk: Uint8Array): void {
+  push(input: Uint8Array): void {
+    // Every chunk as a Buffer (files and blobs arrive as Buffers already; a plain Uint8Array gets
+    // a Buffer view, no copy): Buffer#indexOf is the fastest newline search here, and a handler
+    // that meets both kinds of array is deoptimised (wrong map) and recompiled polymorphic.
+    const chunk = input instanceof Buffer ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     const length = chunk.length;
     if (length === 0) return;
     let pos = 0;

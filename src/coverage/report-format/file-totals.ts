@@ -16,7 +16,7 @@
 import { crc32 } from 'node:zlib';
 import { gunzipCapped } from '../decompress';
 import type { PathTotals } from '../totals';
-import { isGzip } from '../../vocabulary';
+import { isGzip } from '../../shared/gzip-magic';
 import { ByteReader, ByteWriter, Fail, readU32 } from './bytes';
 import { REPORT_FORMAT, readOptions, type ReadOptions } from './format';
 

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { crc32 } from 'node:zlib';
 import { gunzipCapped } from '../decompress';
-import { isGzip } from '../../vocabulary';
+import { isGzip } from '../../shared/gzip-magic';
 import type { Session } from '../report';
 import { ByteReader, Fail, readU32 } from './bytes';
 import { OLDEST_VERSION, REPORT_FORMAT, REPORT_MAGIC, REPORT_VERSION, readOptions, type ReadOptions } from './format';

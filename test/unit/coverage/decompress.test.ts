@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { decompressInput } from '../../../src/coverage/decompress';
-import { isGzip } from '../../../src/vocabulary';
+import { isGzip } from '../../../src/shared/gzip-magic';
 import { ReportParseError } from '../../../src/coverage/errors';
 import { resolveLimits, type ParseLimits } from '../../../src/coverage/limits';
 
