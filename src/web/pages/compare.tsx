@@ -6,6 +6,7 @@ import type { SortOrder } from '../tree';
 import { blobUrl, commitUrl, compareUrl, repoUrl, withQuery } from '../urls';
 import { CommitLink, Delta, NoValue, StateBadge, TotalCells, TotalCols, type TotalField } from '../components/cells';
 import { FlagSelect } from '../components/filter';
+import { PatchFacts } from '../components/patch-facts';
 import { Col, RowHead, ScrollTable, SortCol, sortedBy } from '../components/table';
 
 export const COMPARE_SORTS = ['path', 'change', 'base', 'head', 'delta', 'patch'] as const;
@@ -227,15 +228,7 @@ function Comparison(p: ComparePageProps & { comparison: CommitComparison; self: 
           </p>
         ) : (
           <dl class="facts" id="compare-patch">
-            <dt>Coverage</dt>
-            <dd data-patch-total="coverage" data-value={c.patch.coverage ?? ''}>
-              {c.patch.coverage === null ? 'no coverable line in the patch' : <Coverage value={c.patch.coverage} />}
-            </dd>
-            <dt>Coverable lines</dt>
-            <dd>
-              <span data-patch-total="lines">{count(c.patch.lines)}</span>: <span data-patch-total="hits">{count(c.patch.hits)}</span> hit,{' '}
-              <span data-patch-total="misses">{count(c.patch.misses)}</span> missed, <span data-patch-total="partials">{count(c.patch.partials)}</span> partial
-            </dd>
+            <PatchFacts patch={c.patch} />
           </dl>
         )}
       </section>

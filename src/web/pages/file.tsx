@@ -1,11 +1,12 @@
 import type { PatchTotals } from '../../coverage/commit-comparison';
 import type { CoverageTotals } from '../../coverage/totals';
 import type { LineValue } from '../../coverage/types';
-import { count, ranges, shortSha } from '../format';
-import { Coverage, Layout } from '../layout';
+import { ranges, shortSha } from '../format';
+import { Layout } from '../layout';
 import { blobUrl, commitUrl, repoUrl, withQuery } from '../urls';
 import { TotalCells, TotalCols, type TotalField } from '../components/cells';
 import { FlagSelect } from '../components/filter';
+import { PatchFacts } from '../components/patch-facts';
 import { Col, RowHead, ScrollTable } from '../components/table';
 
 export interface FileLine {
@@ -168,20 +169,13 @@ function PatchSummary(props: { patch: FilePageProps['patch'] }) {
   const { patch } = props;
   if (patch === null) return <p id="file-patch-none" class="muted">No diff is stored for this commit, so its patch is unknown (upload with <code>--diff-base</code>).</p>;
   if (patch.lines.length === 0) return <p id="file-patch-none" class="muted">This commit's diff does not add or change lines of this file.</p>;
-  const t = patch.totals;
   return (
     <section aria-labelledby="patch-heading">
       <h2 id="patch-heading">Patch coverage</h2>
       <dl class="facts" id="file-patch">
         <dt>Patch lines</dt>
         <dd id="patch-ranges">{ranges(patch.lines)}</dd>
-        <dt>Coverage</dt>
-        <dd data-patch-total="coverage">{t.coverage === null ? 'no coverable line' : <Coverage value={t.coverage} />}</dd>
-        <dt>Coverable</dt>
-        <dd>
-          <span data-patch-total="lines">{count(t.lines)}</span> lines: <span data-patch-total="hits">{count(t.hits)}</span> hit, <span data-patch-total="misses">{count(t.misses)}</span> missed,{' '}
-          <span data-patch-total="partials">{count(t.partials)}</span> partial
-        </dd>
+        <PatchFacts patch={patch.totals} />
       </dl>
     </section>
   );
