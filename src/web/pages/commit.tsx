@@ -7,6 +7,7 @@ import { Treemap } from '../treemap';
 import { blobUrl, commitUrl, linkable, repoUrl, withQuery } from '../urls';
 import { CommitLink, NoValue, PullLink, StateBadge, Time, TotalCells, TotalCols, type TotalField } from '../components/cells';
 import { Col, RowHead, ScrollTable, SortCol, sortedBy } from '../components/table';
+import { Section } from '../components/section';
 
 export interface CommitPageProps {
   view: CommitView;
@@ -115,8 +116,7 @@ export function CommitPage(p: CommitPageProps) {
         </dd>
       </dl>
 
-      <section aria-labelledby="totals">
-        <h2 id="totals">Totals</h2>
+      <Section id="totals" title="Totals">
         {t === null ? (
           <p>No report saved yet.</p>
         ) : (
@@ -126,10 +126,9 @@ export function CommitPage(p: CommitPageProps) {
             </tr>
           </ScrollTable>
         )}
-      </section>
+      </Section>
 
-      <section aria-labelledby="uploads">
-        <h2 id="uploads">Uploads</h2>
+      <Section id="uploads" title="Uploads">
         <ScrollTable
           id="upload-list"
           caption={`${p.uploads.length} uploads (sessions) of this commit`}
@@ -166,10 +165,9 @@ export function CommitPage(p: CommitPageProps) {
             );
           })}
         </ScrollTable>
-      </section>
+      </Section>
 
-      <section aria-labelledby="files">
-        <h2 id="files">Files</h2>
+      <Section id="files" title="Files">
         {t === null ? (
           <p>The file tree appears once a report is saved.</p>
         ) : (
@@ -249,7 +247,7 @@ export function CommitPage(p: CommitPageProps) {
             )}
           </>
         )}
-      </section>
+      </Section>
     </Layout>
   );
 }

@@ -8,6 +8,7 @@ import { CommitLink, Delta, NoValue, StateBadge, TotalCells, TotalCols, type Tot
 import { FlagSelect } from '../components/filter';
 import { PatchFacts } from '../components/patch-facts';
 import { Col, RowHead, ScrollTable, SortCol, sortedBy } from '../components/table';
+import { Section } from '../components/section';
 
 export const COMPARE_SORTS = ['path', 'change', 'base', 'head', 'delta', 'patch'] as const;
 export type CompareSort = (typeof COMPARE_SORTS)[number];
@@ -186,8 +187,7 @@ function Comparison(p: ComparePageProps & { comparison: CommitComparison; self: 
           </>
         )}
       </dl>
-      <section aria-labelledby="compare-totals-heading">
-        <h2 id="compare-totals-heading">Totals</h2>
+      <Section id="compare-totals-heading" title="Totals">
         <ScrollTable
           id="compare-totals"
           caption="Coverage of both commits and the change"
@@ -219,9 +219,8 @@ function Comparison(p: ComparePageProps & { comparison: CommitComparison; self: 
             )}
           </tr>
         </ScrollTable>
-      </section>
-      <section aria-labelledby="patch-heading">
-        <h2 id="patch-heading">Patch coverage</h2>
+      </Section>
+      <Section id="patch-heading" title="Patch coverage">
         {c.patch === null ? (
           <p id="compare-patch-none" class="notice" data-state="no-diff">
             No diff is stored for <code>{shortSha(c.head.sha)}</code>, so its patch is unknown: upload with <code>tributary upload --diff-base REF</code> or <code>PUT …/commits/{'{sha}'}/diff</code>.
@@ -231,9 +230,8 @@ function Comparison(p: ComparePageProps & { comparison: CommitComparison; self: 
             <PatchFacts patch={c.patch} />
           </dl>
         )}
-      </section>
-      <section aria-labelledby="changed-files">
-        <h2 id="changed-files">Changed files</h2>
+      </Section>
+      <Section id="changed-files" title="Changed files">
         {rows.length === 0 ? (
           <p>No file's coverage or presence differs, and the diff touches none.</p>
         ) : (
@@ -275,7 +273,7 @@ function Comparison(p: ComparePageProps & { comparison: CommitComparison; self: 
             ))}
           </ScrollTable>
         )}
-      </section>
+      </Section>
     </>
   );
 }

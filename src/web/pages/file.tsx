@@ -8,6 +8,7 @@ import { TotalCells, TotalCols, type TotalField } from '../components/cells';
 import { FlagSelect } from '../components/filter';
 import { PatchFacts } from '../components/patch-facts';
 import { Col, RowHead, ScrollTable } from '../components/table';
+import { Section } from '../components/section';
 
 export interface FileLine {
   line: number;
@@ -170,13 +171,12 @@ function PatchSummary(props: { patch: FilePageProps['patch'] }) {
   if (patch === null) return <p id="file-patch-none" class="muted">No diff is stored for this commit, so its patch is unknown (upload with <code>--diff-base</code>).</p>;
   if (patch.lines.length === 0) return <p id="file-patch-none" class="muted">This commit's diff does not add or change lines of this file.</p>;
   return (
-    <section aria-labelledby="patch-heading">
-      <h2 id="patch-heading">Patch coverage</h2>
+    <Section id="patch-heading" title="Patch coverage">
       <dl class="facts" id="file-patch">
         <dt>Patch lines</dt>
         <dd id="patch-ranges">{ranges(patch.lines)}</dd>
         <PatchFacts patch={patch.totals} />
       </dl>
-    </section>
+    </Section>
   );
 }

@@ -6,6 +6,7 @@ import { Delta } from '../components/cells';
 import { CommitList, type CommitListRow } from '../components/commit-list';
 import { compareUrl, pullUrl, repoUrl } from '../urls';
 import { BaseCommit } from './compare';
+import { Section } from '../components/section';
 
 export interface PullPageProps {
   repo: string;
@@ -30,14 +31,10 @@ export function PullPage(p: PullPageProps) {
         <p id="pull-empty">No commit has been uploaded with pull request #{p.number}.</p>
       ) : (
         <>
-          <section aria-labelledby="latest">
-            <h2 id="latest">
-              Latest head <code>{shortSha(p.latest.sha)}</code>
-            </h2>
+          <Section id="latest" title={<>Latest head <code>{shortSha(p.latest.sha)}</code></>}>
             <LatestSummary repo={p.repo} sha={p.latest.sha} result={p.latest.result} />
-          </section>
-          <section aria-labelledby="pull-commits-heading">
-            <h2 id="pull-commits-heading">Commits</h2>
+          </Section>
+          <Section id="pull-commits-heading" title="Commits">
             <CommitList
               id="pull-commits"
               caption={`Commits uploaded with pull request #${p.number}, newest first`}
@@ -45,7 +42,7 @@ export function PullPage(p: PullPageProps) {
               commits={p.commits}
               columns={['commit', 'branch', 'firstUpload', 'state', 'coverage', 'hits', 'misses', 'partials', 'uploads', 'compare']}
             />
-          </section>
+          </Section>
         </>
       )}
     </Layout>

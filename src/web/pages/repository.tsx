@@ -5,6 +5,7 @@ import { CommitList, type CommitListRow } from '../components/commit-list';
 import { FilterSelect } from '../components/filter';
 import { Col, RowHead, ScrollTable } from '../components/table';
 import { repoUrl, withQuery } from '../urls';
+import { Section } from '../components/section';
 
 export interface RepositoryPageProps {
   slug: string;
@@ -24,8 +25,7 @@ export function RepositoryPage(p: RepositoryPageProps) {
   return (
     <Layout title={p.slug} crumbs={[{ href: base, text: p.slug }]} scripts={['uplot.js', 'chart.js']} styles={['uplot.css']}>
       <h1>{p.slug}</h1>
-      <section aria-labelledby="trend">
-        <h2 id="trend">Coverage on {p.chartBranch}</h2>
+      <Section id="trend" title={`Coverage on ${p.chartBranch}`}>
         {p.chart.length === 0 ? (
           <p>No saved report on {p.chartBranch} yet.</p>
         ) : (
@@ -59,9 +59,8 @@ export function RepositoryPage(p: RepositoryPageProps) {
             </details>
           </>
         )}
-      </section>
-      <section aria-labelledby="commits">
-        <h2 id="commits">Commits</h2>
+      </Section>
+      <Section id="commits" title="Commits">
         <form method="get" action={base} class="filter">
           <FilterSelect name="branch" label="Branch" all="all branches" values={p.branches} selected={p.branch} />{' '}
           <button type="submit">Filter</button>
@@ -84,7 +83,7 @@ export function RepositoryPage(p: RepositoryPageProps) {
             </a>
           </p>
         )}
-      </section>
+      </Section>
     </Layout>
   );
 }
