@@ -1,5 +1,5 @@
 import { chmodSync, mkdirSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 
 /**
  * The data folder holds other people's source layout, coverage and tokens: everything Tributary
@@ -29,6 +29,36 @@ export async function tightenFile(file: string): Promise<void> {
 
 export function tightenFileSync(file: string): void {
   tightenSync(() => chmodSync(file, PRIVATE_FILE_MODE));
+}
+
+/**
+ * The secret kept in `file` (a token, at least 32 characters), or a new one from `generate`
+ * written there owner-only the first time, so local set-ups need no configuration. `what` names
+ * it in the error about a file that holds something else.
+ */
+export async function ensureSecretFile(file: string, what: string, generate: () => string): Promise<{ secret: string; created: boolean }> {
+  for (;;) {
+    try {
+      const existing = (await readFile(file, 'utf8')).trim();
+      if (existing.length >= 32) {
+        // An older install, or a hand-written file, may be readable by others.
+        await tightenFile(file);
+        return { secret: existing, created: false };
+      }
+      throw new Error(`${file} holds no valid ${what} (at least 32 characters); remove it to generate a new one`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const secret = generate();
+    try {
+      // 'wx': of two processes starting at once on one folder, the second reads the first's
+      // secret instead of overwriting it (two admin tokens, or sessions signed with two secrets).
+      await writeFile(file, `${secret}\n`, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+      return { secret, created: true };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
 }
 
 // Missing: nothing to protect. EPERM: the path belongs to someone else (a mounted volume, say),

@@ -1,10 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { KnownCaller } from '../api/auth';
 import { generateToken, hashesEqual } from '../api/tokens';
 import type { Config } from '../config';
-import { tightenFile } from '../private-files';
+import { ensureSecretFile } from '../private-files';
 import type { Store } from '../storage/store';
 import { RepoSlugSchema } from '../vocabulary';
 
@@ -79,24 +78,5 @@ export async function resolveClaim(store: Store, adminTokenHash: string, claim: 
  */
 export async function ensureSessionSecret(config: Config): Promise<string> {
   if (config.api.sessionSecret !== undefined) return config.api.sessionSecret;
-  const file = path.join(config.dataDir, SESSION_SECRET_FILE);
-  try {
-    const existing = (await readFile(file, 'utf8')).trim();
-    if (existing.length >= 32) {
-      await tightenFile(file);
-      return existing;
-    }
-    throw new Error(`${file} holds no valid session secret (at least 32 characters); remove it to generate a new one`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const secret = generateToken();
-  try {
-    // 'wx': two gateways starting at once on one folder must not sign with different secrets.
-    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return ensureSessionSecret(config);
-    throw err;
-  }
-  return secret;
+  return (await ensureSecretFile(path.join(config.dataDir, SESSION_SECRET_FILE), 'session secret', generateToken)).secret;
 }

@@ -39,3 +39,11 @@ export function compareUrl(slug: string, query: { head: string; base?: string; f
 export function pullUrl(slug: string, pullRequest: number): string {
   return `${repoUrl(slug)}/pull/${pullRequest}`;
 }
+
+/**
+ * Whether a URL from an upload may become a link: http(s) only, so a stored `javascript:` or
+ * `data:` URL is shown as text, never followed.
+ */
+export function linkable(url: string | null | undefined): url is string {
+  return url !== null && url !== undefined && /^https?:\/\//.test(url);
+}

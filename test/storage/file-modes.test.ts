@@ -4,14 +4,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openAppContext } from '../../src/app-context';
 import { loadConfig } from '../../src/config';
 import { keys } from '../../src/storage/blob-store';
 import { FsBlobStore } from '../../src/storage/fs-blob-store';
-import { ensurePrivateDir, tightenFile } from '../../src/private-files';
+import { ensurePrivateDir, ensureSecretFile, tightenFile } from '../../src/private-files';
+import { ensureAdminToken } from '../../src/api/admin-token';
+import { ensureSessionSecret } from '../../src/web/session';
 
 let dir: string;
 const modeOf = async (p: string) => (await stat(p)).mode & 0o777;
@@ -56,6 +58,40 @@ test('ensurePrivateDir creates 0700 and tightens an existing folder; tightenFile
   await tightenFile(file);
   assert.equal(await modeOf(file), 0o600);
   await tightenFile(path.join(wide, 'missing'));
+});
+
+test('ensureSecretFile writes a new secret 0600 once, reads it back (tightening a wide file), and refuses a file that holds no secret', async () => {
+  const folder = path.join(dir, 'secrets');
+  await mkdir(folder);
+  const file = path.join(folder, 'secret');
+  let generated = 0;
+  const generate = () => `${++generated}`.padStart(40, 'x');
+  // Two starting at once: one writes, the other reads what it wrote.
+  const [a, b] = await Promise.all([ensureSecretFile(file, 'test secret', generate), ensureSecretFile(file, 'test secret', generate)]);
+  assert.equal(a.secret, b.secret);
+  assert.deepEqual([a.created, b.created].sort(), [false, true]);
+  assert.equal((await readFile(file, 'utf8')).trim(), a.secret);
+  assert.equal(await modeOf(file), 0o600);
+  await chmod(file, 0o644);
+  assert.deepEqual(await ensureSecretFile(file, 'test secret', generate), { secret: a.secret, created: false });
+  assert.equal(await modeOf(file), 0o600);
+  await writeFile(file, 'short\n');
+  await assert.rejects(ensureSecretFile(file, 'test secret', generate), new RegExp(`${file} holds no valid test secret \\(at least 32 characters\\)`));
+});
+
+test('the admin token and the session secret are kept in the data folder, each in its own file', async () => {
+  const dataDir = path.join(dir, 'data');
+  await mkdir(dataDir);
+  const config = loadConfig({ TRIBUTARY_DATA_DIR: dataDir });
+  const admin = await ensureAdminToken(config);
+  assert.deepEqual(admin.source, { kind: 'file', path: path.join(dataDir, 'admin-token'), created: true });
+  assert.deepEqual((await ensureAdminToken(config)).source, { kind: 'file', path: path.join(dataDir, 'admin-token'), created: false });
+  assert.equal((await ensureAdminToken(config)).token, admin.token);
+  const secret = await ensureSessionSecret(config);
+  assert.notEqual(secret, admin.token);
+  assert.equal(await ensureSessionSecret(config), secret);
+  assert.equal((await readFile(path.join(dataDir, 'session-secret'), 'utf8')).trim(), secret);
+  assert.equal(await modeOf(path.join(dataDir, 'admin-token')), 0o600);
 });
 
 test("opening an older install's data folder tightens it, its blob folder and PGlite's folder", async () => {

@@ -1,10 +1,13 @@
 import type { CommitView } from '../../api/commit-view';
 import type { UploadRow } from '../../storage/store';
-import { count, shortSha, timeText } from '../format';
+import { count, shortSha } from '../format';
 import { Coverage, Layout } from '../layout';
 import type { SortOrder, TreeNode, TreeSort } from '../tree';
 import { Treemap } from '../treemap';
-import { blobUrl, commitUrl, pullUrl, repoUrl, withQuery } from '../urls';
+import { blobUrl, commitUrl, linkable, repoUrl, withQuery } from '../urls';
+import { CommitLink, NoValue, PullLink, StateBadge, Time, TotalCells, TotalCols, type TotalField } from '../components/cells';
+import { Col, RowHead, ScrollTable, SortCol, sortedBy } from '../components/table';
+import { Section } from '../components/section';
 
 export interface CommitPageProps {
   view: CommitView;
@@ -27,6 +30,9 @@ export interface CommitPageProps {
 }
 
 const SORT_LABELS: Record<TreeSort, string> = { name: 'Name', coverage: 'Coverage', misses: 'Misses', lines: 'Lines' };
+
+/** The merged report's totals, every figure. */
+const COMMIT_TOTALS = ['coverage', 'lines', 'hits', 'misses', 'partials', 'branches', 'methods', 'files', 'sessions'] as const satisfies readonly TotalField[];
 
 export function CommitPage(p: CommitPageProps) {
   const { view } = p;
@@ -56,7 +62,7 @@ export function CommitPage(p: CommitPageProps) {
         Commit <code>{shortSha(view.sha)}</code>
       </h1>
       <p id="commit-status" role="status" data-events={p.eventsUrl ?? undefined}>
-        State: <span id="commit-state" class={`state state-${view.state}`}>{view.state}</span>
+        State: <StateBadge id="commit-state" state={view.state} />
         {p.eventsUrl !== null && <span class="muted"> · this page follows the processing live; without JavaScript, reload it to see progress.</span>}
       </p>
       <dl class="facts">
@@ -67,9 +73,9 @@ export function CommitPage(p: CommitPageProps) {
         <dt>Branch</dt>
         <dd>{m.branch ?? '—'}</dd>
         <dt>Pull request</dt>
-        <dd>{m.pullRequest === undefined ? '—' : <a id="pull-link" href={pullUrl(view.repo, m.pullRequest)}>#{m.pullRequest}</a>}</dd>
+        <dd>{m.pullRequest === undefined ? '—' : <PullLink id="pull-link" repo={view.repo} number={m.pullRequest} />}</dd>
         <dt>Parent</dt>
-        <dd>{m.parentSha === undefined ? '—' : <a href={commitUrl(view.repo, m.parentSha)}><code>{shortSha(m.parentSha)}</code></a>}</dd>
+        <dd>{m.parentSha === undefined ? '—' : <CommitLink repo={view.repo} sha={m.parentSha} />}</dd>
         <dt>Compare</dt>
         <dd>
           {p.compareHref === null ? (
@@ -83,7 +89,7 @@ export function CommitPage(p: CommitPageProps) {
         <dt>CI</dt>
         <dd>
           {[m.ciService, m.build && `build ${m.build}`, m.job && `job ${m.job}`].filter(Boolean).join(', ') || '—'}
-          {m.ciUrl !== undefined && /^https?:\/\//.test(m.ciUrl) && (
+          {linkable(m.ciUrl) && (
             <>
               {' '}
               (<a href={m.ciUrl}>CI run</a>)
@@ -110,95 +116,58 @@ export function CommitPage(p: CommitPageProps) {
         </dd>
       </dl>
 
-      <section aria-labelledby="totals">
-        <h2 id="totals">Totals</h2>
+      <Section id="totals" title="Totals">
         {t === null ? (
           <p>No report saved yet.</p>
         ) : (
-          <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
-            <table id="totals-table">
-              <caption>Coverage of the merged report</caption>
-              <thead>
-                <tr>
-                  <th scope="col" class="num">Coverage</th>
-                  <th scope="col" class="num">Lines</th>
-                  <th scope="col" class="num">Hits</th>
-                  <th scope="col" class="num">Misses</th>
-                  <th scope="col" class="num">Partials</th>
-                  <th scope="col" class="num">Branches</th>
-                  <th scope="col" class="num">Methods</th>
-                  <th scope="col" class="num">Files</th>
-                  <th scope="col" class="num">Sessions</th>
-                </tr>
-              </thead>
-              <tbody>
-                <tr>
-                  <td class="num" data-total="coverage">
-                    <Coverage value={t.coverage} />
-                  </td>
-                  <td class="num" data-total="lines">{count(t.lines)}</td>
-                  <td class="num" data-total="hits">{count(t.hits)}</td>
-                  <td class="num" data-total="misses">{count(t.misses)}</td>
-                  <td class="num" data-total="partials">{count(t.partials)}</td>
-                  <td class="num" data-total="branches">{count(t.branches)}</td>
-                  <td class="num" data-total="methods">{count(t.methods)}</td>
-                  <td class="num" data-total="files">{count(t.files)}</td>
-                  <td class="num" data-total="sessions">{count(t.sessions)}</td>
-                </tr>
-              </tbody>
-            </table>
-          </div>
+          <ScrollTable id="totals-table" caption="Coverage of the merged report" head={<TotalCols fields={COMMIT_TOTALS} />}>
+            <tr>
+              <TotalCells totals={t} fields={COMMIT_TOTALS} />
+            </tr>
+          </ScrollTable>
         )}
-      </section>
+      </Section>
 
-      <section aria-labelledby="uploads">
-        <h2 id="uploads">Uploads</h2>
-        <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
-          <table id="upload-list">
-            <caption>{p.uploads.length} uploads (sessions) of this commit</caption>
-            <thead>
-              <tr>
-                <th scope="col" class="num">Session</th>
-                <th scope="col">Name</th>
-                <th scope="col">Flags</th>
-                <th scope="col">State</th>
-                <th scope="col">Error</th>
-                <th scope="col" class="num">Warnings</th>
-                <th scope="col">CI</th>
-                <th scope="col">Uploaded</th>
+      <Section id="uploads" title="Uploads">
+        <ScrollTable
+          id="upload-list"
+          caption={`${p.uploads.length} uploads (sessions) of this commit`}
+          head={
+            <>
+              <Col num>Session</Col>
+              <Col>Name</Col>
+              <Col>Flags</Col>
+              <Col>State</Col>
+              <Col>Error</Col>
+              <Col num>Warnings</Col>
+              <Col>CI</Col>
+              <Col>Uploaded</Col>
+            </>
+          }
+        >
+          {p.uploads.map((u, i) => {
+            const v = view.uploads[i]!;
+            return (
+              <tr id={`upload-${u.uploadId}`} data-upload={u.uploadId}>
+                <RowHead num>{u.session}</RowHead>
+                <td>{u.name ?? <NoValue />}</td>
+                <td>{u.flags.length === 0 ? <NoValue /> : u.flags.map((f) => <span class="flag">{f}</span>)}</td>
+                <td>
+                  <StateBadge state={v.state} live />
+                </td>
+                <td data-upload-error>{v.error === null ? '' : `${v.error.code}: ${v.error.message}`}</td>
+                <td class="num">{v.warnings}</td>
+                <td>{linkable(u.ciUrl) ? <a href={u.ciUrl}>{u.job ?? u.build ?? 'CI run'}</a> : (u.job ?? u.build ?? '—')}</td>
+                <td>
+                  <Time at={u.createdAt} />
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {p.uploads.map((u, i) => {
-                const v = view.uploads[i]!;
-                return (
-                  <tr id={`upload-${u.uploadId}`} data-upload={u.uploadId}>
-                    <th scope="row" class="num">
-                      {u.session}
-                    </th>
-                    <td>{u.name ?? <span class="muted">—</span>}</td>
-                    <td>{u.flags.length === 0 ? <span class="muted">—</span> : u.flags.map((f) => <span class="flag">{f}</span>)}</td>
-                    <td>
-                      <span class={`state state-${v.state}`} data-upload-state>
-                        {v.state}
-                      </span>
-                    </td>
-                    <td data-upload-error>{v.error === null ? '' : `${v.error.code}: ${v.error.message}`}</td>
-                    <td class="num">{v.warnings}</td>
-                    <td>{u.ciUrl !== null && /^https?:\/\//.test(u.ciUrl) ? <a href={u.ciUrl}>{u.job ?? u.build ?? 'CI run'}</a> : (u.job ?? u.build ?? '—')}</td>
-                    <td>
-                      <time datetime={u.createdAt.toISOString()}>{timeText(u.createdAt)}</time>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      </section>
+            );
+          })}
+        </ScrollTable>
+      </Section>
 
-      <section aria-labelledby="files">
-        <h2 id="files">Files</h2>
+      <Section id="files" title="Files">
         {t === null ? (
           <p>The file tree appears once a report is saved.</p>
         ) : (
@@ -218,59 +187,47 @@ export function CommitPage(p: CommitPageProps) {
               </ol>
             </nav>
             <Treemap nodes={p.treemapNodes} href={nodeHref} label={`Treemap of ${p.folder || 'the root folder'}`} />
-            <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
-              <table id="file-tree">
-                <caption>
-                  {p.folder === '' ? 'The root folder' : p.folder}: {count(p.totalNodes)} entries
-                  {pages > 1 ? `, page ${p.page} of ${pages}` : ''}; sorted by {SORT_LABELS[p.sort].toLowerCase()}, {p.order === 'asc' ? 'ascending' : 'descending'}
-                </caption>
-                <thead>
-                  <tr>
-                    {(['name', 'coverage', 'misses', 'lines'] as const).map((s) => {
-                      const active = p.sort === s;
-                      const next: SortOrder = active ? (p.order === 'asc' ? 'desc' : 'asc') : defaultOrder(s);
-                      return (
-                        <th scope="col" class={s === 'name' ? undefined : 'num'} aria-sort={active ? (p.order === 'asc' ? 'ascending' : 'descending') : undefined}>
-                          <a href={treeUrl({ sort: s, order: next, page: 1 })} data-sort={s}>
-                            {SORT_LABELS[s]}
-                            {active ? (p.order === 'asc' ? ' ▲' : ' ▼') : ''}
-                          </a>
-                        </th>
-                      );
-                    })}
-                    <th scope="col" class="num">
-                      Hits
-                    </th>
-                    <th scope="col" class="num">
-                      Partials
-                    </th>
-                    <th scope="col" class="num">
-                      Files
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {p.nodes.map((n) => (
-                    <tr data-path={n.path} data-kind={n.kind}>
-                      <th scope="row">
-                        <a href={nodeHref(n)}>
-                          {n.name}
-                          {n.kind === 'folder' ? '/' : ''}
-                        </a>
-                      </th>
-                      <td class="num" data-coverage={n.coverage}>
-                        <Coverage value={n.coverage} />
-                      </td>
-                      <td class="num">{count(n.misses)}</td>
-                      <td class="num">{count(n.lines)}</td>
-                      <td class="num">{count(n.hits)}</td>
-                      <td class="num">{count(n.partials)}</td>
-                      <td class="num">{count(n.files)}</td>
-                    </tr>
+            <ScrollTable
+              id="file-tree"
+              caption={`${p.folder === '' ? 'The root folder' : p.folder}: ${count(p.totalNodes)} entries${pages > 1 ? `, page ${p.page} of ${pages}` : ''}; ${sortedBy(SORT_LABELS[p.sort], p.order)}`}
+              head={
+                <>
+                  {(['name', 'coverage', 'misses', 'lines'] as const).map((s) => (
+                    <SortCol
+                      sort={s}
+                      label={SORT_LABELS[s]}
+                      num={s !== 'name'}
+                      current={p.sort}
+                      order={p.order}
+                      defaultOrder={defaultOrder(s)}
+                      href={(order) => treeUrl({ sort: s, order, page: 1 })}
+                    />
                   ))}
-                </tbody>
-              </table>
-            </div>
+                  <Col num>Hits</Col>
+                  <Col num>Partials</Col>
+                  <Col num>Files</Col>
+                </>
+              }
+            >
+              {p.nodes.map((n) => (
+                <tr data-path={n.path} data-kind={n.kind}>
+                  <RowHead>
+                    <a href={nodeHref(n)}>
+                      {n.name}
+                      {n.kind === 'folder' ? '/' : ''}
+                    </a>
+                  </RowHead>
+                  <td class="num" data-coverage={n.coverage}>
+                    <Coverage value={n.coverage} />
+                  </td>
+                  <td class="num">{count(n.misses)}</td>
+                  <td class="num">{count(n.lines)}</td>
+                  <td class="num">{count(n.hits)}</td>
+                  <td class="num">{count(n.partials)}</td>
+                  <td class="num">{count(n.files)}</td>
+                </tr>
+              ))}
+            </ScrollTable>
             {pages > 1 && (
               <nav aria-label="File pages" class="pager">
                 {p.page > 1 && (
@@ -290,7 +247,7 @@ export function CommitPage(p: CommitPageProps) {
             )}
           </>
         )}
-      </section>
+      </Section>
     </Layout>
   );
 }

@@ -1,9 +1,14 @@
 import type { BaseSource, CommitComparison, FileComparison, PatchTotals } from '../../coverage/commit-comparison';
 import type { ComparisonGap } from '../../services/comparison';
-import { count, deltaClass, points, shortSha } from '../format';
+import { count, shortSha } from '../format';
 import { Coverage, Layout } from '../layout';
 import type { SortOrder } from '../tree';
 import { blobUrl, commitUrl, compareUrl, repoUrl, withQuery } from '../urls';
+import { CommitLink, Delta, NoValue, StateBadge, TotalCells, TotalCols, type TotalField } from '../components/cells';
+import { FlagSelect } from '../components/filter';
+import { PatchFacts } from '../components/patch-facts';
+import { Col, RowHead, ScrollTable, SortCol, sortedBy } from '../components/table';
+import { Section } from '../components/section';
 
 export const COMPARE_SORTS = ['path', 'change', 'base', 'head', 'delta', 'patch'] as const;
 export type CompareSort = (typeof COMPARE_SORTS)[number];
@@ -68,19 +73,29 @@ export function sortFiles(files: readonly FileComparison[], sort: CompareSort, o
   });
 }
 
+/** The totals both commits are shown with, and the change in each. */
+const COMPARE_TOTALS = ['coverage', 'lines', 'hits', 'misses', 'partials', 'files'] as const satisfies readonly TotalField[];
+
+/** The base commit, linked, and how it was chosen. */
+export function BaseCommit(props: { repo: string; comparison: CommitComparison }) {
+  const { baseSource } = props.comparison;
+  return (
+    <>
+      <CommitLink repo={props.repo} sha={props.comparison.base.sha} />
+      {baseSource !== undefined && <> ({BASE_SOURCE_TEXT[baseSource]})</>}
+    </>
+  );
+}
+
 function PatchText(props: { patch: PatchTotals | null }) {
   const { patch } = props;
-  if (patch === null) return <span class="muted">—</span>;
+  if (patch === null) return <NoValue />;
   if (patch.coverage === null) return <span class="muted">no coverable line</span>;
   return (
     <>
       <Coverage value={patch.coverage} /> <span class="muted">of {count(patch.lines)}</span>
     </>
   );
-}
-
-function Delta(props: { value: string | null }) {
-  return <span class={deltaClass(props.value)}>{points(props.value)}</span>;
 }
 
 export function ComparePage(p: ComparePageProps) {
@@ -114,17 +129,7 @@ export function ComparePage(p: ComparePageProps) {
       <form method="get" action={`${repoUrl(p.repo)}/compare`} class="filter">
         <input type="hidden" name="head" value={p.head} />
         <label for="base">Base</label> <input id="base" name="base" value={p.base ?? ''} size={12} placeholder="default" pattern="[0-9a-fA-F]{7,64}" />{' '}
-        <label for="flag">Flag</label>{' '}
-        <select id="flag" name="flag">
-          <option value="" selected={p.flag === undefined}>
-            all uploads
-          </option>
-          {p.flags.map((f) => (
-            <option value={f} selected={f === p.flag}>
-              {f}
-            </option>
-          ))}
-        </select>{' '}
+        <FlagSelect flags={p.flags} flag={p.flag} />{' '}
         <button type="submit">Compare</button>
       </form>
       {p.result.ok ? <Comparison {...p} comparison={p.result.comparison} self={self} /> : <Gap {...p} gap={p.result.gap} />}
@@ -144,13 +149,13 @@ function Gap(p: ComparePageProps & { gap: ComparisonGap }) {
     case 'no_report':
       return (
         <p id="compare-state" class="notice" data-state="no-report">
-          The {gap.side} commit <a href={commitUrl(p.repo, gap.sha)}><code>{shortSha(gap.sha)}</code></a> has no report{gap.side === 'base' ? '; choose another base above' : ' yet'}.
+          The {gap.side} commit <CommitLink repo={p.repo} sha={gap.sha} /> has no report{gap.side === 'base' ? '; choose another base above' : ' yet'}.
         </p>
       );
     case 'not_complete':
       return (
         <p id="commit-status" class="notice" role="status" data-state="not-complete" data-events={p.eventsUrl ?? undefined}>
-          The {gap.side} commit <a href={commitUrl(p.repo, gap.sha)}><code>{shortSha(gap.sha)}</code></a> is <span id="commit-state" class="state state-processing">processing</span>: its report is about to
+          The {gap.side} commit <CommitLink repo={p.repo} sha={gap.sha} /> is <StateBadge id="commit-state" state="processing" />: its report is about to
           change, so the comparison waits for it. This page reloads itself when it is complete; without JavaScript, reload it.
         </p>
       );
@@ -169,16 +174,11 @@ function Comparison(p: ComparePageProps & { comparison: CommitComparison; self: 
       <dl class="facts">
         <dt>Base</dt>
         <dd id="compare-base" data-sha={c.base.sha} data-source={c.baseSource}>
-          <a href={commitUrl(p.repo, c.base.sha)}>
-            <code>{shortSha(c.base.sha)}</code>
-          </a>
-          {c.baseSource !== undefined && <> ({BASE_SOURCE_TEXT[c.baseSource]})</>}
+          <BaseCommit repo={p.repo} comparison={c} />
         </dd>
         <dt>Head</dt>
         <dd>
-          <a href={commitUrl(p.repo, c.head.sha)}>
-            <code>{shortSha(c.head.sha)}</code>
-          </a>
+          <CommitLink repo={p.repo} sha={c.head.sha} />
         </dd>
         {c.flag !== undefined && (
           <>
@@ -187,126 +187,93 @@ function Comparison(p: ComparePageProps & { comparison: CommitComparison; self: 
           </>
         )}
       </dl>
-      <section aria-labelledby="compare-totals-heading">
-        <h2 id="compare-totals-heading">Totals</h2>
-        <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
-          <table id="compare-totals">
-            <caption>Coverage of both commits and the change</caption>
-            <thead>
-              <tr>
-                <th scope="col">Commit</th>
-                <th scope="col" class="num">Coverage</th>
-                <th scope="col" class="num">Lines</th>
-                <th scope="col" class="num">Hits</th>
-                <th scope="col" class="num">Misses</th>
-                <th scope="col" class="num">Partials</th>
-                <th scope="col" class="num">Files</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sides.map((s) => (
-                <tr data-side={s.label.toLowerCase()}>
-                  <th scope="row">
-                    {s.label} <code>{shortSha(s.sha)}</code>
-                  </th>
-                  <td class="num" data-total="coverage" data-value={s.t.coverage}>
-                    <Coverage value={s.t.coverage} />
-                  </td>
-                  <td class="num" data-total="lines">{count(s.t.lines)}</td>
-                  <td class="num" data-total="hits">{count(s.t.hits)}</td>
-                  <td class="num" data-total="misses">{count(s.t.misses)}</td>
-                  <td class="num" data-total="partials">{count(s.t.partials)}</td>
-                  <td class="num" data-total="files">{count(s.t.files)}</td>
-                </tr>
-              ))}
-              <tr data-side="delta">
-                <th scope="row">Change (points)</th>
+      <Section id="compare-totals-heading" title="Totals">
+        <ScrollTable
+          id="compare-totals"
+          caption="Coverage of both commits and the change"
+          head={
+            <>
+              <Col>Commit</Col>
+              <TotalCols fields={COMPARE_TOTALS} />
+            </>
+          }
+        >
+          {sides.map((s) => (
+            <tr data-side={s.label.toLowerCase()}>
+              <RowHead>
+                {s.label} <code>{shortSha(s.sha)}</code>
+              </RowHead>
+              <TotalCells totals={s.t} fields={COMPARE_TOTALS} />
+            </tr>
+          ))}
+          <tr data-side="delta">
+            <RowHead>Change (points)</RowHead>
+            {COMPARE_TOTALS.map((f) =>
+              f === 'coverage' ? (
                 <td class="num" id="compare-delta" data-value={c.coverageDelta}>
                   <Delta value={c.coverageDelta} />
                 </td>
-                <td class="num">{signed(c.head.totals.lines - c.base.totals.lines)}</td>
-                <td class="num">{signed(c.head.totals.hits - c.base.totals.hits)}</td>
-                <td class="num">{signed(c.head.totals.misses - c.base.totals.misses)}</td>
-                <td class="num">{signed(c.head.totals.partials - c.base.totals.partials)}</td>
-                <td class="num">{signed(c.head.totals.files - c.base.totals.files)}</td>
-              </tr>
-            </tbody>
-          </table>
-        </div>
-      </section>
-      <section aria-labelledby="patch-heading">
-        <h2 id="patch-heading">Patch coverage</h2>
+              ) : (
+                <td class="num">{signed(c.head.totals[f] - c.base.totals[f])}</td>
+              ),
+            )}
+          </tr>
+        </ScrollTable>
+      </Section>
+      <Section id="patch-heading" title="Patch coverage">
         {c.patch === null ? (
           <p id="compare-patch-none" class="notice" data-state="no-diff">
             No diff is stored for <code>{shortSha(c.head.sha)}</code>, so its patch is unknown: upload with <code>tributary upload --diff-base REF</code> or <code>PUT …/commits/{'{sha}'}/diff</code>.
           </p>
         ) : (
           <dl class="facts" id="compare-patch">
-            <dt>Coverage</dt>
-            <dd data-patch-total="coverage" data-value={c.patch.coverage ?? ''}>
-              {c.patch.coverage === null ? 'no coverable line in the patch' : <Coverage value={c.patch.coverage} />}
-            </dd>
-            <dt>Coverable lines</dt>
-            <dd>
-              <span data-patch-total="lines">{count(c.patch.lines)}</span>: <span data-patch-total="hits">{count(c.patch.hits)}</span> hit,{' '}
-              <span data-patch-total="misses">{count(c.patch.misses)}</span> missed, <span data-patch-total="partials">{count(c.patch.partials)}</span> partial
-            </dd>
+            <PatchFacts patch={c.patch} />
           </dl>
         )}
-      </section>
-      <section aria-labelledby="changed-files">
-        <h2 id="changed-files">Changed files</h2>
+      </Section>
+      <Section id="changed-files" title="Changed files">
         {rows.length === 0 ? (
           <p>No file's coverage or presence differs, and the diff touches none.</p>
         ) : (
-          <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
-            <table id="compare-files">
-              <caption>
-                {count(rows.length)} {rows.length === 1 ? 'file' : 'files'} added, removed or changed; sorted by {SORT_LABELS[p.sort].toLowerCase()}, {p.order === 'asc' ? 'ascending' : 'descending'}
-              </caption>
-              <thead>
-                <tr>
-                  {COMPARE_SORTS.map((s) => {
-                    const active = p.sort === s;
-                    const next: SortOrder = active ? (p.order === 'asc' ? 'desc' : 'asc') : defaultCompareOrder(s);
-                    return (
-                      <th scope="col" class={s === 'path' || s === 'change' ? undefined : 'num'} aria-sort={active ? (p.order === 'asc' ? 'ascending' : 'descending') : undefined}>
-                        <a href={`${p.self({ sort: s, order: next })}#changed-files`} data-sort={s}>
-                          {SORT_LABELS[s]}
-                          {active ? (p.order === 'asc' ? ' ▲' : ' ▼') : ''}
-                        </a>
-                      </th>
-                    );
-                  })}
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((f) => (
-                  <tr data-path={f.path} data-change={f.change}>
-                    <th scope="row">
-                      <a href={f.head === null ? blobUrl(p.repo, c.base.sha, f.basePath ?? f.path) : withQuery(blobUrl(p.repo, c.head.sha, f.path), { flag: c.flag })}>{f.path}</a>
-                      {f.basePath !== undefined && <span class="muted"> (was {f.basePath})</span>}
-                    </th>
-                    <td>{f.change}</td>
-                    <td class="num" data-value={f.base?.coverage ?? ''}>
-                      {f.base === null ? <span class="muted">—</span> : <Coverage value={f.base.coverage} />}
-                    </td>
-                    <td class="num" data-value={f.head?.coverage ?? ''}>
-                      {f.head === null ? <span class="muted">—</span> : <Coverage value={f.head.coverage} />}
-                    </td>
-                    <td class="num" data-value={f.coverageDelta ?? ''}>
-                      <Delta value={f.coverageDelta} />
-                    </td>
-                    <td class="num" data-value={f.patch?.coverage ?? ''} data-patch-lines={f.patch?.lines} data-patch-hits={f.patch?.hits}>
-                      <PatchText patch={f.patch} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ScrollTable
+            id="compare-files"
+            caption={`${count(rows.length)} ${rows.length === 1 ? 'file' : 'files'} added, removed or changed; ${sortedBy(SORT_LABELS[p.sort], p.order)}`}
+            head={COMPARE_SORTS.map((s) => (
+              <SortCol
+                sort={s}
+                label={SORT_LABELS[s]}
+                num={s !== 'path' && s !== 'change'}
+                current={p.sort}
+                order={p.order}
+                defaultOrder={defaultCompareOrder(s)}
+                href={(order) => `${p.self({ sort: s, order })}#changed-files`}
+              />
+            ))}
+          >
+            {rows.map((f) => (
+              <tr data-path={f.path} data-change={f.change}>
+                <RowHead>
+                  <a href={f.head === null ? blobUrl(p.repo, c.base.sha, f.basePath ?? f.path) : withQuery(blobUrl(p.repo, c.head.sha, f.path), { flag: c.flag })}>{f.path}</a>
+                  {f.basePath !== undefined && <span class="muted"> (was {f.basePath})</span>}
+                </RowHead>
+                <td>{f.change}</td>
+                <td class="num" data-value={f.base?.coverage ?? ''}>
+                  {f.base === null ? <NoValue /> : <Coverage value={f.base.coverage} />}
+                </td>
+                <td class="num" data-value={f.head?.coverage ?? ''}>
+                  {f.head === null ? <NoValue /> : <Coverage value={f.head.coverage} />}
+                </td>
+                <td class="num" data-value={f.coverageDelta ?? ''}>
+                  <Delta value={f.coverageDelta} />
+                </td>
+                <td class="num" data-value={f.patch?.coverage ?? ''} data-patch-lines={f.patch?.lines} data-patch-hits={f.patch?.hits}>
+                  <PatchText patch={f.patch} />
+                </td>
+              </tr>
+            ))}
+          </ScrollTable>
         )}
-      </section>
+      </Section>
     </>
   );
 }

@@ -1,9 +1,14 @@
 import type { PatchTotals } from '../../coverage/commit-comparison';
 import type { CoverageTotals } from '../../coverage/totals';
 import type { LineValue } from '../../coverage/types';
-import { count, ranges, shortSha } from '../format';
-import { Coverage, Layout } from '../layout';
+import { ranges, shortSha } from '../format';
+import { Layout } from '../layout';
 import { blobUrl, commitUrl, repoUrl, withQuery } from '../urls';
+import { TotalCells, TotalCols, type TotalField } from '../components/cells';
+import { FlagSelect } from '../components/filter';
+import { PatchFacts } from '../components/patch-facts';
+import { Col, RowHead, ScrollTable } from '../components/table';
+import { Section } from '../components/section';
 
 export interface FileLine {
   line: number;
@@ -38,6 +43,9 @@ export function describeValue(v: LineValue, kind: FileLine['kind']): string {
   return v === 0 ? 'missed' : `${v} hit${v === 1 ? '' : 's'}`;
 }
 
+/** A file's totals: its sessions and files are not its own figures. */
+const FILE_TOTALS = ['coverage', 'lines', 'hits', 'misses', 'partials', 'branches'] as const satisfies readonly TotalField[];
+
 export function FilePage(p: FilePageProps) {
   const base = blobUrl(p.repo, p.sha, p.path);
   const byLine = new Map(p.lines.map((l) => [l.line, l]));
@@ -60,17 +68,7 @@ export function FilePage(p: FilePageProps) {
     >
       <h1 class="filename">{p.path}</h1>
       <form method="get" action={base} class="filter">
-        <label for="flag">Flag</label>{' '}
-        <select id="flag" name="flag">
-          <option value="" selected={p.flag === undefined}>
-            all uploads
-          </option>
-          {p.flags.map((f) => (
-            <option value={f} selected={f === p.flag}>
-              {f}
-            </option>
-          ))}
-        </select>{' '}
+        <FlagSelect flags={p.flags} flag={p.flag} />{' '}
         <button type="submit">Show</button>
         {p.flag !== undefined && (
           <>
@@ -84,31 +82,11 @@ export function FilePage(p: FilePageProps) {
         <p id="file-empty">{p.flag === undefined ? 'This file has no coverage in this commit.' : `No upload flagged ${p.flag} covers this file.`}</p>
       ) : (
         <>
-          <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
-            <table id="file-totals">
-              <caption>Totals of {p.path}{p.flag === undefined ? '' : ` (flag ${p.flag})`}</caption>
-              <thead>
-                <tr>
-                  <th scope="col" class="num">Coverage</th>
-                  <th scope="col" class="num">Lines</th>
-                  <th scope="col" class="num">Hits</th>
-                  <th scope="col" class="num">Misses</th>
-                  <th scope="col" class="num">Partials</th>
-                  <th scope="col" class="num">Branches</th>
-                </tr>
-              </thead>
-              <tbody>
-                <tr>
-                  <td class="num" data-total="coverage"><Coverage value={p.totals.coverage} /></td>
-                  <td class="num" data-total="lines">{count(p.totals.lines)}</td>
-                  <td class="num" data-total="hits">{count(p.totals.hits)}</td>
-                  <td class="num" data-total="misses">{count(p.totals.misses)}</td>
-                  <td class="num" data-total="partials">{count(p.totals.partials)}</td>
-                  <td class="num" data-total="branches">{count(p.totals.branches)}</td>
-                </tr>
-              </tbody>
-            </table>
-          </div>
+          <ScrollTable id="file-totals" caption={`Totals of ${p.path}${p.flag === undefined ? '' : ` (flag ${p.flag})`}`} head={<TotalCols fields={FILE_TOTALS} />}>
+            <tr>
+              <TotalCells totals={p.totals} fields={FILE_TOTALS} />
+            </tr>
+          </ScrollTable>
           <dl class="facts">
             <dt>Missed lines</dt>
             <dd id="missed-ranges">{missed.length === 0 ? 'none' : ranges(missed)}</dd>
@@ -135,54 +113,49 @@ export function FilePage(p: FilePageProps) {
               </li>
             )}
           </ul>
-          <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
-            <table id="file-lines" class="lines">
-              <caption>{sourceLines === null ? 'Reported lines' : 'Source'} with their coverage</caption>
-              <thead>
-                <tr>
-                  {marked && (
-                    <th scope="col" class="patch-col">
-                      Patch
-                    </th>
-                  )}
-                  <th scope="col" class="num">Line</th>
-                  <th scope="col">Coverage</th>
-                  {sourceLines !== null && <th scope="col">Code</th>}
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((r) => (
-                  <tr
-                    id={`L${r.n}`}
-                    class={[r.cov === undefined ? '' : `line-${r.cov.kind}`, patchSet.has(r.n) ? 'patch-line' : ''].filter(Boolean).join(' ') || undefined}
-                    data-line={r.n}
-                    data-value={r.cov === undefined ? undefined : String(r.cov.value)}
-                    data-patch={patchSet.has(r.n) ? '' : undefined}
-                  >
-                    {marked && (
-                      <td class="patch-mark">
-                        {patchSet.has(r.n) && (
-                          <>
-                            <span aria-hidden="true">+</span>
-                            <span class="sr-only">patch line</span>
-                          </>
-                        )}
-                      </td>
+          <ScrollTable
+            id="file-lines"
+            class="lines"
+            caption={`${sourceLines === null ? 'Reported lines' : 'Source'} with their coverage`}
+            head={
+              <>
+                {marked && <Col class="patch-col">Patch</Col>}
+                <Col num>Line</Col>
+                <Col>Coverage</Col>
+                {sourceLines !== null && <Col>Code</Col>}
+              </>
+            }
+          >
+            {rows.map((r) => (
+              <tr
+                id={`L${r.n}`}
+                class={[r.cov === undefined ? '' : `line-${r.cov.kind}`, patchSet.has(r.n) ? 'patch-line' : ''].filter(Boolean).join(' ') || undefined}
+                data-line={r.n}
+                data-value={r.cov === undefined ? undefined : String(r.cov.value)}
+                data-patch={patchSet.has(r.n) ? '' : undefined}
+              >
+                {marked && (
+                  <td class="patch-mark">
+                    {patchSet.has(r.n) && (
+                      <>
+                        <span aria-hidden="true">+</span>
+                        <span class="sr-only">patch line</span>
+                      </>
                     )}
-                    <th scope="row" class="num">
-                      <a href={`#L${r.n}`}>{r.n}</a>
-                    </th>
-                    <td class="cov-cell">{r.cov === undefined ? (patchSet.has(r.n) ? 'not coverable' : '') : describeValue(r.cov.value, r.cov.kind)}</td>
-                    {sourceLines !== null && (
-                      <td class="code">
-                        <code>{r.text}</code>
-                      </td>
-                    )}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+                  </td>
+                )}
+                <RowHead num>
+                  <a href={`#L${r.n}`}>{r.n}</a>
+                </RowHead>
+                <td class="cov-cell">{r.cov === undefined ? (patchSet.has(r.n) ? 'not coverable' : '') : describeValue(r.cov.value, r.cov.kind)}</td>
+                {sourceLines !== null && (
+                  <td class="code">
+                    <code>{r.text}</code>
+                  </td>
+                )}
+              </tr>
+            ))}
+          </ScrollTable>
         </>
       )}
       <p>
@@ -197,21 +170,13 @@ function PatchSummary(props: { patch: FilePageProps['patch'] }) {
   const { patch } = props;
   if (patch === null) return <p id="file-patch-none" class="muted">No diff is stored for this commit, so its patch is unknown (upload with <code>--diff-base</code>).</p>;
   if (patch.lines.length === 0) return <p id="file-patch-none" class="muted">This commit's diff does not add or change lines of this file.</p>;
-  const t = patch.totals;
   return (
-    <section aria-labelledby="patch-heading">
-      <h2 id="patch-heading">Patch coverage</h2>
+    <Section id="patch-heading" title="Patch coverage">
       <dl class="facts" id="file-patch">
         <dt>Patch lines</dt>
         <dd id="patch-ranges">{ranges(patch.lines)}</dd>
-        <dt>Coverage</dt>
-        <dd data-patch-total="coverage">{t.coverage === null ? 'no coverable line' : <Coverage value={t.coverage} />}</dd>
-        <dt>Coverable</dt>
-        <dd>
-          <span data-patch-total="lines">{count(t.lines)}</span> lines: <span data-patch-total="hits">{count(t.hits)}</span> hit, <span data-patch-total="misses">{count(t.misses)}</span> missed,{' '}
-          <span data-patch-total="partials">{count(t.partials)}</span> partial
-        </dd>
+        <PatchFacts patch={patch.totals} />
       </dl>
-    </section>
+    </Section>
   );
 }

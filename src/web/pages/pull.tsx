@@ -1,10 +1,12 @@
 import type { CommitComparison } from '../../coverage/commit-comparison';
 import type { ComparisonGap } from '../../services/comparison';
-import { count, deltaClass, points, shortSha, timeText } from '../format';
+import { count, shortSha } from '../format';
 import { Coverage, Layout } from '../layout';
-import { commitUrl, compareUrl, pullUrl, repoUrl } from '../urls';
-import { BASE_SOURCE_TEXT } from './compare';
-import type { CommitListRow } from './repository';
+import { Delta } from '../components/cells';
+import { CommitList, type CommitListRow } from '../components/commit-list';
+import { compareUrl, pullUrl, repoUrl } from '../urls';
+import { BaseCommit } from './compare';
+import { Section } from '../components/section';
 
 export interface PullPageProps {
   repo: string;
@@ -29,64 +31,18 @@ export function PullPage(p: PullPageProps) {
         <p id="pull-empty">No commit has been uploaded with pull request #{p.number}.</p>
       ) : (
         <>
-          <section aria-labelledby="latest">
-            <h2 id="latest">
-              Latest head <code>{shortSha(p.latest.sha)}</code>
-            </h2>
+          <Section id="latest" title={<>Latest head <code>{shortSha(p.latest.sha)}</code></>}>
             <LatestSummary repo={p.repo} sha={p.latest.sha} result={p.latest.result} />
-          </section>
-          <section aria-labelledby="pull-commits-heading">
-            <h2 id="pull-commits-heading">Commits</h2>
-            <div class="scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways on narrow screens)">
-              <table id="pull-commits">
-                <caption>Commits uploaded with pull request #{p.number}, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Commit</th>
-                    <th scope="col">Branch</th>
-                    <th scope="col">First upload</th>
-                    <th scope="col">State</th>
-                    <th scope="col" class="num">Coverage</th>
-                    <th scope="col" class="num">Hits</th>
-                    <th scope="col" class="num">Misses</th>
-                    <th scope="col" class="num">Partials</th>
-                    <th scope="col" class="num">Uploads</th>
-                    <th scope="col">Compare</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {p.commits.map((c) => (
-                    <tr data-sha={c.sha}>
-                      <th scope="row">
-                        <a href={commitUrl(p.repo, c.sha)}>
-                          <code>{shortSha(c.sha)}</code>
-                        </a>
-                      </th>
-                      <td>{c.branch ?? <span class="muted">—</span>}</td>
-                      <td>
-                        <time datetime={c.createdAt.toISOString()}>{timeText(c.createdAt)}</time>
-                      </td>
-                      <td>
-                        <span class={`state state-${c.state}`}>{c.state}</span>
-                      </td>
-                      <td class="num">
-                        <Coverage value={c.totals?.coverage} />
-                      </td>
-                      <td class="num">{c.totals === null ? '—' : count(c.totals.hits)}</td>
-                      <td class="num">{c.totals === null ? '—' : count(c.totals.misses)}</td>
-                      <td class="num">{c.totals === null ? '—' : count(c.totals.partials)}</td>
-                      <td class="num">{count(c.uploads)}</td>
-                      <td>
-                        <a href={compareUrl(p.repo, { head: c.sha })}>
-                          with its base<span class="sr-only"> ({shortSha(c.sha)})</span>
-                        </a>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          </section>
+          </Section>
+          <Section id="pull-commits-heading" title="Commits">
+            <CommitList
+              id="pull-commits"
+              caption={`Commits uploaded with pull request #${p.number}, newest first`}
+              repo={p.repo}
+              commits={p.commits}
+              columns={['commit', 'branch', 'firstUpload', 'state', 'coverage', 'hits', 'misses', 'partials', 'uploads', 'compare']}
+            />
+          </Section>
         </>
       )}
     </Layout>
@@ -119,14 +75,11 @@ function LatestSummary(props: { repo: string; sha: string; result: NonNullable<P
       <dl class="facts" id="pull-summary">
         <dt>Base</dt>
         <dd>
-          <a href={commitUrl(props.repo, c.base.sha)}>
-            <code>{shortSha(c.base.sha)}</code>
-          </a>
-          {c.baseSource !== undefined && <> ({BASE_SOURCE_TEXT[c.baseSource]})</>}
+          <BaseCommit repo={props.repo} comparison={c} />
         </dd>
         <dt>Coverage</dt>
         <dd data-summary="coverage">
-          <Coverage value={c.base.totals.coverage} /> → <Coverage value={c.head.totals.coverage} /> (<span class={deltaClass(c.coverageDelta)} data-summary="delta">{points(c.coverageDelta)}</span> points)
+          <Coverage value={c.base.totals.coverage} /> → <Coverage value={c.head.totals.coverage} /> (<Delta value={c.coverageDelta} data-summary="delta" /> points)
         </dd>
         <dt>Patch</dt>
         <dd data-summary="patch">
