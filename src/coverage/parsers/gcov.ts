@@ -60,7 +60,6 @@ interface LineRecord {
 class GcovParser implements PushParser, LineHandler {
   private readonly splitter: LineSplitter;
   private readonly warnings: ParseWarnings;
-  private ended = false;
   private files = 0;
 
   // State of the current source file.
@@ -89,14 +88,11 @@ class GcovParser implements PushParser, LineHandler {
   }
 
   write(chunk: Uint8Array): void {
-    if (this.ended) throw new Error('gcov parser: write() after end()');
     this.splitter.push(chunk);
   }
 
   end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.splitter.finish();
+    if (!this.splitter.finish()) return;
     if (this.files === 0) throw this.error('report_empty', 'no 0:Source: line found', undefined);
     this.flushFile();
   }
@@ -271,15 +267,7 @@ class GcovParser implements PushParser, LineHandler {
   }
 
   private error(code: ParseErrorCode, reason: string, column: number | undefined, limit?: string): ReportParseError {
-    return new ReportParseError({
-      code,
-      file: this.ctx.fileName,
-      format: FORMAT,
-      line: this.splitter.lineNumber > 0 ? this.splitter.lineNumber : undefined,
-      column,
-      reason,
-      limit,
-    });
+    return this.splitter.errorAt(code, reason, column, limit);
   }
 }
 

@@ -95,7 +95,6 @@ class GoParser implements PushParser, LineHandler {
   private rOrder = new Uint32Array(256);
   /** Per-line entries that expanding all blocks will produce; bounded, see `addBlock`. */
   private expandedLines = 0;
-  private ended = false;
 
   constructor(
     private readonly sink: CoverageSink,
@@ -112,14 +111,11 @@ class GoParser implements PushParser, LineHandler {
   private readonly clampFrom: number;
 
   write(chunk: Uint8Array): void {
-    if (this.ended) throw new Error('go parser: write() after end()');
     this.splitter.push(chunk);
   }
 
   end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.splitter.finish();
+    if (!this.splitter.finish()) return;
     if (this.files.size === 0) throw this.error('report_empty', 'no coverage blocks found', undefined);
     for (const blocks of this.files.values()) this.emitFile(blocks);
   }
@@ -379,15 +375,7 @@ class GoParser implements PushParser, LineHandler {
   }
 
   private error(code: ParseErrorCode, reason: string, column: number | undefined, limit?: string): ReportParseError {
-    return new ReportParseError({
-      code,
-      file: this.fileName,
-      format: FORMAT,
-      line: this.splitter.lineNumber > 0 ? this.splitter.lineNumber : undefined,
-      column,
-      reason,
-      limit,
-    });
+    return this.splitter.errorAt(code, reason, column, limit);
   }
 }
 

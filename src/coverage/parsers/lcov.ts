@@ -89,7 +89,6 @@ class LcovParser implements PushParser, LineHandler {
   private isCpp = false;
   private isTs = false;
   private records = 0;
-  private ended = false;
 
   // DA values of the open record, kept until its end because BRDA of a line overrides DA.
   private daLines = new Int32Array(1024);
@@ -139,14 +138,11 @@ class LcovParser implements PushParser, LineHandler {
   }
 
   write(chunk: Uint8Array): void {
-    if (this.ended) throw new Error('lcov parser: write() after end()');
     this.splitter.push(chunk);
   }
 
   end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.splitter.finish();
+    if (!this.splitter.finish()) return;
     if (this.inRecord) this.closeRecord();
     if (this.records === 0) {
       throw this.error('report_empty', 'no SF record found', undefined);
@@ -655,15 +651,7 @@ class LcovParser implements PushParser, LineHandler {
   }
 
   private error(code: ParseErrorCode, reason: string, column: number | undefined, limit?: string): ReportParseError {
-    return new ReportParseError({
-      code,
-      file: this.fileName,
-      format: FORMAT,
-      line: this.splitter.lineNumber > 0 ? this.splitter.lineNumber : undefined,
-      column,
-      reason,
-      limit,
-    });
+    return this.splitter.errorAt(code, reason, column, limit);
   }
 }
 

@@ -1,4 +1,4 @@
-import { ReportParseError } from '../errors';
+import { ReportParseError, type ParseErrorCode } from '../errors';
 import { resized } from '../columns';
 
 /**
@@ -42,6 +42,7 @@ export class LineSplitter {
   private carryLength = 0;
   private atStart = true;
   private readonly maxLineBytes: number;
+  private finished = false;
 
   constructor(
     private readonly handler: LineHandler,
@@ -51,6 +52,7 @@ export class LineSplitter {
   }
 
   push(input: Uint8Array): void {
+    if (this.finished) throw new Error(`${this.options.format} parser: write() after end()`);
     // Every chunk as a Buffer (files and blobs arrive as Buffers already; a plain Uint8Array gets
     // a Buffer view, no copy): Buffer#indexOf is the fastest newline search here, and a handler
     // that meets both kinds of array is deoptimised (wrong map) and recompiled polymorphic.
@@ -92,14 +94,31 @@ export class LineSplitter {
   }
 
   /** Hands over the last line when the input does not end with a newline. */
-  finish(): void {
-    if (this.carryLength === 0) return;
+  /** Hands over the last line; false when the input was finished already (a parser's end() is idempotent). */
+  finish(): boolean {
+    if (this.finished) return false;
+    this.finished = true;
+    if (this.carryLength === 0) return true;
     this.lineNumber++;
     let end = this.carryLength;
     if (this.carry[end - 1] === CR) end--;
     if (end > this.maxLineBytes) this.tooLong();
     this.carryLength = 0;
     this.handler.line(this.carry, 0, end);
+    return true;
+  }
+
+  /** A parse error at the line being handed over (none before the first line). */
+  errorAt(code: ParseErrorCode, reason: string, column: number | undefined, limit?: string): ReportParseError {
+    return new ReportParseError({
+      code,
+      file: this.options.fileName,
+      format: this.options.format,
+      line: this.lineNumber > 0 ? this.lineNumber : undefined,
+      column,
+      reason,
+      limit,
+    });
   }
 
   private appendCarry(chunk: Uint8Array, start: number, end: number): void {
@@ -147,14 +166,7 @@ export class LineSplitter {
   }
 
   private tooLong(): never {
-    throw new ReportParseError({
-      code: 'limit_exceeded',
-      file: this.options.fileName,
-      format: this.options.format,
-      line: this.lineNumber,
-      limit: 'maxLineBytes',
-      reason: `line longer than ${this.maxLineBytes} bytes`,
-    });
+    throw this.errorAt('limit_exceeded', `line longer than ${this.maxLineBytes} bytes`, undefined, 'maxLineBytes');
   }
 }
 
