@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { ConfigError, CONFIG_ENV_VARS, loadConfig } from '../../src/config';
+import { ConfigError, loadConfig } from '../../src/config';
+import { CONFIG_ENV_VARS } from '../../src/config-schema';
 
 describe('storage configuration', () => {
   test('defaults: PGlite in <data>/db and the folder blob store', () => {

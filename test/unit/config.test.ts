@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { ConfigError, CONFIG_ENV_VARS, loadConfig, loadParseLimits } from '../../src/config';
+import { ConfigError, loadConfig, loadParseLimits } from '../../src/config';
+import { CONFIG_ENV_VARS } from '../../src/config-schema';
 import { parseDuration } from '../../src/duration';
 
 describe('config', () => {

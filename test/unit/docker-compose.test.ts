@@ -10,7 +10,8 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../../src/temporal/dev-server';
 import { z } from 'zod';
-import { CONFIG_ENV_VARS, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
+import { CONFIG_ENV_VARS } from '../../src/config-schema';
 import { cliSearchAttributeSpecs, SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 
 const root = path.resolve(__dirname, '../..');
