@@ -1,41 +1,34 @@
 import type { Client } from '@temporalio/client';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import { ReportTotalsSchema } from '../activities/contracts';
-import { commitSnapshot, commitState, commitView, experimentOutcome, isSettled, uploadView, type CommitTotals } from '../api/commit-view';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { commitSnapshot, commitView, isSettled, uploadView } from '../api/commit-view';
 import { pollUntil } from '../api/long-poll';
 import { queueView } from '../api/routes/queue';
 import { filePatchTotals } from '../coverage/commit-compare';
 import { filterSessions } from '../coverage/merge';
-import type { CoverageReport } from '../coverage/report';
-import { ReportParseError } from '../coverage/errors';
-import { readFileTotals, readReport } from '../coverage/report-format';
 import { fileTotals } from '../coverage/totals';
 import { classifyValue } from '../coverage/values';
 import { loadPatchLines, resolveComparison } from '../services/comparison';
-import type { CommitListItem } from '../storage/commit-lists';
 import type { Store } from '../storage/store';
-import { keys, type BlobStore } from '../storage/blob-store';
-import { UploadMode } from '../temporal/search-attributes';
+import { type BlobStore } from '../storage/blob-store';
 import { commitWorkflowId } from '../workflows/commit-contracts';
-import { COMMIT_SHA_ANY_CASE, REPO_OWNER, SLUG_SEGMENT, MAX_SLUG_LENGTH } from '../vocabulary';
 import type { Config } from '../config';
 import { operatorPageAccess, repositoryPageAccess, visibleTo } from './access';
 import { warmUpPages } from './warm-up';
 import { registerAssets } from './assets';
 import { html } from './layout';
 import { CommitPage, defaultOrder } from './pages/commit';
-import { ComparePage, COMPARE_SORTS, defaultCompareOrder } from './pages/compare';
+import { ComparePage, defaultCompareOrder } from './pages/compare';
 import { PullPage } from './pages/pull';
 import { FilePage, type FileLine } from './pages/file';
 import { HomePage, type HomeRow } from './pages/home';
 import { NotFoundPage } from './pages/not-found';
 import { QueuePage } from './pages/queue';
 import { RepositoryPage } from './pages/repository';
-import type { CommitListRow } from './components/commit-list';
 import { noSources, type SourceReader } from './sources';
-import { fileEntries, folderChildren, sortNodes, SORT_ORDERS, SummaryCache, TREE_SORTS, type FileEntry } from './tree';
+import { folderChildren, sortNodes, SummaryCache, type FileEntry } from './tree';
 import { commitUrl, compareUrl, workflowUiUrl } from './urls';
+import { BadRequest, BlobParams, CommitParams, CommitQuery, CompareQuery, FileQuery, parse, PullParams, RepoParams, RepositoryQuery } from './page-params';
+import { listRows, loadFileEntries, loadReport, totalsOf } from './page-data';
 
 /**
  * The web pages, server-rendered (preact to a string) from the same views as the API: home,
@@ -59,57 +52,8 @@ const COMMITS_PER_PAGE = 50;
 const CHART_POINTS = 200;
 const SPARK_POINTS = 30;
 
-const owner = z.string().regex(REPO_OWNER);
-const name = z.string().regex(SLUG_SEGMENT);
-const RepoParams = z.object({ owner, repo: name }).refine((p) => `${p.owner}/${p.repo}`.length <= MAX_SLUG_LENGTH);
-const CommitParams = z
-  .object({ owner, repo: name, sha: z.string().regex(COMMIT_SHA_ANY_CASE).transform((s) => s.toLowerCase()) })
-  .refine((p) => `${p.owner}/${p.repo}`.length <= MAX_SLUG_LENGTH);
-const BlobParams = z.object({ '*': z.string().min(1).max(4096) });
-
-const RepositoryQuery = z.object({
-  branch: z.string().max(1000).optional().transform((b) => (b === '' ? undefined : b)),
-  before: z
-    .string()
-    .regex(/^\d{1,15}\.[0-9a-f]{7,64}$/, 'expected the "Older commits" link as given')
-    .optional(),
-});
-const CommitQuery = z.object({
-  path: z.string().max(4096).default('').transform((p) => p.replace(/^\/+|\/+$/g, '')),
-  sort: z.enum(TREE_SORTS).default('name'),
-  order: z.enum(SORT_ORDERS).optional(),
-  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
-});
-const optionalFlag = z.string().max(1000).optional().transform((f) => (f === '' ? undefined : f));
-const FileQuery = z.object({ flag: optionalFlag });
-const ShaParam = z.string().regex(COMMIT_SHA_ANY_CASE, 'expected a commit sha (hex)').transform((s) => s.toLowerCase());
-const CompareQuery = z.object({
-  head: ShaParam,
-  base: z
-    .string()
-    .optional()
-    .transform((b) => (b === '' || b === undefined ? undefined : b))
-    .pipe(ShaParam.optional()),
-  flag: optionalFlag,
-  sort: z.enum(COMPARE_SORTS).default('path'),
-  order: z.enum(SORT_ORDERS).optional(),
-});
-const PullParams = z.object({ number: z.coerce.number().int().min(0).max(2_147_483_647) });
 /** Commits listed on a pull request's page; a pull request with more shows its newest. */
 const PULL_COMMITS = 200;
-
-class BadRequest extends Error {}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new BadRequest(`${what}: ${r.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ')}`);
-  return r.data;
-}
-
-const totalsOf = (raw: unknown): CommitTotals | null => {
-  const r = ReportTotalsSchema.safeParse(raw);
-  return r.success ? r.data : null;
-};
 
 export async function webPages(app: FastifyInstance, deps: WebDeps): Promise<void> {
   const { store, blobs, client, config } = deps;
@@ -357,77 +301,4 @@ export async function webPages(app: FastifyInstance, deps: WebDeps): Promise<voi
       html(<FilePage repo={repo} sha={sha} path={path} flags={flags} flag={q.flag} totals={file === undefined ? null : fileTotals(file)} lines={lines} source={source} patch={patch} />),
     );
   });
-}
-
-/** The pages' commit list rows: state and outcome derived as the commit API derives them, the mode from visibility. */
-async function listRows(client: Client, slug: string, items: CommitListItem[]): Promise<CommitListRow[]> {
-  const modes = await latestModes(client, slug, items.map((c) => c.sha));
-  return items.map((c) => {
-    const mode = modes.get(c.sha) ?? null;
-    return {
-      sha: c.sha,
-      branch: c.branch,
-      pullRequest: c.pullRequest,
-      createdAt: c.createdAt,
-      state: commitState({ uploads: c.uploads, reportSaved: c.totals !== null, mode, verdictBatches: c.experiments.map((e) => e.batch) }),
-      totals: totalsOf(c.totals),
-      mode,
-      experimentOutcome: experimentOutcome(c.experiments.map((e) => e.outcome)),
-      uploads: c.uploads.length,
-    };
-  });
-}
-
-async function loadReport(blobs: BlobStore, key: string): Promise<CoverageReport> {
-  const bytes = await blobs.get(key);
-  if (bytes === null) throw new Error(`commit report blob ${key} is missing`);
-  return readReport(bytes);
-}
-
-/**
- * A report's files with their totals, for the tree: from the per-file totals the finisher stores
- * with each commit report (a record per file, so a first view costs what the file count costs),
- * else from the report decoded whole, as before them: reports saved earlier have none, and
- * unreadable ones are not worth a failed page when the report itself gives the same numbers.
- */
-async function loadFileEntries(blobs: BlobStore, key: string, log: FastifyBaseLogger): Promise<FileEntry[]> {
-  const totalsKey = keys.reportTotals(key);
-  const stored = await blobs.get(totalsKey);
-  if (stored !== null) {
-    try {
-      return readFileTotals(stored, { name: totalsKey });
-    } catch (err) {
-      if (!(err instanceof ReportParseError)) throw err;
-      log.warn({ err, key: totalsKey }, 'per-file totals unreadable: reading the whole report instead');
-    }
-  }
-  return fileEntries(await loadReport(blobs, key));
-}
-
-/**
- * The latest mode of each commit's workflow, from Temporal's visibility in one query (the commit
- * page asks the workflow itself, as the API does). Unknown when Temporal cannot be reached: the
- * list still renders.
- */
-async function latestModes(client: Client, repo: string, shas: string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  if (shas.length === 0) return out;
-  const started = new Map<string, number>();
-  // Slugs and shas are restricted to letters, digits and . _ - /: nothing to escape in the query.
-  const query = `RepoSlug = "${repo}" AND CommitSha IN (${shas.map((s) => `"${s}"`).join(', ')})`;
-  try {
-    for await (const wf of client.workflow.list({ query })) {
-      const sha = shas.find((s) => wf.workflowId === commitWorkflowId(repo, s));
-      const mode = wf.typedSearchAttributes.get(UploadMode);
-      if (sha === undefined || mode === undefined) continue;
-      const at = wf.startTime.getTime();
-      if ((started.get(sha) ?? -1) < at) {
-        started.set(sha, at);
-        out.set(sha, mode);
-      }
-    }
-  } catch {
-    return out;
-  }
-  return out;
 }
