@@ -10,6 +10,8 @@
  *    latency per upload.
  * 3. Registration throughput: --uploads tiny LCOV uploads to one commit from --senders concurrent
  *    senders, each with an Idempotency-Key; accepted uploads a second, then until all are merged.
+ *    Next to each, the CPU time per upload of this process, the dev server and the database's
+ *    PostgreSQL backends (bench/support/cpu.ts): steadier than the wall clock on shared cores.
  *    The database is checked afterwards: one row per upload, sessions dense and as answered.
  *
  * Run: npx tsx bench/latency-throughput.bench.ts [--isolated 20] [--rate 10] [--seconds 30]
@@ -17,6 +19,7 @@
  * Every loop is bounded in count and in time (--deadline seconds per phase).
  */
 import { openEmbeddedStack } from './support/embedded-stack';
+import { cpuSnapshot, cpuSpent, perUpload } from './support/cpu';
 import { loadavg } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -129,6 +132,9 @@ async function main(): Promise<void> {
       report(`sustained ${RATE} uploads/s for ${SECONDS} s over ${COMMITS} commits: sent to merged p50 / p95 / max`, `${percentile(latencies, 50)} / ${percentile(latencies, 95)} / ${latencies.at(-1)} ms (load ${load()})`);
     }
 
+    const backendPids = async () =>
+      (await p.db.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`).catch(() => [])).map((r) => Number(r.pid));
+
     // 3. Registration throughput, one commit.
     if (UPLOADS > 0) {
       const deadline = Date.now() + DEADLINE_MS;
@@ -136,6 +142,7 @@ async function main(): Promise<void> {
       const tiny = (i: number) => Buffer.from(`SF:src/m${i % 50}.ts\nDA:${(i % 40) + 1},1\nDA:${(i % 40) + 2},0\nend_of_record\n`);
       const answered = new Map<string, number>();
       let next = 0;
+      const cpu0 = cpuSnapshot(await backendPids());
       const t0 = Date.now();
       await Promise.all(
         Array.from({ length: SENDERS }, async () => {
@@ -148,7 +155,9 @@ async function main(): Promise<void> {
         }),
       );
       const sentMs = Date.now() - t0;
+      const cpuSent = cpuSnapshot(await backendPids());
       report(`${UPLOADS} uploads to one commit, ${SENDERS} concurrent senders: accepted`, `${((UPLOADS * 1000) / sentMs).toFixed(0)} uploads/s (${(sentMs / 1000).toFixed(1)} s, load ${load()})`);
+      report(`${UPLOADS} uploads to one commit: CPU while sending`, perUpload(cpuSpent(cpu0, cpuSent), UPLOADS));
       for (;;) {
         const [row] = await p.db.query<{ merged: string | number; total: string | number }>(
           `SELECT count(*) FILTER (WHERE u.state = 'merged') AS merged, count(*) AS total FROM uploads u JOIN commits c ON c.id = u.commit_id WHERE c.sha = $1`,
@@ -159,7 +168,9 @@ async function main(): Promise<void> {
         await sleep(200);
       }
       const mergedMs = Date.now() - t0;
+      const cpuMerged = cpuSnapshot(await backendPids());
       report(`${UPLOADS} uploads to one commit: first sent to all merged`, `${(mergedMs / 1000).toFixed(1)} s (${((UPLOADS * 1000) / mergedMs).toFixed(0)} uploads/s, load ${load()})`);
+      report(`${UPLOADS} uploads to one commit: CPU from first sent to all merged`, perUpload(cpuSpent(cpu0, cpuMerged), UPLOADS));
       const stored = await p.store.listUploads(repo, sha);
       const problems = stored.flatMap((r, i) => [
         ...(r.session === i ? [] : [`${r.uploadId}: session ${r.session} at position ${i}`]),
