@@ -23,6 +23,7 @@ import { VerificationStore, type ListVerificationsInput, type RecordVerification
 // What callers of the store use besides it, so they need not know its modules.
 export { ConflictError, IdempotencyConflictError, NotFoundError, SupersededRunError } from './errors';
 export type { SaveBatchOutcome } from './reports';
+export type { CommitStartFacts } from './commits';
 export type { CommitDiffRow, SaveCommitDiffInput } from './diffs';
 export type { CarryforwardAncestor, RecordCarryforwardOutcome } from './carryforward';
 export { CommitMetadataSchema, RepoSettingsSchema, type CommitMetadata, type UploadRow } from './rows';
