@@ -15,7 +15,7 @@
  *    The database is checked afterwards: one row per upload, sessions dense and as answered.
  *
  * Run: npx tsx bench/latency-throughput.bench.ts [--isolated 20] [--rate 10] [--seconds 30]
- *      [--commits 10] [--uploads 10000] [--senders 16] [--deadline 300]
+ *      [--commits 10] [--uploads 10000] [--senders 16] [--deadline 300] [--chunk 1]
  * Every loop is bounded in count and in time (--deadline seconds per phase).
  */
 import { openEmbeddedStack } from './support/embedded-stack';
@@ -39,6 +39,8 @@ const COMMITS = arg('commits', 10);
 const UPLOADS = arg('uploads', 10_000);
 const SENDERS = arg('senders', 16);
 const DEADLINE_MS = arg('deadline', 300) * 1000;
+/** TRIBUTARY_PROCESS_CHUNK: uploads one processor activity takes at most (1: one activity per upload). */
+const CHUNK = arg('chunk', 1);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,7 +54,7 @@ const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 async function main(): Promise<void> {
   // Production batching and worker settings; only the idle close is shortened, so finished
   // commits do not keep workflows open for an hour.
-  const stack = await openEmbeddedStack({ env: { TRIBUTARY_DEBOUNCE: '0', TRIBUTARY_MAX_DEBOUNCE: '1m', TRIBUTARY_IDLE_TIMEOUT: '10s', TRIBUTARY_MAX_PARALLEL: '16' }, rateLimitPerMinute: 10_000_000 });
+  const stack = await openEmbeddedStack({ env: { TRIBUTARY_DEBOUNCE: '0', TRIBUTARY_MAX_DEBOUNCE: '1m', TRIBUTARY_IDLE_TIMEOUT: '10s', TRIBUTARY_MAX_PARALLEL: '16', TRIBUTARY_PROCESS_CHUNK: String(CHUNK) }, rateLimitPerMinute: 10_000_000 });
   const { p, base, adminToken } = stack;
   const lcov = await readFile(path.join(CORPUS, 'negotiator-nyc/lcov.info'));
   const rows: [string, string][] = [];

@@ -5,7 +5,7 @@ import { durationMs, parseDuration } from './duration';
 import { parseRolloutSpec, type Rollout } from './flags/rollout';
 import { resolveTemporalConnection, TEMPORAL_ADDRESS_PATTERN, type TemporalConnectionSettings } from './temporal/profile';
 
-import { MAX_BATCH_UPLOADS, RepoSlugSchema, UPLOAD_MODES, type UploadMode } from './vocabulary';
+import { MAX_BATCH_UPLOADS, MAX_PROCESS_CHUNK, RepoSlugSchema, UPLOAD_MODES, type UploadMode } from './vocabulary';
 
 
 const booleanFromEnv = z
@@ -111,6 +111,9 @@ export const ConfigSchema = z
     TRIBUTARY_MAX_DEBOUNCE: durationMs.default(60_000),
     TRIBUTARY_IDLE_TIMEOUT: durationMs.default(3_600_000),
     TRIBUTARY_MAX_PARALLEL: z.coerce.number().int().min(1).max(1000).default(16),
+    // 1: one processor activity per upload. More: a large batch's uploads go to processors in
+    // chunks, each chunk's uploads parsed one after the other in one activity.
+    TRIBUTARY_PROCESS_CHUNK: z.coerce.number().int().min(1).max(MAX_PROCESS_CHUNK).default(1),
     TRIBUTARY_DEFAULT_BRANCH: z.string().min(1).max(1000).default('main'),
     TRIBUTARY_MAX_BATCH: z.coerce.number().int().min(1).max(MAX_BATCH_UPLOADS).default(500),
     TRIBUTARY_SHADOW_TIMEOUT: durationMs.default(600_000),
@@ -248,6 +251,8 @@ export interface Config {
     maxDebounceMs: number;
     idleTimeoutMs: number;
     maxParallel: number;
+    /** Uploads one processor activity takes at most in parallel mode (1: one activity per upload). */
+    processChunk: number;
     maxBatch: number;
     shadowTimeoutMs: number;
     /** The default branch of repositories that do not name theirs (commit priority). */
@@ -411,6 +416,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxDebounceMs: c.TRIBUTARY_MAX_DEBOUNCE,
       idleTimeoutMs: c.TRIBUTARY_IDLE_TIMEOUT,
       maxParallel: c.TRIBUTARY_MAX_PARALLEL,
+      processChunk: c.TRIBUTARY_PROCESS_CHUNK,
       maxBatch: c.TRIBUTARY_MAX_BATCH,
       shadowTimeoutMs: c.TRIBUTARY_SHADOW_TIMEOUT,
       defaultBranch: c.TRIBUTARY_DEFAULT_BRANCH,

@@ -426,6 +426,7 @@ async function signalWithStart(
       maxDebounceMs: pipeline.maxDebounceMs,
       idleTimeoutMs: pipeline.idleTimeoutMs,
       maxParallel: pipeline.maxParallel,
+      processChunk: pipeline.processChunk,
       maxBatch: pipeline.maxBatch,
       shadowTimeoutMs: pipeline.shadowTimeoutMs,
     },
