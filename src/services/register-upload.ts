@@ -4,7 +4,7 @@ import { encodeStoredFixes, type StoredFixes } from '../codecov/fixes';
 import type { Config } from '../config';
 import type { BlobStore } from '../storage/blob-store';
 import { keys } from '../storage/blob-store';
-import { digestsConflict, IdempotencyConflictError, NotFoundError, type CommitMetadata, type CommitStartFacts, type RegisteredUpload as StoredUpload, type Store, type UploadRow } from '../storage/store';
+import { digestsConflict, IdempotencyConflictError, NotFoundError, type CommitMetadata, type CommitStartFacts, type RegisteredUploadWithStart as StoredUpload, type Store, type UploadRow } from '../storage/store';
 import { CommitShaSchema, RepoSlugSchema, type IdempotencyScope } from '../vocabulary';
 import { commitWorkflowId, uploadSignal, type CommitWorkflowInput } from '../workflows/commit-contracts';
 import { commitWorkflow } from '../workflows/commit-workflow';
@@ -264,7 +264,7 @@ async function storeNew(deps: RegistrationDeps, p: Prepared, blobs: WrittenBlobs
   const { req } = p;
   let registered: StoredUpload;
   try {
-    registered = await deps.store.registerUpload({
+    registered = await deps.store.registerUploadWithStart({
       repo: p.repo,
       sha: p.sha,
       uploadId: blobs.uploadId,

@@ -64,10 +64,11 @@ export interface RegisteredUpload {
   session: number;
   /** false: an earlier registration with the same upload id or idempotency key was returned. */
   created: boolean;
-  /**
-   * The commit's start facts as the registering statement left them (its metadata included), for
-   * the workflow start; only on a new registration.
-   */
+}
+
+/** A registration with what a workflow start needs, as its statement read it. */
+export interface RegisteredUploadWithStart extends RegisteredUpload {
+  /** The repository's settings and the commit's metadata after the statement; only on a new registration. */
   start?: CommitStartFacts;
 }
 
@@ -90,6 +91,12 @@ export class UploadStore {
    * nothing.
    */
   async registerUpload(raw: RegisterUploadInput): Promise<RegisteredUpload> {
+    const { uploadId, session, created } = await this.registerUploadWithStart(raw);
+    return { uploadId, session, created };
+  }
+
+  /** registerUpload, also answering the workflow start's facts from the same statement (registration's one round trip). */
+  async registerUploadWithStart(raw: RegisterUploadInput): Promise<RegisteredUploadWithStart> {
     const input = RegisterUploadInput.parse(raw);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -219,7 +226,7 @@ const REGISTER_SQL = `
 
 type RegisteredRecord = { session: number; settings: unknown } & Pick<CommitRecord, 'branch' | 'parent_sha' | 'pull_request' | 'ci_service' | 'build' | 'job' | 'ci_url'>;
 
-async function registerOnce(q: Queryable, input: z.output<typeof RegisterUploadInput>): Promise<RegisteredUpload> {
+async function registerOnce(q: Queryable, input: z.output<typeof RegisterUploadInput>): Promise<RegisteredUploadWithStart> {
   const key = input.idempotencyKey;
   const scope = key === undefined ? null : (input.idempotencyScope ?? 'raw');
   const commit = input.commit ?? {};
