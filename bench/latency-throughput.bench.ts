@@ -15,7 +15,7 @@
  *    The database is checked afterwards: one row per upload, sessions dense and as answered.
  *
  * Run: npx tsx bench/latency-throughput.bench.ts [--isolated 20] [--rate 10] [--seconds 30]
- *      [--commits 10] [--uploads 10000] [--senders 16] [--deadline 300] [--chunk 1] [--worker-process]
+ *      [--commits 10] [--uploads 10000] [--senders 16] [--deadline 300] [--chunk 1] [--batch 500] [--worker-process]
  * Every loop is bounded in count and in time (--deadline seconds per phase).
  */
 import { openEmbeddedStack } from './support/embedded-stack';
@@ -41,6 +41,8 @@ const SENDERS = arg('senders', 16);
 const DEADLINE_MS = arg('deadline', 300) * 1000;
 /** TRIBUTARY_PROCESS_CHUNK: uploads one processor activity takes at most (1: one activity per upload). */
 const CHUNK = arg('chunk', 1);
+/** TRIBUTARY_MAX_BATCH: uploads a commit workflow claims per batch (the production default, 500). */
+const BATCH = arg('batch', 500);
 /** --worker-process: the worker is src/worker.ts in a process of its own, as production runs it (PostgreSQL only). */
 const WORKER_PROCESS = process.argv.includes('--worker-process');
 
@@ -56,7 +58,7 @@ const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 async function main(): Promise<void> {
   // Production batching and worker settings; only the idle close is shortened, so finished
   // commits do not keep workflows open for an hour.
-  const stack = await openEmbeddedStack({ env: { TRIBUTARY_DEBOUNCE: '0', TRIBUTARY_MAX_DEBOUNCE: '1m', TRIBUTARY_IDLE_TIMEOUT: '10s', TRIBUTARY_MAX_PARALLEL: '16', TRIBUTARY_PROCESS_CHUNK: String(CHUNK) }, rateLimitPerMinute: 10_000_000, workerProcess: WORKER_PROCESS });
+  const stack = await openEmbeddedStack({ env: { TRIBUTARY_DEBOUNCE: '0', TRIBUTARY_MAX_DEBOUNCE: '1m', TRIBUTARY_IDLE_TIMEOUT: '10s', TRIBUTARY_MAX_PARALLEL: '16', TRIBUTARY_PROCESS_CHUNK: String(CHUNK), TRIBUTARY_MAX_BATCH: String(BATCH) }, rateLimitPerMinute: 10_000_000, workerProcess: WORKER_PROCESS });
   const { p, base, adminToken } = stack;
   const lcov = await readFile(path.join(CORPUS, 'negotiator-nyc/lcov.info'));
   const rows: [string, string][] = [];
@@ -186,7 +188,7 @@ async function main(): Promise<void> {
   } finally {
     await stack.close();
   }
-  console.log(`\nnode ${process.version}, ${stack.databaseKind}, dev server, worker ${WORKER_PROCESS ? 'in a process of its own' : 'in the bench process'}, process chunk ${CHUNK}, load average at the end ${load()}\n`);
+  console.log(`\nnode ${process.version}, ${stack.databaseKind}, dev server, worker ${WORKER_PROCESS ? 'in a process of its own' : 'in the bench process'}, process chunk ${CHUNK}, batch ${BATCH}, load average at the end ${load()}\n`);
   console.log('| measure | value |\n|---|---|');
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
 }
