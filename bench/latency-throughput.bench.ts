@@ -10,13 +10,16 @@
  *    latency per upload.
  * 3. Registration throughput: --uploads tiny LCOV uploads to one commit from --senders concurrent
  *    senders, each with an Idempotency-Key; accepted uploads a second, then until all are merged.
+ *    Next to each, the CPU time per upload of this process, the dev server and the database's
+ *    PostgreSQL backends (bench/support/cpu.ts): steadier than the wall clock on shared cores.
  *    The database is checked afterwards: one row per upload, sessions dense and as answered.
  *
  * Run: npx tsx bench/latency-throughput.bench.ts [--isolated 20] [--rate 10] [--seconds 30]
- *      [--commits 10] [--uploads 10000] [--senders 16] [--deadline 300]
+ *      [--commits 10] [--uploads 10000] [--senders 16] [--deadline 300] [--chunk 1] [--batch 500] [--worker-process]
  * Every loop is bounded in count and in time (--deadline seconds per phase).
  */
 import { openEmbeddedStack } from './support/embedded-stack';
+import { cpuSnapshot, cpuSpent, perUpload } from './support/cpu';
 import { loadavg } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -36,6 +39,12 @@ const COMMITS = arg('commits', 10);
 const UPLOADS = arg('uploads', 10_000);
 const SENDERS = arg('senders', 16);
 const DEADLINE_MS = arg('deadline', 300) * 1000;
+/** TRIBUTARY_PROCESS_CHUNK: uploads one processor activity takes at most (1: one activity per upload). */
+const CHUNK = arg('chunk', 1);
+/** TRIBUTARY_MAX_BATCH: uploads a commit workflow claims per batch (the production default, 500). */
+const BATCH = arg('batch', 500);
+/** --worker-process: the worker is src/worker.ts in a process of its own, as production runs it (PostgreSQL only). */
+const WORKER_PROCESS = process.argv.includes('--worker-process');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -49,7 +58,7 @@ const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 async function main(): Promise<void> {
   // Production batching and worker settings; only the idle close is shortened, so finished
   // commits do not keep workflows open for an hour.
-  const stack = await openEmbeddedStack({ env: { TRIBUTARY_DEBOUNCE: '0', TRIBUTARY_MAX_DEBOUNCE: '1m', TRIBUTARY_IDLE_TIMEOUT: '10s', TRIBUTARY_MAX_PARALLEL: '16' }, rateLimitPerMinute: 10_000_000 });
+  const stack = await openEmbeddedStack({ env: { TRIBUTARY_DEBOUNCE: '0', TRIBUTARY_MAX_DEBOUNCE: '1m', TRIBUTARY_IDLE_TIMEOUT: '10s', TRIBUTARY_MAX_PARALLEL: '16', TRIBUTARY_PROCESS_CHUNK: String(CHUNK), TRIBUTARY_MAX_BATCH: String(BATCH) }, rateLimitPerMinute: 10_000_000, workerProcess: WORKER_PROCESS });
   const { p, base, adminToken } = stack;
   const lcov = await readFile(path.join(CORPUS, 'negotiator-nyc/lcov.info'));
   const rows: [string, string][] = [];
@@ -129,6 +138,9 @@ async function main(): Promise<void> {
       report(`sustained ${RATE} uploads/s for ${SECONDS} s over ${COMMITS} commits: sent to merged p50 / p95 / max`, `${percentile(latencies, 50)} / ${percentile(latencies, 95)} / ${latencies.at(-1)} ms (load ${load()})`);
     }
 
+    const backendPids = async () =>
+      (await p.db.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`).catch(() => [])).map((r) => Number(r.pid));
+
     // 3. Registration throughput, one commit.
     if (UPLOADS > 0) {
       const deadline = Date.now() + DEADLINE_MS;
@@ -136,6 +148,7 @@ async function main(): Promise<void> {
       const tiny = (i: number) => Buffer.from(`SF:src/m${i % 50}.ts\nDA:${(i % 40) + 1},1\nDA:${(i % 40) + 2},0\nend_of_record\n`);
       const answered = new Map<string, number>();
       let next = 0;
+      const cpu0 = cpuSnapshot(await backendPids());
       const t0 = Date.now();
       await Promise.all(
         Array.from({ length: SENDERS }, async () => {
@@ -148,7 +161,9 @@ async function main(): Promise<void> {
         }),
       );
       const sentMs = Date.now() - t0;
+      const cpuSent = cpuSnapshot(await backendPids());
       report(`${UPLOADS} uploads to one commit, ${SENDERS} concurrent senders: accepted`, `${((UPLOADS * 1000) / sentMs).toFixed(0)} uploads/s (${(sentMs / 1000).toFixed(1)} s, load ${load()})`);
+      report(`${UPLOADS} uploads to one commit: CPU while sending`, perUpload(cpuSpent(cpu0, cpuSent), UPLOADS));
       for (;;) {
         const [row] = await p.db.query<{ merged: string | number; total: string | number }>(
           `SELECT count(*) FILTER (WHERE u.state = 'merged') AS merged, count(*) AS total FROM uploads u JOIN commits c ON c.id = u.commit_id WHERE c.sha = $1`,
@@ -159,7 +174,9 @@ async function main(): Promise<void> {
         await sleep(200);
       }
       const mergedMs = Date.now() - t0;
+      const cpuMerged = cpuSnapshot(await backendPids());
       report(`${UPLOADS} uploads to one commit: first sent to all merged`, `${(mergedMs / 1000).toFixed(1)} s (${((UPLOADS * 1000) / mergedMs).toFixed(0)} uploads/s, load ${load()})`);
+      report(`${UPLOADS} uploads to one commit: CPU from first sent to all merged`, perUpload(cpuSpent(cpu0, cpuMerged), UPLOADS));
       const stored = await p.store.listUploads(repo, sha);
       const problems = stored.flatMap((r, i) => [
         ...(r.session === i ? [] : [`${r.uploadId}: session ${r.session} at position ${i}`]),
@@ -171,7 +188,7 @@ async function main(): Promise<void> {
   } finally {
     await stack.close();
   }
-  console.log(`\nnode ${process.version}, ${stack.databaseKind}, dev server, load average at the end ${load()}\n`);
+  console.log(`\nnode ${process.version}, ${stack.databaseKind}, dev server, worker ${WORKER_PROCESS ? 'in a process of its own' : 'in the bench process'}, process chunk ${CHUNK}, batch ${BATCH}, load average at the end ${load()}\n`);
   console.log('| measure | value |\n|---|---|');
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
 }

@@ -29,6 +29,8 @@ export interface Config {
     maxDebounceMs: number;
     idleTimeoutMs: number;
     maxParallel: number;
+    /** Uploads one processor activity takes at most in parallel mode (1: one activity per upload). */
+    processChunk: number;
     maxBatch: number;
     shadowTimeoutMs: number;
     /** The default branch of repositories that do not name theirs (commit priority). */
@@ -186,6 +188,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxDebounceMs: c.TRIBUTARY_MAX_DEBOUNCE,
       idleTimeoutMs: c.TRIBUTARY_IDLE_TIMEOUT,
       maxParallel: c.TRIBUTARY_MAX_PARALLEL,
+      processChunk: c.TRIBUTARY_PROCESS_CHUNK,
       maxBatch: c.TRIBUTARY_MAX_BATCH,
       shadowTimeoutMs: c.TRIBUTARY_SHADOW_TIMEOUT,
       defaultBranch: c.TRIBUTARY_DEFAULT_BRANCH,

@@ -80,6 +80,9 @@ export const MAX_CARRYFORWARD_DEPTH = 100;
 /** The most uploads one batch claims (and so one activity payload carries). */
 export const MAX_BATCH_UPLOADS = 1000;
 
+/** Most uploads one processor activity takes (TRIBUTARY_PROCESS_CHUNK): its summaries stay a small payload. */
+export const MAX_PROCESS_CHUNK = 64;
+
 /**
  * Where an idempotency key lives: a raw upload's key, or a multipart part's (the request's key +
  * ":" + the part's index). One key per scope and commit; the scopes never meet.

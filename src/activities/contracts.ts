@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ReportTotalsSchema } from '../coverage/totals-schema';
 import { GC_PREFIXES } from '../storage/blob-store';
 import { GC_REASONS } from '../storage/gc-plan';
-import { CommitShaSchema, ExperimentOutcomeSchema, MAX_BATCH_UPLOADS, RepoSlugSchema, SHADOW_PROBLEMS, UploadIdSchema, VerificationOutcomeSchema, VERIFIED_PATHS } from '../vocabulary';
+import { CommitShaSchema, ExperimentOutcomeSchema, MAX_BATCH_UPLOADS, MAX_PROCESS_CHUNK, RepoSlugSchema, SHADOW_PROBLEMS, UploadIdSchema, VerificationOutcomeSchema, VERIFIED_PATHS } from '../vocabulary';
 
 /**
  * Activity inputs and outputs. Activities validate their inputs with these schemas (a boundary
@@ -88,6 +88,14 @@ export const ProcessUploadInput = z.object({
   target: Target,
 });
 export type ProcessUploadInput = z.infer<typeof ProcessUploadInput>;
+
+export const ProcessUploadsInput = z.object({
+  repo: RepoSlugSchema,
+  sha: CommitShaSchema,
+  uploads: z.array(BatchUpload).min(1).max(MAX_PROCESS_CHUNK),
+  target: Target,
+});
+export type ProcessUploadsInput = z.infer<typeof ProcessUploadsInput>;
 
 export const UPLOAD_ERROR_CODES = [
   'file_not_in_storage',

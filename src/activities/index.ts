@@ -15,7 +15,7 @@ import { createAnnounceReport, createFeedbackActivities, type FeedbackActivities
 import { createCarryForward } from './carry-forward';
 import { createFinishCommit } from './finish-commit';
 import { createGcPage } from './gc';
-import { createProcessUpload } from './process-upload';
+import { createProcessUpload, createProcessUploads } from './process-upload';
 import { createReconcile } from './reconcile';
 import { createReverifyActivities } from './reverify';
 import { RUN_SUPERSEDED, validateInput } from './validate';
@@ -67,6 +67,7 @@ function createCommitActivities(deps: ActivityDeps) {
     },
 
     processUpload: createProcessUpload(deps),
+    processUploads: createProcessUploads(deps),
     finishCommit: createFinishCommit(deps),
     carryForward: createCarryForward(deps),
     verifyExperiment: createVerifyExperiment(deps),

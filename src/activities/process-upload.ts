@@ -9,7 +9,7 @@ import { FORMATS, type FormatName } from '../coverage/types';
 import { PARSE_WARNING_CODES, warningCount, type ParseWarning } from '../coverage/warnings';
 import { keys } from '../storage/blob-store';
 import type { ActivityDeps } from './deps';
-import { ProcessUploadInput, type ProcessSummary, type UploadError, type UploadErrorCode } from './contracts';
+import { ProcessUploadInput, ProcessUploadsInput, type ProcessSummary, type UploadError, type UploadErrorCode } from './contracts';
 import { validateInput } from './validate';
 
 /**
@@ -94,6 +94,26 @@ export function createProcessUpload(deps: ActivityDeps) {
     const totals = reportTotals(parsed.report);
     const warnings = warningCount(allWarnings);
     return { uploadId, session, key, format: parsed.format, files: totals.files, lines: totals.lines, ...(warnings > 0 ? { warnings } : {}) };
+  };
+}
+
+/**
+ * Processor of a chunk: the uploads one after the other, exactly as processUpload takes each
+ * (so one activity slot still parses one upload at a time, within the same memory budget). One
+ * activity instead of one per upload spares the task queue's round trips and history events per
+ * upload, which dominate small uploads. Idempotent as processUpload: a retried chunk redoes its
+ * uploads into the same intermediates.
+ */
+export function createProcessUploads(deps: ActivityDeps) {
+  const processUpload = createProcessUpload(deps);
+  return async function processUploads(input: ProcessUploadsInput): Promise<ProcessSummary[]> {
+    const { repo, sha, uploads, target } = validateInput(ProcessUploadsInput, input, 'processUploads');
+    const summaries: ProcessSummary[] = [];
+    for (const u of uploads) {
+      summaries.push(await processUpload({ repo, sha, uploadId: u.uploadId, session: u.session, target }));
+      Context.current().heartbeat({ stage: 'processed', done: summaries.length, of: uploads.length });
+    }
+    return summaries;
   };
 }
 

@@ -4,7 +4,7 @@ import { encodeStoredFixes, type StoredFixes } from '../codecov/fixes';
 import type { Config } from '../config';
 import type { BlobStore } from '../storage/blob-store';
 import { keys } from '../storage/blob-store';
-import { digestsConflict, IdempotencyConflictError, NotFoundError, type CommitMetadata, type RegisteredUpload as StoredUpload, type Store, type UploadRow } from '../storage/store';
+import { digestsConflict, IdempotencyConflictError, NotFoundError, type CommitMetadata, type CommitStartFacts, type RegisteredUploadWithStart as StoredUpload, type Store, type UploadRow } from '../storage/store';
 import { CommitShaSchema, RepoSlugSchema, type IdempotencyScope } from '../vocabulary';
 import { commitWorkflowId, uploadSignal, type CommitWorkflowInput } from '../workflows/commit-contracts';
 import { commitWorkflow } from '../workflows/commit-workflow';
@@ -116,6 +116,7 @@ export async function registerUploads(deps: RegistrationDeps, reqs: readonly Reg
 async function registerAll(deps: RegistrationDeps, reqs: readonly RegisterUploadRequest[], kept: Set<string>): Promise<RegisteredUpload[]> {
   const prepared = reqs.map(prepare);
   const writes = prepared.map((p) => writeBlobs(deps.blobs, p));
+  if (prepared.length === 1) return [await registerSingle(deps, prepared[0]!, writes[0]!, kept)];
   let checked: (UploadRow | null)[];
   try {
     checked = await Promise.all(prepared.map((p) => (p.key === undefined ? null : deps.store.findUploadByIdempotencyKey(p.repo, p.sha, p.scope, p.key))));
@@ -132,7 +133,7 @@ async function registerAll(deps: RegistrationDeps, reqs: readonly RegisterUpload
   const metadata = new Map<string, CommitMetadata>();
   for (const p of prepared) {
     const commitKey = `${p.repo}@${p.sha}`;
-    const commit = p.req.commit ?? commitOfUpload(p.req);
+    const commit = commitMetadataOf(p.req);
     if (commit === undefined || metadata.has(commitKey)) continue;
     metadata.set(commitKey, await deps.store.recordCommitMetadata(p.repo, p.sha, commit));
   }
@@ -162,6 +163,30 @@ async function registerAll(deps: RegistrationDeps, reqs: readonly RegisterUpload
     answers.push({ ...registered, workflowId });
   }
   return answers;
+}
+
+/**
+ * The one-upload request (every raw body): its key needs no check of its own, since the
+ * registering statement's unique constraint refuses a repeated key and the upload holding it
+ * answers (or conflicts), and the same statement records the commit's metadata and answers the
+ * workflow start's facts. One round trip to the database instead of four; only a retry, answered
+ * from its earlier upload, records the metadata and reads the facts apart.
+ */
+async function registerSingle(deps: RegistrationDeps, p: Prepared, write: Promise<WrittenBlobs>, kept: Set<string>): Promise<RegisteredUpload> {
+  const commit = commitMetadataOf(p.req);
+  const registered = await storeNew(deps, p, await write, commit);
+  kept.add(registered.uploadId);
+  const start =
+    registered.start !== undefined
+      ? workflowStartOf(deps.config, registered.start)
+      : await commitWorkflowStart(deps, p.repo, p.sha, commit === undefined ? undefined : await deps.store.recordCommitMetadata(p.repo, p.sha, commit));
+  const workflowId = await nudgeCommitWorkflow(deps, p.repo, p.sha, registered.uploadId, start);
+  return { uploadId: registered.uploadId, session: registered.session, created: registered.created, workflowId };
+}
+
+/** The request's commit metadata, else what its upload fields say of the commit. */
+function commitMetadataOf(req: RegisterUploadRequest): CommitMetadata | undefined {
+  return req.commit ?? commitOfUpload(req);
 }
 
 /** What an upload without commit metadata says of its commit all the same (its CI's fields). */
@@ -235,11 +260,11 @@ async function writeBlobs(blobs: BlobStore, p: Prepared): Promise<WrittenBlobs> 
 }
 
 /** Registers the row pointing at blobs already written (the database is the last step). */
-async function storeNew(deps: RegistrationDeps, p: Prepared, blobs: WrittenBlobs): Promise<StoredUpload> {
+async function storeNew(deps: RegistrationDeps, p: Prepared, blobs: WrittenBlobs, commit?: CommitMetadata): Promise<StoredUpload> {
   const { req } = p;
   let registered: StoredUpload;
   try {
-    registered = await deps.store.registerUpload({
+    registered = await deps.store.registerUploadWithStart({
       repo: p.repo,
       sha: p.sha,
       uploadId: blobs.uploadId,
@@ -258,6 +283,7 @@ async function storeNew(deps: RegistrationDeps, p: Prepared, blobs: WrittenBlobs
       pathFixes: req.pathFixes,
       repoFilesKey: blobs.repoFilesKey,
       reportFixesKey: blobs.reportFixesKey,
+      commit,
     });
   } catch (err) {
     await discard(deps.blobs, blobs.written);
@@ -295,12 +321,16 @@ export async function commitWorkflowStart(
   known: CommitMetadata = {},
 ): Promise<WorkflowStart> {
   const facts = await deps.store.getCommitStartFacts(repo, sha);
-  const commit: CommitMetadata = { ...stripUndefined(known), ...facts?.metadata };
+  return workflowStartOf(deps.config, { settings: facts?.settings ?? {}, metadata: { ...stripUndefined(known), ...facts?.metadata } });
+}
+
+/** The start from the commit's metadata and its repository's settings: the metadata, and the priority they give. */
+function workflowStartOf(config: Config, { settings, metadata: commit }: CommitStartFacts): WorkflowStart {
   const priority = commitPriority({
     branch: commit.branch,
     pullRequest: commit.pullRequest,
-    settings: facts?.settings ?? {},
-    defaultBranch: deps.config.pipeline.defaultBranch,
+    settings,
+    defaultBranch: config.pipeline.defaultBranch,
   });
   return { commit, priority };
 }
@@ -396,6 +426,7 @@ async function signalWithStart(
       maxDebounceMs: pipeline.maxDebounceMs,
       idleTimeoutMs: pipeline.idleTimeoutMs,
       maxParallel: pipeline.maxParallel,
+      processChunk: pipeline.processChunk,
       maxBatch: pipeline.maxBatch,
       shadowTimeoutMs: pipeline.shadowTimeoutMs,
     },

@@ -101,7 +101,11 @@ export async function getCommitStartFacts(q: Queryable, repo: string, sha: strin
      WHERE r.slug = $1`,
     [RepoSlugSchema.parse(repo), CommitShaSchema.parse(sha)],
   );
-  if (row === undefined) return null;
+  return row === undefined ? null : toCommitStartFacts(row);
+}
+
+/** A row of the repository's settings and the commit's metadata columns as start facts (unreadable settings count as none). */
+export function toCommitStartFacts(row: Parameters<typeof toCommitMetadata>[0] & { settings: unknown }): CommitStartFacts {
   const settings = RepoSettingsSchema.safeParse(row.settings ?? {});
   return { settings: settings.success ? settings.data : {}, metadata: toCommitMetadata(row) };
 }

@@ -1,5 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -8,6 +7,13 @@ import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private-files';
 
 /** The embedded blob store: one file per key under a root folder, readable by its owner only. */
 export class FsBlobStore implements BlobStore {
+  /**
+   * Folders this store made (or found) already: a put into one of them skips its mkdir, one
+   * system call of the few a small blob costs. Nothing here removes folders; one removed from
+   * outside is made again when a write into it fails.
+   */
+  private readonly folders = new Set<string>();
+
   constructor(private readonly root: string) {}
 
   private pathOf(key: string): string {
@@ -18,17 +24,39 @@ export class FsBlobStore implements BlobStore {
 
   async put(key: string, body: BlobBody): Promise<void> {
     const target = this.pathOf(key);
-    await mkdir(path.dirname(target), { recursive: true, mode: PRIVATE_DIR_MODE });
     // Write-then-rename: a reader never sees half a blob, and a retried put simply replaces it.
     const tmp = `${target}.${randomUUID()}.tmp`;
+    const handle = await this.create(tmp);
     try {
-      if (body instanceof Uint8Array) await writeFile(tmp, body, { mode: PRIVATE_FILE_MODE });
-      else await pipeline(body, createWriteStream(tmp, { mode: PRIVATE_FILE_MODE }));
+      if (body instanceof Uint8Array) await handle.writeFile(body);
+      else await pipeline(body, handle.createWriteStream());
+      await handle.close();
       await rename(tmp, target);
     } catch (err) {
+      await handle.close().catch(() => undefined);
       await rm(tmp, { force: true });
       throw err;
     }
+  }
+
+  /**
+   * Opens a new file for writing, making its folder first if this store has not made it yet.
+   * Opened before the body is read, so a stream is never consumed by a write that cannot land.
+   */
+  private async create(file: string): Promise<FileHandle> {
+    const folder = path.dirname(file);
+    if (this.folders.has(folder)) {
+      try {
+        return await open(file, 'w', PRIVATE_FILE_MODE);
+      } catch (err) {
+        // Removed from outside since: made again below.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        this.folders.delete(folder);
+      }
+    }
+    await mkdir(folder, { recursive: true, mode: PRIVATE_DIR_MODE });
+    this.folders.add(folder);
+    return open(file, 'w', PRIVATE_FILE_MODE);
   }
 
   async get(key: string): Promise<Uint8Array | null> {

@@ -23,12 +23,13 @@ import { VerificationStore, type ListVerificationsInput, type RecordVerification
 // What callers of the store use besides it, so they need not know its modules.
 export { ConflictError, IdempotencyConflictError, NotFoundError, SupersededRunError } from './errors';
 export type { SaveBatchOutcome } from './reports';
+export type { CommitStartFacts } from './commits';
 export type { CommitDiffRow, SaveCommitDiffInput } from './diffs';
 export type { CarryforwardAncestor, RecordCarryforwardOutcome } from './carryforward';
 export { CommitMetadataSchema, RepoSettingsSchema, type CommitMetadata, type UploadRow } from './rows';
 export type { StaleCommit } from './maintenance';
 export type { PendingMetadata, PendingUpload } from './pending-uploads';
-export { digestsConflict, type RegisteredUpload, type RegisterUploadInput } from './uploads';
+export { digestsConflict, type RegisteredUpload, type RegisteredUploadWithStart, type RegisterUploadInput } from './uploads';
 export { estimatedWaitSeconds, type QueueSnapshot, type WindowFigures } from './queue';
 export type { DeliveryAttempt, DeliveryKind, DeliveryRow, DeliveryState, PlannedDelivery } from './deliveries';
 export type { CommitListItem, CoveragePoint } from './commit-lists';
@@ -130,6 +131,9 @@ export class Store {
 
   registerUpload(input: RegisterUploadInput) {
     return this.uploads.registerUpload(input);
+  }
+  registerUploadWithStart(input: RegisterUploadInput) {
+    return this.uploads.registerUploadWithStart(input);
   }
   markProcessed(uploadId: string, intermediateKey: string, warnings?: readonly ParseWarning[]) {
     return this.uploads.markProcessed(uploadId, intermediateKey, warnings);

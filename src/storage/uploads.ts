@@ -5,7 +5,8 @@ import { CommitShaSchema, IdempotencyScopeSchema, RepoSlugSchema, UploadIdSchema
 import { UploadIdList } from './columns';
 import { sqlState, UNIQUE_VIOLATION, type Database, type Queryable } from './database';
 import { ConflictError, IdempotencyConflictError, NotFoundError } from './errors';
-import { toUpload, UPLOAD_SELECT, type UploadRecord, type UploadRow } from './rows';
+import { toCommitStartFacts, type CommitStartFacts } from './commits';
+import { CommitMetadataSchema, toUpload, UPLOAD_SELECT, type CommitRecord, type UploadRecord, type UploadRow } from './rows';
 
 /** sha256 of a body as received, lower-case hex. */
 const BodyDigestSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest');
@@ -50,6 +51,12 @@ export const RegisterUploadInput = z.object({
   repoFilesKey: z.string().min(1).max(500).optional(),
   /** Blob key of the Codecov line fixes sent with the upload. */
   reportFixesKey: z.string().min(1).max(500).optional(),
+  /**
+   * What CI says about the commit, recorded by the same statement (first value wins, later ones
+   * fill gaps, as recordCommitMetadata). A registration answered from an earlier one records
+   * nothing: the caller records it then.
+   */
+  commit: CommitMetadataSchema.optional(),
 });
 export type RegisterUploadInput = z.input<typeof RegisterUploadInput>;
 
@@ -58,6 +65,12 @@ export interface RegisteredUpload {
   session: number;
   /** false: an earlier registration with the same upload id or idempotency key was returned. */
   created: boolean;
+}
+
+/** A registration with what a workflow start needs, as its statement read it. */
+export interface RegisteredUploadWithStart extends RegisteredUpload {
+  /** The repository's settings and the commit's metadata after the statement; only on a new registration. */
+  start?: CommitStartFacts;
 }
 
 /** How often registerUpload runs again when refused as a duplicate without finding the holder. */
@@ -79,6 +92,12 @@ export class UploadStore {
    * nothing.
    */
   async registerUpload(raw: RegisterUploadInput): Promise<RegisteredUpload> {
+    const { uploadId, session, created } = await this.registerUploadWithStart(raw);
+    return { uploadId, session, created };
+  }
+
+  /** registerUpload, also answering the workflow start's facts from the same statement (registration's one round trip). */
+  async registerUploadWithStart(raw: RegisterUploadInput): Promise<RegisteredUploadWithStart> {
     const input = RegisterUploadInput.parse(raw);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -174,32 +193,47 @@ export async function mergeUploads(q: Queryable, ids: readonly string[]): Promis
 
 /**
  * One statement, so the commit row is locked only while it runs (no client round trip in
- * between): upsert the commit while counting up its session counter, and insert the upload with
- * the session it returned. Sessions therefore follow the order in which registrations reach the
- * row, and a statement that fails (a repeated upload id or key) rolls its count back with it, so
- * sessions stay dense.
+ * between): upsert the commit while counting up its session counter (and recording what CI says
+ * about it, first value wins), insert the upload with the session it returned, and answer what a
+ * workflow start needs (the repository's settings and the commit's metadata). Sessions therefore
+ * follow the order in which registrations reach the row, and a statement that fails (a repeated
+ * upload id or key) rolls its count and its metadata back with it, so sessions stay dense.
  */
 const REGISTER_SQL = `
   WITH c AS (
-    INSERT INTO commits (repository_id, sha, next_session)
-    SELECT id, $2, 1 FROM repositories WHERE slug = $1
-    ON CONFLICT (repository_id, sha) DO UPDATE SET next_session = commits.next_session + 1, updated_at = now()
-    RETURNING id, next_session - 1 AS session
+    INSERT INTO commits (repository_id, sha, next_session, branch, parent_sha, pull_request, ci_service, build, job, ci_url)
+    SELECT id, $2, 1, $19, $20, $21, $22, $23, $24, $25 FROM repositories WHERE slug = $1
+    ON CONFLICT (repository_id, sha) DO UPDATE SET
+      next_session = commits.next_session + 1, updated_at = now(),
+      branch = COALESCE(commits.branch, EXCLUDED.branch),
+      parent_sha = COALESCE(commits.parent_sha, EXCLUDED.parent_sha),
+      pull_request = COALESCE(commits.pull_request, EXCLUDED.pull_request),
+      ci_service = COALESCE(commits.ci_service, EXCLUDED.ci_service),
+      build = COALESCE(commits.build, EXCLUDED.build),
+      job = COALESCE(commits.job, EXCLUDED.job),
+      ci_url = COALESCE(commits.ci_url, EXCLUDED.ci_url)
+    RETURNING id, repository_id, next_session - 1 AS session, branch, parent_sha, pull_request, ci_service, build, job, ci_url
+  ), u AS (
+    INSERT INTO uploads
+      (id, commit_id, session, state, idempotency_key, flags, name, build, job, branch, ci_url,
+       format_hint, raw_key, raw_bytes, path_fixes, repo_files_key, idempotency_scope, body_sha256, report_fixes_key)
+    SELECT $3::text, c.id, c.session, 'uploaded', $4::text, $5::text[], $6::text, $7::text, $8::text, $9::text, $10::text,
+      $11::text, $12::text, $13::bigint, $14::text[], $15::text, $16::text, $17::text, $18::text
+    FROM c
+    RETURNING session
   )
-  INSERT INTO uploads
-    (id, commit_id, session, state, idempotency_key, flags, name, build, job, branch, ci_url,
-     format_hint, raw_key, raw_bytes, path_fixes, repo_files_key, idempotency_scope, body_sha256, report_fixes_key)
-  SELECT $3::text, c.id, c.session, 'uploaded', $4::text, $5::text[], $6::text, $7::text, $8::text, $9::text, $10::text,
-    $11::text, $12::text, $13::bigint, $14::text[], $15::text, $16::text, $17::text, $18::text
-  FROM c
-  RETURNING session`;
+  SELECT u.session, r.settings, c.branch, c.parent_sha, c.pull_request, c.ci_service, c.build, c.job, c.ci_url
+  FROM u, c JOIN repositories r ON r.id = c.repository_id`;
 
-async function registerOnce(q: Queryable, input: z.output<typeof RegisterUploadInput>): Promise<RegisteredUpload> {
+type RegisteredRecord = { session: number; settings: unknown } & Pick<CommitRecord, 'branch' | 'parent_sha' | 'pull_request' | 'ci_service' | 'build' | 'job' | 'ci_url'>;
+
+async function registerOnce(q: Queryable, input: z.output<typeof RegisterUploadInput>): Promise<RegisteredUploadWithStart> {
   const key = input.idempotencyKey;
   const scope = key === undefined ? null : (input.idempotencyScope ?? 'raw');
-  let inserted: { session: number } | undefined;
+  const commit = input.commit ?? {};
+  let inserted: RegisteredRecord | undefined;
   try {
-    [inserted] = await q.query<{ session: number }>(REGISTER_SQL, [
+    [inserted] = await q.query<RegisteredRecord>(REGISTER_SQL, [
       input.repo,
       input.sha,
       input.uploadId,
@@ -218,6 +252,13 @@ async function registerOnce(q: Queryable, input: z.output<typeof RegisterUploadI
       scope,
       input.bodyDigest ?? null,
       input.reportFixesKey ?? null,
+      commit.branch ?? null,
+      commit.parentSha ?? null,
+      commit.pullRequest ?? null,
+      commit.ciService ?? null,
+      commit.build ?? null,
+      commit.job ?? null,
+      commit.ciUrl ?? null,
     ]);
   } catch (err) {
     if (sqlState(err) !== UNIQUE_VIOLATION) throw err;
@@ -227,7 +268,7 @@ async function registerOnce(q: Queryable, input: z.output<typeof RegisterUploadI
     return earlier;
   }
   if (inserted === undefined) throw new NotFoundError(`repository ${input.repo} does not exist`);
-  return { uploadId: input.uploadId, session: inserted.session, created: true };
+  return { uploadId: input.uploadId, session: inserted.session, created: true, start: toCommitStartFacts(inserted) };
 }
 
 /** The registration holding this upload id, else this key on the commit; conflicts if the body differs. */

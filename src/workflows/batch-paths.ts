@@ -8,6 +8,7 @@ import type { BatchUpload, ProcessSummary, ReportTotalsJson, Target, VerifyExper
 import { heavy, LOCAL_FINISH_MAX_UPLOADS, localFinish, localQuick, quick } from './activity-proxies';
 import type { ShadowResult, ShadowWorkflowInput } from './commit-contracts';
 import { mapWindowed } from '../shared/map-windowed';
+import { processorChunks } from './process-chunks';
 
 /** Rounds of re-processing when intermediates go missing before the finisher reads them. */
 const MAX_BACKTRACK_ROUNDS = 3;
@@ -17,6 +18,8 @@ export interface PathContext {
   sha: string;
   target: Target;
   maxParallel: number;
+  /** Uploads one processor activity takes at most (absent or 1: one activity per upload). */
+  processChunk?: number;
   /** Quick steps and small finishers as local activities (the run took the LOCAL_STEPS patch). */
   localSteps?: boolean;
   onProcessed?: (summary: ProcessSummary) => void;
@@ -96,13 +99,24 @@ async function finishWithBacktracking(
   return { merged: null, mergedUploads: [], errored };
 }
 
+async function processChunk(ctx: PathContext, chunk: BatchUpload[]): Promise<ProcessSummary[]> {
+  // A chunk of one is the single processor, as runs before chunks recorded it.
+  if (chunk.length === 1) return [await processOne(ctx, chunk[0]!)];
+  const first = chunk[0]!;
+  const last = chunk[chunk.length - 1]!;
+  return heavy.processUploads.executeWithOptions({ summary: `process ${chunk.length} uploads (sessions ${first.session}-${last.session})` }, [
+    { repo: ctx.repo, sha: ctx.sha, uploads: chunk, target: ctx.target },
+  ]);
+}
+
 /** Parallel: every processor in a bounded window, then one finisher for the whole batch. */
 export async function runParallel(ctx: PathContext, base: VersionBase, uploads: BatchUpload[]): Promise<BatchOutcome> {
-  const summaries = await mapWindowed(uploads, ctx.maxParallel, async (u) => {
-    const s = await processOne(ctx, u);
-    ctx.onProcessed?.(s);
+  const chunked = await mapWindowed(processorChunks(uploads, ctx.maxParallel, ctx.processChunk), ctx.maxParallel, async (chunk) => {
+    const s = await processChunk(ctx, chunk);
+    for (const one of s) ctx.onProcessed?.(one);
     return s;
   });
+  const summaries = chunked.flat();
   const ok = uploads.filter((_, i) => !summaries[i]?.error);
   const erroredUploads = uploads.length - ok.length;
   if (ok.length === 0) return { merged: null, versionsWritten: 0, mergedUploads: 0, erroredUploads };

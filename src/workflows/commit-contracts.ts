@@ -16,6 +16,11 @@ export interface CommitSettings {
   idleTimeoutMs: number;
   /** Window of processor activities in flight at once in parallel mode. */
   maxParallel: number;
+  /**
+   * Uploads one processor activity takes at most in parallel mode, when the batch is larger
+   * than the window; absent (runs started before it) or 1: one activity per upload.
+   */
+  processChunk?: number;
   /** Uploads taken per batch (bounded so every payload stays small). */
   maxBatch?: number;
   /** How long an experiment waits for its shadow after the real path is done. */

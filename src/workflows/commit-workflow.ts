@@ -124,6 +124,7 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
         sha,
         target: { kind: 'commit', batch: batchNo },
         maxParallel: settings.maxParallel,
+        processChunk: settings.processChunk,
         localSteps,
         onProcessed: (s: ProcessSummary) => {
           state.batch = { done: (state.batch?.done ?? 0) + 1, total: claimed.length };

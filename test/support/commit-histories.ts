@@ -18,6 +18,7 @@ import { UPLOAD_MODES, type UploadMode } from '../../src/vocabulary';
 import { commitWorkflowId, uploadSignal, type CommitSettings } from '../../src/workflows/commit-contracts';
 import { commitWorkflow } from '../../src/workflows';
 import { bundleWorkflows, createTimeSkippingEnv } from './temporal';
+import { processUploadsVia } from './process-chunks';
 
 export type History = temporal.api.history.v1.IHistory;
 
@@ -44,6 +45,11 @@ function activities(mode: UploadMode): Activities {
   let batches = 0;
   let saved: { version: number; reportKey: string } | null = null;
   const totals = { files: 1, lines: 2, hits: 2, misses: 0, partials: 0, branches: 0, methods: 0, coverage: '100', sessions: 2 };
+  const processUpload: Activities['processUpload'] = async (input) => {
+    const base = { uploadId: input.uploadId, session: input.session, files: 0, lines: 0 };
+    if (input.uploadId === 'u1') return { ...base, error: { code: 'report_invalid', message: 'not a coverage report' } };
+    return { ...base, key: `intermediate/${input.uploadId}`, format: 'lcov', files: 1, lines: 1 };
+  };
   return {
     resolveMode: async () => ({ mode, reason: 'recorded' }),
     startRun: async () => {
@@ -63,11 +69,8 @@ function activities(mode: UploadMode): Activities {
     failUploads: async () => undefined,
     cancelPendingUploads: async () => 0,
     announceReport: async () => false,
-    processUpload: async (input) => {
-      const base = { uploadId: input.uploadId, session: input.session, files: 0, lines: 0 };
-      if (input.uploadId === 'u1') return { ...base, error: { code: 'report_invalid', message: 'not a coverage report' } };
-      return { ...base, key: `intermediate/${input.uploadId}`, format: 'lcov', files: 1, lines: 1 };
-    },
+    processUpload,
+    processUploads: processUploadsVia(processUpload),
     finishCommit: async (input) => {
       // The shadow finishes after the real path, so the experiment waits for it on its timer.
       if (input.target.kind === 'scratch') await sleep(500);

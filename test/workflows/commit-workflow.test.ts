@@ -15,6 +15,7 @@ import type { UploadMode } from '../../src/vocabulary';
 import { commitWorkflowId, progressQuery, uploadSignal, type CommitSettings } from '../../src/workflows/commit-contracts';
 import { commitWorkflow } from '../../src/workflows';
 import { bundleWorkflows, createTimeSkippingEnv } from '../support/temporal';
+import { processUploadsVia } from '../support/process-chunks';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -61,6 +62,11 @@ class FakeCommit {
   }
 
   activities(): Activities {
+    const processUpload: Activities['processUpload'] = async (input) => {
+      this.calls.push(`process:${input.target.kind}:${input.uploadId}`);
+      await this.hooks.processUpload?.(input);
+      return { uploadId: input.uploadId, session: input.session, key: `i/${input.uploadId}`, files: 1, lines: 1 };
+    };
     return {
       resolveMode: async () => ({ mode: this.mode, reason: 'test' }),
       startRun: async ({ runId }) => {
@@ -93,11 +99,8 @@ class FakeCommit {
         return this.queue.length;
       },
       announceReport: async () => false,
-      processUpload: async (input) => {
-        this.calls.push(`process:${input.target.kind}:${input.uploadId}`);
-        await this.hooks.processUpload?.(input);
-        return { uploadId: input.uploadId, session: input.session, key: `i/${input.uploadId}`, files: 1, lines: 1 };
-      },
+      processUpload,
+      processUploads: processUploadsVia(processUpload),
       finishCommit: async (input) => {
         this.calls.push(`finish:${input.target.kind}:v${input.version}:${input.uploads.map((u) => u.uploadId).join(',')}`);
         const missing = await this.hooks.finishCommit?.(input);
@@ -212,6 +215,28 @@ describe('commit workflow (time-skipping)', () => {
       assert.equal(result.merged, 3);
       assert.equal(result.batches, 2);
       assert.deepEqual(fake.calls.filter((c) => c.startsWith('claim')), ['claim:u0', 'claim:u1,u2']);
+    });
+  });
+
+  test('parallel mode with a process chunk: a batch larger than the window goes to processors in chunks, each upload once', async () => {
+    const fake = new FakeCommit('parallel');
+    await withWorker(fake.activities(), async (taskQueue) => {
+      const handle = await start(fake, taskQueue, { maxParallel: 4, processChunk: 3 });
+      const more = Array.from({ length: 19 }, () => fake.add());
+      await handle.signal(uploadSignal, { uploadId: more[0]!, more: more.slice(1) });
+      const result = await handle.result();
+      assert.equal(result.merged, 20);
+      assert.equal(result.batches, 1);
+      const processed = fake.calls.filter((c) => c.startsWith('process:'));
+      assert.deepEqual([...processed].sort(), Array.from({ length: 20 }, (_, i) => `process:commit:u${i}`).sort());
+      const scheduled = new Map<string, number>();
+      for (const e of (await handle.fetchHistory()).events ?? []) {
+        const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
+        if (type) scheduled.set(type, (scheduled.get(type) ?? 0) + 1);
+      }
+      // 20 uploads, 4 lanes, at most 3 each: six chunks of 3 and one of 2.
+      assert.equal(scheduled.get('processUploads'), 7);
+      assert.equal(scheduled.get('processUpload'), undefined);
     });
   });
 
