@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { commitWorkflowStart, nudgeCommitWorkflow } from '../services/register-upload';
+import { commitWorkflowStart, nudgeCommitWorkflow } from '../services/commit-nudge';
 import { commitWorkflowId } from '../workflows/commit-contracts';
 import type { ActivityDeps } from './deps';
 import { ReconcileInput, type ReconcileResult } from './contracts';
