@@ -81,9 +81,9 @@ export const ConfigSchema = z
     TRIBUTARY_MAX_DEBOUNCE: durationMs.default(60_000),
     TRIBUTARY_IDLE_TIMEOUT: durationMs.default(3_600_000),
     TRIBUTARY_MAX_PARALLEL: z.coerce.number().int().min(1).max(1000).default(16),
-    // 1: one processor activity per upload. More: a large batch's uploads go to processors in
+    // 1: one processor activity per upload. More (32 by default): a large batch's uploads go to processors in
     // chunks, each chunk's uploads parsed one after the other in one activity.
-    TRIBUTARY_PROCESS_CHUNK: z.coerce.number().int().min(1).max(MAX_PROCESS_CHUNK).default(1),
+    TRIBUTARY_PROCESS_CHUNK: z.coerce.number().int().min(1).max(MAX_PROCESS_CHUNK).default(32),
     TRIBUTARY_DEFAULT_BRANCH: z.string().min(1).max(1000).default('main'),
     TRIBUTARY_MAX_BATCH: z.coerce.number().int().min(1).max(MAX_BATCH_UPLOADS).default(500),
     TRIBUTARY_SHADOW_TIMEOUT: durationMs.default(600_000),

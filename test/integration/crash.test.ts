@@ -83,8 +83,9 @@ async function setup(client: Client, connection: NativeConnection, address: stri
     connection,
     bundle: await bundleWorkflows(),
     database,
-    // A narrow window keeps the batch in flight long enough to be interrupted.
-    env: { TRIBUTARY_MAX_PARALLEL: '2', TRIBUTARY_DEBOUNCE: '500ms', TRIBUTARY_IDLE_TIMEOUT: '2s' },
+    // A narrow window keeps the batch in flight long enough to be interrupted; one upload per
+    // processor activity, so the history shows how far the batch got (processedSoFar).
+    env: { TRIBUTARY_MAX_PARALLEL: '2', TRIBUTARY_DEBOUNCE: '500ms', TRIBUTARY_IDLE_TIMEOUT: '2s', TRIBUTARY_PROCESS_CHUNK: '1' },
   });
   const url = database.url;
   if (!url) throw new Error('the PostgreSQL test database has no URL');
