@@ -15,7 +15,7 @@
  *    The database is checked afterwards: one row per upload, sessions dense and as answered.
  *
  * Run: npx tsx bench/latency-throughput.bench.ts [--isolated 20] [--rate 10] [--seconds 30]
- *      [--commits 10] [--uploads 10000] [--senders 16] [--deadline 300] [--chunk 1] [--batch 500] [--worker-process]
+ *      [--commits 10] [--uploads 10000] [--senders 16] [--deadline 300] [--chunk 32] [--batch 500] [--worker-process]
  * Every loop is bounded in count and in time (--deadline seconds per phase).
  */
 import { openEmbeddedStack } from './support/embedded-stack';
@@ -39,8 +39,8 @@ const COMMITS = arg('commits', 10);
 const UPLOADS = arg('uploads', 10_000);
 const SENDERS = arg('senders', 16);
 const DEADLINE_MS = arg('deadline', 300) * 1000;
-/** TRIBUTARY_PROCESS_CHUNK: uploads one processor activity takes at most (1: one activity per upload). */
-const CHUNK = arg('chunk', 1);
+/** TRIBUTARY_PROCESS_CHUNK: uploads one processor activity takes at most (1: one activity per upload; 32 is the configuration's default). */
+const CHUNK = arg('chunk', 32);
 /** TRIBUTARY_MAX_BATCH: uploads a commit workflow claims per batch (the production default, 500). */
 const BATCH = arg('batch', 500);
 /** --worker-process: the worker is src/worker.ts in a process of its own, as production runs it (PostgreSQL only). */
