@@ -25,6 +25,7 @@ import { mergeReports } from '../src/coverage/merge';
 import type { CoverageReport } from '../src/coverage/report';
 import { mergeSerializedReports, readReport, serializeReport } from '../src/coverage/report-format';
 import { reportTotals } from '../src/coverage/totals';
+import { rng } from './support/rng';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,18 +36,6 @@ const SESSIONS = arg('sessions', 50);
 const FILES = arg('files', 2000);
 const LINES = arg('lines', 100);
 const RUNS = arg('runs', 3);
-
-/** mulberry32: small, fast, seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function buildIntermediate(sessionId: number): CoverageReport {
   const r = rng(1000 + sessionId);

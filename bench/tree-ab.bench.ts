@@ -24,6 +24,7 @@ import type * as FormatModule from '../src/coverage/report-format';
 import type * as ParseModule from '../src/coverage/parse';
 import type { FormatName } from '../src/coverage/types';
 import { buildClover, buildCobertura, buildJacoco } from './xml-inputs';
+import { rng } from './support/rng';
 
 interface Tree {
   label: string;
@@ -48,18 +49,6 @@ function loadTree(root: string, label: string): Tree {
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-/** mulberry32, as in bench/merge.bench.ts. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function buildSession(tree: Tree, sessionId: number): ReturnType<ReturnType<typeof BuilderModule.createSessionBuilder>['finish']> {

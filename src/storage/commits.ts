@@ -51,6 +51,14 @@ export async function lockCommit(tx: Queryable, repo: string, sha: string): Prom
 }
 
 /**
+ * The SET list of an upsert of a commit's metadata columns: each keeps its first value and takes
+ * the new one only while still unset (registration and `recordCommitMetadata` alike).
+ */
+export const FILL_COMMIT_METADATA = ['branch', 'parent_sha', 'pull_request', 'ci_service', 'build', 'job', 'ci_url']
+  .map((c) => `${c} = COALESCE(commits.${c}, EXCLUDED.${c})`)
+  .join(', ');
+
+/**
  * Records what CI says about a commit, creating its row when needed, and returns what is stored.
  * The first upload that carries a value sets it; later non-empty values only fill gaps, so a
  * re-run job or a late upload from another CI never rewrites where a commit came from. One
@@ -62,14 +70,7 @@ export async function recordCommitMetadata(q: Queryable, repo: string, sha: stri
   const [row] = await q.query<Parameters<typeof toCommitMetadata>[0]>(
     `INSERT INTO commits (repository_id, sha, branch, parent_sha, pull_request, ci_service, build, job, ci_url)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (repository_id, sha) DO UPDATE SET
-       branch = COALESCE(commits.branch, EXCLUDED.branch),
-       parent_sha = COALESCE(commits.parent_sha, EXCLUDED.parent_sha),
-       pull_request = COALESCE(commits.pull_request, EXCLUDED.pull_request),
-       ci_service = COALESCE(commits.ci_service, EXCLUDED.ci_service),
-       build = COALESCE(commits.build, EXCLUDED.build),
-       job = COALESCE(commits.job, EXCLUDED.job),
-       ci_url = COALESCE(commits.ci_url, EXCLUDED.ci_url)
+     ON CONFLICT (repository_id, sha) DO UPDATE SET ${FILL_COMMIT_METADATA}
      RETURNING branch, parent_sha, pull_request, ci_service, build, job, ci_url`,
     [
       repositoryId,

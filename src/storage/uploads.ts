@@ -5,7 +5,7 @@ import { CommitShaSchema, IdempotencyScopeSchema, RepoSlugSchema, UploadIdSchema
 import { UploadIdList } from './columns';
 import { sqlState, UNIQUE_VIOLATION, type Database, type Queryable } from './database';
 import { ConflictError, IdempotencyConflictError, NotFoundError } from './errors';
-import { toCommitStartFacts, type CommitStartFacts } from './commits';
+import { FILL_COMMIT_METADATA, toCommitStartFacts, type CommitStartFacts } from './commits';
 import { CommitMetadataSchema, toUpload, UPLOAD_SELECT, type CommitRecord, type UploadRecord, type UploadRow } from './rows';
 
 /** sha256 of a body as received, lower-case hex. */
@@ -204,14 +204,7 @@ const REGISTER_SQL = `
     INSERT INTO commits (repository_id, sha, next_session, branch, parent_sha, pull_request, ci_service, build, job, ci_url)
     SELECT id, $2, 1, $19, $20, $21, $22, $23, $24, $25 FROM repositories WHERE slug = $1
     ON CONFLICT (repository_id, sha) DO UPDATE SET
-      next_session = commits.next_session + 1, updated_at = now(),
-      branch = COALESCE(commits.branch, EXCLUDED.branch),
-      parent_sha = COALESCE(commits.parent_sha, EXCLUDED.parent_sha),
-      pull_request = COALESCE(commits.pull_request, EXCLUDED.pull_request),
-      ci_service = COALESCE(commits.ci_service, EXCLUDED.ci_service),
-      build = COALESCE(commits.build, EXCLUDED.build),
-      job = COALESCE(commits.job, EXCLUDED.job),
-      ci_url = COALESCE(commits.ci_url, EXCLUDED.ci_url)
+      next_session = commits.next_session + 1, updated_at = now(), ${FILL_COMMIT_METADATA}
     RETURNING id, repository_id, next_session - 1 AS session, branch, parent_sha, pull_request, ci_service, build, job, ci_url
   ), u AS (
     INSERT INTO uploads
