@@ -25,7 +25,7 @@ import { mergeReports } from '../src/coverage/merge';
 import type { CoverageReport } from '../src/coverage/report';
 import { mergeSerializedReports, readReport, serializeReport } from '../src/coverage/report-format';
 import { reportTotals } from '../src/coverage/totals';
-import { rng } from './support/rng';
+import { seededLines } from './support/seeded-lines';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,33 +38,8 @@ const LINES = arg('lines', 100);
 const RUNS = arg('runs', 3);
 
 function buildIntermediate(sessionId: number): CoverageReport {
-  const r = rng(1000 + sessionId);
-  const shape = rng(7); // the same line kinds in every session: it is one repository
   const b = createSessionBuilder({ sessionId, session: { format: 'lcov', file: `upload-${sessionId}.info` } });
-  for (let f = 0; f < FILES; f++) {
-    const sink = b.sink.file(`src/pkg${f % 40}/module_${f}.ts`)!;
-    for (let ln = 1; ln <= LINES; ln++) {
-      const kind = shape();
-      const x = r();
-      if (kind < 0.1) {
-        // Branch line with 2 or 4 branches; ids like lcov's "block:branch".
-        const total = kind < 0.05 ? 2 : 4;
-        const taken = Math.floor(x * (total + 1));
-        const missing: string[] = [];
-        for (let k = taken; k < total; k++) missing.push(`0:${k}`);
-        sink.line(ln, `${taken}/${total}`, 'b', { missingBranches: missing });
-      } else if (kind < 0.13) {
-        sink.line(ln, x < 0.7 ? 1 + Math.floor(x * 5) : 0, 'm');
-      } else if (kind < 0.14) {
-        sink.line(ln, -1);
-      } else if (kind < 0.24) {
-        // Code no test reaches: a miss in every session.
-        sink.line(ln, 0);
-      } else {
-        sink.line(ln, x < 0.75 ? 1 + Math.floor(x * 1000) : 0);
-      }
-    }
-  }
+  seededLines(b.sink, sessionId, FILES, LINES);
   return b.finish();
 }
 

@@ -8,8 +8,8 @@
  *   git worktree add /tmp/before <commit>   (node_modules: symlink or npm install)
  *   npx tsx bench/tree-ab.bench.ts /tmp/before . [--runs 10]
  *
- * Steps: read 20 stored intermediates (20 sessions x 1,000 files x 100 lines, seeded like
- * bench/merge.bench.ts), merge them, serialize the result, the streaming merge of the stored
+ * Steps: read 20 stored intermediates (20 sessions x 1,000 files x 100 lines, seeded as in
+ * bench/merge.bench.ts: bench/support/seeded-lines.ts), merge them, serialize the result, the streaming merge of the stored
  * bytes, one session through the builder, and parseReport of 30 MB of Cobertura, Clover and
  * JaCoCo (bench/xml-inputs.ts). Run it twice with A and B swapped: a tree's place in the
  * alternation can move its figures by a few percent, and the change's effect is the geometric
@@ -24,7 +24,7 @@ import type * as FormatModule from '../src/coverage/report-format';
 import type * as ParseModule from '../src/coverage/parse';
 import type { FormatName } from '../src/coverage/types';
 import { buildClover, buildCobertura, buildJacoco } from './xml-inputs';
-import { rng } from './support/rng';
+import { seededLines } from './support/seeded-lines';
 
 interface Tree {
   label: string;
@@ -52,25 +52,8 @@ function arg(name: string, fallback: number): number {
 }
 
 function buildSession(tree: Tree, sessionId: number): ReturnType<ReturnType<typeof BuilderModule.createSessionBuilder>['finish']> {
-  const r = rng(1000 + sessionId);
-  const shape = rng(7);
   const b = tree.builder.createSessionBuilder({ sessionId, session: { format: 'lcov' } });
-  for (let f = 0; f < 1000; f++) {
-    const sink = b.sink.file(`src/pkg${f % 40}/module_${f}.ts`)!;
-    for (let ln = 1; ln <= 100; ln++) {
-      const kind = shape();
-      const x = r();
-      if (kind < 0.1) {
-        const total = kind < 0.05 ? 2 : 4;
-        const taken = Math.floor(x * (total + 1));
-        const missing: string[] = [];
-        for (let k = taken; k < total; k++) missing.push(`0:${k}`);
-        sink.line(ln, `${taken}/${total}`, 'b', { missingBranches: missing });
-      } else if (kind < 0.13) sink.line(ln, x < 0.7 ? 1 + Math.floor(x * 5) : 0, 'm');
-      else if (kind < 0.24) sink.line(ln, 0);
-      else sink.line(ln, x < 0.75 ? 1 + Math.floor(x * 1000) : 0);
-    }
-  }
+  seededLines(b.sink, sessionId, 1000, 100);
   return b.finish();
 }
 
