@@ -42,6 +42,10 @@ export interface FileSink {
    * session merges the two values with the standard merge rule (a duplicated file in an LCOV
    * report, several Go blocks on one line). Formats whose rule is "override" (LCOV BRDA over DA)
    * resolve that themselves before calling.
+   *
+   * The sink copies what it keeps of `extras` itself and of its `missingBranches` list: a parser
+   * may reuse both for its next call (the LCOV parser does, so a branch line allocates nothing).
+   * The other arrays in `extras` (partials, a complexity pair) the sink takes over.
    */
   line(lineNumber: number, value: LineValue, type?: LineType, extras?: LineExtras): void;
 }

@@ -15,7 +15,7 @@
  * on a file's length (offsets and session ids of one session, all-hit-count denominators, plain
  * flags) are views shared by all files, and chunks store no denominators or flags when they are
  * uniform. Common extras are shared by content, and a file's extras are packed into typed keys.
- * The sink takes ownership of the arrays in `extras` (parsers pass fresh ones).
+ * Extras are copied or shared by content before they are stored (see `FileSink.line`).
  */
 import { ReportParseError } from '../errors';
 import { MemoryBudget, resolveLimits, type ParseLimits } from '../limits';

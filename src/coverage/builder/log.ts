@@ -28,7 +28,7 @@ export class SessionLog {
   nums: Float64Array;
   dens: Int32Array;
   flags: Uint8Array;
-  extras = new Map<number, LineExtras>();
+  readonly extras = new ExtrasColumn();
   count = 0;
 
   constructor(capacity: number) {
@@ -45,6 +45,54 @@ export class SessionLog {
     this.nums = resized(this.nums, n);
     this.dens = resized(this.dens, n);
     this.flags = resized(this.flags, n);
+  }
+}
+
+/**
+ * The extras of the log's records by log index: a plain array beside the typed columns, not a
+ * Map, because a branch-heavy report stores one for most of its branch lines and a Map's inserts
+ * (and its regrowth after every seal's clear) cost several times an array store. Entries come
+ * out in ascending index order.
+ */
+export class ExtrasColumn {
+  private values: Array<LineExtras | undefined> = [];
+  /** Highest index set, plus one: what clear() and the iteration cover. */
+  private end = 0;
+  size = 0;
+
+  get(k: number): LineExtras | undefined {
+    return k < this.end ? this.values[k] : undefined;
+  }
+
+  set(k: number, x: LineExtras): void {
+    const values = this.values;
+    // Filled up to k with undefined (never holes), so the array keeps its packed elements.
+    while (values.length <= k) values.push(undefined);
+    if (values[k] === undefined) this.size++;
+    values[k] = x;
+    if (k >= this.end) this.end = k + 1;
+  }
+
+  delete(k: number): void {
+    if (k < this.end && this.values[k] !== undefined) {
+      this.values[k] = undefined;
+      this.size--;
+    }
+  }
+
+  forEach(fn: (x: LineExtras, k: number) => void): void {
+    if (this.size === 0) return;
+    const values = this.values;
+    for (let k = 0; k < this.end; k++) {
+      const x = values[k];
+      if (x !== undefined) fn(x, k);
+    }
+  }
+
+  clear(): void {
+    if (this.size > 0) this.values.fill(undefined, 0, this.end);
+    this.size = 0;
+    this.end = 0;
   }
 }
 

@@ -9,12 +9,19 @@ const mergeEnc = mergeEncoded;
 const F_EXTRAS = FLAG_EXTRAS;
 const F_TYPE = FLAG_TYPE_MASK;
 
+/** Extras by record index: the log's column, or a Map for a file's output columns. */
+export interface ExtrasByIndex {
+  get(k: number): LineExtras | undefined;
+  set(k: number, x: LineExtras): void;
+  delete(k: number): void;
+}
+
 /** Record columns a merge can write to: the log, or a file's output columns. */
 export interface RecordColumns {
   nums: Float64Array;
   dens: Int32Array;
   flags: Uint8Array;
-  extras: Map<number, LineExtras>;
+  extras: ExtrasByIndex;
 }
 
 /** Merges a repeated record of one line (same session) into record k, with the in-session rule. */

@@ -8,7 +8,7 @@ import { DEN_INT, type EncodedValue } from '../values';
 import { FLAG_EXTRAS } from '../columns';
 import { RunSorter } from './assemble';
 import { EXTRAS_BYTES, EXTRAS_CACHE_LIMIT, LOG_START, RECORD_BYTES, type Chunk } from './context';
-import { SessionLog, type FileAccumulator } from './log';
+import { SessionLog, type ExtrasColumn, type FileAccumulator } from './log';
 import { packExtras, PackedExtras } from './packed-extras';
 
 // Local bindings: in CommonJS output each use of an imported binding is a property read.
@@ -19,7 +19,13 @@ const D_INT = DEN_INT;
 export class BuilderState {
   log: SessionLog;
   readonly accs: FileAccumulator[] = [];
+  /** Shared extras by key: lists of 3-4 ids and complexities. */
   private readonly extrasCache = new Map<string, LineExtras>();
+  /** Shared one-id lists by id, and two-id lists by first and second id. */
+  private readonly singles = new Map<string, LineExtras>();
+  private readonly pairs = new Map<string, Map<string, LineExtras>>();
+  /** Entries in the three caches, together bounded by EXTRAS_CACHE_LIMIT. */
+  private cachedCount = 0;
   /** Files seen in the log being sealed, in order of first record (reused across seals). */
   private present = new Uint32Array(64);
 
@@ -117,10 +123,10 @@ export class BuilderState {
       for (let p = 0; p < nPresent; p++) if (!accs[present[p]!]!.runSorted) allSorted = false;
       if (allSorted && log.extras.size > 0) packed = packGrouped(log.extras, accs, present, nPresent);
       else {
-        for (const [i, x] of log.extras) {
+        log.extras.forEach((x, i) => {
           const acc = accs[files[i]!]!;
           (acc.runExtras ??= new Map()).set(i - acc.start, x);
-        }
+        });
       }
     } else {
       const lines = new Uint32Array(n);
@@ -180,25 +186,48 @@ export class BuilderState {
   intern(x: LineExtras): LineExtras {
     const mb = x.missingBranches;
     const c = x.complexity;
-    const scheme = this.scheme;
-    let key: string;
     if (mb !== undefined && x.partials === undefined && c === undefined && mb.length <= 4) {
-      // One id needs no separator; longer lists use JSON, which is unambiguous for any ids.
-      key = mb.length === 1 ? `m${mb[0]!}` : `M${JSON.stringify(mb)}`;
-    } else if (mb === undefined && x.partials === undefined && typeof c === 'number') {
-      key = `c${c}`;
-    } else if (mb === undefined && x.partials === undefined && Array.isArray(c)) {
-      key = `C${c[0]},${c[1]}`;
-    } else {
-      return mb === undefined || scheme === undefined ? x : { ...x, branchScheme: scheme };
+      // Lists of one or two ids (nearly all) are looked up by the id strings themselves, whose
+      // hashes the strings cache (parsers hand out the same few id strings), not by a key
+      // string built per line; longer lists use JSON, which is unambiguous for any ids.
+      if (mb.length === 1) return this.cached(this.singles, mb[0]!, x);
+      if (mb.length === 2) {
+        let inner = this.pairs.get(mb[0]!);
+        if (inner === undefined) {
+          if (this.cachedCount >= EXTRAS_CACHE_LIMIT) return this.stored(x);
+          this.pairs.set(mb[0]!, (inner = new Map()));
+        }
+        return this.cached(inner, mb[1]!, x);
+      }
+      return this.cached(this.extrasCache, `M${JSON.stringify(mb)}`, x);
     }
-    const hit = this.extrasCache.get(key);
+    if (mb === undefined && x.partials === undefined && typeof c === 'number') return this.cached(this.extrasCache, `c${c}`, x);
+    if (mb === undefined && x.partials === undefined && Array.isArray(c)) return this.cached(this.extrasCache, `C${c[0]},${c[1]}`, x);
+    // Not shared: kept as given, but with its own copy of the list (parsers may reuse theirs).
+    if (mb === undefined) return x;
+    const scheme = this.scheme;
+    return scheme === undefined ? { ...x, missingBranches: mb.slice() } : { ...x, missingBranches: mb.slice(), branchScheme: scheme };
+  }
+
+  private cached(cache: Map<string, LineExtras>, key: string, x: LineExtras): LineExtras {
+    const hit = cache.get(key);
     if (hit !== undefined) return hit;
-    // An exactly sized copy: the caller's array is usually over-allocated by push.
+    const stored = this.stored(x);
+    if (this.cachedCount < EXTRAS_CACHE_LIMIT) {
+      cache.set(key, stored);
+      this.cachedCount++;
+    }
+    return stored;
+  }
+
+  /** The stored form of common extras: an exactly sized copy (parsers' lists are over-allocated by push). */
+  private stored(x: LineExtras): LineExtras {
+    const mb = x.missingBranches;
+    const c = x.complexity;
+    const scheme = this.scheme;
     let stored: LineExtras;
     if (mb === undefined) stored = { complexity: typeof c === 'number' ? c : [c![0], c![1]] };
     else stored = scheme === undefined ? { missingBranches: mb.slice() } : { missingBranches: mb.slice(), branchScheme: scheme };
-    if (this.extrasCache.size < EXTRAS_CACHE_LIMIT) this.extrasCache.set(key, stored);
     return stored;
   }
 
@@ -206,11 +235,18 @@ export class BuilderState {
   setScheme(scheme: string): void {
     if (scheme === this.scheme) return;
     this.scheme = scheme;
+    this.clearCaches();
+  }
+
+  private clearCaches(): void {
     this.extrasCache.clear();
+    this.singles.clear();
+    this.pairs.clear();
+    this.cachedCount = 0;
   }
 
   release(): void {
-    this.extrasCache.clear();
+    this.clearCaches();
     this.log = new SessionLog(Math.min(LOG_START, this.chunk));
     this.present = new Uint32Array(64);
     for (const acc of this.accs) acc.clearSegments();
@@ -222,31 +258,24 @@ export class BuilderState {
 /**
  * The extras of a grouped log (each file's records contiguous, in the order of `present`, and
  * at log index = chunk index) packed per file, as packExtras packs the files' maps: keys relative
- * to the file's run, ascending. Log indexes come in insertion order, which a merged repeat can
- * break (it re-inserts its index), so they are sorted when they are not ascending.
+ * to the file's run, ascending.
  */
 function packGrouped(
-  extras: ReadonlyMap<number, LineExtras>,
+  extras: ExtrasColumn,
   accs: readonly FileAccumulator[],
   present: Uint32Array,
   nPresent: number,
 ): Array<PackedExtras | null> {
   const m = extras.size;
-  let keyCol = new Uint32Array(m);
-  let valCol = new Array<LineExtras>(m);
+  const keyCol = new Uint32Array(m);
+  const valCol = new Array<LineExtras>(m);
   let j = 0;
-  let ascending = true;
+  // The column yields its entries in ascending index order.
   extras.forEach((x, i) => {
-    if (j > 0 && i <= keyCol[j - 1]!) ascending = false;
     keyCol[j] = i;
     valCol[j] = x;
     j++;
   });
-  if (!ascending) {
-    const pairs = [...extras].sort((a, b) => a[0] - b[0]);
-    keyCol = Uint32Array.from(pairs, (e) => e[0]);
-    valCol = pairs.map((e) => e[1]);
-  }
   const out: Array<PackedExtras | null> = [];
   let q = 0;
   for (let p = 0; p < nPresent; p++) {

@@ -39,7 +39,7 @@
  * field access monomorphic and every call inlinable; the shared byte helpers live in `bytes.ts`.
  */
 import { ReportParseError, type ParseErrorCode } from '../errors';
-import type { CoverageSink, FileSink, ParserFactory, PushParser } from '../types';
+import type { CoverageSink, FileSink, LineExtras, ParserFactory, PushParser } from '../types';
 import { resized } from '../columns';
 import { ParseWarnings, type ParseWarningCode } from '../warnings';
 import { DigitRun, indexOf, lastIndexOf, stableOrder as importedStableOrder, trim } from './bytes';
@@ -72,6 +72,8 @@ const DASH = 0x2d;
  */
 const ID_SHIFT = 2097152; // 2^21: block * 2^21 + branch stays below 2^53
 const MAX_INT32 = 0x7fffffff;
+/** Branch lines with fewer missing branches than this reuse one extras object per count. */
+const MISSING_SCRATCH = 16;
 
 class LcovParser implements PushParser, LineHandler {
   private readonly splitter: LineSplitter;
@@ -121,8 +123,15 @@ class LcovParser implements PushParser, LineHandler {
   /** Non-numeric branch ids of the open record: text -> id, and id -(k + 1) -> idList[k]. */
   private idTexts: Map<string, number> | null = null;
   private idList: string[] = [];
-  private fnLines: Set<number> | null = null;
-  private mangledFnLines: Set<number> | null = null;
+  // FN lines of the open record (method lines, and those of mangled C++ names), sorted at its end
+  // when they came out of order; branch groups are emitted in ascending line order, so a cursor
+  // into each list answers "is this a method line" without a set per record.
+  private fnLines = new LineList();
+  private mangledFnLines = new LineList();
+  /** Reused extras of a branch line with k missing branches, k < MISSING_SCRATCH (index k). */
+  private readonly missingExtras: LineExtras[] = Array.from({ length: MISSING_SCRATCH }, (_, k) => ({
+    missingBranches: new Array<string>(k).fill(''),
+  }));
 
   constructor(
     private readonly sink: CoverageSink,
@@ -394,9 +403,9 @@ class LcovParser implements PushParser, LineHandler {
     if (c2 > nameStart && parseUint(b, nameStart, c2) !== NOT_A_UINT) nameStart = c2 + 1;
     if (this.isCpp && e - nameStart >= 2 && b[nameStart] === 0x5f /* _ */ &&
         (b[nameStart + 1] === 0x5a /* Z */ || b[nameStart + 1] === 0x47 /* G */)) {
-      (this.mangledFnLines ??= new Set()).add(ln);
+      this.mangledFnLines.add(ln);
     } else {
-      (this.fnLines ??= new Set()).add(ln);
+      this.fnLines.add(ln);
     }
   }
 
@@ -411,6 +420,8 @@ class LcovParser implements PushParser, LineHandler {
         for (let i = 0; i < count; i++) file.line(lines[i]!, hits[i]!);
       } else {
         if (!this.brGrouped) this.regroupBranches();
+        this.fnLines.rewind();
+        this.mangledFnLines.rewind();
         // Branch lines are merged into the (ascending) DA sequence by line number, so a sink that
         // stores lines in arrival order gets them ascending and needs no sort. A DA line with
         // branch data is the next branch line when both are at it; the branch value replaces it.
@@ -437,18 +448,18 @@ class LcovParser implements PushParser, LineHandler {
       this.idTexts = null;
       this.idList = [];
     }
-    this.fnLines = null;
-    this.mangledFnLines = null;
+    this.fnLines.clear();
+    this.mangledFnLines.clear();
   }
 
   /** Start of the first branch group at or after `from` whose line is not a mangled C++ function. */
   private nextBranchGroup(from: number): number {
     const mangled = this.mangledFnLines;
-    if (mangled === null) return from;
+    if (mangled.count === 0) return from;
     const brLine = this.brLine;
     const nb = this.brCount;
     let gs = from;
-    while (gs < nb && mangled.has(brLine[gs]!)) {
+    while (gs < nb && mangled.next(brLine[gs]!)) {
       const ln = brLine[gs]!;
       while (gs < nb && brLine[gs] === ln) gs++;
     }
@@ -461,15 +472,22 @@ class LcovParser implements PushParser, LineHandler {
     const nb = this.brCount;
     const ln = brLine[gs]!;
     let ge = gs;
+    const brTaken = this.brTaken;
     let takenCount = 0;
-    let missing: string[] | undefined;
-    for (; ge < nb && brLine[ge] === ln; ge++) {
-      if (this.brTaken[ge] === 1) takenCount++;
-      else (missing ??= []).push(this.idText(this.brId[ge]!));
+    for (; ge < nb && brLine[ge] === ln; ge++) takenCount += brTaken[ge]!;
+    const total = ge - gs;
+    const value = fraction(takenCount, total);
+    const type = this.fnLines.count !== 0 && this.fnLines.next(ln) ? 'm' : 'b';
+    const missingCount = total - takenCount;
+    if (missingCount === 0) file.line(ln, value, type);
+    else {
+      // The sink copies what it keeps (FileSink.line): short lists reuse one array per length.
+      const extras = missingCount < MISSING_SCRATCH ? this.missingExtras[missingCount]! : { missingBranches: new Array<string>(missingCount) };
+      const missing = extras.missingBranches!;
+      let k = 0;
+      for (let i = gs; i < ge; i++) if (brTaken[i] === 0) missing[k++] = this.idText(this.brId[i]!);
+      file.line(ln, value, type, extras);
     }
-    const value = fraction(takenCount, ge - gs);
-    const type = this.fnLines !== null && this.fnLines.has(ln) ? 'm' : 'b';
-    file.line(ln, value, type, missing === undefined ? undefined : { missingBranches: missing });
     return this.nextBranchGroup(ge);
   }
 
@@ -665,6 +683,50 @@ function fraction(taken: number, total: number): string {
   const k = total * 64 + taken;
   const text = FRACTIONS[k]!;
   return text !== '' ? text : (FRACTIONS[k] = `${taken}/${total}`);
+}
+
+/**
+ * A record's FN lines: appended, then (once sorted) asked in ascending order whether a line is
+ * among them, each question moving a cursor forward.
+ */
+class LineList {
+  private lines = new Int32Array(64);
+  count = 0;
+  private sorted = true;
+  private at = 0;
+
+  add(ln: number): void {
+    const n = this.count;
+    if (n === this.lines.length) this.lines = resized(this.lines, n * 2);
+    if (n > 0 && ln < this.lines[n - 1]!) this.sorted = false;
+    this.lines[n] = ln;
+    this.count = n + 1;
+  }
+
+  /** Sorts the list when needed and moves the cursor to its start. */
+  rewind(): void {
+    if (!this.sorted) {
+      this.lines.subarray(0, this.count).sort();
+      this.sorted = true;
+    }
+    this.at = 0;
+  }
+
+  /** Whether `ln` is in the list; `ln` must not be below the line asked before. */
+  next(ln: number): boolean {
+    const lines = this.lines;
+    const n = this.count;
+    let at = this.at;
+    while (at < n && lines[at]! < ln) at++;
+    this.at = at;
+    return at < n && lines[at] === ln;
+  }
+
+  clear(): void {
+    this.count = 0;
+    this.sorted = true;
+    this.at = 0;
+  }
 }
 
 function isEndOfRecord(b: Uint8Array, s: number, e: number): boolean {
