@@ -78,7 +78,8 @@ export async function* decompressInput(
       done = true;
       break;
     }
-    buffered.push(r.value);
+    // Copied: held across the next read, and the source may reuse its buffer (see parseReport).
+    buffered.push(Uint8Array.prototype.slice.call(r.value));
     size += r.value.byteLength;
   }
   if (size === 0) return;
@@ -118,7 +119,9 @@ async function* gunzip(input: AsyncGenerator<Uint8Array>, ctx: DecompressContext
   const readable = Readable.from(
     (async function* () {
       try {
-        yield* input;
+        // The inflater reads its input later than the source moves on: each chunk is copied,
+        // because the source may reuse its buffer (see parseReport).
+        for await (const chunk of input) yield Uint8Array.prototype.slice.call(chunk);
       } catch (err) {
         sourceError = err;
         throw err;

@@ -38,6 +38,10 @@ export interface ParseReportResult {
  * session builder. A line with an impossible number is skipped or clamped and counted in
  * `warnings`; every other malformed input ends in a ReportParseError, and a report without any
  * line data is `report_empty`.
+ *
+ * A streamed input's chunk is read only until the next chunk is requested, so a source may
+ * reuse one buffer for all of them (the CLI's file reader does): what is kept longer (the bytes
+ * held back for detection, gzip input, a JSON document) is copied.
  */
 export async function parseReport(
   input: Uint8Array | AsyncIterable<Uint8Array>,
@@ -63,7 +67,8 @@ export async function parseReport(
           exhausted = true;
           break;
         }
-        head.push(r.value);
+        // Held across the next read, so copied: the source may reuse its buffer.
+        head.push(Uint8Array.prototype.slice.call(r.value));
         headSize += r.value.byteLength;
       }
     }

@@ -340,8 +340,9 @@ export class JsonScanner {
         limit: 'maxJsonBytes',
       });
     }
-    // A view keeps its whole chunk alive: copy a small part so dropped bytes are really freed.
-    this.segments.push(size === chunk.length ? chunk : size * 2 < chunk.length ? chunk.slice(from, to) : chunk.subarray(from, to));
+    // Always a copy: the input's chunk is only valid during write() (its source may reuse the
+    // buffer, see parseReport), and a view would keep a whole chunk alive for a small part.
+    this.segments.push(Uint8Array.prototype.slice.call(chunk, from, to));
     this.kept += size;
   }
 
