@@ -9,7 +9,8 @@
  * 2. Sustained: --rate uploads a second for --seconds, spread over --commits commits; the same
  *    latency per upload.
  * 3. Registration throughput: --uploads tiny LCOV uploads to one commit from --senders concurrent
- *    senders, each with an Idempotency-Key; accepted uploads a second, then until all are merged.
+ *    senders (node's HTTP client over kept-alive connections, bench/support/http-sender.ts), each
+ *    with an Idempotency-Key; accepted uploads a second, then until all are merged.
  *    Next to each, the CPU time per upload of this process, the dev server and the database's
  *    PostgreSQL backends (bench/support/cpu.ts): steadier than the wall clock on shared cores.
  *    The database is checked afterwards: one row per upload, sessions dense and as answered.
@@ -20,6 +21,7 @@
  */
 import { openEmbeddedStack } from './support/embedded-stack';
 import { cpuSnapshot, cpuSpent, perUpload } from './support/cpu';
+import { createSender } from './support/http-sender';
 import { loadavg } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -56,11 +58,13 @@ function percentile(sorted: number[], p: number): number {
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 
 async function main(): Promise<void> {
+  // Read before the stack opens: nothing may throw between its opening and the try that closes it.
+  const lcov = await readFile(path.join(CORPUS, 'negotiator-nyc/lcov.info'));
   // Production batching and worker settings; only the idle close is shortened, so finished
   // commits do not keep workflows open for an hour.
   const stack = await openEmbeddedStack({ env: { TRIBUTARY_DEBOUNCE: '0', TRIBUTARY_MAX_DEBOUNCE: '1m', TRIBUTARY_IDLE_TIMEOUT: '10s', TRIBUTARY_MAX_PARALLEL: '16', TRIBUTARY_PROCESS_CHUNK: String(CHUNK), TRIBUTARY_MAX_BATCH: String(BATCH) }, rateLimitPerMinute: 10_000_000, workerProcess: WORKER_PROCESS });
   const { p, base, adminToken } = stack;
-  const lcov = await readFile(path.join(CORPUS, 'negotiator-nyc/lcov.info'));
+  const sender = createSender(base, SENDERS);
   const rows: [string, string][] = [];
   const report = (k: string, v: string) => {
     rows.push([k, v]);
@@ -82,15 +86,14 @@ async function main(): Promise<void> {
       const key = `bench-${keys++}`;
       for (let attempt = 1; ; attempt++) {
         const sentAt = Date.now();
-        const res = await fetch(`${base}/api/v1/repos/${repo}/commits/${sha}/uploads`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'idempotency-key': key },
-          // A view, not a copy (a Buffer's backing store is an ArrayBuffer here): the DOM typing of fetch wants one.
-          body: new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength),
-        });
-        const answer = (await res.json()) as { uploads?: { uploadId: string; session: number }[] };
+        const res = await sender.send('POST', `/api/v1/repos/${repo}/commits/${sha}/uploads`, {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/octet-stream',
+          'idempotency-key': key,
+        }, body);
+        const answer = JSON.parse(res.body) as { uploads?: { uploadId: string; session: number }[] };
         if (res.status === 202 && answer.uploads?.length === 1) return { ...answer.uploads[0]!, sentAt };
-        if (res.status < 500 || attempt >= 4) throw new Error(`upload: ${res.status} ${JSON.stringify(answer)}`);
+        if (res.status < 500 || attempt >= 4) throw new Error(`upload: ${res.status} ${res.body}`);
         await sleep(100 * 2 ** attempt);
       }
     };
@@ -186,6 +189,7 @@ async function main(): Promise<void> {
       report('rows, sessions dense and as answered', problems.length === 0 ? 'yes' : `NO: ${problems.slice(0, 5).join('; ')}`);
     }
   } finally {
+    sender.close();
     await stack.close();
   }
   console.log(`\nnode ${process.version}, ${stack.databaseKind}, dev server, worker ${WORKER_PROCESS ? 'in a process of its own' : 'in the bench process'}, process chunk ${CHUNK}, batch ${BATCH}, load average at the end ${load()}\n`);

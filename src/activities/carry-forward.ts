@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { gzipSync } from 'node:zlib';
 import { carriedPart, everyFlagFound, lacksCarryforwardFlag, planCarryforward, uploadedFlags, type AncestorSessions, type CarriedSession } from '../coverage/carryforward';
 import { mergeSerializedReports, readReport, readReportHeader, serializeReport } from '../coverage/report-format';
@@ -7,6 +7,7 @@ import { CARRIED_SESSION_BASE, DEFAULT_CARRYFORWARD_DEPTH } from '../vocabulary'
 import type { ActivityDeps } from './deps';
 import { CarryForwardInput, ReportTotalsSchema, type CarryForwardResult } from './contracts';
 import { RUN_SUPERSEDED, validateInput } from './validate';
+import { throttledHeartbeat } from './heartbeat';
 
 /**
  * Carryforward, once per commit, after its first batch: for each carryforward flag (repository
@@ -23,6 +24,7 @@ import { RUN_SUPERSEDED, validateInput } from './validate';
  */
 export function createCarryForward(deps: ActivityDeps) {
   return async function carryForward(input: CarryForwardInput): Promise<CarryForwardResult> {
+    const heartbeat = throttledHeartbeat();
     const { repo, sha, runId, batch } = validateInput(CarryForwardInput, input, 'carryForward');
     const [commit, saved, repository] = await Promise.all([deps.store.getCommit(repo, sha), deps.store.getCommitReport(repo, sha), deps.store.getRepository(repo)]);
     if (commit === null) throw ApplicationFailure.nonRetryable(`commit ${repo}@${sha} does not exist`, 'NotFound');
@@ -86,11 +88,6 @@ export function createCarryForward(deps: ActivityDeps) {
       totals: ReportTotalsSchema.parse(report.totals),
     };
   };
-}
-
-/** Local activities (small commits' steps) have no heartbeat. */
-function heartbeat(details: unknown): void {
-  if (!Context.current().info.isLocal) Context.current().heartbeat(details);
 }
 
 /** Each carried flag once, with the ancestor its sessions came from. */

@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { gzipSync } from 'node:zlib';
 import { replacedCarried, uploadedFlags } from '../coverage/carryforward';
 import { filterSessions } from '../coverage/merge';
@@ -8,6 +8,7 @@ import { keys } from '../storage/blob-store';
 import type { ActivityDeps } from './deps';
 import { FinishInput, type FinishResult } from './contracts';
 import { RUN_SUPERSEDED, validateInput } from './validate';
+import { throttledHeartbeat } from './heartbeat';
 
 const DEFAULT_FAN_IN = 16;
 const READ_CONCURRENCY = 64;
@@ -32,30 +33,27 @@ export function createFinishCommit(deps: ActivityDeps) {
     const keyOf = (uploadId: string) =>
       target.kind === 'commit' ? keys.intermediate(uploadId) : keys.scratchIntermediate(repo, sha, target.batch, uploadId, target.area);
 
-    const present = await Promise.all(uploads.map((u) => deps.blobs.exists(keyOf(u.uploadId))));
-    const missing = uploads.filter((_, i) => !present[i]).map((u) => u.uploadId);
-    if (missing.length > 0) return { status: 'missing', missing };
-
     // Every read is issued at once (bounded), so blob-store latency is paid about once, not per
-    // group; the base is read alongside.
+    // group; the base is read alongside. A missing intermediate reads as null: no existence check
+    // before (a stat, or an S3 HEAD, per upload), since missing ones are the rare case.
     const basePromise = baseKey ? deps.blobs.get(baseKey) : Promise.resolve(null);
     const blobs = await mapWindowed(uploads, READ_CONCURRENCY, (u) => deps.blobs.get(keyOf(u.uploadId)));
     const baseBytes = await basePromise;
+    const missing = uploads.filter((_, k) => blobs[k] === null).map((u) => u.uploadId);
+    if (missing.length > 0) return { status: 'missing', missing };
     if (baseKey && baseBytes === null) throw new Error(`base report ${baseKey} is missing`);
-    // Deleted between the check and the read: same answer as above.
-    const gone = uploads.filter((_, k) => blobs[k] === null).map((u) => u.uploadId);
-    if (gone.length > 0) return { status: 'missing', missing: gone };
 
     // Tree-merge on the serialized form: groups of `fanIn` intermediates, then the groups and the
     // base; only one path's files are decoded at a time, so memory stays near the blobs' size.
     const fanIn = Math.max(2, deps.mergeFanIn ?? DEFAULT_FAN_IN);
+    const heartbeat = throttledHeartbeat();
     const partials: Uint8Array[] = [];
     const batchFlags = new Set<string>();
     for (let i = 0; i < blobs.length; i += fanIn) {
       const part = mergeSerializedReports(blobs.slice(i, i + fanIn) as Uint8Array[], { name: `batch of v${version}` });
       partials.push(part.bytes);
       for (const f of uploadedFlags(part.sessions)) batchFlags.add(f);
-      if (!Context.current().info.isLocal) Context.current().heartbeat({ merged: Math.min(i + fanIn, uploads.length), of: uploads.length });
+      heartbeat({ merged: Math.min(i + fanIn, uploads.length), of: uploads.length });
     }
     const base = baseKey && baseBytes ? prepareBase(baseKey, baseBytes, new Set(uploads.map((u) => u.session)), batchFlags) : null;
     const merged = mergeSerializedReports(base ? [base, ...partials] : partials, { name: `v${version}` });

@@ -8,9 +8,25 @@ import { reportTotals } from '../coverage/totals';
 import { FORMATS, type FormatName } from '../coverage/types';
 import { PARSE_WARNING_CODES, warningCount, type ParseWarning } from '../coverage/warnings';
 import { keys } from '../storage/blob-store';
+import type { ProcessedMark, RepoSettings, UploadRow } from '../storage/store';
 import type { ActivityDeps } from './deps';
+import { throttledHeartbeat } from './heartbeat';
 import { ProcessUploadInput, ProcessUploadsInput, type ProcessSummary, type UploadError, type UploadErrorCode } from './contracts';
 import { validateInput } from './validate';
+
+/**
+ * Intermediates up to this size are stored without gzip: they live only until merged, and on a
+ * small report gzip's set-up (about 55 µs here) and the finisher's inflate cost more than the
+ * bytes they save.
+ */
+const PLAIN_INTERMEDIATE_MAX_BYTES = 64 * 1024;
+
+/** What processing one upload came to: its summary, and the state change it asks of the store. */
+interface Processed {
+  summary: ProcessSummary;
+  /** Set when the upload's row is to become 'processed' (commit target only). */
+  mark?: ProcessedMark;
+}
 
 /**
  * Processor: raw upload -> intermediate report (one session, numbered at registration).
@@ -22,24 +38,62 @@ import { validateInput } from './validate';
  * the one the next run's processor finds too. Only the finisher's save is fenced (see it).
  */
 export function createProcessUpload(deps: ActivityDeps) {
+  const processOne = createProcessOne(deps);
   return async function processUpload(input: ProcessUploadInput): Promise<ProcessSummary> {
     const { repo, sha, uploadId, session, target } = validateInput(ProcessUploadInput, input, 'processUpload');
+    const [upload, repository] = await Promise.all([deps.store.getUpload(uploadId), deps.store.getRepository(repo)]);
+    const { summary, mark } = await processOne({ repo, sha, uploadId, session, target }, upload, repository?.settings ?? {}, throttledHeartbeat());
+    if (mark) await deps.store.markProcessedMany([mark]);
+    return summary;
+  };
+}
+
+/**
+ * Processor of a chunk: the uploads one after the other, each exactly as processUpload takes it
+ * (so one activity slot still parses one upload at a time, within the same memory budget). One
+ * activity instead of one per upload spares the task queue's round trips and history events per
+ * upload, which dominate small uploads; so the rows are read in one statement and the processed
+ * states written in one, and the repository once. Idempotent as processUpload: a retried chunk
+ * redoes its uploads into the same intermediates, and marking a processed upload again is allowed.
+ */
+export function createProcessUploads(deps: ActivityDeps) {
+  const processOne = createProcessOne(deps);
+  return async function processUploads(input: ProcessUploadsInput): Promise<ProcessSummary[]> {
+    const { repo, sha, uploads, target } = validateInput(ProcessUploadsInput, input, 'processUploads');
+    const [rows, repository] = await Promise.all([deps.store.getUploads(uploads.map((u) => u.uploadId)), deps.store.getRepository(repo)]);
+    const byId = new Map(rows.map((r) => [r.uploadId, r]));
+    const settings = repository?.settings ?? {};
+    const summaries: ProcessSummary[] = [];
+    const marks: ProcessedMark[] = [];
+    const heartbeat = throttledHeartbeat();
+    for (const u of uploads) {
+      const { summary, mark } = await processOne({ repo, sha, uploadId: u.uploadId, session: u.session, target }, byId.get(u.uploadId) ?? null, settings, heartbeat);
+      summaries.push(summary);
+      if (mark) marks.push(mark);
+      heartbeat({ stage: 'processed', done: summaries.length, of: uploads.length });
+    }
+    if (marks.length > 0) await deps.store.markProcessedMany(marks);
+    return summaries;
+  };
+}
+
+/** One upload, its row and its repository's settings read by the caller. */
+function createProcessOne(deps: ActivityDeps) {
+  return async function processOne(input: ProcessUploadInput, upload: UploadRow | null, settings: RepoSettings, heartbeat: (details: unknown) => void): Promise<Processed> {
+    const { repo, sha, uploadId, session, target } = input;
     const real = target.kind === 'commit';
-    const fail = async (error: UploadError): Promise<ProcessSummary> => {
+    const fail = async (error: UploadError): Promise<Processed> => {
       if (real) await deps.store.markError(uploadId, error.code, error.message);
-      return { uploadId, session, files: 0, lines: 0, error };
+      return { summary: { uploadId, session, files: 0, lines: 0, error } };
     };
 
-    const upload = await deps.store.getUpload(uploadId);
-    if (!upload) return { uploadId, session, files: 0, lines: 0, error: { code: 'unknown_processing', message: `upload ${uploadId} is not registered` } };
-    if (upload.state === 'cancelled') return { uploadId, session, files: 0, lines: 0, error: { code: 'cancelled', message: 'the upload was cancelled' } };
+    if (!upload) return { summary: { uploadId, session, files: 0, lines: 0, error: { code: 'unknown_processing', message: `upload ${uploadId} is not registered` } } };
+    if (upload.state === 'cancelled') return { summary: { uploadId, session, files: 0, lines: 0, error: { code: 'cancelled', message: 'the upload was cancelled' } } };
 
     const raw = await deps.blobs.get(upload.rawKey);
     if (raw === null) return fail({ code: 'file_not_in_storage', message: `the raw upload (${upload.rawKey}) is not in storage` });
-    Context.current().heartbeat({ stage: 'parsing', bytes: raw.byteLength });
+    heartbeat({ stage: 'parsing', bytes: raw.byteLength });
 
-    const repository = await deps.store.getRepository(repo);
-    const settings = repository?.settings ?? {};
     let repoFiles: string[] | undefined;
     if (upload.repoFilesKey) {
       const list = await deps.blobs.get(upload.repoFilesKey);
@@ -84,36 +138,18 @@ export function createProcessUpload(deps: ActivityDeps) {
       throw err; // I/O and the unexpected: retried with backoff
     }
     // A cancelled commit stops here rather than writing a report nobody will merge.
-    Context.current().heartbeat({ stage: 'writing' });
+    heartbeat({ stage: 'writing' });
     Context.current().cancellationSignal.throwIfAborted();
 
     const key = target.kind === 'commit' ? keys.intermediate(uploadId) : keys.scratchIntermediate(repo, sha, target.batch, uploadId, target.area);
-    await deps.blobs.put(key, compressReport(parsed.report));
+    await deps.blobs.put(key, compressReport(parsed.report, 6, PLAIN_INTERMEDIATE_MAX_BYTES));
     const allWarnings = withFixWarnings(parsed.warnings, fixes?.warnings ?? []);
-    if (real) await deps.store.markProcessed(uploadId, key, allWarnings);
     const totals = reportTotals(parsed.report);
     const warnings = warningCount(allWarnings);
-    return { uploadId, session, key, format: parsed.format, files: totals.files, lines: totals.lines, ...(warnings > 0 ? { warnings } : {}) };
-  };
-}
-
-/**
- * Processor of a chunk: the uploads one after the other, exactly as processUpload takes each
- * (so one activity slot still parses one upload at a time, within the same memory budget). One
- * activity instead of one per upload spares the task queue's round trips and history events per
- * upload, which dominate small uploads. Idempotent as processUpload: a retried chunk redoes its
- * uploads into the same intermediates.
- */
-export function createProcessUploads(deps: ActivityDeps) {
-  const processUpload = createProcessUpload(deps);
-  return async function processUploads(input: ProcessUploadsInput): Promise<ProcessSummary[]> {
-    const { repo, sha, uploads, target } = validateInput(ProcessUploadsInput, input, 'processUploads');
-    const summaries: ProcessSummary[] = [];
-    for (const u of uploads) {
-      summaries.push(await processUpload({ repo, sha, uploadId: u.uploadId, session: u.session, target }));
-      Context.current().heartbeat({ stage: 'processed', done: summaries.length, of: uploads.length });
-    }
-    return summaries;
+    return {
+      summary: { uploadId, session, key, format: parsed.format, files: totals.files, lines: totals.lines, ...(warnings > 0 ? { warnings } : {}) },
+      ...(real ? { mark: { uploadId, intermediateKey: key, warnings: allWarnings } } : {}),
+    };
   };
 }
 

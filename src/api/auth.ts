@@ -3,6 +3,7 @@ import type { Store } from '../storage/store';
 import { forbidden, notFound, unauthorized } from './errors';
 import { repoSlugOf } from './schemas';
 import { hashesEqual, hashToken } from './tokens';
+import { BoundedMap } from '../shared/bounded-map';
 
 /**
  * Who is calling: the admin, the holder of a repository's upload token, the holder of one of its
@@ -54,25 +55,54 @@ export interface Authenticator {
  * Whose token this is: the admin's, a repository's upload token, one of its read tokens, or
  * nobody's. The login form asks the same question as the API.
  */
-export async function callerOfToken(store: Store, adminTokenHash: string, token: string): Promise<Caller> {
+export async function callerOfToken(store: Store, adminTokenHash: string, token: string, known?: UploadTokens): Promise<Caller> {
   const hash = hashToken(token);
   if (hashesEqual(hash, adminTokenHash)) return { kind: 'admin' };
+  const remembered = known?.get(hash);
+  if (remembered !== undefined) return { kind: 'repository', slug: remembered };
   // Finding a row by hash leaks nothing useful (timing would reveal hashes, not tokens); the
   // comparison that grants access is still the constant-time one.
   const repo = await store.findRepositoryByTokenHash(hash);
-  if (repo && hashesEqual(hash, repo.uploadTokenHash)) return { kind: 'repository', slug: repo.slug };
+  if (repo && hashesEqual(hash, repo.uploadTokenHash)) {
+    known?.add(hash, repo.slug);
+    return { kind: 'repository', slug: repo.slug };
+  }
   const reader = await store.findReadTokenByHash(hash);
   if (reader && hashesEqual(hash, reader.tokenHash)) return { kind: 'reader', slug: reader.repo, tokenId: reader.id };
   return { kind: 'unknown' };
 }
 
+/**
+ * Upload tokens found lately, by hash, with their repository. A repository's upload token is
+ * fixed at its creation and repositories are never deleted, so a found one stays true: CI's
+ * uploads skip the database look-up (one statement of the two a registration costs). Read tokens
+ * can be revoked at once and are never remembered; neither are tokens that matched nothing.
+ * Bounded: past the bound the oldest is forgotten first.
+ */
+export class UploadTokens {
+  private readonly slugs: BoundedMap<string, string>;
+
+  constructor(max = 10_000) {
+    this.slugs = new BoundedMap(max);
+  }
+
+  get(hash: string): string | undefined {
+    return this.slugs.get(hash);
+  }
+
+  add(hash: string, slug: string): void {
+    this.slugs.set(hash, slug);
+  }
+}
+
 /** Decorates every request of `app` with its `caller`, resolved by `identify`. */
 export function createAuthenticator(app: FastifyInstance, store: Store, adminTokenHash: string): Authenticator {
   app.decorateRequest('caller', null);
+  const known = new UploadTokens();
   const lookUp = async (request: FastifyRequest): Promise<Caller> => {
     const token = bearerToken(request);
     if (token === undefined) throw unauthorized();
-    return callerOfToken(store, adminTokenHash, token);
+    return callerOfToken(store, adminTokenHash, token, known);
   };
   return {
     async identify(request) {

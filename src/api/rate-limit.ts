@@ -3,6 +3,7 @@ import { normalizeIP } from '@fastify/rate-limit';
 import { bearerToken, type Authenticator } from './auth';
 import { ApiError } from './errors';
 import { hashToken } from './tokens';
+import { BoundedMap } from '../shared/bounded-map';
 
 const WINDOW_MS = 60_000;
 // Tokens that authenticated lately, by hash: they pass an address that is over its budget.
@@ -13,7 +14,7 @@ type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
 
 /** Hashes of tokens that authenticated, each for a while; oldest forgotten first past the bound. */
 class KnownTokens {
-  private readonly seen = new Map<string, number>();
+  private readonly seen = new BoundedMap<string, number>(KNOWN_TOKENS_MAX);
 
   has(hash: string): boolean {
     const until = this.seen.get(hash);
@@ -21,9 +22,7 @@ class KnownTokens {
   }
 
   add(hash: string): void {
-    this.seen.delete(hash);
     this.seen.set(hash, Date.now() + KNOWN_TOKEN_TTL_MS);
-    if (this.seen.size > KNOWN_TOKENS_MAX) this.seen.delete(this.seen.keys().next().value as string);
   }
 }
 

@@ -17,7 +17,7 @@ import { PendingUploadStore, type PendingMetadata } from './pending-uploads';
 import { ReadTokenStore } from './read-tokens';
 import { RunStore } from './runs';
 import { SourceStore, type SourceEntry } from './sources';
-import { UploadStore, type RegisterUploadInput } from './uploads';
+import { UploadStore, type ProcessedMark, type RegisterUploadInput } from './uploads';
 import { VerificationStore, type ListVerificationsInput, type RecordVerificationInput } from './verifications';
 
 // What callers of the store use besides it, so they need not know its modules.
@@ -26,10 +26,10 @@ export type { SaveBatchOutcome } from './reports';
 export type { CommitStartFacts } from './commits';
 export type { CommitDiffRow, SaveCommitDiffInput } from './diffs';
 export type { CarryforwardAncestor, RecordCarryforwardOutcome } from './carryforward';
-export { CommitMetadataSchema, RepoSettingsSchema, type CommitMetadata, type UploadRow } from './rows';
+export { CommitMetadataSchema, RepoSettingsSchema, type CommitMetadata, type RepoSettings, type UploadRow } from './rows';
 export type { StaleCommit } from './maintenance';
 export type { PendingMetadata, PendingUpload } from './pending-uploads';
-export { digestsConflict, type RegisteredUpload, type RegisteredUploadWithStart, type RegisterUploadInput } from './uploads';
+export { digestsConflict, type ProcessedMark, type RegisteredUpload, type RegisteredUploadWithStart, type RegisterUploadInput } from './uploads';
 export { estimatedWaitSeconds, type QueueSnapshot, type WindowFigures } from './queue';
 export type { DeliveryAttempt, DeliveryKind, DeliveryRow, DeliveryState, PlannedDelivery } from './deliveries';
 export type { CommitListItem, CoveragePoint } from './commit-lists';
@@ -138,6 +138,9 @@ export class Store {
   markProcessed(uploadId: string, intermediateKey: string, warnings?: readonly ParseWarning[]) {
     return this.uploads.markProcessed(uploadId, intermediateKey, warnings);
   }
+  markProcessedMany(marks: readonly ProcessedMark[]) {
+    return this.uploads.markProcessedMany(marks);
+  }
   markError(uploadId: string, code: string, message: string) {
     return this.uploads.markError(uploadId, code, message);
   }
@@ -149,6 +152,9 @@ export class Store {
   }
   getUpload(uploadId: string) {
     return this.uploads.getUpload(uploadId);
+  }
+  getUploads(uploadIds: readonly string[]) {
+    return this.uploads.getUploads(uploadIds);
   }
   findUploadByIdempotencyKey(repo: string, sha: string, scope: IdempotencyScope, key: string) {
     return this.uploads.findUploadByIdempotencyKey(repo, sha, scope, key);

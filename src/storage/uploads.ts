@@ -60,6 +60,17 @@ export const RegisterUploadInput = z.object({
 });
 export type RegisterUploadInput = z.input<typeof RegisterUploadInput>;
 
+const ProcessedMarks = z
+  .array(z.object({ uploadId: UploadIdSchema, intermediateKey: z.string().min(1), warnings: ParseWarningsSchema }))
+  .max(100_000);
+
+/** An upload that became 'processed': its intermediate report and the parser's warnings. */
+export interface ProcessedMark {
+  uploadId: string;
+  intermediateKey: string;
+  warnings: readonly ParseWarning[];
+}
+
 export interface RegisteredUpload {
   uploadId: string;
   session: number;
@@ -115,13 +126,21 @@ export class UploadStore {
    * replaces both). Returns false, changing nothing, for an upload in any other state or unknown.
    */
   async markProcessed(uploadId: string, intermediateKey: string, warnings: readonly ParseWarning[] = []): Promise<boolean> {
-    const rows = await this.db.query(
-      `UPDATE uploads SET state = 'processed', intermediate_key = $2, warnings = $3::jsonb,
-         processed_at = CASE WHEN state = 'processed' THEN processed_at ELSE now() END
-       WHERE id = $1 AND state IN ('processing', 'processed') RETURNING id`,
-      [UploadIdSchema.parse(uploadId), z.string().min(1).parse(intermediateKey), JSON.stringify(ParseWarningsSchema.parse(warnings))],
+    return (await this.markProcessedMany([{ uploadId, intermediateKey, warnings }])).has(uploadId);
+  }
+
+  /** markProcessed of several uploads in one statement; returns the ids that moved (or were processed already). */
+  async markProcessedMany(marks: readonly ProcessedMark[]): Promise<Set<string>> {
+    const parsed = ProcessedMarks.parse(marks);
+    if (parsed.length === 0) return new Set();
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE uploads u SET state = 'processed', intermediate_key = m.key, warnings = m.warnings::jsonb,
+         processed_at = CASE WHEN u.state = 'processed' THEN u.processed_at ELSE now() END
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS m(id, key, warnings)
+       WHERE u.id = m.id AND u.state IN ('processing', 'processed') RETURNING u.id`,
+      [parsed.map((m) => m.uploadId), parsed.map((m) => m.intermediateKey), parsed.map((m) => JSON.stringify(m.warnings))],
     );
-    return rows.length > 0;
+    return new Set(rows.map((r) => r.id));
   }
 
   /** Any state but 'merged' -> 'error' with its code and message. Returns whether it applied. */
@@ -161,6 +180,13 @@ export class UploadStore {
   async getUpload(uploadId: string): Promise<UploadRow | null> {
     const [row] = await this.db.query<UploadRecord>(`${UPLOAD_SELECT} WHERE u.id = $1`, [UploadIdSchema.parse(uploadId)]);
     return row === undefined ? null : toUpload(row);
+  }
+
+  /** The rows of these uploads (unknown ids are left out), in no particular order. */
+  async getUploads(uploadIds: readonly string[]): Promise<UploadRow[]> {
+    const ids = UploadIdList.parse(uploadIds);
+    if (ids.length === 0) return [];
+    return (await this.db.query<UploadRecord>(`${UPLOAD_SELECT} WHERE u.id = ANY($1::text[])`, [ids])).map(toUpload);
   }
 
   /** The commit's upload holding this idempotency key in this scope, if any. */

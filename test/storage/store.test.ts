@@ -555,6 +555,47 @@ for (const target of databasesUnderTest()) {
         });
       });
 
+      test('a chunk is read and marked processed in one statement each, each upload as markProcessed would', async () => {
+        const repo = await newRepo();
+        const p = repo.replace('/', '-');
+        const id = (i: number) => `${p}-${i}`;
+        for (let i = 0; i < 5; i++) await store.registerUpload(upload(repo, id(i)));
+        await store.startRun({ repo, sha: SHA, runId: 'r', runStartedAt: Date.now() });
+        await store.claimUploads({ repo, sha: SHA, runId: 'r', runClaim: 0, limit: 3 });
+        assert.equal(await store.markError(id(2), 'report_invalid', 'bad'), true);
+
+        const rows = await store.getUploads([id(4), id(0), 'unknown-upload', id(1)]);
+        assert.deepEqual(rows.map((r) => r.uploadId).sort(), [id(0), id(1), id(4)].sort(), 'unknown ids are left out');
+        assert.deepEqual(await store.getUploads([]), []);
+
+        const warnings = [{ code: 'negative_count' as const, count: 1, positions: [{ line: 3, column: 4, source: 'a.c', field: 'DA' }] }];
+        const moved = await store.markProcessedMany([
+          { uploadId: id(0), intermediateKey: 'intermediate/0', warnings },
+          { uploadId: id(1), intermediateKey: 'intermediate/1', warnings: [] },
+          { uploadId: id(2), intermediateKey: 'intermediate/2', warnings: [] },
+          { uploadId: id(3), intermediateKey: 'intermediate/3', warnings: [] },
+        ]);
+        assert.deepEqual([...moved].sort(), [id(0), id(1)].sort(), 'only claimed uploads move: not the errored one, not the unclaimed one');
+        const [first, second, errored, unclaimed] = await Promise.all([0, 1, 2, 3].map((i) => store.getUpload(id(i))));
+        assert.equal(first?.state, 'processed');
+        assert.equal(first?.intermediateKey, 'intermediate/0');
+        assert.deepEqual(first?.warnings, warnings, 'each upload keeps its own warnings');
+        assert.equal(second?.intermediateKey, 'intermediate/1');
+        assert.deepEqual(second?.warnings, []);
+        assert.equal(errored?.state, 'error');
+        assert.equal(errored?.intermediateKey, null);
+        assert.equal(unclaimed?.state, 'uploaded');
+
+        const again = await store.markProcessedMany([{ uploadId: id(0), intermediateKey: 'intermediate/0b', warnings: [] }]);
+        assert.deepEqual([...again], [id(0)], 'a retried chunk is accepted');
+        const retried = await store.getUpload(id(0));
+        assert.equal(retried?.processedAt?.getTime(), first?.processedAt?.getTime(), 'the first processed time is kept');
+        assert.equal(retried?.intermediateKey, 'intermediate/0b');
+        assert.equal((await store.markProcessedMany([])).size, 0);
+        // Cast past the types on purpose: an unknown code must be refused at run time too.
+        await assert.rejects(store.markProcessedMany([{ uploadId: id(1), intermediateKey: 'k', warnings: [{ code: 'made_up', count: 1, positions: [] }] }] as never));
+      });
+
       test('counts are all zero for an unknown commit', async () => {
         const counts = await countUploadsByState(db, 'acme/none', SHA);
         assert.deepEqual(counts, { uploaded: 0, processing: 0, processed: 0, merged: 0, error: 0, cancelled: 0 });

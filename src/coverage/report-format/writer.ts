@@ -44,9 +44,13 @@ export function serializeReport(report: CoverageReport): Uint8Array {
   return w.take();
 }
 
-/** gzip of the serialized report, for storage. */
-export function compressReport(report: CoverageReport, level = 6): Uint8Array {
-  return gzipSync(serializeReport(report), { level });
+/**
+ * gzip of the serialized report, for storage; a serialized report of at most `plainUpTo` bytes is
+ * stored as it is (readers take both), where gzip's set-up would cost more than it saves.
+ */
+export function compressReport(report: CoverageReport, level = 6, plainUpTo = 0): Uint8Array {
+  const bytes = serializeReport(report);
+  return bytes.byteLength <= plainUpTo ? bytes : gzipSync(bytes, { level });
 }
 
 /** JSON with object keys sorted at every level and undefined members left out. */

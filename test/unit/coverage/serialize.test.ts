@@ -86,6 +86,17 @@ describe('serializeReport / readReport', () => {
     assertSameReport(r, readReport(gz));
   });
 
+  test('a report no larger than plainUpTo is stored plain, a larger one gzipped, and both read back', () => {
+    const r = sample();
+    const plainSize = serializeReport(r).byteLength;
+    const plain = compressReport(r, 6, plainSize);
+    assert.deepEqual(Buffer.from(plain), Buffer.from(serializeReport(r)), 'at the bound: the serialized bytes themselves');
+    assertSameReport(r, readReport(plain));
+    const gz = compressReport(r, 6, plainSize - 1);
+    assert.deepEqual([gz[0], gz[1]], [0x1f, 0x8b], 'one byte past the bound: gzip');
+    assertSameReport(r, readReport(gz));
+  });
+
   test('an empty report', () => {
     const r = new CoverageReport([], []);
     assertSameReport(r, readReport(serializeReport(r)));
