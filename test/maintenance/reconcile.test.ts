@@ -96,7 +96,9 @@ for (const target of databasesUnderTest()) {
       await worker.runUntil(async () => {
         await sleep(600); // past TRIBUTARY_RECONCILE_AFTER
         await startMaintenance(env.client, p.config);
-        await waitUntil('the upload merged', async () => (await p.store.getUpload(row!.uploadId))?.state === 'merged');
+        // A liveness bound, not a speed one: on a loaded machine the schedule's first run and the
+        // worker's start can take well over a minute together.
+        await waitUntil('the upload merged', async () => (await p.store.getUpload(row!.uploadId))?.state === 'merged', 180_000);
         const schedule = await env.client.schedule.getHandle(RECONCILE_SCHEDULE_ID).describe();
         assert.equal(schedule.policies.overlap, 'SKIP');
         assert.equal(schedule.action.type, 'startWorkflow');
