@@ -53,9 +53,13 @@ export interface Authenticator {
 
 /**
  * Whose token this is: the admin's, a repository's upload token, one of its read tokens, or
- * nobody's. The login form asks the same question as the API.
+ * nobody's. The login form asks the same question as the API. `known` remembers upload tokens
+ * found (hash -> slug): a repository's upload token is fixed at its creation and repositories are
+ * never deleted, so a found one stays true and CI's uploads skip the look-up (one statement of
+ * the two a registration costs). Read tokens can be revoked at once and are never remembered;
+ * neither are tokens that matched nothing.
  */
-export async function callerOfToken(store: Store, adminTokenHash: string, token: string, known?: UploadTokens): Promise<Caller> {
+export async function callerOfToken(store: Store, adminTokenHash: string, token: string, known?: BoundedMap<string, string>): Promise<Caller> {
   const hash = hashToken(token);
   if (hashesEqual(hash, adminTokenHash)) return { kind: 'admin' };
   const remembered = known?.get(hash);
@@ -64,7 +68,7 @@ export async function callerOfToken(store: Store, adminTokenHash: string, token:
   // comparison that grants access is still the constant-time one.
   const repo = await store.findRepositoryByTokenHash(hash);
   if (repo && hashesEqual(hash, repo.uploadTokenHash)) {
-    known?.add(hash, repo.slug);
+    known?.set(hash, repo.slug);
     return { kind: 'repository', slug: repo.slug };
   }
   const reader = await store.findReadTokenByHash(hash);
@@ -72,33 +76,13 @@ export async function callerOfToken(store: Store, adminTokenHash: string, token:
   return { kind: 'unknown' };
 }
 
-/**
- * Upload tokens found lately, by hash, with their repository. A repository's upload token is
- * fixed at its creation and repositories are never deleted, so a found one stays true: CI's
- * uploads skip the database look-up (one statement of the two a registration costs). Read tokens
- * can be revoked at once and are never remembered; neither are tokens that matched nothing.
- * Bounded: past the bound the oldest is forgotten first.
- */
-export class UploadTokens {
-  private readonly slugs: BoundedMap<string, string>;
-
-  constructor(max = 10_000) {
-    this.slugs = new BoundedMap(max);
-  }
-
-  get(hash: string): string | undefined {
-    return this.slugs.get(hash);
-  }
-
-  add(hash: string, slug: string): void {
-    this.slugs.set(hash, slug);
-  }
-}
+/** Upload tokens remembered at most (by hash, with their repository's slug). */
+const UPLOAD_TOKENS_REMEMBERED = 10_000;
 
 /** Decorates every request of `app` with its `caller`, resolved by `identify`. */
 export function createAuthenticator(app: FastifyInstance, store: Store, adminTokenHash: string): Authenticator {
   app.decorateRequest('caller', null);
-  const known = new UploadTokens();
+  const known = new BoundedMap<string, string>(UPLOAD_TOKENS_REMEMBERED);
   const lookUp = async (request: FastifyRequest): Promise<Caller> => {
     const token = bearerToken(request);
     if (token === undefined) throw unauthorized();

@@ -1,4 +1,3 @@
-import type { ParseWarning } from '../coverage/warnings';
 import type { ClaimUploadsInput, StartRunInput, StartVerificationInput } from '../activities/contracts';
 import type { IdempotencyScope, UploadMode } from '../vocabulary';
 import { branchCoverage, defaultBranchCoverage, listBranches, listCommits, type ListCommitsInput } from './commit-lists';
@@ -134,9 +133,6 @@ export class Store {
   }
   registerUploadWithStart(input: RegisterUploadInput) {
     return this.uploads.registerUploadWithStart(input);
-  }
-  markProcessed(uploadId: string, intermediateKey: string, warnings?: readonly ParseWarning[]) {
-    return this.uploads.markProcessed(uploadId, intermediateKey, warnings);
   }
   markProcessedMany(marks: readonly ProcessedMark[]) {
     return this.uploads.markProcessedMany(marks);

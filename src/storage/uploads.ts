@@ -123,13 +123,10 @@ export class UploadStore {
 
   /**
    * 'processing' -> 'processed' with its intermediate report and the parser's warnings (a repeat
-   * replaces both). Returns false, changing nothing, for an upload in any other state or unknown.
+   * replaces both, keeping the first processed time), several uploads in one statement. Returns
+   * the ids that moved (or were processed already); uploads in any other state, or unknown, are
+   * left as they are.
    */
-  async markProcessed(uploadId: string, intermediateKey: string, warnings: readonly ParseWarning[] = []): Promise<boolean> {
-    return (await this.markProcessedMany([{ uploadId, intermediateKey, warnings }])).has(uploadId);
-  }
-
-  /** markProcessed of several uploads in one statement; returns the ids that moved (or were processed already). */
   async markProcessedMany(marks: readonly ProcessedMark[]): Promise<Set<string>> {
     const parsed = ProcessedMarks.parse(marks);
     if (parsed.length === 0) return new Set();

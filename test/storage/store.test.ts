@@ -8,6 +8,12 @@ import { runMigrations } from '../../src/storage/migrations';
 import { ConflictError, IdempotencyConflictError, NotFoundError, Store, SupersededRunError, type RegisterUploadInput } from '../../src/storage/store';
 import { databasesUnderTest, type TestDatabase } from '../support/database';
 import { countUploadsByState } from '../support/upload-counts';
+import type { ParseWarning } from '../../src/coverage/warnings';
+
+/** One upload marked processed, as a processor of one upload marks it: whether it moved. */
+async function markProcessed(store: Store, uploadId: string, intermediateKey: string, warnings: readonly ParseWarning[] = []): Promise<boolean> {
+  return (await store.markProcessedMany([{ uploadId, intermediateKey, warnings }])).has(uploadId);
+}
 
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 
@@ -383,7 +389,7 @@ for (const target of databasesUnderTest()) {
         assert.deepEqual(sessionsOf(b1), [2, 3, 4, 5]);
         assert.deepEqual(await claim(repo, 'r1', 2, 10), { batch: null, uploads: [] }, 'nothing waiting allocates no batch');
         // Still the same set once its uploads have moved on.
-        await store.markProcessed(`${p}-0`, `intermediate/${p}-0`);
+        await markProcessed(store, `${p}-0`, `intermediate/${p}-0`);
         assert.deepEqual(await claim(repo, 'r1', 0, 2), b0);
         // An empty claim recorded nothing: the same claim count claims what arrived since.
         await store.registerUpload(upload(repo, `${p}-6`));
@@ -418,7 +424,7 @@ for (const target of databasesUnderTest()) {
         const mergedBefore = await store.getUpload(id(0));
         const second = await claim(repo, 'r1', 1, 1);
         assert.deepEqual(sessionsOf(second), [2]);
-        await store.markProcessed(id(2), `intermediate/${id(2)}`);
+        await markProcessed(store, id(2), `intermediate/${id(2)}`);
         // r1 is terminated here, with session 2 processed but not merged.
 
         const start = await store.startRun(run(repo, 'r2', T0 + 60_000));
@@ -496,24 +502,24 @@ for (const target of databasesUnderTest()) {
         const id = (i: number) => `${p}-${i}`;
         for (let i = 0; i < 6; i++) await store.registerUpload(upload(repo, id(i)));
 
-        assert.equal(await store.markProcessed(id(0), 'k'), false, 'not claimed yet');
+        assert.equal(await markProcessed(store, id(0), 'k'), false, 'not claimed yet');
         assert.equal((await store.getUpload(id(0)))?.state, 'uploaded');
         await store.startRun({ repo, sha: SHA, runId: 'r', runStartedAt: Date.now() });
         await store.claimUploads({ repo, sha: SHA, runId: 'r', runClaim: 0, limit: 4 });
 
-        assert.equal(await store.markProcessed(id(0), 'intermediate/a'), true);
+        assert.equal(await markProcessed(store, id(0), 'intermediate/a'), true);
         const processed = await store.getUpload(id(0));
         assert.equal(processed?.state, 'processed');
         assert.equal(processed?.intermediateKey, 'intermediate/a');
         assert.ok(processed?.processedAt instanceof Date);
         assert.deepEqual(processed?.warnings, []);
         const warnings = [{ code: 'negative_count' as const, count: 3, positions: [{ line: 7, column: 6, source: 'a.c', field: 'DA' }] }];
-        assert.equal(await store.markProcessed(id(0), 'intermediate/b', warnings), true, 'a retry is accepted');
+        assert.equal(await markProcessed(store, id(0), 'intermediate/b', warnings), true, 'a retry is accepted');
         assert.equal((await store.getUpload(id(0)))?.processedAt?.getTime(), processed?.processedAt?.getTime());
         assert.deepEqual((await store.getUpload(id(0)))?.warnings, warnings, 'the retry replaces the warnings');
         assert.deepEqual((await store.listUploads(repo, SHA)).find((u) => u.id === id(0))?.warnings, warnings);
         // Cast past the types on purpose: an unknown code must be refused at run time too.
-        await assert.rejects(store.markProcessed(id(0), 'intermediate/b', [{ code: 'made_up', count: 1, positions: [] }] as never));
+        await assert.rejects(markProcessed(store, id(0), 'intermediate/b', [{ code: 'made_up', count: 1, positions: [] }] as never));
 
         assert.equal(await store.markMerged([id(0), id(1), id(4)]), 2, 'processed and processing move, uploaded does not');
         assert.equal((await store.getUpload(id(4)))?.state, 'uploaded');
@@ -522,7 +528,7 @@ for (const target of databasesUnderTest()) {
         assert.ok(merged?.mergedAt instanceof Date);
         assert.equal(await store.markMerged([id(0)]), 0, 'merging again changes nothing');
 
-        assert.equal(await store.markProcessed(id(0), 'intermediate/c'), false);
+        assert.equal(await markProcessed(store, id(0), 'intermediate/c'), false);
         assert.equal(await store.markError(id(0), 'report_empty', 'late'), false);
         assert.equal(await store.markCancelled([id(0)]), 0);
         const still = await store.getUpload(id(0));
@@ -535,13 +541,13 @@ for (const target of databasesUnderTest()) {
         assert.equal(errored?.state, 'error');
         assert.equal(errored?.errorCode, 'report_invalid');
         assert.equal(errored?.errorMessage, 'bad XML');
-        assert.equal(await store.markProcessed(id(2), 'k'), false);
+        assert.equal(await markProcessed(store, id(2), 'k'), false);
         assert.equal(await store.markMerged([id(2)]), 0);
         assert.equal(await store.markCancelled([id(2)]), 0);
         assert.equal((await store.getUpload(id(2)))?.state, 'error');
 
         assert.equal(await store.markCancelled([id(3), id(5)]), 2, 'processing and uploaded can be cancelled');
-        assert.equal(await store.markProcessed(id(3), 'k'), false);
+        assert.equal(await markProcessed(store, id(3), 'k'), false);
         assert.equal(await store.markMerged([id(3)]), 0);
         assert.equal(await store.markMerged([]), 0);
 
