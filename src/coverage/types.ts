@@ -48,6 +48,12 @@ export interface FileSink {
    * The other arrays in `extras` (partials, a complexity pair) the sink takes over.
    */
   line(lineNumber: number, value: LineValue, type?: LineType, extras?: LineExtras): void;
+  /**
+   * Optional: `line(lineNumber, "<taken>/<total>", type, extras)` without the value string, for
+   * parsers that count branches (LCOV). Same rules, same errors; a parser calls `line` when the
+   * sink has no `branches`.
+   */
+  branches?(lineNumber: number, taken: number, total: number, type: LineType, extras?: LineExtras): void;
 }
 
 /**

@@ -162,4 +162,10 @@ class ExcludingSink implements FileSink {
     if (lineNumber > this.eof || this.lines.has(lineNumber)) return;
     this.target.line(lineNumber, value, type, extras);
   }
+
+  branches(lineNumber: number, taken: number, total: number, type: LineType, extras?: LineExtras): void {
+    if (lineNumber > this.eof || this.lines.has(lineNumber)) return;
+    if (this.target.branches !== undefined) this.target.branches(lineNumber, taken, total, type, extras);
+    else this.target.line(lineNumber, `${taken}/${total}`, type, extras);
+  }
 }

@@ -5,7 +5,7 @@
 import { ReportParseError } from '../errors';
 import { FLAG_EXTRAS, hasExtras, resized } from '../columns';
 import type { FileSink, LineExtras, LineType, LineValue } from '../types';
-import { DEN_INT, encodeValue, typeCode } from '../values';
+import { DEN_INT, MAX_BRANCHES, encodeValue, typeCode } from '../values';
 import type { BuilderContext, Chunk, Segment } from './context';
 import type { PackedExtras } from './packed-extras';
 import { invalidExtras as importedInvalidExtras, mergeRecord as importedMergeRecord } from './records';
@@ -20,6 +20,7 @@ const mergeRecord = importedMergeRecord;
 const invalidExtras = importedInvalidExtras;
 const F_EXTRAS = FLAG_EXTRAS;
 const D_INT = DEN_INT;
+const MAX_BRANCH_COUNT = MAX_BRANCHES;
 
 /** The most recent records of the session in arrival order, column-wise; a bounded scratch. */
 export class SessionLog {
@@ -145,6 +146,23 @@ export class FileAccumulator implements FileSink {
     this.slowLine(lineNumber, value, type, extras);
   }
 
+  branches(lineNumber: number, taken: number, total: number, type: LineType, extras?: LineExtras): void {
+    if (
+      lineNumber >>> 0 !== lineNumber ||
+      lineNumber === 0 ||
+      lineNumber > this.ctx.maxLineNumber ||
+      !Number.isSafeInteger(taken) ||
+      taken < 0 ||
+      !Number.isSafeInteger(total) ||
+      total < 0 ||
+      total > MAX_BRANCH_COUNT
+    ) {
+      // The value as `line` takes it, which explains what is wrong with it.
+      return this.slowLine(lineNumber, `${taken}/${total}`, type, extras);
+    }
+    this.store(lineNumber, taken, total, typeOf(type), extras);
+  }
+
   private slowLine(lineNumber: number, value: LineValue, type?: LineType, extras?: LineExtras): void {
     const ctx = this.ctx;
     if (!Number.isSafeInteger(lineNumber) || lineNumber < 1) {
@@ -160,8 +178,13 @@ export class FileAccumulator implements FileSink {
     const enc = this.state.enc;
     const err = encode(value, enc);
     if (err !== null) throw this.error('invalid_number', `line ${lineNumber}: ${err}`);
-    if (enc.num > ctx.maxHits) enc.num = ctx.maxHits;
-    const t = typeOf(type);
+    this.store(lineNumber, enc.num, enc.den, typeOf(type), extras);
+  }
+
+  /** Stores a checked record: merged into the file's last one when it repeats its line, else appended. */
+  private store(lineNumber: number, num: number, den: number, t: number, extras: LineExtras | undefined): void {
+    const ctx = this.ctx;
+    if (num > ctx.maxHits) num = ctx.maxHits;
     let x = extras !== undefined && hasAnyExtras(extras) ? extras : undefined;
     if (x !== undefined) {
       const bad = invalidExtras(x);
@@ -173,13 +196,13 @@ export class FileAccumulator implements FileSink {
     if (this.lastLine !== 0) {
       const prev = this.lastLine;
       if (lineNumber === prev && this.last >= 0) {
-        mergeRecord(ctx.sessionId, this.state.log, this.last, enc.num, enc.den, t, x, enc);
+        mergeRecord(ctx.sessionId, this.state.log, this.last, num, den, t, x, this.state.enc);
         return;
       }
       // A repeat of a sealed record lands in a later segment; finish() merges it in order.
       if (lineNumber <= prev && this.last >= 0) this.runSorted = false;
     }
-    const n = this.append(lineNumber, enc.num, enc.den, x === undefined ? t : t | F_EXTRAS);
+    const n = this.append(lineNumber, num, den, x === undefined ? t : t | F_EXTRAS);
     if (x !== undefined) this.state.log.extras.set(n, x);
   }
 

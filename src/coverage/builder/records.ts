@@ -86,9 +86,10 @@ function isCount(v: unknown): boolean {
 /** Why extras cannot be stored (columns and hits must be non-negative integers), or null. */
 export function invalidExtras(x: LineExtras): string | null {
   if (x.missingBranches !== undefined) {
-    if (!Array.isArray(x.missingBranches) || !x.missingBranches.every((b) => typeof b === 'string')) {
-      return 'missing branches must be strings';
-    }
+    const mb: unknown = x.missingBranches;
+    if (!Array.isArray(mb)) return 'missing branches must be strings';
+    // A loop, not `every`: this runs for every branch line with missing branches.
+    for (let i = 0; i < mb.length; i++) if (typeof mb[i] !== 'string') return 'missing branches must be strings';
   }
   if (x.partials !== undefined) {
     if (!Array.isArray(x.partials)) return 'partials must be a list';

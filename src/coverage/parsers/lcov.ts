@@ -64,6 +64,8 @@ const FORMAT = 'lcov';
 const COLON = 0x3a;
 const COMMA = 0x2c;
 const DASH = 0x2d;
+const LF = 0x0a;
+const CR = 0x0d;
 
 /**
  * Branch ids are kept as numbers: numeric `block,branch` pairs (nearly all) as
@@ -80,6 +82,7 @@ class LcovParser implements PushParser, LineHandler {
   private readonly maxLineNumber: number;
   private readonly maxHits: number;
   private readonly maxFiles: number;
+  private readonly maxLineBytes: number;
   private readonly digits = new DigitRun();
 
   /** True between `SF` and `end_of_record`. */
@@ -144,6 +147,7 @@ class LcovParser implements PushParser, LineHandler {
     this.maxLineNumber = Math.min(limits.maxLineNumber, MAX_INT32);
     this.maxHits = limits.maxHits;
     this.maxFiles = limits.maxFiles;
+    this.maxLineBytes = limits.maxLineBytes;
   }
 
   write(chunk: Uint8Array): void {
@@ -178,6 +182,87 @@ class LcovParser implements PushParser, LineHandler {
         if (this.inRecord) this.closeRecord();
       }
     }
+  }
+
+  /**
+   * The record's `DA` and `BRDA` lines read in one pass that finds each line's end as it reads
+   * the numbers (see `LineHandler.scan`): most of an LCOV file, which the splitter would otherwise
+   * search for newlines first. Only lines that `da` and `brda` take on their fast paths with no
+   * warning are consumed here; at any other line (another record type, a number to check or
+   * explain, a line running past the chunk) it stops and the splitter hands that line to `line`.
+   */
+  scan(b: Buffer, start: number, end: number): number {
+    if (!this.inRecord) return start;
+    const digits = this.digits;
+    const maxLineNumber = this.maxLineNumber;
+    const maxHits = this.maxHits;
+    const maxLineBytes = this.maxLineBytes;
+    let pos = start;
+    let lines = 0;
+    while (end - pos >= 7) {
+      const c0 = b[pos];
+      let i: number;
+      if (c0 === 0x44 /* D */ && b[pos + 1] === 0x41 /* A */ && b[pos + 2] === COLON) {
+        const lineStart = pos + 3;
+        i = digits.scan(b, lineStart, end);
+        const ln = digits.value;
+        if (i === lineStart || i - lineStart > 15 || i === end || b[i] !== COMMA || ln === 0 || ln > maxLineNumber) break;
+        const hitStart = i + 1;
+        i = digits.scan(b, hitStart, end);
+        const hits = digits.value;
+        if (i === hitStart || i - hitStart > 15 || i === end || hits > maxHits) break;
+        let nl = i;
+        let e = i;
+        const c = b[i];
+        if (c === COMMA) {
+          // coverage.py's checksum, ignored.
+          nl = i + 1;
+          while (nl < end && b[nl] !== LF) nl++;
+          if (nl === end) break;
+          e = b[nl - 1] === CR ? nl - 1 : nl;
+        } else if (c === CR) nl = i + 1;
+        else if (c !== LF) break;
+        if (nl === end || b[nl] !== LF || e - pos > maxLineBytes) break;
+        this.pushDa(ln, hits);
+        pos = nl + 1;
+      } else if (c0 === 0x42 /* B */ && b[pos + 1] === 0x52 && b[pos + 2] === 0x44 && b[pos + 3] === 0x41 && b[pos + 4] === COLON) {
+        const fieldsStart = pos + 5;
+        i = digits.scan(b, fieldsStart, end);
+        const ln = digits.value;
+        if (i === fieldsStart || i - fieldsStart > 15 || i === end || b[i] !== COMMA || ln === 0 || ln > maxLineNumber) break;
+        const blockStart = i + 1;
+        i = digits.scan(b, blockStart, end);
+        const block = digits.value;
+        const blockLength = i - blockStart;
+        if (blockLength === 0 || blockLength > 6 || i === end || b[i] !== COMMA || (blockLength > 1 && b[blockStart] === 0x30)) break;
+        const branchStart = i + 1;
+        i = digits.scan(b, branchStart, end);
+        const branch = digits.value;
+        const branchLength = i - branchStart;
+        if (branchLength === 0 || branchLength > 6 || i === end || b[i] !== COMMA || (branchLength > 1 && b[branchStart] === 0x30)) break;
+        const takenStart = i + 1;
+        if (takenStart === end) break;
+        let taken: number;
+        if (b[takenStart] === DASH) {
+          taken = 0;
+          i = takenStart + 1;
+        } else {
+          i = digits.scan(b, takenStart, end);
+          if (i === takenStart) break;
+          // Any digit string of a non-zero value (an overlong one reaches Infinity) means taken.
+          taken = digits.value > 0 ? 1 : 0;
+        }
+        if (i === end) break;
+        const e = i;
+        const nl = b[i] === CR ? i + 1 : i;
+        if (nl === end || b[nl] !== LF || e - pos > maxLineBytes) break;
+        this.addBranch(ln, block * ID_SHIFT + branch, taken);
+        pos = nl + 1;
+      } else break;
+      lines++;
+    }
+    this.splitter.lineNumber += lines;
+    return pos;
   }
 
   private sf(b: Uint8Array, s: number, e: number): void {
@@ -476,18 +561,18 @@ class LcovParser implements PushParser, LineHandler {
     let takenCount = 0;
     for (; ge < nb && brLine[ge] === ln; ge++) takenCount += brTaken[ge]!;
     const total = ge - gs;
-    const value = fraction(takenCount, total);
     const type = this.fnLines.count !== 0 && this.fnLines.next(ln) ? 'm' : 'b';
     const missingCount = total - takenCount;
-    if (missingCount === 0) file.line(ln, value, type);
-    else {
+    let extras: LineExtras | undefined;
+    if (missingCount > 0) {
       // The sink copies what it keeps (FileSink.line): short lists reuse one array per length.
-      const extras = missingCount < MISSING_SCRATCH ? this.missingExtras[missingCount]! : { missingBranches: new Array<string>(missingCount) };
+      extras = missingCount < MISSING_SCRATCH ? this.missingExtras[missingCount]! : { missingBranches: new Array<string>(missingCount) };
       const missing = extras.missingBranches!;
       let k = 0;
       for (let i = gs; i < ge; i++) if (brTaken[i] === 0) missing[k++] = this.idText(this.brId[i]!);
-      file.line(ln, value, type, extras);
     }
+    if (file.branches !== undefined) file.branches(ln, takenCount, total, type, extras);
+    else file.line(ln, fraction(takenCount, total), type, extras);
     return this.nextBranchGroup(ge);
   }
 

@@ -8,6 +8,15 @@ import { resized } from '../columns';
  */
 export interface LineHandler {
   line(bytes: Uint8Array, start: number, end: number): void;
+  /**
+   * Optional: reads the complete lines of `bytes[start, end)` it recognises itself, from `start`
+   * on, and returns the start of the first line it leaves to `line` (or `end`). A parser's
+   * commonest records can then be read in one pass that finds their ends as it goes, where the
+   * splitter would search each line's end first and make a call per line. Every line it consumes
+   * must be one `line` would accept without an error or a warning, no longer than the splitter's
+   * limit (see `maxLineBytes`); it adds the lines it consumed to the splitter's `lineNumber`.
+   */
+  scan?(bytes: Buffer, start: number, end: number): number;
 }
 
 export interface LineSplitterOptions {
@@ -80,7 +89,12 @@ export class LineSplitter {
       pos = nl + 1;
     }
 
+    const scans = handler.scan !== undefined;
     for (;;) {
+      if (scans) {
+        pos = handler.scan!(chunk, pos, length);
+        if (pos === length) break;
+      }
       const nl = chunk.indexOf(LF, pos);
       if (nl < 0) break;
       this.lineNumber++;

@@ -3,6 +3,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ParseWarnings } from '../../../src/coverage/warnings';
 import { createLcovParser } from '../../../src/coverage/parsers/lcov';
+import { createSessionBuilder } from '../../../src/coverage/builder';
+import { ReportParseError } from '../../../src/coverage/errors';
+import { toParseJson } from '../../../src/coverage/json-output';
+import type { ParseLimits } from '../../../src/coverage/limits';
+import type { CoverageSink, FileSink } from '../../../src/coverage/types';
 import { CallRecorder, corpusFile, feed, parseError, parseJson, record, recordWarnings, mutations, outcome } from '../../fixtures/text/harness';
 
 const lcov = (text: string): string => text.replace(/^\s+/gm, '');
@@ -505,5 +510,113 @@ describe('lcov: mutated inputs', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('LCOV: DA and BRDA lines read in one pass', () => {
+  // Chunks shorter than 7 bytes never hold a whole DA or BRDA line, so at chunk size 1 every line
+  // goes through the splitter's newline search and `line`: the reading the one pass must equal.
+  function reading(input: string, chunkSize: number | undefined, limits?: Partial<ParseLimits>): unknown {
+    const warnings = new ParseWarnings();
+    const rec = new CallRecorder();
+    let error: unknown = null;
+    try {
+      feed(createLcovParser, rec, input, { chunkSize, limits, warnings });
+    } catch (err) {
+      if (!(err instanceof ReportParseError)) throw err;
+      error = { code: err.code, line: err.line, column: err.column, reason: err.reason, limit: err.limit };
+    }
+    return { calls: rec.calls, warnings: warnings.list(), error };
+  }
+
+  const cases: Array<{ name: string; input: string; limits?: Partial<ParseLimits> }> = [
+    {
+      name: 'odd but valid lines, with warnings',
+      input: [
+        'TN:', 'SF:a.c', 'DA:1,1\r', 'DA:2,0,0yyEIwWLgBPbXh9zLakMrw\r', 'DA:3,99999999999999999999', 'DA:0,4',
+        'DA:04,2', 'DA:5,-1', 'DA: 6,1', 'DA:7,5000', 'BRDA:3,0,0,-\r', 'BRDA:3,0,1,7', 'BRDA:3,00,2,1',
+        'BRDA:0,0,0,1', 'BRDA:4,x,y,1', 'BRDA:4,0,0,99999999999999999999', 'BRDA:4,0,1,-1', 'DA:8,1,', 'FN:3,f',
+        'end_of_record', 'SF:b.ts', 'BRDA:1,0,0,1', 'DA:1,1', 'DA:1,2', 'BRDA:2,1,0,0', 'DA:2,1', 'end_of_record', '',
+      ].join('\n'),
+      limits: { maxHits: 1000 },
+    },
+    { name: 'a damaged count', input: 'SF:a\nDA:1,1\nDA:2,1\nDA:3,x1\nDA:4,1\n' },
+    { name: 'a BRDA without its count', input: 'SF:a\nBRDA:1,0,0,1\nBRDA:1,0,1\nDA:1,1\n' },
+    { name: 'DA outside a record', input: 'SF:a\nDA:1,1\nend_of_record\nDA:2,1\nDA:3,1\n' },
+    { name: 'a DA line over maxLineBytes', input: 'SF:a\nDA:1,1\nDA:2,12\nDA:123456,1\n', limits: { maxLineBytes: 8 } },
+    { name: 'a BRDA line over maxLineBytes', input: 'SF:a\nBRDA:1,0,0,1\nBRDA:1,0,1,1234\n', limits: { maxLineBytes: 14 } },
+    { name: 'no newline at the end', input: 'SF:a\nDA:1,1\nBRDA:2,0,0,1\nDA:2,3' },
+  ];
+
+  for (const { name, input, limits } of cases) {
+    test(`${name}: every chunking reads as line-by-line reading does (values, warnings, errors, positions)`, () => {
+      const expected = reading(input, 1, limits);
+      for (const chunkSize of [undefined, 7, 8, 9, 10, 11, 13, 17, 64]) {
+        assert.deepEqual(reading(input, chunkSize, limits), expected, `chunk size ${chunkSize}`);
+      }
+    });
+  }
+
+  test('the cases above do reach errors, warnings and the one pass', () => {
+    const first = reading(cases[0]!.input, undefined, cases[0]!.limits) as { calls: unknown[]; warnings: unknown[]; error: unknown };
+    assert.equal(first.error, null);
+    assert.equal(first.warnings.length, 3); // negative, clamped (twice each), an invalid line number
+    assert.ok(first.calls.length >= 8);
+    for (const c of cases.slice(1, 6)) {
+      assert.notEqual((reading(c.input, undefined, c.limits) as { error: unknown }).error, null, c.name);
+    }
+  });
+});
+
+describe('LCOV through the session builder: counted branch lines', () => {
+  /** The builder's sink with `branches` hidden, so the parser gives branch lines as "a/b" strings. */
+  function linesOnly(sink: CoverageSink): CoverageSink {
+    return {
+      file(rawPath: string): FileSink | null {
+        const f = sink.file(rawPath);
+        return f === null ? null : { line: (n, v, t, x) => f.line(n, v, t, x) };
+      },
+      generator: (g) => sink.generator?.(g),
+    };
+  }
+
+  function viaBuilder(input: Uint8Array | string, hideBranches: boolean, limits?: Partial<ParseLimits>): unknown {
+    const builder = createSessionBuilder({ sessionId: 0, session: { format: 'lcov', file: 'input' }, limits });
+    feed(createLcovParser, hideBranches ? linesOnly(builder.sink) : builder.sink, input, { limits });
+    return toParseJson(builder.finish());
+  }
+
+  for (const name of ['negotiator-nyc/lcov.info', 'negotiator-c8/lcov.info', 'tomli-misc/coverage-py.lcov']) {
+    test(`${name}: the same report either way`, () => {
+      const bytes = corpusFile(name);
+      assert.deepEqual(viaBuilder(bytes, false), viaBuilder(bytes, true));
+    });
+  }
+
+  test('repeated branch lines merge, counts clamp and a dropped line 1 of .ts stays dropped, either way', () => {
+    const input = lcov(`SF:a.c
+      DA:1,1
+      BRDA:1,0,0,1
+      BRDA:1,0,1,0
+      BRDA:2,0,0,3
+      BRDA:2,0,1,0
+      BRDA:2,0,2,0
+      end_of_record
+      SF:a.c
+      BRDA:1,0,0,0
+      BRDA:1,0,1,1
+      BRDA:2,0,0,0
+      BRDA:2,0,1,0
+      BRDA:2,0,2,0
+      end_of_record
+      SF:b.ts
+      BRDA:1,0,0,1
+      DA:1,5
+      BRDA:3,0,0,1
+      end_of_record
+    `);
+    const counted = viaBuilder(input, false, { maxHits: 1 });
+    assert.deepEqual(counted, viaBuilder(input, true, { maxHits: 1 }));
+    assert.match(JSON.stringify(counted), /"a\.c"/);
   });
 });
