@@ -106,6 +106,21 @@ test('paths resolve as report paths do: against the file list, dropped when not 
   );
 });
 
+test('branch lines follow the same exclusions: an excluded or past-eof branch line is dropped, the others kept', async () => {
+  const lcov = [
+    'SF:src/a.c', 'DA:1,1', 'DA:3,1', 'DA:4,1', 'DA:9,1',
+    'BRDA:3,0,0,1', 'BRDA:3,0,1,0', 'BRDA:4,0,0,1', 'BRDA:4,0,1,0', 'BRDA:9,0,0,1', 'BRDA:9,0,1,1',
+    'end_of_record', '',
+  ].join('\n');
+  const exclusions = new Map([['src/a.c', { lines: new Set([3]), eof: 5 }]]);
+  const { report } = await parseReport(Buffer.from(lcov), { fileName: 'lcov.info', sessionId: 0, exclusions });
+  const a = report.files.get('src/a.c')!;
+  assert.deepEqual([...a.lines], [1, 4]);
+  assert.equal(a.valueAt(4), '1/2');
+  const { report: unfixed } = await parseReport(Buffer.from(lcov), { fileName: 'lcov.info', sessionId: 0 });
+  assert.deepEqual([...unfixed.files.get('src/a.c')!.lines], [1, 3, 4, 9]);
+});
+
 test('a session built with exclusions loses those lines and the lines past eof, in those files only', async () => {
   const lcov = ['SF:src/a.c', 'DA:1,1', 'DA:2,0', 'DA:3,4', 'DA:4,0', 'DA:9,1', 'end_of_record', 'SF:src/b.c', 'DA:1,1', 'DA:2,0', 'DA:3,0', 'end_of_record', ''].join('\n');
   const exclusions = new Map([['src/a.c', { lines: new Set([2, 3]), eof: 5 }]]);

@@ -150,7 +150,7 @@ class ExcludingSink implements FileSink {
   private readonly eof: number;
 
   constructor(
-    private readonly target: FileSink,
+    private readonly target: FileAccumulator,
     exclusion: LineExclusion,
   ) {
     this.lines = exclusion.lines;
@@ -165,7 +165,6 @@ class ExcludingSink implements FileSink {
 
   branches(lineNumber: number, taken: number, total: number, type: LineType, extras?: LineExtras): void {
     if (lineNumber > this.eof || this.lines.has(lineNumber)) return;
-    if (this.target.branches !== undefined) this.target.branches(lineNumber, taken, total, type, extras);
-    else this.target.line(lineNumber, `${taken}/${total}`, type, extras);
+    this.target.branches(lineNumber, taken, total, type, extras);
   }
 }

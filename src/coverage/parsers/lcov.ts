@@ -84,6 +84,11 @@ class LcovParser implements PushParser, LineHandler {
   private readonly maxFiles: number;
   private readonly maxLineBytes: number;
   private readonly digits = new DigitRun();
+  // The fields of the DA or BRDA line the fast readers (readDa, readBrda) took last.
+  private fieldLine = 0;
+  private fieldHits = 0;
+  private fieldId = 0;
+  private fieldTaken = 0;
 
   /** True between `SF` and `end_of_record`. */
   private inRecord = false;
@@ -193,8 +198,6 @@ class LcovParser implements PushParser, LineHandler {
    */
   scan(b: Buffer, start: number, end: number): number {
     if (!this.inRecord) return start;
-    const digits = this.digits;
-    const maxLineNumber = this.maxLineNumber;
     const maxHits = this.maxHits;
     const maxLineBytes = this.maxLineBytes;
     let pos = start;
@@ -203,14 +206,8 @@ class LcovParser implements PushParser, LineHandler {
       const c0 = b[pos];
       let i: number;
       if (c0 === 0x44 /* D */ && b[pos + 1] === 0x41 /* A */ && b[pos + 2] === COLON) {
-        const lineStart = pos + 3;
-        i = digits.scan(b, lineStart, end);
-        const ln = digits.value;
-        if (i === lineStart || i - lineStart > 15 || i === end || b[i] !== COMMA || ln === 0 || ln > maxLineNumber) break;
-        const hitStart = i + 1;
-        i = digits.scan(b, hitStart, end);
-        const hits = digits.value;
-        if (i === hitStart || i - hitStart > 15 || i === end || hits > maxHits) break;
+        i = this.readDa(b, pos + 3, end);
+        if (i < 0 || i === end || this.fieldHits > maxHits) break;
         let nl = i;
         let e = i;
         const c = b[i];
@@ -223,40 +220,14 @@ class LcovParser implements PushParser, LineHandler {
         } else if (c === CR) nl = i + 1;
         else if (c !== LF) break;
         if (nl === end || b[nl] !== LF || e - pos > maxLineBytes) break;
-        this.pushDa(ln, hits);
+        this.pushDa(this.fieldLine, this.fieldHits);
         pos = nl + 1;
       } else if (c0 === 0x42 /* B */ && b[pos + 1] === 0x52 && b[pos + 2] === 0x44 && b[pos + 3] === 0x41 && b[pos + 4] === COLON) {
-        const fieldsStart = pos + 5;
-        i = digits.scan(b, fieldsStart, end);
-        const ln = digits.value;
-        if (i === fieldsStart || i - fieldsStart > 15 || i === end || b[i] !== COMMA || ln === 0 || ln > maxLineNumber) break;
-        const blockStart = i + 1;
-        i = digits.scan(b, blockStart, end);
-        const block = digits.value;
-        const blockLength = i - blockStart;
-        if (blockLength === 0 || blockLength > 6 || i === end || b[i] !== COMMA || (blockLength > 1 && b[blockStart] === 0x30)) break;
-        const branchStart = i + 1;
-        i = digits.scan(b, branchStart, end);
-        const branch = digits.value;
-        const branchLength = i - branchStart;
-        if (branchLength === 0 || branchLength > 6 || i === end || b[i] !== COMMA || (branchLength > 1 && b[branchStart] === 0x30)) break;
-        const takenStart = i + 1;
-        if (takenStart === end) break;
-        let taken: number;
-        if (b[takenStart] === DASH) {
-          taken = 0;
-          i = takenStart + 1;
-        } else {
-          i = digits.scan(b, takenStart, end);
-          if (i === takenStart) break;
-          // Any digit string of a non-zero value (an overlong one reaches Infinity) means taken.
-          taken = digits.value > 0 ? 1 : 0;
-        }
-        if (i === end) break;
-        const e = i;
+        i = this.readBrda(b, pos + 5, end);
+        if (i < 0 || i === end) break;
         const nl = b[i] === CR ? i + 1 : i;
-        if (nl === end || b[nl] !== LF || e - pos > maxLineBytes) break;
-        this.addBranch(ln, block * ID_SHIFT + branch, taken);
+        if (nl === end || b[nl] !== LF || i - pos > maxLineBytes) break;
+        this.addBranch(this.fieldLine, this.fieldId, this.fieldTaken);
         pos = nl + 1;
       } else break;
       lines++;
@@ -283,18 +254,28 @@ class LcovParser implements PushParser, LineHandler {
 
   private da(b: Uint8Array, s: number, e: number): void {
     // Fast path for the overwhelmingly common `DA:<digits>,<digits>[,...]`; anything unusual
-    // goes through `daSlow`, which accepts padding and explains errors.
+    // (a count to clamp included) goes through `daSlow`, which accepts padding and explains errors.
+    const i = this.readDa(b, s + 3, e);
+    if (i < 0 || (i < e && b[i] !== COMMA) || this.fieldHits > this.maxHits) return this.daSlow(b, s, e);
+    this.pushDa(this.fieldLine, this.fieldHits);
+  }
+
+  /**
+   * The fast form of a DA line's fields from `s` (after `DA:`): `<line>,<count>`, plain digits, a
+   * line number in range. Leaves them in fieldLine and fieldHits and answers where the count ends;
+   * -1 for anything else.
+   */
+  private readDa(b: Uint8Array, s: number, e: number): number {
     const digits = this.digits;
-    const lineStart = s + 3;
-    let i = digits.scan(b, lineStart, e);
+    let i = digits.scan(b, s, e);
     const ln = digits.value;
-    if (i === lineStart || i === e || b[i] !== COMMA || i - lineStart > 15) return this.daSlow(b, s, e);
+    if (i === s || i - s > 15 || i === e || b[i] !== COMMA || ln === 0 || ln > this.maxLineNumber) return -1;
     const hitStart = i + 1;
     i = digits.scan(b, hitStart, e);
-    const hits = digits.value;
-    if (i === hitStart || (i < e && b[i] !== COMMA) || i - hitStart > 15) return this.daSlow(b, s, e);
-    if (ln === 0 || ln > this.maxLineNumber) return this.daSlow(b, s, e);
-    this.pushDa(ln, hits > this.maxHits ? this.clampHits(hits, hitStart - s + 1, 'DA') : hits);
+    if (i === hitStart || i - hitStart > 15) return -1;
+    this.fieldLine = ln;
+    this.fieldHits = digits.value;
+    return i;
   }
 
   private daSlow(b: Uint8Array, s: number, e: number): void {
@@ -329,37 +310,45 @@ class LcovParser implements PushParser, LineHandler {
   }
 
   private brda(b: Uint8Array, fieldsStart: number, e: number): void {
-    // Fast path for `BRDA:<line>,<block>,<branch>,<taken>` with plain numbers (short block and
-    // branch numbers without leading zeros, so their id text can be rebuilt from the number).
+    if (this.readBrda(b, fieldsStart, e) !== e || !this.inRecord) return this.brdaSlow(b, fieldsStart, e);
+    this.addBranch(this.fieldLine, this.fieldId, this.fieldTaken);
+  }
+
+  /**
+   * The fast form of a BRDA line's fields from `s` (after `BRDA:`): `<line>,<block>,<branch>,<taken>`
+   * with plain numbers, a line number in range, short block and branch numbers without leading
+   * zeros (so their id text can be rebuilt from the number), `-` or digits taken. Leaves them in
+   * fieldLine, fieldId and fieldTaken and answers where the taken count ends; -1 for anything else.
+   */
+  private readBrda(b: Uint8Array, s: number, e: number): number {
     const digits = this.digits;
-    let i = digits.scan(b, fieldsStart, e);
+    let i = digits.scan(b, s, e);
     const ln = digits.value;
-    if (i === fieldsStart || i - fieldsStart > 15 || i === e || b[i] !== COMMA) return this.brdaSlow(b, fieldsStart, e);
+    if (i === s || i - s > 15 || i === e || b[i] !== COMMA || ln === 0 || ln > this.maxLineNumber) return -1;
     const blockStart = i + 1;
     i = digits.scan(b, blockStart, e);
     const block = digits.value;
     const blockLength = i - blockStart;
-    if (blockLength === 0 || blockLength > 6 || i === e || b[i] !== COMMA || (blockLength > 1 && b[blockStart] === 0x30)) {
-      return this.brdaSlow(b, fieldsStart, e);
-    }
+    if (blockLength === 0 || blockLength > 6 || i === e || b[i] !== COMMA || (blockLength > 1 && b[blockStart] === 0x30)) return -1;
     const branchStart = i + 1;
     i = digits.scan(b, branchStart, e);
     const branch = digits.value;
     const branchLength = i - branchStart;
-    if (branchLength === 0 || branchLength > 6 || i === e || b[i] !== COMMA || (branchLength > 1 && b[branchStart] === 0x30)) {
-      return this.brdaSlow(b, fieldsStart, e);
-    }
+    if (branchLength === 0 || branchLength > 6 || i === e || b[i] !== COMMA || (branchLength > 1 && b[branchStart] === 0x30)) return -1;
     const takenStart = i + 1;
-    let taken: number;
-    if (e - takenStart === 1 && b[takenStart] === DASH) taken = 0;
-    else {
+    if (takenStart === e) return -1;
+    if (b[takenStart] === DASH) {
+      this.fieldTaken = 0;
+      i = takenStart + 1;
+    } else {
       i = digits.scan(b, takenStart, e);
+      if (i === takenStart) return -1;
       // Any digit string of a non-zero value (an overlong one reaches Infinity) means taken.
-      taken = digits.value > 0 ? 1 : 0;
-      if (i === takenStart || i !== e) return this.brdaSlow(b, fieldsStart, e);
+      this.fieldTaken = digits.value > 0 ? 1 : 0;
     }
-    if (ln === 0 || ln > this.maxLineNumber || !this.inRecord) return this.brdaSlow(b, fieldsStart, e);
-    this.addBranch(ln, block * ID_SHIFT + branch, taken);
+    this.fieldLine = ln;
+    this.fieldId = block * ID_SHIFT + branch;
+    return i;
   }
 
   /** Any BRDA the fast path does not take: padding, text ids, errors. */
