@@ -57,7 +57,9 @@ export const COMMIT_SHA = hexSha('0-9a-f');
 /** What the gateway accepts in a path, lower-cased before use. */
 export const COMMIT_SHA_ANY_CASE = hexSha('0-9a-fA-F');
 export const CommitShaSchema = z.string().regex(COMMIT_SHA, 'expected a hex commit sha');
-export const UploadIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'expected an upload id');
+/** An upload id's characters, without anchors (a blob key's part name embeds one). */
+export const UPLOAD_ID_CHARS = '[A-Za-z0-9][A-Za-z0-9_-]{0,99}';
+export const UploadIdSchema = z.string().regex(new RegExp(`^${UPLOAD_ID_CHARS}$`), 'expected an upload id');
 
 // --- flags and carryforward -------------------------------------------------------------------
 

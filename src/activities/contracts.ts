@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ReportTotalsSchema } from '../coverage/totals-schema';
-import { GC_PREFIXES } from '../storage/blob-store';
+import { GC_PREFIXES, partFirstUpload } from '../storage/blob-store';
 import { GC_REASONS } from '../storage/gc-plan';
 import { CommitShaSchema, ExperimentOutcomeSchema, MAX_BATCH_UPLOADS, MAX_PROCESS_CHUNK, RepoSlugSchema, SHADOW_PROBLEMS, UploadIdSchema, VerificationOutcomeSchema, VERIFIED_PATHS } from '../vocabulary';
 
@@ -36,6 +36,13 @@ export type ResolveModeInput = z.infer<typeof ResolveModeInput>;
 
 export const BatchUpload = z.object({ uploadId: UploadIdSchema, session: Session });
 export type BatchUpload = z.infer<typeof BatchUpload>;
+
+/** A part's name (`intermediatePartName`): its first upload's id and a digest of its upload ids. */
+export const IntermediatePart = z.string().refine((s) => partFirstUpload(s) !== null, 'expected the name of an intermediate part');
+
+/** An upload the finisher merges, and the part its intermediate is in (absent: its own, named by its id). */
+export const FinishUpload = BatchUpload.extend({ part: IntermediatePart.optional() });
+export type FinishUpload = z.infer<typeof FinishUpload>;
 
 export const ClaimUploadsInput = z.object({
   repo: RepoSlugSchema,
@@ -117,6 +124,8 @@ export const ProcessSummary = z.object({
   session: Session,
   /** Intermediate report key; absent when the upload ended in error. */
   key: z.string().optional(),
+  /** Set when that report is a part holding several uploads of one chunk: the part's name. */
+  part: IntermediatePart.optional(),
   format: z.string().optional(),
   files: z.number().int().nonnegative(),
   lines: z.number().int().nonnegative(),
@@ -134,7 +143,7 @@ export const FinishInput = z.object({
   baseKey: z.string().nullable(),
   /** Version the result is written as (commit target). */
   version: z.number().int().positive(),
-  uploads: z.array(BatchUpload).min(1).max(MAX_BATCH_UPLOADS),
+  uploads: z.array(FinishUpload).min(1).max(MAX_BATCH_UPLOADS),
 });
 export type FinishInput = z.infer<typeof FinishInput>;
 

@@ -12,6 +12,8 @@ export interface ActivityDeps {
   limits?: Partial<ParseLimits>;
   /** Intermediate reports merged per group before the groups are merged (tree-merge fan-in). */
   mergeFanIn?: number;
+  /** A processor chunk's reports are written together until they reach this many bytes (8 MiB by default). */
+  partMaxBytes?: number;
   /**
    * The Temporal client the reconciler describes and nudges commit workflows with, and the
    * configuration a nudge starts them with; workers have it, the other activities need none.

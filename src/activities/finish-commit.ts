@@ -30,16 +30,25 @@ export function createFinishCommit(deps: ActivityDeps) {
   return async function finishCommit(input: FinishInput): Promise<FinishResult> {
     const { repo, sha, target, baseKey, version, uploads } = validateInput(FinishInput, input, 'finishCommit');
     const real = target.kind === 'commit';
-    const keyOf = (uploadId: string) =>
-      target.kind === 'commit' ? keys.intermediate(uploadId) : keys.scratchIntermediate(repo, sha, target.batch, uploadId, target.area);
+    const keyOf = (name: string) => (target.kind === 'commit' ? keys.intermediate(name) : keys.scratchIntermediate(repo, sha, target.batch, name, target.area));
 
-    // Every read is issued at once (bounded), so blob-store latency is paid about once, not per
-    // group; the base is read alongside. A missing intermediate reads as null: no existence check
-    // before (a stat, or an S3 HEAD, per upload), since missing ones are the rare case.
+    // An intermediate is an upload's own or a part several uploads of one processor chunk share:
+    // each is read once. Every read is issued at once (bounded), so blob-store latency is paid
+    // about once, not per group; the base is read alongside. A missing intermediate reads as
+    // null: no existence check before (a stat, or an S3 HEAD, per blob), since missing ones are
+    // the rare case; all the uploads of a missing part are missing.
+    const holders = new Map<string, string[]>();
+    for (const u of uploads) {
+      const name = u.part ?? u.uploadId;
+      const held = holders.get(name);
+      if (held) held.push(u.uploadId);
+      else holders.set(name, [u.uploadId]);
+    }
+    const names = [...holders.keys()];
     const basePromise = baseKey ? deps.blobs.get(baseKey) : Promise.resolve(null);
-    const blobs = await mapWindowed(uploads, READ_CONCURRENCY, (u) => deps.blobs.get(keyOf(u.uploadId)));
+    const blobs = await mapWindowed(names, READ_CONCURRENCY, (name) => deps.blobs.get(keyOf(name)));
     const baseBytes = await basePromise;
-    const missing = uploads.filter((_, k) => blobs[k] === null).map((u) => u.uploadId);
+    const missing = names.filter((_, k) => blobs[k] === null).flatMap((name) => holders.get(name)!);
     if (missing.length > 0) return { status: 'missing', missing };
     if (baseKey && baseBytes === null) throw new Error(`base report ${baseKey} is missing`);
 
@@ -49,13 +58,17 @@ export function createFinishCommit(deps: ActivityDeps) {
     const heartbeat = throttledHeartbeat();
     const partials: Uint8Array[] = [];
     const batchFlags = new Set<string>();
+    const batchSessions = new Set(uploads.map((u) => u.session));
     for (let i = 0; i < blobs.length; i += fanIn) {
       const part = mergeSerializedReports(blobs.slice(i, i + fanIn) as Uint8Array[], { name: `batch of v${version}` });
+      // A part holds exactly its uploads' sessions; one of another upload would be merged twice.
+      const stray = part.sessions.find((s) => !batchSessions.has(s.id));
+      if (stray) throw ApplicationFailure.nonRetryable(`the intermediates of batch ${target.batch} hold session ${stray.id}, which is not the batch's`, 'StraySession');
       partials.push(part.bytes);
       for (const f of uploadedFlags(part.sessions)) batchFlags.add(f);
-      heartbeat({ merged: Math.min(i + fanIn, uploads.length), of: uploads.length });
+      heartbeat({ merged: Math.min(i + fanIn, blobs.length), of: blobs.length });
     }
-    const base = baseKey && baseBytes ? prepareBase(baseKey, baseBytes, new Set(uploads.map((u) => u.session)), batchFlags) : null;
+    const base = baseKey && baseBytes ? prepareBase(baseKey, baseBytes, batchSessions, batchFlags) : null;
     const merged = mergeSerializedReports(base ? [base, ...partials] : partials, { name: `v${version}` });
     const totals = merged.totals;
 

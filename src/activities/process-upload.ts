@@ -1,17 +1,18 @@
 import { Context } from '@temporalio/activity';
+import { gzipSync } from 'node:zlib';
 import { decodeStoredFixes, resolveFixes, type StoredFixes } from '../codecov/fixes';
-import { compressReport } from '../coverage/report-format';
+import { mergeSerializedReports, serializeReport } from '../coverage/report-format';
 import { isReportParseError, type ReportParseError } from '../coverage/errors';
 import { parseReport } from '../coverage/parse';
 import { createPathResolver, uploadPathOptions } from '../coverage/paths';
 import { reportTotals } from '../coverage/totals';
 import { FORMATS, type FormatName } from '../coverage/types';
 import { PARSE_WARNING_CODES, warningCount, type ParseWarning } from '../coverage/warnings';
-import { keys } from '../storage/blob-store';
-import type { ProcessedMark, RepoSettings, UploadRow } from '../storage/store';
+import { intermediatePartName, keys } from '../storage/blob-store';
+import type { RepoSettings, UploadRow } from '../storage/store';
 import type { ActivityDeps } from './deps';
 import { throttledHeartbeat } from './heartbeat';
-import { ProcessUploadInput, ProcessUploadsInput, type ProcessSummary, type UploadError, type UploadErrorCode } from './contracts';
+import { ProcessUploadInput, ProcessUploadsInput, type ProcessSummary, type Target, type UploadError, type UploadErrorCode } from './contracts';
 import { validateInput } from './validate';
 
 /**
@@ -21,75 +22,128 @@ import { validateInput } from './validate';
  */
 const PLAIN_INTERMEDIATE_MAX_BYTES = 64 * 1024;
 
-/** What processing one upload came to: its summary, and the state change it asks of the store. */
-interface Processed {
-  summary: ProcessSummary;
-  /** Set when the upload's row is to become 'processed' (commit target only). */
-  mark?: ProcessedMark;
+/**
+ * A chunk's parsed reports are written together, as one part, until they reach this size: one
+ * blob where there were one per upload (a file created, read and deleted, or an S3 PUT, GET and
+ * DELETE, for each small upload), while a chunk of large uploads holds at most this much at once.
+ */
+const DEFAULT_PART_MAX_BYTES = 8 * 1024 * 1024;
+
+/** What processing one upload came to, before its report is written. */
+type Parsed =
+  | { ok: false; summary: ProcessSummary }
+  | {
+      ok: true;
+      /** The summary without the intermediate's key, which the write gives. */
+      summary: ProcessSummary;
+      /** Its serialized report (a one-session report, plain). */
+      bytes: Uint8Array;
+      warnings: ParseWarning[];
+    };
+
+/** Where a processor writes for its target: the upload's own intermediate, or a part's. */
+function intermediateKey(repo: string, sha: string, target: Target, name: string): string {
+  return target.kind === 'commit' ? keys.intermediate(name) : keys.scratchIntermediate(repo, sha, target.batch, name, target.area);
+}
+
+/** Stored as the finisher reads it: plain when small (gzip's set-up costs more than it saves there). */
+function forStorage(bytes: Uint8Array): Uint8Array {
+  return bytes.byteLength <= PLAIN_INTERMEDIATE_MAX_BYTES ? bytes : gzipSync(bytes, { level: 6 });
 }
 
 /**
  * Processor: raw upload -> intermediate report (one session, numbered at registration).
  * Idempotent: the intermediate key derives from the upload id (or the experiment batch), so a
- * re-run overwrites the same blob. In scratch mode (an experiment's shadow) nothing is written to
+ * re-run overwrites the same blob (a part's from all of its upload ids: the same again). In scratch mode (an experiment's shadow) nothing is written to
  * the database. A processor of a terminated run that finishes late, after the next run took its
  * upload over, is left unfenced on purpose: it rewrites the same intermediate from the same raw
  * bytes and session, its state changes never touch a merged upload, and an error it records is
  * the one the next run's processor finds too. Only the finisher's save is fenced (see it).
  */
 export function createProcessUpload(deps: ActivityDeps) {
-  const processOne = createProcessOne(deps);
+  const parseOne = createParseOne(deps);
   return async function processUpload(input: ProcessUploadInput): Promise<ProcessSummary> {
     const { repo, sha, uploadId, session, target } = validateInput(ProcessUploadInput, input, 'processUpload');
     const [upload, repository] = await Promise.all([deps.store.getUpload(uploadId), deps.store.getRepository(repo)]);
-    const { summary, mark } = await processOne({ repo, sha, uploadId, session, target }, upload, repository?.settings ?? {}, throttledHeartbeat());
-    if (mark) await deps.store.markProcessedMany([mark]);
-    return summary;
+    const parsed = await parseOne({ repo, sha, uploadId, session, target }, upload, repository?.settings ?? {}, throttledHeartbeat());
+    if (!parsed.ok) return parsed.summary;
+    const [summary] = await writeParts(deps, repo, sha, target, [parsed]);
+    return summary!;
   };
 }
 
 /**
- * Processor of a chunk: the uploads one after the other, each exactly as processUpload takes it
- * (so one activity slot still parses one upload at a time, within the same memory budget). One
- * activity instead of one per upload spares the task queue's round trips and history events per
- * upload, which dominate small uploads; so the rows are read in one statement and the processed
- * states written in one, and the repository once. Idempotent as processUpload: a retried chunk
- * redoes its uploads into the same intermediates, and marking a processed upload again is allowed.
+ * Processor of a chunk: the uploads parsed one after the other, each exactly as processUpload
+ * parses it (so an activity slot still parses one upload at a time), their reports written
+ * together as parts of at most `partMaxBytes` (`intermediatePartName`; a part of one upload is
+ * that upload's own intermediate). One activity instead of one per upload spares the task queue's
+ * round trips and history events per upload, which dominate small uploads; so the rows are read
+ * in one statement and the processed states written in one, and the repository once. Idempotent
+ * as processUpload: a retried chunk redoes its uploads into the same parts (or, grouped otherwise,
+ * into parts of other names), and marking a processed upload again is allowed.
  */
 export function createProcessUploads(deps: ActivityDeps) {
-  const processOne = createProcessOne(deps);
+  const parseOne = createParseOne(deps);
   return async function processUploads(input: ProcessUploadsInput): Promise<ProcessSummary[]> {
     const { repo, sha, uploads, target } = validateInput(ProcessUploadsInput, input, 'processUploads');
     const [rows, repository] = await Promise.all([deps.store.getUploads(uploads.map((u) => u.uploadId)), deps.store.getRepository(repo)]);
     const byId = new Map(rows.map((r) => [r.uploadId, r]));
     const settings = repository?.settings ?? {};
-    const summaries: ProcessSummary[] = [];
-    const marks: ProcessedMark[] = [];
+    const summaries = new Map<string, ProcessSummary>();
     const heartbeat = throttledHeartbeat();
+    const partMax = deps.partMaxBytes ?? DEFAULT_PART_MAX_BYTES;
+    let part: Array<Extract<Parsed, { ok: true }>> = [];
+    let partBytes = 0;
+    const flush = async () => {
+      for (const s of await writeParts(deps, repo, sha, target, part)) summaries.set(s.uploadId, s);
+      part = [];
+      partBytes = 0;
+    };
     for (const u of uploads) {
-      const { summary, mark } = await processOne({ repo, sha, uploadId: u.uploadId, session: u.session, target }, byId.get(u.uploadId) ?? null, settings, heartbeat);
-      summaries.push(summary);
-      if (mark) marks.push(mark);
-      heartbeat({ stage: 'processed', done: summaries.length, of: uploads.length });
+      const parsed = await parseOne({ repo, sha, uploadId: u.uploadId, session: u.session, target }, byId.get(u.uploadId) ?? null, settings, heartbeat);
+      if (parsed.ok) {
+        if (part.length > 0 && partBytes + parsed.bytes.byteLength > partMax) await flush();
+        part.push(parsed);
+        partBytes += parsed.bytes.byteLength;
+      } else {
+        summaries.set(u.uploadId, parsed.summary);
+      }
+      heartbeat({ stage: 'parsed', done: summaries.size + part.length, of: uploads.length });
     }
-    if (marks.length > 0) await deps.store.markProcessedMany(marks);
-    return summaries;
+    if (part.length > 0) await flush();
+    return uploads.map((u) => summaries.get(u.uploadId)!);
   };
 }
 
-/** One upload, its row and its repository's settings read by the caller. */
-function createProcessOne(deps: ActivityDeps) {
-  return async function processOne(input: ProcessUploadInput, upload: UploadRow | null, settings: RepoSettings, heartbeat: (details: unknown) => void): Promise<Processed> {
-    const { repo, sha, uploadId, session, target } = input;
+/**
+ * Writes parsed uploads as one intermediate (the upload's own when it is alone, else a part
+ * merged from their reports) and, for the commit, marks them processed with its key.
+ */
+async function writeParts(deps: ActivityDeps, repo: string, sha: string, target: Target, parsed: ReadonlyArray<Extract<Parsed, { ok: true }>>): Promise<ProcessSummary[]> {
+  // A cancelled commit stops here rather than writing a report nobody will merge.
+  Context.current().cancellationSignal.throwIfAborted();
+  const ids = parsed.map((p) => p.summary.uploadId);
+  const part = ids.length > 1 ? intermediatePartName(ids) : undefined;
+  const key = intermediateKey(repo, sha, target, part ?? ids[0]!);
+  const bytes = part === undefined ? parsed[0]!.bytes : mergeSerializedReports(parsed.map((p) => p.bytes), { name: `part ${part}` }).bytes;
+  await deps.blobs.put(key, forStorage(bytes));
+  const summaries = parsed.map((p) => ({ ...p.summary, key, ...(part !== undefined ? { part } : {}) }));
+  if (target.kind === 'commit') await deps.store.markProcessedMany(parsed.map((p) => ({ uploadId: p.summary.uploadId, intermediateKey: key, warnings: p.warnings })));
+  return summaries;
+}
+
+/** One upload parsed, its row and its repository's settings read by the caller; nothing written but an error's mark. */
+function createParseOne(deps: ActivityDeps) {
+  return async function parseOne(input: ProcessUploadInput, upload: UploadRow | null, settings: RepoSettings, heartbeat: (details: unknown) => void): Promise<Parsed> {
+    const { uploadId, session, target } = input;
     const real = target.kind === 'commit';
-    const fail = async (error: UploadError): Promise<Processed> => {
+    const fail = async (error: UploadError): Promise<Parsed> => {
       if (real) await deps.store.markError(uploadId, error.code, error.message);
-      return { summary: { uploadId, session, files: 0, lines: 0, error } };
+      return { ok: false, summary: { uploadId, session, files: 0, lines: 0, error } };
     };
 
-    if (!upload) return { summary: { uploadId, session, files: 0, lines: 0, error: { code: 'unknown_processing', message: `upload ${uploadId} is not registered` } } };
-    if (upload.state === 'cancelled') return { summary: { uploadId, session, files: 0, lines: 0, error: { code: 'cancelled', message: 'the upload was cancelled' } } };
-
+    if (!upload) return { ok: false, summary: { uploadId, session, files: 0, lines: 0, error: { code: 'unknown_processing', message: `upload ${uploadId} is not registered` } } };
+    if (upload.state === 'cancelled') return { ok: false, summary: { uploadId, session, files: 0, lines: 0, error: { code: 'cancelled', message: 'the upload was cancelled' } } };
     const raw = await deps.blobs.get(upload.rawKey);
     if (raw === null) return fail({ code: 'file_not_in_storage', message: `the raw upload (${upload.rawKey}) is not in storage` });
     heartbeat({ stage: 'parsing', bytes: raw.byteLength });
@@ -137,18 +191,15 @@ function createProcessOne(deps: ActivityDeps) {
       if (isReportParseError(err)) return fail({ code: errorCodeOf(err), message: err.message.slice(0, 2000) });
       throw err; // I/O and the unexpected: retried with backoff
     }
-    // A cancelled commit stops here rather than writing a report nobody will merge.
-    heartbeat({ stage: 'writing' });
-    Context.current().cancellationSignal.throwIfAborted();
-
-    const key = target.kind === 'commit' ? keys.intermediate(uploadId) : keys.scratchIntermediate(repo, sha, target.batch, uploadId, target.area);
-    await deps.blobs.put(key, compressReport(parsed.report, 6, PLAIN_INTERMEDIATE_MAX_BYTES));
+    heartbeat({ stage: 'serializing' });
     const allWarnings = withFixWarnings(parsed.warnings, fixes?.warnings ?? []);
     const totals = reportTotals(parsed.report);
     const warnings = warningCount(allWarnings);
     return {
-      summary: { uploadId, session, key, format: parsed.format, files: totals.files, lines: totals.lines, ...(warnings > 0 ? { warnings } : {}) },
-      ...(real ? { mark: { uploadId, intermediateKey: key, warnings: allWarnings } } : {}),
+      ok: true,
+      summary: { uploadId, session, format: parsed.format, files: totals.files, lines: totals.lines, ...(warnings > 0 ? { warnings } : {}) },
+      bytes: serializeReport(parsed.report),
+      warnings: allWarnings,
     };
   };
 }

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { UPLOAD_ID_CHARS } from '../vocabulary';
 
 /** What a blob is written from: bytes in memory, or a stream (an upload body as it arrives). */
 export type BlobBody = Uint8Array | Readable;
@@ -59,6 +61,25 @@ export type GcPrefix = (typeof GC_PREFIXES)[number];
 /** What `keys.reportTotals` appends to a commit report's key. */
 export const REPORT_TOTALS_SUFFIX = '.totals';
 
+/**
+ * The name of a part: one intermediate report holding several uploads' sessions, written by one
+ * processor chunk. Its first upload's id and a digest of all of its upload ids, so a chunk that
+ * groups its uploads otherwise on a retry never overwrites a part another grouping wrote (a late
+ * attempt could otherwise put a session in two parts).
+ */
+export function intermediatePartName(uploadIds: readonly string[]): string {
+  if (uploadIds.length < 2) throw new Error('a part holds two or more uploads');
+  return `${uploadIds[0]}.${createHash('sha256').update(uploadIds.join('\n')).digest('hex').slice(0, PART_DIGEST_CHARS)}`;
+}
+
+const PART_DIGEST_CHARS = 16;
+/** A part's name read back: its first upload's id, or null when `name` is no part's. */
+export function partFirstUpload(name: string): string | null {
+  const m = PART_NAME.exec(name);
+  return m ? m[1]! : null;
+}
+const PART_NAME = new RegExp(`^(${UPLOAD_ID_CHARS})\\.[0-9a-f]{${PART_DIGEST_CHARS}}$`);
+
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 /** Joins key segments, refusing anything that could climb out of a prefix. */
@@ -79,7 +100,11 @@ export const keys = {
   repoFiles: (uploadId: string) => blobKey(BLOB_PREFIXES.raw, `${uploadId}.files`),
   /** Codecov's line fixes sent with an upload (StoredFixes JSON, src/codecov/fixes.ts). */
   reportFixes: (uploadId: string) => blobKey(BLOB_PREFIXES.raw, `${uploadId}.fixes`),
-  intermediate: (uploadId: string) => blobKey(BLOB_PREFIXES.intermediate, uploadId),
+  /**
+   * An upload's intermediate report, or a part's: `name` is the upload id, or the name of a part
+   * (`intermediatePartName`) holding several uploads of one processor chunk.
+   */
+  intermediate: (name: string) => blobKey(BLOB_PREFIXES.intermediate, name),
   /**
    * Versioned (an experiment's shadow merges into the version its batch started from) and named
    * by the batch that wrote it, so a late finisher of a dead run never overwrites a live report.
@@ -92,8 +117,8 @@ export const keys = {
    * or drops both together.
    */
   reportTotals: (reportKey: string) => blobKey(...`${reportKey}${REPORT_TOTALS_SUFFIX}`.split('/')),
-  scratchIntermediate: (repo: string, sha: string, batch: number, uploadId: string, area?: ScratchArea) =>
-    blobKey(...scratchRoot(repo, sha, batch, area), 'intermediate', uploadId),
+  scratchIntermediate: (repo: string, sha: string, batch: number, name: string, area?: ScratchArea) =>
+    blobKey(...scratchRoot(repo, sha, batch, area), 'intermediate', name),
   /** Source text sent with uploads, by the sha256 (hex) of its bytes: shared by every commit with the same text. */
   source: (digest: string) => blobKey(BLOB_PREFIXES.source, digest),
   scratchReport: (repo: string, sha: string, batch: number, area?: ScratchArea) => blobKey(...scratchRoot(repo, sha, batch, area), 'report'),

@@ -1,6 +1,6 @@
 import type { RetentionPolicy } from '../config';
 import { COMMIT_SHA, RepoSlugSchema, TERMINAL_UPLOAD_STATES, UploadIdSchema, type UploadState } from '../vocabulary';
-import { BLOB_PREFIXES, REPORT_TOTALS_SUFFIX, type ListedBlob } from './blob-store';
+import { BLOB_PREFIXES, partFirstUpload, REPORT_TOTALS_SUFFIX, type ListedBlob } from './blob-store';
 
 /**
  * The retention planner: given the blobs that exist (a listed page), what the database says
@@ -37,8 +37,9 @@ export function parseBlobKey(key: string): ParsedBlobKey {
     const side = /^(.+)\.(files|fixes)$/.exec(name);
     if (side && isUploadId(side[1])) return { kind: 'raw', uploadId: side[1], part: side[2] as 'files' | 'fixes' };
   }
-  if (prefix === BLOB_PREFIXES.intermediate && parts.length === 2 && isUploadId(parts[1])) {
-    return { kind: 'intermediate', uploadId: parts[1] };
+  if (prefix === BLOB_PREFIXES.intermediate && parts.length === 2) {
+    const uploadId = intermediateOwner(parts[1]!);
+    if (uploadId !== null) return { kind: 'intermediate', uploadId };
   }
   // A slug has two or more segments (a nested owner: more), so the commit's parts are found from the end.
   if (prefix === BLOB_PREFIXES.report && parts.length >= 5) {
@@ -57,7 +58,7 @@ export function parseBlobKey(key: string): ParsedBlobKey {
     // `…/batch-N/report` or `…/batch-N/intermediate/<upload id>` (an upload id may be `report`).
     for (const tail of [1, 2]) {
       const rest = parts.slice(-tail);
-      const shaped = tail === 1 ? rest[0] === 'report' : rest[0] === 'intermediate' && isUploadId(rest[1]);
+      const shaped = tail === 1 ? rest[0] === 'report' : rest[0] === 'intermediate' && intermediateOwner(rest[1]!) !== null;
       if (!shaped || parts.length < tail + 5) continue;
       const [sha, batchDir] = parts.slice(-tail - 2, -tail);
       const repo = slugOf(parts.slice(1, -tail - 2));
@@ -67,6 +68,14 @@ export function parseBlobKey(key: string): ParsedBlobKey {
     }
   }
   return { kind: 'unknown' };
+}
+
+/**
+ * The upload an intermediate's name belongs to: the upload itself, or a part's first upload (a
+ * part's uploads are merged by one finisher, so they finish together).
+ */
+function intermediateOwner(name: string): string | null {
+  return isUploadId(name) ? name : partFirstUpload(name);
 }
 
 export const commitRef = (repo: string, sha: string) => `${repo}@${sha}`;
@@ -122,7 +131,7 @@ const isTerminal = (state: UploadState) => (TERMINAL_UPLOAD_STATES as readonly s
  * Each blob is kept unless a rule says it goes:
  * - a raw upload (or its file list or line fixes) of a finished upload, once `rawMs` passed since registration;
  *   an open upload's raw blob is never deleted (it is still to be processed);
- * - an intermediate report of a finished upload, `intermediateGraceMs` after it finished;
+ * - an intermediate report of a finished upload (a part's: of its first upload), `intermediateGraceMs` after it finished;
  * - experiment scratch of a batch whose verification is recorded, `scratchGraceMs` after that;
  * - a report version older than the commit's current one (or of its version but another batch:
  *   a fenced-out finisher's), `reportGraceMs` after the current one was saved; the current

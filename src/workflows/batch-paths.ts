@@ -4,7 +4,7 @@
  * itself. Deterministic orchestration only.
  */
 import { CancellationScope, ParentClosePolicy, condition, isCancellation, log, startChild, workflowInfo } from '@temporalio/workflow';
-import type { BatchUpload, ProcessSummary, ReportTotalsJson, Target, VerifyExperimentResult } from '../activities/contracts';
+import type { BatchUpload, FinishUpload, ProcessSummary, ReportTotalsJson, Target, VerifyExperimentResult } from '../activities/contracts';
 import { heavy, LOCAL_FINISH_MAX_UPLOADS, localFinish, localQuick, quick } from './activity-proxies';
 import type { ShadowResult, ShadowWorkflowInput } from './commit-contracts';
 import { mapWindowed } from '../shared/map-windowed';
@@ -64,8 +64,8 @@ function processOne(ctx: PathContext, u: BatchUpload): Promise<ProcessSummary> {
 async function finishWithBacktracking(
   ctx: PathContext,
   { baseKey, nextVersion: version }: VersionBase,
-  uploads: BatchUpload[],
-): Promise<{ merged: MergedVersion | null; mergedUploads: BatchUpload[]; errored: number }> {
+  uploads: FinishUpload[],
+): Promise<{ merged: MergedVersion | null; mergedUploads: FinishUpload[]; errored: number }> {
   let pending = uploads;
   let errored = 0;
   for (let round = 0; pending.length > 0; round++) {
@@ -91,10 +91,11 @@ async function finishWithBacktracking(
       continue;
     }
     log.info('re-processing uploads whose intermediate reports are missing', { missing: res.missing, round });
+    // One by one: each then has its own intermediate again, whatever part it was in.
     const again = await mapWindowed(lost, ctx.maxParallel, (u) => processOne(ctx, u));
     const failed = new Set(again.filter((s) => s.error).map((s) => s.uploadId));
     errored += failed.size;
-    pending = pending.filter((u) => !failed.has(u.uploadId));
+    pending = pending.filter((u) => !failed.has(u.uploadId)).map((u) => (missing.has(u.uploadId) ? { uploadId: u.uploadId, session: u.session } : u));
   }
   return { merged: null, mergedUploads: [], errored };
 }
@@ -117,7 +118,12 @@ export async function runParallel(ctx: PathContext, base: VersionBase, uploads: 
     return s;
   });
   const summaries = chunked.flat();
-  const ok = uploads.filter((_, i) => !summaries[i]?.error);
+  // Each with the part its intermediate is in, when a chunk wrote one.
+  const ok = uploads.flatMap((u, i): FinishUpload[] => {
+    const s = summaries[i];
+    if (s?.error) return [];
+    return [s?.part !== undefined ? { ...u, part: s.part } : u];
+  });
   const erroredUploads = uploads.length - ok.length;
   if (ok.length === 0) return { merged: null, versionsWritten: 0, mergedUploads: 0, erroredUploads };
   const fin = await finishWithBacktracking(ctx, base, ok);

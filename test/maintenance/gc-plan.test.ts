@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RetentionPolicy } from '../../src/config';
-import { keys } from '../../src/storage/blob-store';
+import { intermediatePartName, keys } from '../../src/storage/blob-store';
 import { batchRef, commitRef, parseBlobKey, planGc, type BlobReferences, type UploadReference } from '../../src/storage/gc-plan';
 
 const H = 3_600_000;
@@ -24,6 +24,14 @@ test('keys are read back in the shapes they are written', () => {
   assert.deepEqual(parseBlobKey(keys.repoFiles('u1')), { kind: 'raw', uploadId: 'u1', part: 'files' });
   assert.deepEqual(parseBlobKey(keys.reportFixes('u1')), { kind: 'raw', uploadId: 'u1', part: 'fixes' });
   assert.deepEqual(parseBlobKey(keys.intermediate('u1')), { kind: 'intermediate', uploadId: 'u1' });
+  // A part belongs to its first upload; a part's crashed write is no part.
+  const part = intermediatePartName(['u1', 'u2', 'u3']);
+  assert.match(part, /^u1\.[0-9a-f]{16}$/);
+  assert.notEqual(part, intermediatePartName(['u1', 'u2']), 'another grouping, another name');
+  assert.deepEqual(parseBlobKey(keys.intermediate(part)), { kind: 'intermediate', uploadId: 'u1' });
+  assert.deepEqual(parseBlobKey(keys.scratchIntermediate('o/r', SHA, 2, part)), { kind: 'scratch', repo: 'o/r', sha: SHA, batch: 2 });
+  assert.deepEqual(parseBlobKey(`${keys.intermediate(part)}.0f3c.tmp`), { kind: 'unknown' });
+  assert.deepEqual(parseBlobKey('intermediate/u1.0f3c'), { kind: 'unknown' });
   assert.deepEqual(parseBlobKey(keys.commitReport('o/r', SHA, 3, 7)), { kind: 'report', repo: 'o/r', sha: SHA, version: 3, batch: 7, part: 'report' });
   assert.deepEqual(parseBlobKey(keys.reportTotals(keys.commitReport('o/r', SHA, 3, 7))), { kind: 'report', repo: 'o/r', sha: SHA, version: 3, batch: 7, part: 'totals' });
   assert.deepEqual(parseBlobKey(keys.scratchReport('o/r', SHA, 2)), { kind: 'scratch', repo: 'o/r', sha: SHA, batch: 2 });
@@ -101,6 +109,15 @@ test('intermediates: gone a grace after their upload finished, never while it is
   };
   const plan = planGc([blob(keys.intermediate('done')), blob(keys.intermediate('recent')), blob(keys.intermediate('claimed'), 3 * D), blob(keys.intermediate('nobody'), 2 * D)], refs, policy, NOW);
   assert.deepEqual(decisions(plan), { 'intermediate/done': 'intermediate_done', 'intermediate/nobody': 'orphan' });
+});
+
+test("a part goes with its first upload: a grace after it finished, never while it is open", () => {
+  const refs: BlobReferences = { ...none, uploads: new Map([upload('done', {}), upload('claimed', { state: 'processed', finishedAt: null })]) };
+  const gone = keys.intermediate(intermediatePartName(['done', 'claimed']));
+  const kept = keys.intermediate(intermediatePartName(['claimed', 'done']));
+  const orphan = keys.intermediate(intermediatePartName(['nobody', 'done']));
+  const plan = planGc([blob(gone), blob(kept, 3 * D), blob(orphan, 2 * D)], refs, policy, NOW);
+  assert.deepEqual(decisions(plan), { [gone]: 'intermediate_done', [orphan]: 'orphan' });
 });
 
 test('report versions: the current one always stays; older ones go a grace after the current was saved; higher ones are left to the orphan rule', () => {

@@ -240,6 +240,44 @@ describe('commit workflow (time-skipping)', () => {
     });
   });
 
+  test("parallel mode with parts: the finisher is told each upload's part; a missing part's uploads are processed again alone", async () => {
+    const finished: FinishInput[] = [];
+    const fake = new FakeCommit('parallel', {
+      finishCommit: async (input) => {
+        finished.push(input);
+        // The first merge finds the part of u0-u2 gone.
+        return finished.length === 1 ? input.uploads.filter((u) => u.part === 'u0.00000000000000aa').map((u) => u.uploadId) : undefined;
+      },
+    });
+    const activities = fake.activities();
+    // As the real processUploads: one part per chunk, named by it.
+    const processUploads: Activities['processUploads'] = async (input) => {
+      const part = input.uploads[0]!.uploadId === 'u0' ? 'u0.00000000000000aa' : 'u3.00000000000000bb';
+      fake.calls.push(`chunk:${input.uploads.map((u) => u.uploadId).join(',')}`);
+      return input.uploads.map((u) => ({ uploadId: u.uploadId, session: u.session, key: `i/${part}`, part, files: 1, lines: 1 }));
+    };
+    await withWorker({ ...activities, processUploads }, async (taskQueue) => {
+      const handle = await start(fake, taskQueue, { maxParallel: 2, processChunk: 3 });
+      const more = Array.from({ length: 5 }, () => fake.add());
+      await handle.signal(uploadSignal, { uploadId: more[0]!, more: more.slice(1) });
+      const result = await handle.result();
+      assert.equal(result.merged, 6);
+      assert.equal(result.batches, 1);
+    });
+    assert.deepEqual(fake.calls.filter((c) => c.startsWith('chunk:')).sort(), ['chunk:u0,u1,u2', 'chunk:u3,u4,u5']);
+    assert.equal(finished.length, 2);
+    assert.deepEqual(finished[0]!.uploads, [
+      ...['u0', 'u1', 'u2'].map((id, session) => ({ uploadId: id, session, part: 'u0.00000000000000aa' })),
+      ...['u3', 'u4', 'u5'].map((id, i) => ({ uploadId: id, session: 3 + i, part: 'u3.00000000000000bb' })),
+    ]);
+    // Re-processed one by one, so merged from their own intermediates; the other part stays.
+    assert.deepEqual(fake.calls.filter((c) => /^process:/.test(c)).sort(), ['process:commit:u0', 'process:commit:u1', 'process:commit:u2']);
+    assert.deepEqual(finished[1]!.uploads, [
+      ...['u0', 'u1', 'u2'].map((id, session) => ({ uploadId: id, session })),
+      ...['u3', 'u4', 'u5'].map((id, i) => ({ uploadId: id, session: 3 + i, part: 'u3.00000000000000bb' })),
+    ]);
+  });
+
   test('serial mode merges one upload after the other; a later upload starts a second batch', async () => {
     const fake = new FakeCommit('serial');
     await withWorker(fake.activities(), async (taskQueue) => {

@@ -13,9 +13,9 @@ import { createFinishCommit } from '../../../src/activities/finish-commit';
 import type { ActivityDeps } from '../../../src/activities/deps';
 import type { FinishInput, FinishResult } from '../../../src/activities/contracts';
 import { parseReport } from '../../../src/coverage/parse';
-import { compressReport, readFileTotals, readReport, serializeReport } from '../../../src/coverage/report-format';
+import { compressReport, mergeSerializedReports, readFileTotals, readReport, serializeReport } from '../../../src/coverage/report-format';
 import { fileEntries } from '../../../src/web/tree';
-import { keys } from '../../../src/storage/blob-store';
+import { intermediatePartName, keys } from '../../../src/storage/blob-store';
 import { FsBlobStore } from '../../../src/storage/fs-blob-store';
 import type { SaveBatchOutcome, Store } from '../../../src/storage/store';
 
@@ -111,6 +111,43 @@ describe('finishCommit', () => {
     assert.deepEqual(res, { status: 'missing', missing: ['gone'] });
     assert.equal(saved.length, before);
     assert.equal(await blobs.exists(keys.commitReport('acme/d', 'abcdef5', 1, 0)), false);
+  });
+
+  test("a part is read once for all of its uploads, and a missing part names each of them", async () => {
+    const ids = ['u1', 'u2', 'u3'];
+    const part = intermediatePartName(ids);
+    const own = await Promise.all(ids.map(async (id) => (await blobs.get(keys.intermediate(id))) as Uint8Array));
+    await blobs.put(keys.intermediate(part), mergeSerializedReports(own).bytes);
+    const inParts = [...uploads([0]), ...uploads([1, 2, 3]).map((u) => ({ ...u, part })), ...uploads([4])];
+    const res = await finish({ repo: 'acme/p', sha: 'abcdef9', target: { kind: 'commit', batch: 0 }, baseKey: null, version: 1, uploads: inParts });
+    assert.equal(res.status, 'ok');
+    const plain = await finish({ repo: 'acme/p', sha: 'abcdef9', target: { kind: 'commit', batch: 0 }, baseKey: null, version: 2, uploads: uploads([0, 1, 2, 3, 4]) });
+    assert.ok((await reportAt(keys.commitReport('acme/p', 'abcdef9', 1, 0))).equals(await reportAt(keys.commitReport('acme/p', 'abcdef9', 2, 0))));
+    assert.deepEqual(res.status === 'ok' && res.totals, plain.status === 'ok' && plain.totals);
+
+    const gone = intermediatePartName(['u5', 'u6']);
+    const missing = await finish({
+      repo: 'acme/p',
+      sha: 'abcdef9',
+      target: { kind: 'commit', batch: 1 },
+      baseKey: null,
+      version: 3,
+      uploads: [...uploads([0]), ...uploads([5, 6]).map((u) => ({ ...u, part: gone }))],
+    });
+    assert.deepEqual(missing, { status: 'missing', missing: ['u5', 'u6'] });
+  });
+
+  test("an intermediate holding a session that is not the batch's fails without retries", async () => {
+    // u1's part named for u2 only: merging it would count session 1 where no upload of the batch has it.
+    const part = intermediatePartName(['u2', 'u9']);
+    const own = await Promise.all(['u1', 'u2'].map(async (id) => (await blobs.get(keys.intermediate(id))) as Uint8Array));
+    await blobs.put(keys.intermediate(part), mergeSerializedReports(own).bytes);
+    const before = saved.length;
+    await assert.rejects(
+      finish({ repo: 'acme/q', sha: 'abcdefa', target: { kind: 'commit', batch: 0 }, baseKey: null, version: 1, uploads: [{ uploadId: 'u2', session: 2, part }] }),
+      (err: Error & { type?: string; nonRetryable?: boolean }) => err.name === 'ApplicationFailure' && err.type === 'StraySession' && err.nonRetryable === true && /session 1/.test(err.message),
+    );
+    assert.equal(saved.length, before);
   });
 
   test('the scratch target writes under the scratch prefix and touches no database', async () => {
