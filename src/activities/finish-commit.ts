@@ -9,6 +9,7 @@ import type { ActivityDeps } from './deps';
 import { FinishInput, type FinishResult } from './contracts';
 import { RUN_SUPERSEDED, validateInput } from './validate';
 import { throttledHeartbeat } from './heartbeat';
+import { intermediateKey } from './intermediates';
 
 const DEFAULT_FAN_IN = 16;
 const READ_CONCURRENCY = 64;
@@ -30,8 +31,6 @@ export function createFinishCommit(deps: ActivityDeps) {
   return async function finishCommit(input: FinishInput): Promise<FinishResult> {
     const { repo, sha, target, baseKey, version, uploads } = validateInput(FinishInput, input, 'finishCommit');
     const real = target.kind === 'commit';
-    const keyOf = (name: string) => (target.kind === 'commit' ? keys.intermediate(name) : keys.scratchIntermediate(repo, sha, target.batch, name, target.area));
-
     // An intermediate is an upload's own or a part several uploads of one processor chunk share:
     // each is read once. Every read is issued at once (bounded), so blob-store latency is paid
     // about once, not per group; the base is read alongside. A missing intermediate reads as
@@ -46,7 +45,7 @@ export function createFinishCommit(deps: ActivityDeps) {
     }
     const names = [...holders.keys()];
     const basePromise = baseKey ? deps.blobs.get(baseKey) : Promise.resolve(null);
-    const blobs = await mapWindowed(names, READ_CONCURRENCY, (name) => deps.blobs.get(keyOf(name)));
+    const blobs = await mapWindowed(names, READ_CONCURRENCY, (name) => deps.blobs.get(intermediateKey(repo, sha, target, name)));
     const baseBytes = await basePromise;
     const missing = names.filter((_, k) => blobs[k] === null).flatMap((name) => holders.get(name)!);
     if (missing.length > 0) return { status: 'missing', missing };
@@ -61,7 +60,7 @@ export function createFinishCommit(deps: ActivityDeps) {
     const batchSessions = new Set(uploads.map((u) => u.session));
     for (let i = 0; i < blobs.length; i += fanIn) {
       const part = mergeSerializedReports(blobs.slice(i, i + fanIn) as Uint8Array[], { name: `batch of v${version}` });
-      // A part holds exactly its uploads' sessions; one of another upload would be merged twice.
+      // A session outside the batch would be merged as if uploaded in it (one merged twice the merge refuses itself).
       const stray = part.sessions.find((s) => !batchSessions.has(s.id));
       if (stray) throw ApplicationFailure.nonRetryable(`the intermediates of batch ${target.batch} hold session ${stray.id}, which is not the batch's`, 'StraySession');
       partials.push(part.bytes);

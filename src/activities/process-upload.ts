@@ -1,14 +1,14 @@
 import { Context } from '@temporalio/activity';
-import { gzipSync } from 'node:zlib';
 import { decodeStoredFixes, resolveFixes, type StoredFixes } from '../codecov/fixes';
-import { mergeSerializedReports, serializeReport } from '../coverage/report-format';
+import { compressSerialized, mergeSerializedReports, serializeReport } from '../coverage/report-format';
 import { isReportParseError, type ReportParseError } from '../coverage/errors';
 import { parseReport } from '../coverage/parse';
 import { createPathResolver, uploadPathOptions } from '../coverage/paths';
 import { reportTotals } from '../coverage/totals';
 import { FORMATS, type FormatName } from '../coverage/types';
 import { PARSE_WARNING_CODES, warningCount, type ParseWarning } from '../coverage/warnings';
-import { intermediatePartName, keys } from '../storage/blob-store';
+import { intermediatePartName } from '../storage/blob-store';
+import { intermediateKey } from './intermediates';
 import type { RepoSettings, UploadRow } from '../storage/store';
 import type { ActivityDeps } from './deps';
 import { throttledHeartbeat } from './heartbeat';
@@ -41,21 +41,11 @@ type Parsed =
       warnings: ParseWarning[];
     };
 
-/** Where a processor writes for its target: the upload's own intermediate, or a part's. */
-function intermediateKey(repo: string, sha: string, target: Target, name: string): string {
-  return target.kind === 'commit' ? keys.intermediate(name) : keys.scratchIntermediate(repo, sha, target.batch, name, target.area);
-}
-
-/** Stored as the finisher reads it: plain when small (gzip's set-up costs more than it saves there). */
-function forStorage(bytes: Uint8Array): Uint8Array {
-  return bytes.byteLength <= PLAIN_INTERMEDIATE_MAX_BYTES ? bytes : gzipSync(bytes, { level: 6 });
-}
-
 /**
  * Processor: raw upload -> intermediate report (one session, numbered at registration).
  * Idempotent: the intermediate key derives from the upload id (or the experiment batch), so a
- * re-run overwrites the same blob (a part's from all of its upload ids: the same again). In scratch mode (an experiment's shadow) nothing is written to
- * the database. A processor of a terminated run that finishes late, after the next run took its
+ * re-run overwrites the same blob (a part's name derives from all of its upload ids). In scratch
+ * mode (an experiment's shadow) nothing is written to the database. A processor of a terminated run that finishes late, after the next run took its
  * upload over, is left unfenced on purpose: it rewrites the same intermediate from the same raw
  * bytes and session, its state changes never touch a merged upload, and an error it records is
  * the one the next run's processor finds too. Only the finisher's save is fenced (see it).
@@ -126,7 +116,7 @@ async function writeParts(deps: ActivityDeps, repo: string, sha: string, target:
   const part = ids.length > 1 ? intermediatePartName(ids) : undefined;
   const key = intermediateKey(repo, sha, target, part ?? ids[0]!);
   const bytes = part === undefined ? parsed[0]!.bytes : mergeSerializedReports(parsed.map((p) => p.bytes), { name: `part ${part}` }).bytes;
-  await deps.blobs.put(key, forStorage(bytes));
+  await deps.blobs.put(key, compressSerialized(bytes, 6, PLAIN_INTERMEDIATE_MAX_BYTES));
   const summaries = parsed.map((p) => ({ ...p.summary, key, ...(part !== undefined ? { part } : {}) }));
   if (target.kind === 'commit') await deps.store.markProcessedMany(parsed.map((p) => ({ uploadId: p.summary.uploadId, intermediateKey: key, warnings: p.warnings })));
   return summaries;

@@ -49,7 +49,11 @@ export function serializeReport(report: CoverageReport): Uint8Array {
  * stored as it is (readers take both), where gzip's set-up would cost more than it saves.
  */
 export function compressReport(report: CoverageReport, level = 6, plainUpTo = 0): Uint8Array {
-  const bytes = serializeReport(report);
+  return compressSerialized(serializeReport(report), level, plainUpTo);
+}
+
+/** `compressReport` of a report serialized already (a merge's output, say). */
+export function compressSerialized(bytes: Uint8Array, level = 6, plainUpTo = 0): Uint8Array {
   return bytes.byteLength <= plainUpTo ? bytes : gzipSync(bytes, { level });
 }
 
