@@ -51,6 +51,11 @@ export const ClaimUploadsInput = z.object({
   runId: RunId,
   runClaim: z.number().int().nonnegative().max(2_147_483_647),
   limit: z.number().int().min(1).max(MAX_BATCH_UPLOADS),
+  /**
+   * Set by runs that claim again after every batch: a claim that takes uploads promises the next
+   * claim for this long, and registration skips the nudge while the promise holds.
+   */
+  promiseMs: z.number().int().min(1).max(3_600_000).optional(),
 });
 export type ClaimUploadsInput = z.infer<typeof ClaimUploadsInput>;
 

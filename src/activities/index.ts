@@ -62,6 +62,8 @@ function createCommitActivities(deps: ActivityDeps) {
     /** On cancellation: every upload of the commit not yet merged or failed ends `cancelled`. */
     async cancelPendingUploads(input: CommitRef): Promise<number> {
       const { repo, sha } = validateInput(CommitRef, input, 'cancelPendingUploads');
+      // The run stops claiming: an upload registered from now on is nudged (and starts a new run).
+      await deps.store.withdrawClaimPromise(repo, sha);
       const open = (await deps.store.listUploads(repo, sha)).filter((u) => (OPEN_UPLOAD_STATES as readonly string[]).includes(u.state));
       return open.length === 0 ? 0 : deps.store.markCancelled(open.map((u) => u.uploadId));
     },

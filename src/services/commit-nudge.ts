@@ -18,6 +18,11 @@ export interface NudgeDeps {
   config: Config;
 }
 
+/** Where a nudge that nobody waits for reports its failure (a request's pino logger fits). */
+export interface NudgeLog {
+  warn(details: object, message: string): void;
+}
+
 /** Upload ids one signal carries at most (the payload stays small). */
 const MAX_IDS_PER_NUDGE = 100;
 
@@ -82,20 +87,66 @@ export async function nudgeCommitWorkflow(
   uploadId: string,
   start: WorkflowStart = {},
 ): Promise<string> {
-  const workflowId = commitWorkflowId(repo, sha);
+  await Promise.all(enqueueNudge(deps, repo, sha, [uploadId], start));
+  return commitWorkflowId(repo, sha);
+}
+
+/** How long the ids of nudges nobody waits for gather before they are sent, in one signal. */
+export const SOON_NUDGE_MS = 250;
+
+/** Per client, the commits with ids gathering for a nudge nobody waits for. */
+const gathering = new WeakMap<Client, Map<string, { uploadIds: string[]; start: WorkflowStart }>>();
+
+/**
+ * For an upload that the commit's run has promised to claim (its registration found the promise,
+ * see storage/runs.ts): nobody waits for this nudge, and it is sent within SOON_NUDGE_MS with
+ * every id gathered meanwhile, so a burst of uploads costs a few signals a second instead of one
+ * per round trip. A live run only counts it; a run that died holding the promise (terminated)
+ * is restarted by it, as by any nudge. A failure is logged: the run's promise, and the reconciler
+ * for a dead run, still get the upload claimed.
+ */
+export function nudgeCommitWorkflowSoon(deps: NudgeDeps & { log?: NudgeLog }, repo: string, sha: string, uploadId: string, start: WorkflowStart): void {
+  let perClient = gathering.get(deps.client);
+  if (perClient === undefined) gathering.set(deps.client, (perClient = new Map()));
+  const slot = `${deps.config.temporal.taskQueue}\n${commitWorkflowId(repo, sha)}`;
+  const open = perClient.get(slot);
+  if (open !== undefined) {
+    open.uploadIds.push(uploadId);
+    return;
+  }
+  const gathered = { uploadIds: [uploadId], start };
+  perClient.set(slot, gathered);
+  const timer = setTimeout(() => {
+    perClient.delete(slot);
+    Promise.all(enqueueNudge(deps, repo, sha, gathered.uploadIds, gathered.start)).catch((err: unknown) => {
+      deps.log?.warn({ err, repo, sha, uploads: gathered.uploadIds.length }, 'could not nudge the commit workflow; its run claims the uploads it promised to, the reconciler nudges what a dead run left');
+    });
+  }, SOON_NUDGE_MS);
+  // A process that stops meanwhile drops the nudge: the promise and the reconciler cover it.
+  timer.unref();
+}
+
+/**
+ * Queues the ids behind the commit's signal in flight (or sends at once when none is): the
+ * promises of the nudges that carry them.
+ */
+function enqueueNudge(deps: NudgeDeps, repo: string, sha: string, uploadIds: readonly string[], start: WorkflowStart): Promise<void>[] {
   let perClient = inFlight.get(deps.client);
   if (perClient === undefined) inFlight.set(deps.client, (perClient = new Map()));
-  const slot = `${deps.config.temporal.taskQueue}\n${workflowId}`;
+  const slot = `${deps.config.temporal.taskQueue}\n${commitWorkflowId(repo, sha)}`;
   let queue = perClient.get(slot);
   const idle = queue === undefined;
   if (queue === undefined) perClient.set(slot, (queue = []));
-  let last = queue.at(-1);
-  if (last === undefined || last.uploadIds.length >= MAX_IDS_PER_NUDGE) queue.push((last = pendingNudge()));
-  last.uploadIds.push(uploadId);
-  if (last.start.priority === undefined) last.start = start;
+  const carriers = new Set<PendingNudge>();
+  for (const uploadId of uploadIds) {
+    let last = queue.at(-1);
+    if (last === undefined || last.uploadIds.length >= MAX_IDS_PER_NUDGE) queue.push((last = pendingNudge()));
+    last.uploadIds.push(uploadId);
+    if (last.start.priority === undefined) last.start = start;
+    carriers.add(last);
+  }
   if (idle) void sendNudges(deps, repo, sha, perClient, slot, queue);
-  await last.done;
-  return workflowId;
+  return [...carriers].map((n) => n.done);
 }
 
 function pendingNudge(): PendingNudge {

@@ -6,7 +6,8 @@ import type { BlobStore } from '../storage/blob-store';
 import { keys } from '../storage/blob-store';
 import { digestsConflict, IdempotencyConflictError, NotFoundError, type CommitMetadata, type RegisteredUploadWithStart as StoredUpload, type Store, type UploadRow } from '../storage/store';
 import { CommitShaSchema, RepoSlugSchema, type IdempotencyScope } from '../vocabulary';
-import { commitWorkflowStart, nudgeCommitWorkflow, workflowStartOf, type WorkflowStart } from './commit-nudge';
+import { commitWorkflowStart, nudgeCommitWorkflow, nudgeCommitWorkflowSoon, workflowStartOf, type NudgeLog, type WorkflowStart } from './commit-nudge';
+import { commitWorkflowId } from '../workflows/commit-contracts';
 
 export interface UploadMetadata {
   flags?: string[];
@@ -77,12 +78,16 @@ export interface RegistrationDeps {
   blobs: BlobStore;
   store: Store;
   config: Config;
+  /** Where a nudge sent after the answer reports its failure. */
+  log?: NudgeLog;
 }
 
 /**
  * Accepts an upload: stores the raw body, registers it with the next dense session number of its
  * commit (one database transaction), then signals-with-start the commit's workflow. Only then is
- * the upload acknowledged, so a caller that saw success never loses it. A caller that retries with
+ * the upload acknowledged, so a caller that saw success never loses it; unless the commit's run
+ * has promised its next claim (a batch in hand), when the upload is acknowledged once registered
+ * and nudged soon after, in case that run has died. A caller that retries with
  * the same idempotency key and body gets the same upload; with another body, an
  * IdempotencyConflictError and nothing changes.
  */
@@ -173,6 +178,13 @@ async function registerSingle(deps: RegistrationDeps, p: Prepared, write: Promis
   const commit = commitMetadataOf(p.req);
   const registered = await storeNew(deps, p, await write, commit);
   kept.add(registered.uploadId);
+  if (registered.claimPromised === true && registered.start !== undefined) {
+    // The commit's run claims again after the batch in hand and finds this upload committed: it
+    // is answered at once, and nudged soon (one signal for the uploads of a moment) only in case
+    // that run has died since.
+    nudgeCommitWorkflowSoon(deps, p.repo, p.sha, registered.uploadId, workflowStartOf(deps.config, registered.start));
+    return { uploadId: registered.uploadId, session: registered.session, created: true, workflowId: commitWorkflowId(p.repo, p.sha) };
+  }
   const start =
     registered.start !== undefined
       ? workflowStartOf(deps.config, registered.start)

@@ -103,6 +103,8 @@ export class MaintenanceStore {
     return this.db.transaction(async (tx) => {
       const commit = await lockCommit(tx, input.repo, input.sha);
       if (commit === undefined) return 0;
+      // A dead run's promise of its next claim is void: registrations nudge again.
+      await tx.query(`UPDATE commits SET next_claim_until = NULL WHERE id = $1 AND next_claim_until IS NOT NULL`, [commit.id]);
       return releaseClaims(tx, commit.id, { ofRuns: input.runIds });
     });
   }

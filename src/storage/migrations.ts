@@ -328,6 +328,12 @@ export const MIGRATIONS: readonly Migration[] = [
       `UPDATE commits SET carryforward_at = now() WHERE id IN (SELECT commit_id FROM commit_reports)`,
     ],
   },
+  {
+    // Until when the commit's run has promised to claim again without being signalled (it has
+    // a batch in hand): registration skips the nudge meanwhile (runs.ts, uploads.ts).
+    id: '0019_next_claim_promise',
+    statements: [`ALTER TABLE commits ADD COLUMN next_claim_until timestamptz`],
+  },
 ];
 
 /**

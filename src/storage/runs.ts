@@ -4,6 +4,7 @@ import { ensureCommit, lockCommit } from './commits';
 import type { Database, Queryable } from './database';
 import { SupersededRunError } from './errors';
 import { toNumber } from './rows';
+import { CommitShaSchema, RepoSlugSchema } from '../vocabulary';
 
 export interface ClaimedUpload {
   uploadId: string;
@@ -46,7 +47,7 @@ export class RunStore {
       const commitId = await ensureCommit(tx, input.repo, input.sha);
       // The row lock orders this with claims and finishers of the commit until commit.
       const owned = await tx.query(
-        `UPDATE commits SET run_id = $2, run_started_at = $3::timestamptz
+        `UPDATE commits SET run_id = $2, run_started_at = $3::timestamptz, next_claim_until = NULL
          WHERE id = $1 AND (run_id = $2 OR run_started_at IS NULL OR run_started_at < $3::timestamptz)
          RETURNING id`,
         [commitId, input.runId, startedAt],
@@ -84,6 +85,13 @@ export class RunStore {
    * The claim is keyed by the run and its claim count, so a retried claim returns exactly the
    * same batch and uploads, and claims nothing more; nothing waiting allocates no batch. A run
    * that no longer owns the commit claims nothing (SupersededRunError).
+   *
+   * The promise of the next claim (`commits.next_claim_until`): a claim with `promiseMs` that takes
+   * uploads records that its run will claim again within that time without a nudge; a claim that
+   * finds nothing withdraws it, as do a run start and the release of a dead run's claims.
+   * Registration reads it under the same row lock (uploads.ts), so an upload registered while it
+   * holds is committed before the next claim looks, and one registered after a claim found nothing
+   * is nudged.
    */
   async claimUploads(raw: ClaimUploadsInput): Promise<BatchClaim> {
     const input = ClaimUploadsInput.parse(raw);
@@ -104,7 +112,11 @@ export class RunStore {
           `SELECT id FROM uploads WHERE commit_id = $1 AND state = 'uploaded' ORDER BY session LIMIT $2`,
           [commit.id, input.limit],
         );
-        if (waiting.length === 0) return { batch: null, uploads: [] };
+        if (waiting.length === 0) {
+          // Nothing waits: the run will wait for a nudge, so registrations from now on send one.
+          await tx.query(`UPDATE commits SET next_claim_until = NULL WHERE id = $1 AND next_claim_until IS NOT NULL`, [commit.id]);
+          return { batch: null, uploads: [] };
+        }
         const [next] = await tx.query<{ batch: number }>(
           `INSERT INTO batch_claims (commit_id, batch, run_id, run_claim)
            SELECT $1, coalesce(max(batch) + 1, 0), $2, $3 FROM batch_claims WHERE commit_id = $1
@@ -112,6 +124,9 @@ export class RunStore {
           [commit.id, input.runId, input.runClaim],
         );
         batch = next.batch;
+        if (input.promiseMs !== undefined) {
+          await tx.query(`UPDATE commits SET next_claim_until = now() + $2 * interval '1 millisecond' WHERE id = $1`, [commit.id, input.promiseMs]);
+        }
         await tx.query(
           `UPDATE uploads SET state = 'processing', batch = $2, processing_started_at = now() WHERE id = ANY($1::text[])`,
           [waiting.map((w) => w.id), batch],
@@ -133,6 +148,18 @@ export class RunStore {
         })),
       };
     });
+  }
+
+  /**
+   * Withdraws the promise of the commit's next claim (a run that stops claiming, e.g. when
+   * cancelled): registrations nudge again, and a nudge starts a new run.
+   */
+  async withdrawClaimPromise(repo: string, sha: string): Promise<void> {
+    await this.db.query(
+      `UPDATE commits c SET next_claim_until = NULL FROM repositories r
+       WHERE r.id = c.repository_id AND r.slug = $1 AND c.sha = $2 AND c.next_claim_until IS NOT NULL`,
+      [RepoSlugSchema.parse(repo), CommitShaSchema.parse(sha)],
+    );
   }
 }
 

@@ -212,6 +212,9 @@ export class Store {
   claimUploads(input: ClaimUploadsInput) {
     return this.runs.claimUploads(input);
   }
+  withdrawClaimPromise(repo: string, sha: string) {
+    return this.runs.withdrawClaimPromise(repo, sha);
+  }
 
   saveBatchReport(input: SaveBatchReportInput) {
     return this.reports.saveBatchReport(input);

@@ -82,6 +82,11 @@ export interface RegisteredUpload {
 export interface RegisteredUploadWithStart extends RegisteredUpload {
   /** The repository's settings and the commit's metadata after the statement; only on a new registration. */
   start?: CommitStartFacts;
+  /**
+   * The commit's run had promised its next claim when this upload was registered (runs.ts): it
+   * claims this upload without a nudge. Only on a new registration.
+   */
+  claimPromised?: boolean;
 }
 
 /** How often registerUpload runs again when refused as a duplicate without finding the holder. */
@@ -220,7 +225,9 @@ export async function mergeUploads(q: Queryable, ids: readonly string[]): Promis
  * about it, first value wins), insert the upload with the session it returned, and answer what a
  * workflow start needs (the repository's settings and the commit's metadata). Sessions therefore
  * follow the order in which registrations reach the row, and a statement that fails (a repeated
- * upload id or key) rolls its count and its metadata back with it, so sessions stay dense.
+ * upload id or key) rolls its count and its metadata back with it, so sessions stay dense. It also
+ * answers whether the commit's run has promised its next claim: the row lock orders this read with
+ * the claims that make and withdraw the promise (runs.ts).
  */
 const REGISTER_SQL = `
   WITH c AS (
@@ -228,7 +235,8 @@ const REGISTER_SQL = `
     SELECT id, $2, 1, $19, $20, $21, $22, $23, $24, $25 FROM repositories WHERE slug = $1
     ON CONFLICT (repository_id, sha) DO UPDATE SET
       next_session = commits.next_session + 1, updated_at = now(), ${FILL_COMMIT_METADATA}
-    RETURNING id, repository_id, next_session - 1 AS session, branch, parent_sha, pull_request, ci_service, build, job, ci_url
+    RETURNING id, repository_id, next_session - 1 AS session, branch, parent_sha, pull_request, ci_service, build, job, ci_url,
+      coalesce(next_claim_until > now(), false) AS claim_promised
   ), u AS (
     INSERT INTO uploads
       (id, commit_id, session, state, idempotency_key, flags, name, build, job, branch, ci_url,
@@ -238,10 +246,10 @@ const REGISTER_SQL = `
     FROM c
     RETURNING session
   )
-  SELECT u.session, r.settings, c.branch, c.parent_sha, c.pull_request, c.ci_service, c.build, c.job, c.ci_url
+  SELECT u.session, r.settings, c.branch, c.parent_sha, c.pull_request, c.ci_service, c.build, c.job, c.ci_url, c.claim_promised
   FROM u, c JOIN repositories r ON r.id = c.repository_id`;
 
-type RegisteredRecord = { session: number; settings: unknown } & Pick<CommitRecord, 'branch' | 'parent_sha' | 'pull_request' | 'ci_service' | 'build' | 'job' | 'ci_url'>;
+type RegisteredRecord = { session: number; settings: unknown; claim_promised: boolean } & Pick<CommitRecord, 'branch' | 'parent_sha' | 'pull_request' | 'ci_service' | 'build' | 'job' | 'ci_url'>;
 
 async function registerOnce(q: Queryable, input: z.output<typeof RegisterUploadInput>): Promise<RegisteredUploadWithStart> {
   const key = input.idempotencyKey;
@@ -284,7 +292,7 @@ async function registerOnce(q: Queryable, input: z.output<typeof RegisterUploadI
     return earlier;
   }
   if (inserted === undefined) throw new NotFoundError(`repository ${input.repo} does not exist`);
-  return { uploadId: input.uploadId, session: inserted.session, created: true, start: toCommitStartFacts(inserted) };
+  return { uploadId: input.uploadId, session: inserted.session, created: true, start: toCommitStartFacts(inserted), claimPromised: inserted.claim_promised };
 }
 
 /** The registration holding this upload id, else this key on the commit; conflicts if the body differs. */

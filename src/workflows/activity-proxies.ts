@@ -43,3 +43,17 @@ export const NOTIFY_AFTER_BATCH = 'notify-after-batch';
  * it replay without the step.
  */
 export const CARRYFORWARD = 'carryforward';
+
+/**
+ * Patch id of claiming again after every batch, with the claim's promise of it (registration
+ * skips the nudge while the promise holds): histories recorded before it replay waiting for a
+ * nudge after a batch that was not full.
+ */
+export const CLAIM_AFTER_BATCH = 'claim-after-batch';
+
+/**
+ * How long a claim that takes uploads promises the next one. A batch that runs longer lets
+ * registrations nudge again (harmless); a run that dies holding it leaves new uploads to the
+ * reconciler for at most this long.
+ */
+export const NEXT_CLAIM_PROMISE_MS = 30_000;

@@ -2,7 +2,7 @@ import { CancellationScope, condition, continueAsNew, isCancellation, log, patch
 import type { BatchUpload, ProcessSummary, RunStart, VerifyExperimentResult } from '../activities/contracts';
 import type { ExperimentOutcome, ModeDecision, WorkflowOutcome } from '../vocabulary';
 import { ExperimentOutcome as ExperimentOutcomeAttr, Outcome, UploadCount, UploadMode } from '../temporal/search-attributes';
-import { CARRYFORWARD, heavy, LOCAL_STEPS, localFinish, localQuick, NOTIFY_AFTER_BATCH, quick } from './activity-proxies';
+import { CARRYFORWARD, CLAIM_AFTER_BATCH, heavy, LOCAL_STEPS, localFinish, localQuick, NEXT_CLAIM_PROMISE_MS, NOTIFY_AFTER_BATCH, quick } from './activity-proxies';
 import { runExperiment, runParallel, runSerial, versionAfter, type BatchOutcome, type PathContext, type VersionBase } from './batch-paths';
 import {
   type CommitCarry,
@@ -45,6 +45,8 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
   // Runs recorded before carryforward never decide it; the commit's database row says whether
   // a newer run already did.
   const carries = patched(CARRYFORWARD);
+  // Runs recorded before it wait for a nudge after a batch that was not full.
+  const claimsAfterBatch = patched(CLAIM_AFTER_BATCH);
   let carryDecided = false;
 
   setHandler(uploadSignal, ({ uploadId, more }) => {
@@ -103,10 +105,19 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
       handled = nudges;
 
       const claim = await steps.claimUploads.executeWithOptions({ summary: `claim the next batch (claim ${runClaims} of this run)` }, [
-        { repo, sha, runId: workflowInfo().runId, runClaim: runClaims++, limit: maxBatch },
+        {
+          repo,
+          sha,
+          runId: workflowInfo().runId,
+          runClaim: runClaims++,
+          limit: maxBatch,
+          promiseMs: claimsAfterBatch ? NEXT_CLAIM_PROMISE_MS : undefined,
+        },
       ]);
       const claimed = claim.uploads;
-      mayHaveMore = claimed.length === maxBatch;
+      // After a batch the run claims again at once: uploads that arrived meanwhile form the next
+      // batch, and while the claim's promise holds their registration sent no nudge.
+      mayHaveMore = claimed.length === maxBatch || (claimsAfterBatch && claim.batch !== null);
       if (claim.batch === null) continue; // nothing was waiting
       const batchNo = claim.batch;
 

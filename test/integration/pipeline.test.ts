@@ -180,6 +180,59 @@ for (const target of databasesUnderTest()) {
       });
     });
 
+    test('uploads registered while a batch runs are answered without waiting for a signal, share one soon after, and form the next batch', async () => {
+      const sha = newSha();
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let finishers = 0;
+      const worker = await p.worker((real) => ({
+        ...real,
+        finishCommit: async (input) => {
+          if (input.sha === sha && finishers++ === 0) await gate;
+          return real.finishCommit(input);
+        },
+      }));
+      /** The upload ids each signal of the run carried, in order. */
+      const signals = async (repo: string) =>
+        ((await env.client.workflow.getHandle(commitWorkflowId(repo, sha)).fetchHistory()).events ?? []).flatMap((e) => {
+          const payload = e.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0]?.data;
+          if (!payload) return [];
+          const { uploadId, more } = JSON.parse(Buffer.from(payload).toString('utf8')) as { uploadId: string; more?: string[] };
+          return [[uploadId, ...(more ?? [])]];
+        });
+      await worker.runUntil(async () => {
+        const repo = await p.repo('promise/app', 'parallel');
+        const files = corpus.slice(0, 6);
+        const first = await p.upload(repo, sha, files[0]!);
+        while (finishers === 0) await new Promise((r) => setTimeout(r, 20));
+        // The first batch is held in its finisher, and its claim promised the next claim: these
+        // are answered while it is held.
+        const held = await Promise.all(files.slice(1).map((f) => p.upload(repo, sha, f)));
+        const heldIds = held.map((u) => u.uploadId);
+        assert.ok(held.every((u) => u.workflowId === commitWorkflowId(repo, sha)));
+        let carried: string[][] = [];
+        for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+          carried = await signals(repo);
+          if (heldIds.every((id) => carried.flat().includes(id))) break;
+        }
+        assert.deepEqual(carried[0], [first.uploadId], 'the first upload signalled alone');
+        assert.deepEqual(carried.slice(1).flat().sort(), [...heldIds].sort(), 'the others were nudged after their answers');
+        assert.ok(carried.length - 1 < heldIds.length, `several ids to a signal (${carried.length - 1} signals for ${heldIds.length})`);
+        release();
+        for (;;) {
+          const rows = await p.store.listUploads(repo, sha);
+          if (rows.every((r) => r.state === 'merged')) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.equal(finishers, 2, 'the five formed one batch after the first');
+        // The run's next claim found nothing and withdrew its promise: this upload waits for its signal.
+        const late = await p.upload(repo, sha, files[0]!, { name: 'late' });
+        const result = await p.result(repo, sha);
+        assert.equal(result.merged, 7);
+        assert.equal((await p.store.getUpload(late.uploadId))?.state, 'merged');
+      });
+    });
+
     test('a raw upload missing from storage is an upload error; the rest of the commit is merged', async () => {
       const worker = await p.worker();
       await worker.runUntil(async () => {

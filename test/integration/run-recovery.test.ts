@@ -151,12 +151,16 @@ for (const target of databasesUnderTest()) {
             const rows = await p.store.listUploads(repo, sha);
             return gate.held === 2 && rows[0]?.state === 'processed';
           });
+          const dead = (await handle.describe()).runId;
           await handle.terminate('operator: stuck');
           const orphaned = await p.store.listUploads(repo, sha);
           assert.deepEqual(orphaned.map((r) => r.state), ['processed', 'processing', 'processing']);
 
           const later = pickCorpus(corpus, 'negotiator-nyc/clover.xml');
           await p.upload(repo, sha, later[0]!);
+          // The dead run had promised its next claim, so the upload was answered before its nudge,
+          // which follows within moments and starts the new run.
+          await waitUntil('a new run started by the upload', async () => (await handle.describe()).runId !== dead);
           const result = await p.result(repo, sha);
           assert.equal(result.merged, 4);
           assert.equal(result.errors, 0);

@@ -400,6 +400,89 @@ for (const target of databasesUnderTest()) {
         assert.deepEqual(await store.claimUploads({ repo, sha: 'dddddddddddddddddddddddddddddddddddddddd', runId: 'r1', runClaim: 0, limit: 2 }), { batch: null, uploads: [] });
       });
 
+      test('a claim that takes uploads promises the next one; registration reads the promise, which an empty claim, a run start, a release, a withdrawal and time end', async () => {
+        const repo = await newRepo();
+        const p = repo.replace('/', '-');
+        let n = 0;
+        const register = async () => (await store.registerUploadWithStart(upload(repo, `${p}-${n++}`))).claimPromised;
+        const promising = (runId: string, runClaim: number, promiseMs = 60_000) => store.claimUploads({ repo, sha: SHA, runId, runClaim, limit: 10, promiseMs });
+        assert.equal(await register(), false, 'a new commit has no run');
+        await store.startRun(run(repo, 'r1', T0));
+        assert.equal(await register(), false);
+        assert.deepEqual(sessionsOf(await claim(repo, 'r1', 0, 10)), [0, 1], 'a claim without promiseMs promises nothing');
+        assert.equal(await register(), false);
+        assert.deepEqual(sessionsOf(await promising('r1', 1)), [2]);
+        assert.equal(await register(), true, 'registered while the promise holds');
+        assert.equal(await register(), true);
+        assert.deepEqual(await promising('r1', 1), { batch: 1, uploads: (await promising('r1', 1)).uploads }, 'a retried claim changes nothing');
+        assert.equal(await register(), true);
+        assert.deepEqual(sessionsOf(await promising('r1', 2)), [3, 4, 5], 'the next claim takes what was registered under the promise');
+        assert.deepEqual(await promising('r1', 3), { batch: null, uploads: [] });
+        assert.equal(await register(), false, 'an empty claim withdrew the promise');
+
+        assert.deepEqual(sessionsOf(await promising('r1', 4)), [6]);
+        assert.equal(await register(), true);
+        await store.startRun(run(repo, 'r2', T0 + 1000));
+        assert.equal(await register(), false, 'a new run starts without its predecessor\'s promise');
+
+        assert.equal((await promising('r2', 0)).uploads.length, 9, 'what r1 left claimed, released to r2, and the two registered since');
+        await store.releaseClaimsOf({ repo, sha: SHA, runIds: ['r2'] });
+        assert.equal(await register(), false, 'releasing a run\'s claims withdraws its promise');
+
+        assert.equal((await promising('r2', 1)).uploads.length, 10, 'the released nine and one more');
+        await store.withdrawClaimPromise(repo, SHA);
+        assert.equal(await register(), false);
+
+        assert.equal((await promising('r2', 2, 1)).uploads.length, 1, 'a promise of 1 ms');
+        await new Promise((r) => setTimeout(r, 20));
+        assert.equal(await register(), false, 'a promise ends with its time');
+        assert.equal(await store.withdrawClaimPromise('acme/none', SHA), undefined, 'an unknown commit has nothing to withdraw');
+      });
+
+      test('registrations under the promise and nudges after an empty claim leave no upload unclaimed, however they interleave', async () => {
+        const repo = await newRepo();
+        const p = repo.replace('/', '-');
+        const ids = [`${p}-first`];
+        await store.registerUpload(upload(repo, ids[0]!));
+        await store.startRun(run(repo, 'r1', T0));
+        let nudges = 1;
+        let promised = 0;
+        let sending = true;
+        let runClaim = 0;
+        // The run's loop: claims again after every batch; after an empty claim it waits for a
+        // nudge sent since that claim began, and stops when none comes.
+        const claimer = (async () => {
+          for (;;) {
+            const seen = nudges;
+            const c = await store.claimUploads({ repo, sha: SHA, runId: 'r1', runClaim: runClaim++, limit: 10, promiseMs: 60_000 });
+            // A batch takes a moment, so registrations land both under the promise and after an empty claim.
+            if (c.batch !== null) {
+              await new Promise((r) => setTimeout(r, runClaim % 3));
+              continue;
+            }
+            while (nudges === seen && sending) await new Promise((r) => setTimeout(r, 1));
+            if (nudges === seen) return;
+          }
+        })();
+        await Promise.all(
+          Array.from({ length: 8 }, async (_, s) => {
+            for (let i = 0; i < 15; i++) {
+              const id = `${p}-${s}-${i}`;
+              ids.push(id);
+              // The gateway nudges only when the promise did not hold.
+              if ((await store.registerUploadWithStart(upload(repo, id))).claimPromised) promised++;
+              else nudges++;
+              // Pauses together now and then: the run drains, finds nothing and waits for a nudge.
+              if (i % 5 === 4) await new Promise((r) => setTimeout(r, 60));
+            }
+          }),
+        );
+        sending = false;
+        await claimer;
+        assert.ok(promised > 0, `some registrations found the promise (${promised} did, ${nudges - 1} nudged)`);
+        for (const id of ids) assert.equal((await store.getUpload(id))?.state, 'processing', `${id} was claimed`);
+      });
+
       test('concurrent identical claims claim once', async () => {
         const repo = await newRepo();
         const p = repo.replace('/', '-');

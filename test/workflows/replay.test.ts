@@ -3,7 +3,8 @@
  * paths were refactored (`test/support/commit-histories.ts`), must replay with today's code, and a
  * fresh run must make the same calls (activities, child) in the same order, with the same inputs,
  * the quick steps local since the `local-quick-steps` patch (see `localSinceThePatch`), and the
- * carryforward step after the first batch since the `carryforward` patch: workflows
+ * carryforward step after the first batch since the `carryforward` patch, a claim after every
+ * batch since the `claim-after-batch` patch: workflows
  * already running when a worker is upgraded continue on the new code.
  */
 import { after, before, describe, test } from 'node:test';
@@ -132,12 +133,16 @@ describe('commit workflow histories recorded before the batch-paths refactor', (
         'upsert TemporalChangeVersion',
         'patch {"id":"carryforward","deprecated":false}',
         'upsert TemporalChangeVersion',
-        // Since `notify-after-batch`, each batch's end tells the commit's notifier (none here).
+        'patch {"id":"claim-after-batch","deprecated":false}',
+        'upsert TemporalChangeVersion',
+        // Since `notify-after-batch`, each batch's end tells the commit's notifier (none here);
+        // since `claim-after-batch` the run then claims again at once, where the recording (one
+        // batch) waited for a nudge: nothing is waiting.
         ...[
           ...recordedCommands.slice(0, afterFirstBatch),
           `local carryForward → ${carriedNothing(recordedCommands.slice(0, afterFirstBatch))}`,
           ...recordedCommands.slice(afterFirstBatch),
-        ].flatMap((c) => (c.startsWith('upsert Outcome') ? [c, 'local announceReport → false'] : [c])),
+        ].flatMap((c) => (c.startsWith('upsert Outcome') ? [c, 'local announceReport → false', 'local claimUploads → {"batch":null,"uploads":[]}'] : [c])),
       ];
       assert.deepEqual(commands(now.commit), expected);
       if (before.shadow) assert.deepEqual(commands(now.shadow!), commands(before.shadow));

@@ -148,7 +148,7 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
           await discardRawBodies(blobs, received.files.map((f) => f.body));
           throw err;
         }
-        const registered = await registerUploads({ client, blobs, store, config }, reqs);
+        const registered = await registerUploads({ client, blobs, store, config, log: request.log }, reqs);
         return reply.code(202).send(accepted(ctx, request, repo, sha, received, registered));
       },
     );
