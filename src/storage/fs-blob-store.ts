@@ -1,20 +1,9 @@
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_LIST_LIMIT, type BlobBody, type BlobPage, type BlobStore, type ListedBlob, type ListPage } from './blob-store';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private-files';
-
-/**
- * Blobs up to this size are read with blocking calls. A read through `fs/promises` is four
- * thread-pool round trips (open, fstat, read, close), and on virtual machines each hand-over
- * wakes a thread: measured here, 210-480 µs of CPU for a small blob read alone against 7 µs
- * blocking (bench/RESULTS.md). A processor reads its chunk's raw uploads one after the other,
- * nearly all of them small; a bigger blob still goes through the pool, so a slow disk never
- * holds the event loop for long.
- */
-const BLOCKING_READ_MAX_BYTES = 1 << 20;
 
 /** The embedded blob store: one file per key under a root folder, readable by its owner only. */
 export class FsBlobStore implements BlobStore {
@@ -71,15 +60,8 @@ export class FsBlobStore implements BlobStore {
   }
 
   async get(key: string): Promise<Uint8Array | null> {
-    const file = this.pathOf(key);
     try {
-      const fd = openSync(file, 'r');
-      try {
-        if (fstatSync(fd).size <= BLOCKING_READ_MAX_BYTES) return readFileSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      return await readFile(file);
+      return await readFile(this.pathOf(key));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
