@@ -26,6 +26,21 @@ import { loadavg } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CORPUS, newSha } from '../test/support/pipeline';
+import type { Client } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { commitWorkflowId } from '../src/workflows/commit-contracts';
+
+/** Signals the workflow's runs received, from the latest run back through its continue-as-new chain. */
+async function signalsOf(client: Client, workflowId: string): Promise<number> {
+  let signals = 0;
+  for (let runId: string | undefined = (await client.workflow.getHandle(workflowId).describe()).runId; runId; ) {
+    const history: temporal.api.history.v1.IHistory = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const events = history.events ?? [];
+    signals += events.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+    runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+  }
+  return signals;
+}
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -180,6 +195,7 @@ async function main(): Promise<void> {
       const cpuMerged = cpuSnapshot(await backendPids());
       report(`${UPLOADS} uploads to one commit: first sent to all merged`, `${(mergedMs / 1000).toFixed(1)} s (${((UPLOADS * 1000) / mergedMs).toFixed(0)} uploads/s, load ${load()})`);
       report(`${UPLOADS} uploads to one commit: CPU from first sent to all merged`, perUpload(cpuSpent(cpu0, cpuMerged), UPLOADS));
+      report(`${UPLOADS} uploads to one commit: signals to its workflow (all runs)`, String(await signalsOf(stack.client, commitWorkflowId(repo, sha))));
       const stored = await p.store.listUploads(repo, sha);
       const problems = stored.flatMap((r, i) => [
         ...(r.session === i ? [] : [`${r.uploadId}: session ${r.session} at position ${i}`]),

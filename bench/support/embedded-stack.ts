@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { buildServer } from '../../src/api/server';
 import { generateToken } from '../../src/api/tokens';
 import { databasesUnderTest } from '../../test/support/database';
@@ -14,6 +15,8 @@ export interface EmbeddedStack {
   adminToken: string;
   /** Which database the pipeline runs on (pglite or postgres). */
   databaseKind: string;
+  /** The dev server's client, for what the benches read of workflow histories. */
+  client: Client;
   close(): Promise<void>;
 }
 
@@ -66,6 +69,7 @@ export async function openEmbeddedStack(opts: { env: Record<string, string>; rat
     base: `http://127.0.0.1:${address.port}`,
     adminToken,
     databaseKind: target.kind,
+    client: env.client,
     async close() {
       await app.close();
       await stopWorker();
