@@ -92,7 +92,7 @@ export async function nudgeCommitWorkflow(
 }
 
 /** How long the ids of nudges nobody waits for gather before they are sent, in one signal. */
-export const SOON_NUDGE_MS = 250;
+const SOON_NUDGE_MS = 250;
 
 /** Per client, the commits with ids gathering for a nudge nobody waits for. */
 const gathering = new WeakMap<Client, Map<string, { uploadIds: string[]; start: WorkflowStart }>>();
@@ -108,7 +108,7 @@ const gathering = new WeakMap<Client, Map<string, { uploadIds: string[]; start: 
 export function nudgeCommitWorkflowSoon(deps: NudgeDeps & { log?: NudgeLog }, repo: string, sha: string, uploadId: string, start: WorkflowStart): void {
   let perClient = gathering.get(deps.client);
   if (perClient === undefined) gathering.set(deps.client, (perClient = new Map()));
-  const slot = `${deps.config.temporal.taskQueue}\n${commitWorkflowId(repo, sha)}`;
+  const slot = slotOf(deps, repo, sha);
   const open = perClient.get(slot);
   if (open !== undefined) {
     open.uploadIds.push(uploadId);
@@ -133,7 +133,7 @@ export function nudgeCommitWorkflowSoon(deps: NudgeDeps & { log?: NudgeLog }, re
 function enqueueNudge(deps: NudgeDeps, repo: string, sha: string, uploadIds: readonly string[], start: WorkflowStart): Promise<void>[] {
   let perClient = inFlight.get(deps.client);
   if (perClient === undefined) inFlight.set(deps.client, (perClient = new Map()));
-  const slot = `${deps.config.temporal.taskQueue}\n${commitWorkflowId(repo, sha)}`;
+  const slot = slotOf(deps, repo, sha);
   let queue = perClient.get(slot);
   const idle = queue === undefined;
   if (queue === undefined) perClient.set(slot, (queue = []));
@@ -147,6 +147,11 @@ function enqueueNudge(deps: NudgeDeps, repo: string, sha: string, uploadIds: rea
   }
   if (idle) void sendNudges(deps, repo, sha, perClient, slot, queue);
   return [...carriers].map((n) => n.done);
+}
+
+/** A commit's workflow on the configured task queue: what nudges are coalesced by, per client. */
+function slotOf(deps: NudgeDeps, repo: string, sha: string): string {
+  return `${deps.config.temporal.taskQueue}\n${commitWorkflowId(repo, sha)}`;
 }
 
 function pendingNudge(): PendingNudge {

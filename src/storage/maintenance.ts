@@ -4,7 +4,7 @@ import { Int32, UploadIdList } from './columns';
 import { lockCommit } from './commits';
 import type { Database } from './database';
 import { batchRef, commitRef, parseBlobKey, type BlobReferences, type SavedReportReference, type UploadReference } from './gc-plan';
-import { releaseClaims } from './runs';
+import { releaseClaims, withdrawNextClaim } from './runs';
 import { toDate, toNumber } from './rows';
 
 export const FindStaleInput = z.object({
@@ -104,7 +104,7 @@ export class MaintenanceStore {
       const commit = await lockCommit(tx, input.repo, input.sha);
       if (commit === undefined) return 0;
       // A dead run's promise of its next claim is void: registrations nudge again.
-      await tx.query(`UPDATE commits SET next_claim_until = NULL WHERE id = $1 AND next_claim_until IS NOT NULL`, [commit.id]);
+      await withdrawNextClaim(tx, commit.id);
       return releaseClaims(tx, commit.id, { ofRuns: input.runIds });
     });
   }

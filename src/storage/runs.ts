@@ -114,7 +114,7 @@ export class RunStore {
         );
         if (waiting.length === 0) {
           // Nothing waits: the run will wait for a nudge, so registrations from now on send one.
-          await tx.query(`UPDATE commits SET next_claim_until = NULL WHERE id = $1 AND next_claim_until IS NOT NULL`, [commit.id]);
+          await withdrawNextClaim(tx, commit.id);
           return { batch: null, uploads: [] };
         }
         const [next] = await tx.query<{ batch: number }>(
@@ -155,12 +155,16 @@ export class RunStore {
    * cancelled): registrations nudge again, and a nudge starts a new run.
    */
   async withdrawClaimPromise(repo: string, sha: string): Promise<void> {
-    await this.db.query(
-      `UPDATE commits c SET next_claim_until = NULL FROM repositories r
-       WHERE r.id = c.repository_id AND r.slug = $1 AND c.sha = $2 AND c.next_claim_until IS NOT NULL`,
-      [RepoSlugSchema.parse(repo), CommitShaSchema.parse(sha)],
-    );
+    await this.db.transaction(async (tx) => {
+      const commit = await lockCommit(tx, RepoSlugSchema.parse(repo), CommitShaSchema.parse(sha));
+      if (commit !== undefined) await withdrawNextClaim(tx, commit.id);
+    });
   }
+}
+
+/** The one withdrawal of a commit's promise of its next claim; call it with the commit row locked. */
+export async function withdrawNextClaim(tx: Queryable, commitId: number): Promise<void> {
+  await tx.query(`UPDATE commits SET next_claim_until = NULL WHERE id = $1 AND next_claim_until IS NOT NULL`, [commitId]);
 }
 
 /**

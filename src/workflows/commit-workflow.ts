@@ -116,7 +116,7 @@ export async function commitWorkflow(input: CommitWorkflowInput): Promise<Commit
       ]);
       const claimed = claim.uploads;
       // After a batch the run claims again at once: uploads that arrived meanwhile form the next
-      // batch, and while the claim's promise holds their registration sent no nudge.
+      // batch, and while the claim's promise holds their registration did not wait for a nudge.
       mayHaveMore = claimed.length === maxBatch || (claimsAfterBatch && claim.batch !== null);
       if (claim.batch === null) continue; // nothing was waiting
       const batchNo = claim.batch;
